@@ -1,0 +1,60 @@
+# The two commands a new user needs: `make book` and `make test`. Each does all set-up first:
+# Debian packages, the virtual environment from the pinned lock, the npm assets, the data.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SCALE ?= 1.0
+PERIOD ?=
+APT_PACKAGES := chromium poppler-utils fonts-dejavu-core
+
+.PHONY: setup book test qa bench data clean help
+
+help:
+	@echo "make book   - set up, generate the synthetic data if absent, release the latest period"
+	@echo "make test   - set up and run the test suite"
+	@echo "make qa PERIOD=YYYY-MM - re-run a release's notebooks (nbval) and check it in a browser"
+	@echo "make bench [SCALE=1.0] - print timings and peak memory of every stage"
+
+setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp
+
+# Debian packages: Chromium prints the PDF and runs the browser tests; pdftotext reads the PDF.
+.stamp-apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+$(VENV)/.stamp: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+data: setup
+	@test -f data/synthetic/extract.json || $(VENV)/bin/cms-stats synth --out data/synthetic --seed 2012 --scale $(SCALE)
+
+book: data
+	@period=$${PERIOD:-$$($(VENV)/bin/cms-stats latest-period)}; \
+	$(VENV)/bin/cms-stats release --period $$period
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+qa: setup
+	@test -n "$(PERIOD)" || { echo "usage: make qa PERIOD=YYYY-MM"; exit 2; }
+	$(PY) -m cms_stats.qa nbval --period $(PERIOD)
+	$(PY) -m cms_stats.qa browser --period $(PERIOD)
+
+bench: setup
+	$(PY) benchmarks/bench.py --scale $(SCALE)
+
+clean:
+	rm -rf _build

@@ -1,0 +1,124 @@
+"""The ``cms-stats`` command line.
+
+Every command turns a known failure (bad extract, bad period, failed chapter) into one line on
+stderr and exit code 2: a reader of the log sees what is wrong and where, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from cms_stats import paths
+
+EXIT_BAD_INPUT = 2
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that carry a clear one-line message for the user."""
+    errors: list[type[BaseException]] = []
+    try:
+        from cms_stats.extracts import ExtractError
+
+        errors.append(ExtractError)
+    except ImportError:  # pragma: no cover - only while the package is being assembled
+        pass
+    try:
+        from cms_stats.extracts import PeriodError
+
+        errors.append(PeriodError)
+    except ImportError:
+        pass
+    try:
+        from cms_stats.release import ReleaseError
+
+        errors.append(ReleaseError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from cms_stats.synthetic import generate
+
+    started = time.perf_counter()
+    out = generate(Path(args.out), seed=args.seed, scale=args.scale, start=args.start, end=args.end)
+    print(f"synthetic extracts written to {out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from cms_stats.extracts import validate
+
+    report = validate(Path(args.data_dir))
+    print(report.format())
+    return 0
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from cms_stats.release import release
+
+    data_dir = Path(args.data) if args.data else None
+    out = release(args.period, data_dir=data_dir, previous=args.previous or None, progress=print)
+    print(f"release written to {out}")
+    print(f"open {Path(out) / 'html' / 'index.html'} in a browser, or read {Path(out) / 'book.pdf'}")
+    return 0
+
+
+def _cmd_latest_period(args: argparse.Namespace) -> int:
+    """Print the latest quarter-end month the data covers (used by ``make book``)."""
+    from cms_stats.extracts import open_extracts
+
+    folder = open_extracts(Path(args.data) if args.data else paths.DEFAULT_DATA_DIR)
+    quarter_ends = [m for m in folder.months if int(m[5:7]) in (2, 5, 8, 11)]
+    if not quarter_ends:
+        raise SystemExit(f"{folder.metadata}: no quarter-end month in the data")
+    print(quarter_ends[-1])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cms-stats", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    synth = sub.add_parser("synth", help="write a synthetic extract folder")
+    synth.add_argument("--out", default=str(paths.DEFAULT_DATA_DIR))
+    synth.add_argument("--seed", type=int, default=2012)
+    synth.add_argument("--scale", type=float, default=1.0)
+    synth.add_argument("--start", default="2013-08")
+    synth.add_argument("--end", default="2016-08")
+    synth.set_defaults(func=_cmd_synth)
+
+    val = sub.add_parser("validate", help="check an extract folder against the data contract")
+    val.add_argument("data_dir", nargs="?", default=str(paths.DEFAULT_DATA_DIR))
+    val.set_defaults(func=_cmd_validate)
+
+    rel = sub.add_parser("release", help="build the web book, PDF, spreadsheet and CSV for a period")
+    rel.add_argument("--period", required=True, help="reference month, YYYY-MM (a quarter end)")
+    rel.add_argument("--data", default=None, help="extract folder (default: the synthetic data)")
+    rel.add_argument("--previous", default=None, help="earlier period to compare with (revisions)")
+    rel.set_defaults(func=_cmd_release)
+
+    latest = sub.add_parser("latest-period", help="print the latest quarter-end month in the data")
+    latest.add_argument("--data", default=None)
+    latest.set_defaults(func=_cmd_latest_period)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    known = _known_errors()
+    try:
+        return args.func(args)
+    except known as err:  # one clear line, no traceback
+        print(f"cms-stats {args.command}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"cms-stats {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
