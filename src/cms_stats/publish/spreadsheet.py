@@ -1,0 +1,311 @@
+"""The accessible spreadsheet ``tables.xlsx``, built with gptables.
+
+Follows the GSS "Releasing statistics in spreadsheets" guidance: a cover sheet, a table of
+contents, a notes sheet (notes referenced as ``[note n]`` from table titles), then one
+table per sheet marked up as an Excel table, with symbols ``[c]``, ``[x]``, ``[z]``
+explained on the cover and in each sheet's legend. The file is deterministic: the
+workbook's ``created`` property is fixed from the period (not the build time), so the
+same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import warnings
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+import gptables as gpt
+import pandas as pd
+
+from cms_stats.publish.policy import Policy, load_metadata, load_policy
+from cms_stats.publish.rounding import _table_key, to_number
+
+COVER_SHEET = "Cover"
+CONTENTS_SHEET = "Contents"
+NOTES_SHEET = "Notes"
+QUALITY_SHEET = "Data_quality"
+REVISIONS_SHEET = "Revisions"
+_NUMBER_FORMATS = {0: "#,##0", 1: "#,##0.0", 2: "#,##0.00"}
+_SYNTHETIC_SUBTITLE = "Synthetic data: not official statistics."
+
+
+def sheet_name(table: str) -> str:
+    """Worksheet name of a table: ``"T8"`` -> ``"Table_8"``, ``"DQ"`` -> ``"Data_quality"``."""
+    if table == "DQ":
+        return QUALITY_SHEET
+    if table.startswith("T") and table[1:].isdigit():
+        return f"Table_{table[1:]}"
+    return table
+
+
+def month_text(period: str) -> str:
+    """``"2016-08"`` -> ``"August 2016"``."""
+    year, month = (int(x) for x in period.split("-"))
+    return f"{calendar.month_name[month]} {year}"
+
+
+def created_datetime(period: str) -> datetime:
+    """The fixed workbook ``created`` time for a period: midnight on its last day."""
+    year, month = (int(x) for x in period.split("-"))
+    return datetime(year, month, calendar.monthrange(year, month)[1])
+
+
+def _symbols_in(frame: pd.DataFrame, symbols: Mapping[str, str]) -> list[str]:
+    present = set()
+    for col in frame.columns:
+        for v in frame[col]:
+            if isinstance(v, str) and v in symbols:
+                present.add(v)
+    return [s for s in symbols if s in present]
+
+
+def _notes_ref(keys: list[str]) -> str:
+    return "".join(f"$${k}$$" for k in keys)
+
+
+def _table_gptable(
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    note_keys: list[str],
+    subtitles: list[str],
+    symbol_defs: Mapping[str, str],
+    source: str | None,
+) -> gpt.GPTable:
+    frame = frame.reset_index(drop=True)
+    if frame.isna().to_numpy().any():
+        # Every empty cell must carry a symbol saying why (GSS guidance).
+        raise ValueError(f"{table}: empty cell in a published table; use [x], [z] or [c]")
+    columns = (frame.attrs or {}).get("columns") or {}
+    formatting = []
+    by_decimals: dict[int, list[str]] = {}
+    for header in frame.columns[1:]:
+        decimals = (columns.get(header) or {}).get("decimals")
+        if decimals is None:
+            numbers = [v for v in frame[header] if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            decimals = 0 if all(float(v).is_integer() for v in numbers) else 2
+        by_decimals.setdefault(min(int(decimals), 2), []).append(header)
+    for decimals, headers in sorted(by_decimals.items()):
+        formatting.append(
+            {"column": {"columns": headers, "format": {"num_format": _NUMBER_FORMATS[decimals]}}}
+        )
+    legend = [f"{s} = {symbol_defs[s]}" for s in _symbols_in(frame, symbol_defs)]
+    return gpt.GPTable(
+        table=frame,
+        table_name=f"table_{table.lower()}",
+        title=title + (" " + _notes_ref(note_keys) if note_keys else ""),
+        subtitles=list(subtitles),
+        instructions=(
+            "This worksheet contains one table. Some cells contain symbols, explained "
+            "below the title and on the cover sheet. Notes are on the notes worksheet."
+        ),
+        legend=legend,
+        source=source,
+        index_columns={2: 0},
+        additional_formatting=formatting,
+    )
+
+
+def _revisions_frame(log: pd.DataFrame, z: str) -> pd.DataFrame:
+    if log is None or len(log) == 0:
+        return pd.DataFrame({"Revisions": ["No previously published figure changed in this edition."]})
+
+    def num_or_text(v: Any) -> Any:
+        n = to_number(v)
+        return str(v) if n is None else n
+
+    # The log may come back from revisions.csv as text: "" or "nan" for no change.
+    def finite_or_z(v: Any) -> Any:
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return z
+        return round(v, 1) if math.isfinite(v) else z
+
+    def yes_no(v: Any) -> str:
+        if isinstance(v, str):
+            return "Yes" if v.strip().lower() in {"true", "1", "yes"} else "No"
+        return "Yes" if bool(v) else "No"
+
+    out = pd.DataFrame(
+        {
+            "Table": log["table"].astype(str).tolist(),
+            "Period": log["period"].astype(str).tolist(),
+            "Measure": log["measure"].astype(str).tolist(),
+            "Breakdown": log["breakdown"].astype(str).tolist(),
+            "Previously published": [num_or_text(v) for v in log["previous"]],
+            "This edition's figure": [num_or_text(v) for v in log["revised"]],
+            "Change": [finite_or_z(v) for v in log["change"]],
+            "Percentage change": [finite_or_z(v) for v in log["percent_change"]],
+            "Revised": [yes_no(v) for v in log["is_revised"]],
+            "Reason": log["reason"].astype(str).tolist(),
+        }
+    )
+    return out.astype(object)
+
+
+def _normalise_notes(notes: Mapping[str, Any] | None, tables: list[str]) -> tuple[dict, dict]:
+    """Return (key -> text, table -> [keys]) for the extra release notes."""
+    texts, attach = {}, {}
+    for key, value in (notes or {}).items():
+        if isinstance(value, Mapping):
+            texts[key] = str(value["text"])
+            targets = value.get("tables") or tables
+        else:
+            texts[key] = str(value)
+            targets = tables
+        for t in targets:
+            attach.setdefault(t, []).append(key)
+    return texts, attach
+
+
+def write_spreadsheet(
+    published_tables: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    period: str,
+    is_synthetic: bool,
+    notes: Mapping[str, Any] | None = None,
+    revisions_log: pd.DataFrame | None = None,
+    quality: pd.DataFrame | None = None,
+    policy: Policy | None = None,
+    metadata: Mapping | None = None,
+) -> Path:
+    """Write the accessible spreadsheet ``tables.xlsx``.
+
+    Parameters
+    ----------
+    published_tables : mapping of str to DataFrame
+        From :func:`publication_tables` (table id -> wide rounded table). Table sheets
+        are written in order T1..T14; a ``"DQ"`` entry becomes the data-quality sheet.
+    path : str or Path
+        The ``.xlsx`` file to write.
+    period : str
+        Release period ``YYYY-MM``; also fixes the workbook ``created`` property.
+    is_synthetic : bool
+        When true the cover (first line) and every table sheet say clearly that the
+        figures come from synthetic data.
+    notes : mapping, optional
+        Extra notes for this release: ``key -> text`` (referenced from every table sheet)
+        or ``key -> {"text": ..., "tables": ["T1", ...]}``. A key that is also a note of
+        ``measures_metadata.yaml`` replaces that note's text. Table notes from the
+        metadata are always included.
+    revisions_log : DataFrame, optional
+        From :func:`apply_revisions`; written as the ``Revisions`` sheet.
+    quality : DataFrame, optional
+        A data-quality table (e.g. ``publication_tables(...)["DQ"]``); written as the
+        ``Data_quality`` sheet in place of any ``"DQ"`` entry of ``published_tables``.
+    policy, metadata : optional
+        Default to the packaged policy and metadata.
+
+    Returns
+    -------
+    Path
+        ``path``. Sheets: ``Cover``, ``Contents``, ``Notes``, ``Table_1`` ...
+        ``Table_14``, ``Data_quality`` (when given), ``Revisions`` (when given).
+    """
+    policy = policy if policy is not None else load_policy()
+    metadata = metadata if metadata is not None else load_metadata()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pub = metadata["publication"]
+    symbol_defs = policy.symbol_definitions
+
+    tables = {k: v for k, v in published_tables.items() if k != "DQ"}
+    order = sorted(tables, key=_table_key)
+    if quality is None and "DQ" in published_tables:
+        quality = published_tables["DQ"]
+    extra_texts, extra_attach = _normalise_notes(notes, order + (["DQ"] if quality is not None else []))
+    note_texts = {**metadata["notes"], **extra_texts}
+    subtitles = [_SYNTHETIC_SUBTITLE] if is_synthetic else []
+    subtitles.append(f"Data to {month_text(period)}. Great Britain.")
+
+    sheets: dict[str, gpt.GPTable] = {}
+    referenced: list[str] = []
+
+    def add(table_id: str, frame: pd.DataFrame, title: str, keys: list[str], source: str | None) -> None:
+        keys = list(dict.fromkeys(keys))
+        referenced.extend(keys)
+        sheets[sheet_name(table_id)] = _table_gptable(
+            table_id,
+            frame,
+            title=title,
+            note_keys=keys,
+            subtitles=subtitles,
+            symbol_defs=symbol_defs,
+            source=source,
+        )
+
+    for table in order:
+        tcfg = metadata["tables"].get(table) or {}
+        keys = list(tcfg.get("notes") or []) + extra_attach.get(table, [])
+        add(table, tables[table], tcfg.get("title", table), keys, "Source: Child Maintenance Service administrative data and management information.")
+    if quality is not None:
+        qcfg = metadata["tables"].get("DQ") or {}
+        keys = list(qcfg.get("notes") or []) + extra_attach.get("DQ", [])
+        add("DQ", quality, qcfg.get("title", "Data quality"), keys, "Source: checks run on the extracts for this release.")
+    if revisions_log is not None:
+        frame = _revisions_frame(revisions_log, policy.symbols["not_applicable"])
+        threshold = policy.revision_threshold_percent
+        title = "Revisions: figures that changed since the previous edition"
+        add("Revisions", frame, title, ["revisions_policy"], None)
+        note_texts["revisions_policy"] = (
+            f"Figures that change by less than {threshold:g}% keep the previously published "
+            f"figure; changes of {threshold:g}% or more are revised; "
+            f"{', '.join(policy.always_revise) or 'no'} figures are always revised. "
+            "Changes are between published (rounded) figures."
+        )
+    referenced = list(dict.fromkeys(referenced))
+    notes_table = pd.DataFrame(
+        {"key": referenced, "Note text": [note_texts[k] for k in referenced]}
+    )
+
+    intro = []
+    if is_synthetic:
+        intro.append(pub["synthetic_statement"])
+    intro.append(
+        f"This workbook contains the tables of the {pub['title']} for data to "
+        f"{month_text(period)} ({pub.get('geography', 'Great Britain')})."
+    )
+    about = [pub["about"]]
+    about.append("Symbols used in the tables:")
+    about.extend(f"{s} = {d}" for s, d in symbol_defs.items())
+    about.append(
+        "Notes are referenced in table titles as [note 1], [note 2] and so on; "
+        "their text is on the Notes worksheet."
+    )
+    cover = gpt.Cover(
+        title=pub["title"] + (" (synthetic data)" if is_synthetic else ""),
+        intro=intro,
+        about=about,
+        contact=[pub["contact"]],
+    )
+    with warnings.catch_warnings():
+        # gptables 2.0.2 raises pandas deprecation warnings of its own; empty cells,
+        # its one meaningful warning, are refused above.
+        warnings.simplefilter("ignore")
+        wb = gpt.produce_workbook(
+            filename=path.as_posix(),
+            sheets=sheets,
+            cover=cover,
+            contentsheet_label=CONTENTS_SHEET,
+            contentsheet_options={"title": "Table of contents"},
+            notes_table=notes_table,
+            notesheet_label=NOTES_SHEET,
+            notesheet_options={"title": "Notes"},
+        )
+    # A fixed creation time (not "now") keeps identical inputs byte-identical.
+    wb.set_properties(
+        {
+            "title": pub["title"],
+            "subject": f"Data to {month_text(period)}",
+            "author": pub.get("producer", ""),
+            "created": created_datetime(period),
+        }
+    )
+    wb.close()
+    return path

@@ -1,0 +1,193 @@
+"""The disclosure check: a clean fake release passes; each kind of leak is caught."""
+
+import json
+import shutil
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import openpyxl  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from cms_stats.publish.disclosure import DisclosureError, assert_release_clean, check_release  # noqa: E402
+from cms_stats.publish.manifest import write_manifest  # noqa: E402
+from cms_stats.publish.policy import load_policy  # noqa: E402
+from cms_stats.publish.rounding import publication_tables, publish_tidy  # noqa: E402
+from cms_stats.publish.spreadsheet import write_spreadsheet  # noqa: E402
+from cms_stats.publish.tidy_csv import write_csv  # noqa: E402
+
+POLICY = load_policy()
+HAS_PDFTOTEXT = shutil.which("pdftotext") is not None
+
+
+def measures():
+    rows = []
+    for p in ["2016-07", "2016-08"]:
+        rows += [
+            ("T2", p, "caseload", "all", 338_861.0, "count"),
+            ("T11", p, "appeals_received", "all", 7.0, "count"),  # suppressed -> [c]
+            ("T11", p, "appeals_cleared", "all", 70.0, "count"),
+            ("T8", p, "outstanding_arrears", "all", 77_462_310.25, "gbp"),
+        ]
+    return pd.DataFrame(rows, columns=["table", "period", "measure", "breakdown", "value", "unit"])
+
+
+def _pdf(path, text):
+    fig = plt.figure()
+    fig.text(0.05, 0.5, text)
+    fig.savefig(path, metadata={"CreationDate": None})
+    plt.close(fig)
+
+
+def _notebook(path, output_text, source="from cms_stats import book\nbook.headline()"):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=output_text),
+        nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><th>Caseload</th></tr><tr><td>338,900</td></tr></table>", "image/png": "iVBORw0KGgoC12345678AAAA"}),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Caseload\nThe caseload was 338,900 at 2016-08."), cell]
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("release")
+    rel = tmp_path / "2016-08"
+    (rel / "html").mkdir(parents=True)
+    (rel / "notebooks").mkdir()
+    published = publish_tidy(measures(), POLICY)
+    write_csv(published, rel)
+    write_spreadsheet(publication_tables(published, POLICY), rel / "tables.xlsx", period="2016-08", is_synthetic=True)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "extract.json").write_text("{}")
+    write_manifest(rel / "manifest.json", period="2016-08", parameters={"period": "2016-08"}, input_files=data)
+    (rel / "html" / "caseload.html").write_text(
+        "<html><body><h1>Caseload</h1><p>Caseload stood at 338,900 at the end of August 2016.</p>"
+        "<table><tr><th>Month end</th><th>Caseload</th></tr><tr><td>2016-08</td><td>338,900</td></tr></table>"
+        '<img src="data:image/png;base64,iVBORw0KGgoC12345678AAAA"/></body></html>'
+    )
+    _notebook(rel / "notebooks" / "caseload.ipynb", "Caseload: 338,900\n")
+    _pdf(rel / "book.pdf", "Caseload stood at 338,900 at the end of August 2016.")
+    return rel
+
+
+@pytest.fixture
+def release(template, tmp_path):
+    """A fresh copy of the clean fake release for each test to spoil."""
+    return shutil.copytree(template, tmp_path / "2016-08")
+
+
+def test_clean_release_passes(release):
+    assert check_release(release, POLICY) == []
+    assert_release_clean(release, POLICY)
+
+
+def test_case_identifier_in_html(release):
+    page = release / "html" / "caseload.html"
+    page.write_text(page.read_text().replace("</body>", "<p>See case C12345678.</p></body>"))
+    problems = check_release(release, POLICY)
+    assert problems == ["html/caseload.html: case identifier 'C12345678'"]
+    with pytest.raises(DisclosureError, match="case identifier") as err:
+        assert_release_clean(release, POLICY)
+    assert err.value.problems == problems
+
+
+@pytest.mark.parametrize(
+    "ident, kind",
+    [("G00012345", "case group"), ("A12345678", "application"), ("P12345678", "paying parent"),
+     ("R12345678", "receiving parent"), ("Y123456789", "payment"), ("L123456789", "calculation"),
+     ("S123456789", "service request"), ("M12345678", "reconsideration"), ("K1234567", "accuracy check")],
+)
+def test_every_identifier_kind_in_notebook_output(release, ident, kind):
+    _notebook(release / "notebooks" / "caseload.ipynb", f"largest arrears: {ident}\n")
+    assert check_release(release, POLICY) == [
+        f"notebooks/caseload.ipynb cell 2 output 1: {kind} identifier '{ident}'"
+    ]
+
+
+def test_not_identifiers(release):
+    # wrong length, or part of a longer word: not an identifier
+    _notebook(release / "notebooks" / "caseload.ipynb", "C1234567 XC12345678 C123456789 c12345678\n")
+    assert check_release(release, POLICY) == []
+
+
+def test_identifier_in_notebook_source(release):
+    _notebook(release / "notebooks" / "caseload.ipynb", "ok\n", source="case = 'C00000042'")
+    assert check_release(release, POLICY) == ["notebooks/caseload.ipynb cell 2 source: case identifier 'C00000042'"]
+
+
+def test_raw_extract_row_in_notebook_output(release):
+    _notebook(release / "notebooks" / "caseload.ipynb", "17  2016-08-14  123.45  collect_and_pay\n")
+    problems = check_release(release, POLICY)
+    assert problems == ["notebooks/caseload.ipynb cell 2 output 1: extract-like row (date and money) '2016-08-14  123.45'"]
+
+
+def test_printed_extract_frame_header(release):
+    _notebook(release / "notebooks" / "caseload.ipynb", "   snapshot_month  weekly_liability  arrears_closing\n")
+    (problem,) = check_release(release, POLICY)
+    assert "names extract columns" in problem and "arrears_closing" in problem
+
+
+def test_extract_column_in_csv(release):
+    path = release / "csv" / "T2.csv"
+    path.write_text(path.read_text().replace("breakdown", "case_id"))
+    assert check_release(release, POLICY) == ["csv/T2.csv header: extract column name 'case_id' in a published table"]
+
+
+def test_extract_column_in_html_table(release):
+    page = release / "html" / "caseload.html"
+    page.write_text(page.read_text().replace("<th>Caseload</th>", "<th>arrears_closing</th>"))
+    assert check_release(release, POLICY) == ["html/caseload.html: extract column name 'arrears_closing' in a published table"]
+
+
+def test_unsuppressed_count_in_csv(release):
+    path = release / "csv" / "T11.csv"
+    text = path.read_text()
+    assert "[c]" in text
+    path.write_text(text.replace("[c]", "7", 1))
+    assert check_release(release, POLICY) == ["csv/T11.csv row 2: unsuppressed count 7 below 10"]
+
+
+def test_unsuppressed_count_in_spreadsheet(release):
+    path = release / "tables.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Table_11"]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == "[c]"]
+    assert cells
+    cells[0].value = 7
+    # a small money figure is not a count and is fine
+    money = [c for row in wb["Table_8"].iter_rows() for c in row if isinstance(c.value, float)]
+    money[0].value = 3.5
+    wb.save(path)
+    assert check_release(release, POLICY) == [f"tables.xlsx Table_11!{cells[0].coordinate}: unsuppressed count 7 below 10"]
+
+
+def test_identifier_in_spreadsheet(release):
+    path = release / "tables.xlsx"
+    wb = openpyxl.load_workbook(path)
+    wb["Notes"]["B4"] = "Worst case G12345678"
+    wb.save(path)
+    assert check_release(release, POLICY) == ["tables.xlsx Notes!B4: case group identifier 'G12345678'"]
+
+
+@pytest.mark.skipif(not HAS_PDFTOTEXT, reason="pdftotext (poppler-utils) not installed")
+def test_identifier_in_pdf(release):
+    _pdf(release / "book.pdf", "Example case C12345678 paid.")
+    assert check_release(release, POLICY) == ["book.pdf: case identifier 'C12345678'"]
+
+
+def test_identifier_in_json(release):
+    path = release / "manifest.json"
+    m = json.loads(path.read_text())
+    m["extra"] = {"example": "Y123456789"}
+    path.write_text(json.dumps(m))
+    assert check_release(release, POLICY) == ["manifest.json: payment identifier 'Y123456789'"]
+
+
+def test_missing_release_folder(tmp_path):
+    assert check_release(tmp_path / "nope", POLICY) == [f"{tmp_path / 'nope'}: release folder not found"]
