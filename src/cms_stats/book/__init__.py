@@ -1,0 +1,40 @@
+"""Chapter helpers for the notebooks: loading, computed texts, headlines, charts, tables.
+
+A chapter notebook does::
+
+    import cms_stats.book as book
+    ch = book.load_chapter(period, data_dir, work_dir)
+    book.synthetic_notice(ch)                 # the synthetic-data admonition (if synthetic)
+    book.glue_texts(book.texts.intake(ch))    # every number of the prose, computed and glued
+    ch.figure("intake", table="T1")           # a chart with alt text and a description
+    ch.table("T1")                            # recent months of the publication table
+
+Modules: :mod:`~cms_stats.book.format` (months, counts, money, percentages),
+:mod:`~cms_stats.book.values` (reading and publishing values from the tidy measures),
+:mod:`~cms_stats.book.headlines`, :mod:`~cms_stats.book.charts` (afcharts style, one function
+per chart returning ``(fig, alt_text)``), :mod:`~cms_stats.book.texts` (each chapter's glued
+texts), :mod:`~cms_stats.book.chapter` (:func:`load_chapter`, display helpers).
+"""
+
+from cms_stats.book import format, headlines, texts, values  # noqa: F401  (public modules)
+from cms_stats.book.chapter import (  # noqa: F401
+    Chapter,
+    HTMLBlock,
+    glue_texts,
+    load_chapter,
+    recent_table,
+    synthetic_notice,
+    table_html,
+)
+from cms_stats.book.headlines import Headline  # noqa: F401
+
+__all__ = ["Chapter", "HTMLBlock", "Headline", "glue_texts", "load_chapter", "recent_table",
+           "synthetic_notice", "table_html", "format", "headlines", "texts", "values", "charts"]
+
+
+def __getattr__(name):  # charts imports matplotlib: load it only when a chapter draws
+    if name == "charts":
+        import importlib
+
+        return importlib.import_module("cms_stats.book.charts")
+    raise AttributeError(name)

@@ -1,0 +1,348 @@
+"""Loading a chapter's inputs and showing them: the one call a notebook makes first.
+
+``ch = load_chapter(period, data_dir, work_dir)`` reads the working files of the release
+(computing them with :func:`cms_stats.release.prepare_work` when absent) and gives the notebook
+everything it shows: the unrounded measures (for changes and charts), the published figures
+(for the prose and tables), the validation counts, the revisions and the extract metadata.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from cms_stats import paths
+from cms_stats.book import format as fmt
+from cms_stats.book import values
+
+__all__ = ["Chapter", "load_chapter", "HTMLBlock", "synthetic_notice", "table_html",
+           "recent_table", "glue_texts"]
+
+
+@dataclass
+class Chapter:
+    """The inputs of one chapter for one release period (see :func:`load_chapter`)."""
+
+    period: str
+    data_dir: Path
+    work_dir: Path
+    measures: pd.DataFrame
+    published: pd.DataFrame
+    validation: dict
+    extract: dict
+    revisions: pd.DataFrame | None
+    policy: object = field(repr=False)
+
+    # -- what the reader is told about the data ----------------------------------------------
+    @property
+    def is_synthetic(self) -> bool:
+        """True when the extract folder says its data is synthetic."""
+        return str(self.extract.get("source", "")).lower() == "synthetic"
+
+    @property
+    def label(self) -> str:
+        """The period as words: ``"August 2016"``."""
+        return fmt.month_label(self.period)
+
+    def month(self, back: int = 0) -> str:
+        """The month ``back`` months before the period (``ch.month(3)`` -> ``"2016-05"``)."""
+        return fmt.shift_month(self.period, -back)
+
+    # -- values -----------------------------------------------------------------------------
+    def value(self, measure: str, month: str | None = None, breakdown: str = "all",
+              table: str | None = None) -> float:
+        """An unrounded value (for computing changes; never shown as is)."""
+        return values.value(self.measures, measure, month or self.period, breakdown, table)
+
+    def series(self, measure: str, breakdown: str = "all", table: str | None = None) -> pd.Series:
+        """An unrounded monthly series up to the period."""
+        return values.series(self.measures, measure, breakdown, table, upto=self.period)
+
+    def shown(self, measure: str, month: str | None = None, breakdown: str = "all",
+              table: str | None = None, long_money: bool = False) -> str:
+        """A figure as published (rounded by the policy, after revisions), as text."""
+        return values.shown(self.measures, measure, month or self.period, self.policy,
+                            breakdown=breakdown, table=table, long_money=long_money,
+                            published_frame=self.published)
+
+    def shown_raw(self, raw: float, table: str, measure: str, unit: str,
+                  long_money: bool = False) -> str:
+        """A value computed here (e.g. a sum over the quarter) published by the policy, as text."""
+        return values.shown_raw(raw, table, measure, unit, self.policy, long_money=long_money)
+
+    def headlines(self):
+        """The edition's headlines (:func:`cms_stats.book.headlines.headlines`)."""
+        from cms_stats.book.headlines import headlines
+
+        return headlines(self.measures, self.period, self.policy, published=self.published)
+
+    def headlines_block(self) -> "HTMLBlock":
+        """The headlines as an HTML list (the Summary page)."""
+        items = "".join(f"<li>{html.escape(h.text)}</li>" for h in self.headlines())
+        return HTMLBlock(f'<ul class="cms-headlines">{items}</ul>',
+                         "\n".join(h.text for h in self.headlines()))
+
+    def quarter_changes(self) -> "HTMLBlock":
+        """The changes on the quarter as an HTML table."""
+        from cms_stats.book.headlines import quarter_changes
+        from cms_stats.publish.policy import load_metadata
+
+        meta = load_metadata()["tables"]
+        labels = {(t, m): cfg.get("label", m) for t, tcfg in meta.items()
+                  for m, cfg in (tcfg.get("measures") or {}).items()}
+        frame = quarter_changes(self.measures, self.period, self.policy, labels=labels,
+                                published=self.published)
+        return table_html(frame, caption=f"Changes on the quarter to {self.label}",
+                          table_id="quarter-changes")
+
+    def figure(self, name: str, table: str = "") -> "HTMLBlock":
+        """A chapter chart (``charts.<name>_chart``) as a figure with alt text and a description.
+
+        The visible description restates the chart's message and says where the figures are.
+        """
+        from cms_stats.book import charts
+
+        if name == "direct_pay_sensitivity":
+            from cms_stats.book.texts import sensitivity
+
+            fig, alt = charts.direct_pay_sensitivity_chart(sensitivity(self), self.period)
+        else:
+            fig, alt = getattr(charts, f"{name}_chart")(self.measures, self.period, self.policy)
+        title = fig.axes[0].get_title(loc="left")
+        where = f" The figures are in Table {table[1:]}." if table.startswith("T") else ""
+        return charts.chart_figure((fig, alt), description=f"{title}.{where}",
+                                   figure_id=f"chart-{name.replace('_', '-')}")
+
+    def downloads(self, table: str) -> "HTMLBlock":
+        """Links to the full series of a table: the release spreadsheet and the table's CSV."""
+        number = table[1:] if table.startswith("T") else table
+        # The web book lives in <release>/html/ with chapters in html/notebooks/.
+        link = (f'<p class="cms-downloads">The full series from the start of the data is in '
+                f'<a href="../../tables.xlsx">the spreadsheet</a> (sheet {html.escape(table)}) and in '
+                f'<a href="../../csv/{html.escape(table)}.csv">Table {html.escape(number)} as CSV</a>.</p>')
+        return HTMLBlock(link, f"Full series: tables.xlsx sheet {table}, csv/{table}.csv")
+
+    def change(self, measure: str, back: int = 3, breakdown: str = "all", month: str | None = None,
+               table: str | None = None) -> float:
+        """Unrounded change on ``back`` months: relative for counts/money, difference for shares."""
+        month = month or self.period
+        now = self.value(measure, month, breakdown, table)
+        before = self.value(measure, fmt.shift_month(month, -back), breakdown, table)
+        if values.unit_of(self.measures, measure, breakdown, table) == "share":
+            return now - before
+        return now / before - 1 if before else math.nan
+
+    # -- tables -----------------------------------------------------------------------------
+    @cached_property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The publication tables (rounded, wide), as in the spreadsheet."""
+        from cms_stats.publish.policy import load_metadata
+        from cms_stats.publish.rounding import publication_tables
+
+        return publication_tables(self.published, self.policy, load_metadata())
+
+    def table(self, table: str, months: int | None = None) -> "HTMLBlock":
+        """The recent months of a publication table as an HTML table (see :func:`recent_table`)."""
+        return table_html(recent_table(self.tables[table], months, upto=self.period),
+                          caption=self.tables[table].attrs.get("title", table),
+                          table_id=f"table-{table.lower()}")
+
+    # -- data quality -----------------------------------------------------------------------
+    def quarantine_counts(self) -> pd.DataFrame:
+        """Quarantined rows by file and reason, from ``validation.json`` (published by the
+        policy's data-quality rounding, so no small count is shown)."""
+        rows = [(file, reason, self.shown_raw(int(n), "DQ", "quarantined_rows", "count"))
+                for file, reasons in sorted(self.validation.get("quarantined_by_reason", {}).items())
+                for reason, n in sorted(reasons.items())]
+        return pd.DataFrame(rows, columns=["File", "Reason", "Rows quarantined"])
+
+    def rows_by_file(self) -> pd.DataFrame:
+        """Rows in, used and quarantined per file, from ``validation.json``."""
+        v = self.validation
+        files = sorted(set(v.get("rows_in", {})) | set(v.get("rows_used", {})))
+        def show(n):
+            return self.shown_raw(int(n), "DQ", "quarantined_rows", "count") if n else "0"
+
+        return pd.DataFrame(
+            [(f, show(v.get("rows_in", {}).get(f, 0)), show(v.get("rows_used", {}).get(f, 0)),
+              show(v.get("rows_quarantined", {}).get(f, 0))) for f in files],
+            columns=["File", "Rows in", "Rows used", "Rows quarantined"])
+
+    def revisions_table(self) -> "HTMLBlock":
+        """The revisions made by this release against the previous one (or a sentence)."""
+        if self.revisions is None or self.revisions.empty:
+            return HTMLBlock("<p>No figures were revised in this release.</p>",
+                             "No figures were revised in this release.")
+        return table_html(self.revisions, caption="Revisions in this release", table_id="revisions")
+
+    def rounding_rules(self) -> "HTMLBlock":
+        """How each table's figures are rounded, read from the rounding policy file."""
+        from cms_stats.publish.policy import load_metadata
+
+        meta = load_metadata()["tables"]
+        rows = []
+        for table, cfg in (self.policy.raw.get("tables") or {}).items():
+            cfg = cfg or {}
+            overrides = "; ".join(f"{(meta.get(table, {}).get('measures', {}).get(m, {}) or {}).get('label', m)}: "
+                                  f"nearest {o['count_base']:,}" for m, o in (cfg.get("measures") or {}).items()
+                                  if o and "count_base" in o)
+            rows.append((table, f"nearest {int(cfg.get('count_base', 1)):,}", overrides or "none"))
+        frame = pd.DataFrame(rows, columns=["Table", "Counts rounded to", "Exceptions"])
+        return table_html(frame, caption="Rounding of counts by table", table_id="rounding-rules")
+
+    def symbols_table(self) -> "HTMLBlock":
+        """The symbols used in the tables and what they mean (from the policy file)."""
+        frame = pd.DataFrame(sorted(self.policy.symbol_definitions.items()),
+                             columns=["Symbol", "Meaning"])
+        return table_html(frame, caption="Symbols used in the tables", table_id="symbols")
+
+
+def _default_work_dir(period: str) -> Path:
+    return paths.build_dir() / "work" / period
+
+
+def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = "",
+                 previous: str = "", policy=None) -> Chapter:
+    """Load (computing if needed) the working files of a release period for a chapter.
+
+    Parameters
+    ----------
+    period : str
+        Reference month ``YYYY-MM``.
+    data_dir : str or Path
+        Extract folder; empty means :data:`cms_stats.paths.DEFAULT_DATA_DIR`.
+    work_dir : str or Path
+        Working folder; empty means ``<build>/work/<period>``. When its files are missing they
+        are computed by :func:`cms_stats.release.prepare_work`.
+    previous : str
+        Earlier period to revise against (only used when the files are computed here).
+    policy : Policy, optional
+        Publication policy; defaults to :func:`cms_stats.publish.policy.load_policy`.
+
+    Returns
+    -------
+    Chapter
+    """
+    data = Path(data_dir) if data_dir else paths.DEFAULT_DATA_DIR
+    work = Path(work_dir) if work_dir else _default_work_dir(period)
+    needed = ("measures.parquet", "published.parquet", "validation.json", "extract.json")
+    if not all((work / name).is_file() for name in needed):
+        from cms_stats.release import prepare_work
+
+        prepare_work(period, data, work, previous=previous or None)
+    revisions_file = work / "revisions.csv"
+    return Chapter(
+        period=period,
+        data_dir=data,
+        work_dir=work,
+        measures=pd.read_parquet(work / "measures.parquet"),
+        published=pd.read_parquet(work / "published.parquet"),
+        validation=json.loads((work / "validation.json").read_text(encoding="utf-8")),
+        extract=json.loads((work / "extract.json").read_text(encoding="utf-8")),
+        revisions=pd.read_csv(revisions_file, dtype=str) if revisions_file.is_file() else None,
+        policy=policy if policy is not None else values.load_policy(),
+    )
+
+
+# ------------------------------------------------------------------------------ display
+class HTMLBlock:
+    """A piece of HTML for the book (web and print), with a plain-text fallback."""
+
+    def __init__(self, html_text: str, text: str = ""):
+        self.html = html_text
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text or self.html
+
+
+def synthetic_notice(ch: Chapter) -> HTMLBlock:
+    """The admonition every chapter shows when its data is synthetic (empty otherwise).
+
+    Driven by ``extract.json``'s ``source``; the generator's seed and scale are stated.
+    """
+    if not ch.is_synthetic:
+        return HTMLBlock("", "")
+    gen = ch.extract.get("generator") or {}
+    detail = ""
+    if gen:
+        detail = (f" They were made by {html.escape(str(gen.get('name', 'the generator')))} "
+                  f"version {html.escape(str(gen.get('version', '')))} with seed "
+                  f"{html.escape(str(gen.get('seed', '')))} at scale {html.escape(str(gen.get('scale', '')))}.")
+    text = ("These figures are computed from synthetic data, not from Child Maintenance Service "
+            "records. They show how the statistics are produced and must not be used or quoted "
+            "as real figures.")
+    block = (
+        '<div class="admonition warning synthetic-data" role="note">'
+        '<p class="admonition-title">Synthetic data</p>'
+        f"<p>{text}{detail}</p></div>"
+    )
+    return HTMLBlock(block, "Synthetic data: " + text)
+
+
+def _cell(value, decimals: int | None) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return fmt.SYMBOL_NOT_AVAILABLE
+    if decimals:
+        return f"{float(value):,.{decimals}f}"
+    return f"{int(value):,}"
+
+
+def recent_table(wide: pd.DataFrame, months: int | None = None, upto: str | None = None) -> pd.DataFrame:
+    """The last ``months`` rows of a publication table, formatted as text for display.
+
+    Months become words (``Aug 2016``), numbers get thousands separators and their published
+    decimals; symbols (``[c]``, ``[x]``, ``[z]``) are kept.
+    """
+    from cms_stats.book.charts import chart_style
+
+    months = months or int(chart_style().get("recent_months", 13))
+    period_col = wide.attrs.get("period_column", wide.columns[0])
+    frame = wide if upto is None else wide[wide[period_col] <= upto]
+    frame = frame.tail(months)
+    columns = wide.attrs.get("columns", {})
+    out = pd.DataFrame({
+        period_col: [f"{fmt.month_name(p)[:3]} {p[:4]}" if len(p) == 7 else p for p in frame[period_col]]
+    })
+    for header in frame.columns:
+        if header == period_col:
+            continue
+        dec = columns.get(header, {}).get("decimals", 0)
+        out[header] = [_cell(v, dec) for v in frame[header]]
+    return out
+
+
+def table_html(frame: pd.DataFrame, caption: str = "", table_id: str = "") -> HTMLBlock:
+    """A plain, deterministic HTML table (first column as row headers) with a caption."""
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = [f'<th scope="row">{html.escape(str(row[0]))}</th>']
+        cells += [f'<td style="text-align:right">{html.escape(str(v))}</td>' for v in row[1:]]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    ident = f' id="{html.escape(table_id)}"' if table_id else ""
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    text = (
+        f'<div class="cms-table" style="overflow-x:auto"><table class="table"{ident}>{cap}'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+    return HTMLBlock(text, frame.to_string(index=False))
+
+
+def glue_texts(texts: dict[str, str]) -> None:
+    """Glue each text under its name for ``{glue:text}`` roles in the narrative (not displayed)."""
+    from myst_nb import glue
+
+    for name, text in texts.items():
+        glue(name, str(text), display=False)

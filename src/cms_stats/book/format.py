@@ -1,0 +1,167 @@
+"""Formatting of published values for the narrative: months, counts, money, percentages.
+
+The functions here format numbers that are *already rounded* by the publication policy
+(:mod:`cms_stats.publish`); they never round counts themselves, so a number in the prose is
+always the number in the table. Changes (on the quarter, in percentage points) are computed by
+the callers from unrounded values and only formatted here.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+
+__all__ = [
+    "month_label",
+    "month_name",
+    "shift_month",
+    "fmt_count",
+    "fmt_gbp_millions",
+    "fmt_share",
+    "fmt_percent_change",
+    "fmt_pp",
+    "fmt_decimal",
+    "change_phrase",
+    "pp_change_phrase",
+    "SYMBOL_NOT_AVAILABLE",
+]
+
+#: Analysis Function shorthand for a figure that is not available.
+SYMBOL_NOT_AVAILABLE = "[x]"
+
+# Changes smaller than this (in absolute value) are shown to one decimal place, as the edition
+# does ("an increase of 2.9%"); larger ones to whole percent ("an increase of 19%").
+_ONE_DECIMAL_BELOW = 0.10
+
+
+def _half_up(value: float, decimals: int = 0) -> float:
+    """Round half away from zero, as the publication policy does (never banker's rounding)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    quantum = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def shift_month(month: str, months: int) -> str:
+    """Move a ``YYYY-MM`` month by a number of months.
+
+    Examples
+    --------
+    >>> shift_month("2016-08", -3)
+    '2016-05'
+    >>> shift_month("2016-01", -1)
+    '2015-12'
+    """
+    year, mon = int(month[:4]), int(month[5:7])
+    index = year * 12 + (mon - 1) + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_label(month: str) -> str:
+    """``"2016-08"`` -> ``"August 2016"``."""
+    return f"{calendar.month_name[int(month[5:7])]} {int(month[:4])}"
+
+
+def month_name(month: str) -> str:
+    """``"2016-08"`` -> ``"August"``."""
+    return calendar.month_name[int(month[5:7])]
+
+
+def fmt_count(value) -> str:
+    """A rounded count with thousands separators: ``338900.0`` -> ``"338,900"``."""
+    if _missing(value):
+        return SYMBOL_NOT_AVAILABLE
+    return f"{int(_half_up(float(value))):,}"
+
+
+def fmt_decimal(value, decimals: int = 2) -> str:
+    """A mean or ratio with fixed decimals: ``1.5067`` -> ``"1.51"``."""
+    if _missing(value):
+        return SYMBOL_NOT_AVAILABLE
+    return f"{float(value):,.{decimals}f}"
+
+
+def fmt_gbp_millions(value_gbp, decimals: int = 1, long: bool = False) -> str:
+    """Money in pounds shown in millions: ``77_512_345`` -> ``"£77.5m"``.
+
+    Parameters
+    ----------
+    value_gbp : float
+        Amount in pounds (normally already rounded to the policy's precision).
+    decimals : int
+        Decimal places of millions shown.
+    long : bool
+        ``True`` writes ``"£77.5 million"`` instead of ``"£77.5m"``.
+    """
+    if _missing(value_gbp):
+        return SYMBOL_NOT_AVAILABLE
+    millions = float(value_gbp) / 1e6
+    text = f"£{millions:,.{decimals}f}"
+    return text + (" million" if long else "m")
+
+
+def fmt_share(share, decimals: int = 0) -> str:
+    """A share in 0..1 as a percentage: ``0.884`` -> ``"88%"``."""
+    if _missing(share):
+        return SYMBOL_NOT_AVAILABLE
+    return f"{_half_up(float(share) * 100, decimals):.{decimals}f}%"
+
+
+def fmt_percent_change(change) -> str:
+    """The size of a relative change (``0.19`` -> ``"19%"``, ``0.029`` -> ``"2.9%"``); no sign."""
+    if _missing(change):
+        return SYMBOL_NOT_AVAILABLE
+    size = abs(float(change))
+    decimals = 1 if _half_up(size, 3) < _ONE_DECIMAL_BELOW else 0
+    return f"{_half_up(size * 100, decimals):.{decimals}f}%"
+
+
+def fmt_pp(difference, adjective: bool = False) -> str:
+    """A difference of two shares in whole percentage points; no sign.
+
+    ``0.05`` -> ``"5 percentage points"``, ``0.01`` -> ``"1 percentage point"``.
+    """
+    if _missing(difference):
+        return SYMBOL_NOT_AVAILABLE
+    points = int(_half_up(abs(float(difference)) * 100))
+    # "a 4 percentage point increase" (adjective) but "up 4 percentage points".
+    return f"{points} percentage point" + ("" if points == 1 or adjective else "s")
+
+
+def change_phrase(change, since: str) -> str:
+    """Describe a relative change on a comparison month, the edition's way.
+
+    ``change_phrase(0.19, "2016-05")`` -> ``"an increase of 19% from May 2016"``.
+    A change that rounds to zero is described as ``"little changed from May 2016"``.
+    """
+    if _missing(change):
+        return f"no comparison with {month_label(since)} is available"
+    shown = fmt_percent_change(change)
+    if float(shown.rstrip("%")) == 0:
+        return f"little changed from {month_label(since)}"
+    word = "an increase" if change > 0 else "a decrease"
+    return f"{word} of {shown} from {month_label(since)}"
+
+
+def pp_change_phrase(difference, since: str, previous_text: str | None = None,
+                     quarter: bool = False) -> str:
+    """Describe a change of a share in percentage points on a comparison month.
+
+    ``pp_change_phrase(0.05, "2016-05")`` -> ``"up 5 percentage points from May 2016"``;
+    with ``previous_text="95%"`` -> ``"up 5 percentage points from 95% in May 2016"``;
+    ``quarter=True`` says ``"the quarter to May 2016"``. A difference that rounds to zero
+    percentage points is ``"unchanged from ..."``.
+    """
+    where = ("the quarter to " if quarter else "") + month_label(since)
+    was = f"{previous_text} in {where}" if previous_text else where
+    if _missing(difference):
+        return f"no comparison with {where} is available"
+    points = int(_half_up(abs(float(difference)) * 100))
+    if points == 0:
+        return f"unchanged from {was}"
+    word = "up" if difference > 0 else "down"
+    return f"{word} {fmt_pp(difference)} from {was}"

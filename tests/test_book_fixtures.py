@@ -1,0 +1,127 @@
+"""A small hand-made tidy measures frame for the book tests (names as in DESIGN.md).
+
+The August 2016 and May 2016 values are set so that the published figures are the 2016-08
+edition's (caseload 338,900, +19%; arrears £77.5m, +22%; ...); other months are interpolated.
+Imported by the other ``test_book_*`` modules (pytest puts ``tests/`` on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MONTHS = [f"2015-{m:02d}" for m in range(8, 13)] + [f"2016-{m:02d}" for m in range(1, 9)]
+PERIOD = "2016-08"
+
+
+def _path(points: dict[str, float], months=MONTHS) -> dict[str, float]:
+    """Linear interpolation between the given months (by position); flat outside them."""
+    known = sorted((months.index(m), v) for m, v in points.items())
+    xs, ys = zip(*known)
+    return {m: float(np.interp(i, xs, ys)) for i, m in enumerate(months)}
+
+
+def book_measures() -> pd.DataFrame:
+    rows: list[tuple] = []
+
+    def add(table, measure, points, unit, breakdown="all", months=MONTHS):
+        for month, value in _path(points, months).items():
+            rows.append((table, month, measure, breakdown, value, unit))
+
+    # T1 intake: total 21,400 in Aug 2016, 20,797 in May (+2.9%).
+    add("T1", "new_applications", {"2015-08": 9_000, "2016-05": 10_797, "2016-08": 11_400}, "count")
+    add("T1", "arrears_only_applications", {"2015-08": 4_000, "2016-05": 10_000, "2016-08": 10_000}, "count")
+    total = {m: a + b for (m, a), b in zip(
+        _path({"2015-08": 9_000, "2016-05": 10_797, "2016-08": 11_400}).items(),
+        _path({"2015-08": 4_000, "2016-05": 10_000, "2016-08": 10_000}).values())}
+    add("T1", "total_intake", total, "count")
+    add("T1", "duplicate_new_applications_removed", {"2015-08": 240, "2016-08": 312}, "count")
+    # T2 caseload: 338,900 in Aug, 284,790 in May (+19.0%).
+    add("T2", "caseload", {"2015-08": 180_000, "2016-05": 284_790, "2016-08": 338_900}, "count")
+    add("T2", "caseload", {"2015-08": 150_000, "2016-05": 220_000, "2016-08": 250_000}, "count", "new_application")
+    add("T2", "caseload", {"2015-08": 30_000, "2016-05": 64_790, "2016-08": 88_900}, "count", "arrears_only")
+    # T3 fee exemptions.
+    add("T3", "fee_paying_applications", {"2015-08": 6_200, "2016-08": 7_180}, "count")
+    add("T3", "fee_exemptions", {"2015-08": 2_800, "2016-08": 3_540}, "count")
+    add("T3", "fee_exemptions", {"2015-08": 2_760, "2016-08": 3_500}, "count", "domestic_violence")
+    add("T3", "fee_exemptions", {"2015-08": 40, "2016-08": 40}, "count", "under_19")
+    add("T3", "fee_exemption_share", {"2015-08": 0.30, "2016-08": 0.33}, "share")
+    # T4 children benefiting: 281,100 (272,000 to 290,200) in Aug, 250,000 in May (+12%).
+    add("T4", "cases_paying", {"2015-08": 120_000, "2016-08": 186_160}, "count")
+    add("T4", "mean_children_per_case", {"2015-08": 1.51, "2016-08": 1.51}, "mean", "estimate")
+    add("T4", "mean_children_per_case", {"2015-08": 1.461, "2016-08": 1.461}, "mean", "lower_95")
+    add("T4", "mean_children_per_case", {"2015-08": 1.559, "2016-08": 1.559}, "mean", "upper_95")
+    add("T4", "children_benefiting", {"2015-08": 180_000, "2016-05": 250_000, "2016-08": 281_100}, "count", "estimate")
+    add("T4", "children_benefiting", {"2015-08": 174_000, "2016-05": 242_000, "2016-08": 272_000}, "count", "lower_95")
+    add("T4", "children_benefiting", {"2015-08": 186_000, "2016-05": 258_000, "2016-08": 290_200}, "count", "upper_95")
+    add("T4", "sample_size", {"2015-08": 1_100, "2016-08": 1_100}, "count")
+    add("T4", "sample_population", {"2015-08": 100_000, "2016-08": 150_000}, "count")
+    # T5, T6 compliance: 88% both quarters; 89% of cash paid.
+    add("T5", "case_groups_with_current_liability", {"2015-08": 100_000, "2016-08": 150_000}, "count")
+    add("T5", "case_groups_contributing", {"2015-08": 88_000, "2016-08": 132_000}, "count")
+    add("T5", "case_groups_contributing_share", {"2015-08": 0.881, "2016-05": 0.882, "2016-08": 0.879}, "share")
+    add("T6", "cash_due", {"2015-08": 60e6, "2016-08": 90e6}, "gbp")
+    add("T6", "cash_paid", {"2015-08": 53.4e6, "2016-08": 80.1e6}, "gbp")
+    add("T6", "cash_paid_share", {"2015-08": 0.89, "2016-08": 0.89}, "share")
+    # T7 service type: 70% Direct Pay.
+    add("T7", "cases_due_to_pay", {"2015-08": 100_000, "2016-08": 140_000}, "count", "direct_pay")
+    add("T7", "cases_due_to_pay", {"2015-08": 45_000, "2016-08": 60_000}, "count", "collect_and_pay")
+    add("T7", "cases_due_to_pay", {"2015-08": 145_000, "2016-08": 200_000}, "count")
+    add("T7", "direct_pay_share", {"2015-08": 100 / 145, "2016-08": 0.70}, "share")
+    # T8 arrears: £77.5m in Aug, 22% above May; liability £594.9m.
+    arrears = _path({"2015-08": 30e6, "2016-05": 63_534_709.0, "2016-08": 77_512_345.0})
+    liability = _path({"2015-08": 250e6, "2016-05": 480e6, "2016-08": 594_912_345.0})
+    add("T8", "outstanding_arrears", arrears, "gbp")
+    add("T8", "total_maintenance_liability", liability, "gbp")
+    add("T8", "arrears_share_of_liability", {m: arrears[m] / liability[m] for m in MONTHS}, "share")
+    add("T8", "proxy_amount_collected", {m: liability[m] - arrears[m] for m in MONTHS}, "gbp")
+    add("T8", "case_groups_with_arrears", {"2015-08": 50_000, "2016-08": 93_500}, "count")
+    # T9 changes of circumstances, published to July 2016: 166,200 received (highest), 81%
+    # cleared within 28 days against 88% in April 2016.
+    t9 = MONTHS[:-1]
+    add("T9", "changes_of_circumstances_received", {"2015-08": 100_000, "2016-04": 151_800, "2016-07": 166_200}, "count", months=t9)
+    add("T9", "changes_of_circumstances_cleared", {"2015-08": 95_000, "2016-07": 150_000}, "count", months=t9)
+    add("T9", "changes_of_circumstances_outstanding", {"2015-08": 20_000, "2016-07": 40_000}, "count", months=t9)
+    add("T9", "changes_of_circumstances_cleared_within_28_days", {"2015-08": 90_000, "2016-04": 133_584, "2016-07": 134_622}, "count", months=t9)
+    add("T9", "cleared_within_28_days_share", {"2015-08": 0.90, "2016-04": 0.88, "2016-07": 0.81}, "share", months=t9)
+    # T10 mandatory reconsiderations.
+    add("T10", "mandatory_reconsiderations_received", {"2015-08": 1_000, "2016-08": 1_520}, "count")
+    add("T10", "mandatory_reconsiderations_cleared", {"2015-08": 900, "2016-08": 1_310}, "count")
+    add("T10", "mandatory_reconsiderations_revised", {"2015-08": 300, "2016-08": 400}, "count")
+    add("T10", "mandatory_reconsiderations_not_revised", {"2015-08": 600, "2016-08": 910}, "count")
+    add("T10", "mandatory_reconsiderations_cleared_within_20_days", {"2015-08": 720, "2016-08": 1_087}, "count")
+    add("T10", "cleared_within_20_days_share", {"2015-08": 0.80, "2016-05": 0.82, "2016-08": 0.83}, "share")
+    # T11 appeals, T12 complaints.
+    add("T11", "appeals_received", {"2015-08": 80, "2016-08": 140}, "count")
+    add("T11", "appeals_cleared", {"2015-08": 30, "2016-08": 50}, "count", "tribunal_outcome")
+    add("T11", "appeals_cleared", {"2015-08": 10, "2016-08": 20}, "count", "cms_outcome")
+    add("T11", "appeals_cleared", {"2015-08": 40, "2016-08": 70}, "count")
+    add("T12", "complaints_received", {"2015-08": 200, "2016-08": 255}, "count")
+    add("T12", "complaints_received", {"2015-08": 180, "2016-08": 230}, "count", "resolution")
+    add("T12", "complaints_received", {"2015-08": 20, "2016-08": 25}, "count", "review")
+    add("T12", "complaints_received_scheme_to_date", {"2015-08": 5_000, "2016-08": 8_000}, "count")
+    # T13 telephony: 98% answered, 86% within 30 seconds.
+    add("T13", "calls_received", {"2015-08": 300_000, "2016-08": 400_000}, "count")
+    add("T13", "calls_answered", {"2015-08": 294_000, "2016-08": 392_000}, "count")
+    add("T13", "calls_answered_within_30_seconds", {"2015-08": 270_000, "2016-08": 344_000}, "count")
+    add("T13", "calls_answered_share", {"2015-08": 0.98, "2016-08": 0.98}, "share")
+    add("T13", "calls_answered_within_30_seconds_share", {"2015-08": 0.90, "2016-08": 0.86}, "share")
+    # T14 accuracy: 100% in Aug, 95% in May.
+    add("T14", "accuracy_checks", {"2015-08": 200, "2016-08": 210}, "count")
+    add("T14", "accurate_checks", {"2015-08": 190, "2016-05": 190, "2016-08": 210}, "count")
+    add("T14", "accuracy_share", {"2015-08": 0.95, "2016-05": 0.95, "2016-08": 1.0}, "share")
+    # DQ
+    rows.append(("DQ", PERIOD, "duplicate_new_applications_removed", "all", 3_512.0, "count"))
+    rows.append(("DQ", PERIOD, "quarantined_rows", "events/payments.parquet: payment for a case never seen in a snapshot", 42.0, "count"))
+    rows.append(("DQ", PERIOD, "quarantined_rows", "events/applications.parquet: event dated before the scheme start", 7.0, "count"))
+    rows.append(("DQ", PERIOD, "arrears_roll_forward_failures", "all", 57.0, "count"))
+    rows.append(("DQ", PERIOD, "arrears_roll_forward_money_at_stake", "all", 123_456.78, "gbp"))
+    frame = pd.DataFrame(rows, columns=["table", "period", "measure", "breakdown", "value", "unit"])
+    return frame.astype({"value": "float64"})
+
+
+def test_fixture_is_tidy_and_unique():
+    frame = book_measures()
+    assert list(frame.columns) == ["table", "period", "measure", "breakdown", "value", "unit"]
+    assert not frame.duplicated(["table", "period", "measure", "breakdown"]).any()
+    assert set(frame["unit"]) <= {"count", "gbp", "share", "mean"}

@@ -1,0 +1,92 @@
+"""The chapter notebooks: structure, parameters, and no number typed into the prose.
+
+The scanner reads every markdown cell of ``notebooks/*.md`` and fails on a digit outside glue
+roles, math, code and the explicit allow-list of definitional phrases (e.g. "28 days",
+"95% confidence", "£1 or 2%").
+"""
+
+from __future__ import annotations
+
+import re
+
+import jupytext
+import pytest
+
+from cms_stats import paths
+
+CHAPTERS = {
+    "summary": "Summary",
+    "intake": "Intake",
+    "caseload": "Caseload",
+    "fee_exemptions": "Application fee exemptions",
+    "children": "Children benefiting",
+    "compliance": "Compliance and service type",
+    "arrears": "Arrears and liability",
+    "service_standards": "Service standards",
+    "methodology": "Methodology",
+    "about": "About these statistics",
+}
+
+# Definitions and references, not data: these may contain digits.
+ALLOWED = [
+    r"\bTable \d+\b", r"\bT\d+\b", r"95% confidence", r"\b28 days\b", r"\b20 days\b",
+    r"\b30 seconds\b", r"£1 or 2%", r"\b1993\b", r"\b2003\b", r"\b2012\s+(statutory\s+)?[Ss]cheme\b",
+    r"\b2012\s+statutory\b", r"95% confident\b", r"\b100% snapshot\b", r"\b20 calendar days\b",
+]
+STRIP = [
+    r"\{glue(:\w+)?\}`[^`]*`",      # glue roles
+    r"\{doc\}`[^`]*`",              # cross references
+    r"\$\$.*?\$\$", r"\$[^$\n]+\$",  # math
+    r"```.*?```", r"`[^`\n]*`",     # code
+]
+
+
+def typed_numbers(markdown: str) -> list[str]:
+    """Digits left in prose after removing glue roles, math, code and allowed phrases."""
+    text = markdown
+    for pattern in STRIP:
+        text = re.sub(pattern, " ", text, flags=re.S)
+    text = re.sub(r"\s+", " ", text)  # allowed phrases may wrap across lines
+    for pattern in ALLOWED:
+        text = re.sub(pattern, " ", text)
+    return re.findall(r"[^\n]{0,30}\d[^\n]{0,30}", text)
+
+
+def test_scanner_catches_a_typed_number():
+    assert typed_numbers("Caseload stood at 338,900 in {glue:text}`period_label`.")
+    assert typed_numbers("In August 2016 the share rose.")
+    assert not typed_numbers("Caseload stood at {glue:text}`caseload_latest`; see Table 2 and T2.")
+    assert not typed_numbers("cleared within 28 days, the 95% confidence interval, $\\bar{x} \\pm 1.96$")
+
+
+def _notebook(name):
+    return jupytext.read(paths.NOTEBOOKS_DIR / f"{name}.md")
+
+
+@pytest.mark.parametrize("name", sorted(CHAPTERS))
+def test_no_typed_numbers_in_prose(name):
+    nb = _notebook(name)
+    found = [hit for cell in nb.cells if cell.cell_type == "markdown"
+             for hit in typed_numbers(cell.source)]
+    assert not found, f"{name}.md has typed numbers: {found}"
+
+
+@pytest.mark.parametrize("name", sorted(CHAPTERS))
+def test_chapter_structure(name):
+    nb = _notebook(name)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    first_md = next(c for c in nb.cells if c.cell_type == "markdown")
+    assert first_md.source.splitlines()[0] == f"# {CHAPTERS[name]}"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    for line in ('period = "2016-08"', 'data_dir = ""', 'work_dir = ""', 'data_hash = ""', 'previous = ""'):
+        assert line in params[0].source
+    src = "\n".join(c.source for c in code)
+    assert "book.load_chapter(period, data_dir, work_dir" in src
+    assert "book.synthetic_notice(ch)" in src
+    # every code cell is hidden from the reader: outputs only (or nothing)
+    for c in code:
+        assert {"remove-input", "remove-cell"} & set(c.metadata.get("tags", [])), c.source
+    # thin: no cell longer than a few lines of calls into cms_stats.book
+    assert all(len(c.source.splitlines()) <= 7 for c in code)
