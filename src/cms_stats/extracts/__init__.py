@@ -1,0 +1,48 @@
+"""The data contract (stated once) and the validating loader.
+
+>>> from cms_stats.extracts import open_extracts, validate, ExtractError
+>>> folder = open_extracts(data_dir)          # layout + extract.json checked
+>>> folder.snapshot("2016-08")                # validated DataFrame, quarantined rows removed
+>>> report = validate(data_dir)               # every file read and checked once
+"""
+
+from .contract import (
+    CONTRACT,
+    ID_PATTERNS,
+    QUARANTINE_REASONS,
+    SCHEME_START,
+    Column,
+    FileSpec,
+    contract_markdown,
+)
+from .errors import ExtractError, PeriodError
+from .loader import (
+    ExtractFolder,
+    ValidationReport,
+    check_period,
+    month_end,
+    months_between,
+    open_extracts,
+    read_metadata,
+    validate,
+)
+
+__all__ = [
+    "CONTRACT",
+    "ID_PATTERNS",
+    "QUARANTINE_REASONS",
+    "SCHEME_START",
+    "Column",
+    "FileSpec",
+    "contract_markdown",
+    "ExtractError",
+    "PeriodError",
+    "ExtractFolder",
+    "ValidationReport",
+    "check_period",
+    "month_end",
+    "months_between",
+    "open_extracts",
+    "read_metadata",
+    "validate",
+]

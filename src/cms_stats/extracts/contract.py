@@ -1,0 +1,486 @@
+"""The data contract of an extract folder, stated once.
+
+Everything the loader checks is read from :data:`CONTRACT` (files, sheets, columns, types,
+codes, keys, ranges, identifier patterns, nullable columns, the quarantine rules), and the
+column tables of ``data/README.md`` are generated from it (:func:`contract_markdown`), so the
+code and the analysts' documentation cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+#: The 2012 scheme's statistics start here: events dated earlier are quarantined.
+SCHEME_START = dt.date(2013, 8, 1)
+SCHEME_START_MONTH = "2013-08"
+
+#: Months in which the children sample is drawn (March and September).
+SAMPLE_CALENDAR_MONTHS = (3, 9)
+
+#: Pseudonymous identifiers: prefix letter + fixed number of digits (never published).
+ID_PATTERNS: dict[str, str] = {
+    "case": r"C[0-9]{8}",
+    "case_group": r"G[0-9]{8}",
+    "application": r"A[0-9]{8}",
+    "paying_parent": r"P[0-9]{8}",
+    "receiving_parent": r"R[0-9]{8}",
+    "payment": r"Y[0-9]{9}",
+    "calculation": r"L[0-9]{9}",
+    "service_request": r"S[0-9]{9}",
+    "reconsideration": r"M[0-9]{8}",
+    "accuracy_check": r"K[0-9]{7}",
+}
+
+MONTH_PATTERN = r"[0-9]{4}-(0[1-9]|1[0-2])"
+
+#: Column types of the contract and what each accepts.
+TYPES: dict[str, str] = {
+    "month": "text `YYYY-MM`",
+    "id": "text identifier (pattern)",
+    "code": "text, one of the listed codes",
+    "date": "date (parquet `date32`; `date64`, midnight timestamps and ISO `YYYY-MM-DD` text accepted)",
+    "money": "GBP, float (integers and decimals accepted), 2 dp",
+    "count": "whole number >= 0",
+    "integer": "whole number",
+}
+
+#: Quarantine reasons (row-level faults the methodology excludes). Rows carrying one are
+#: removed before any measure is computed, listed in ``folder.quarantine`` and counted.
+QUARANTINE_REASONS: dict[str, str] = {
+    "dated before scheme start": "the event (or MI month) is dated before 1 August 2013",
+    "dated after last month": "the event (or MI month) is dated after the end of `last_month`",
+    "cleared before received": "`cleared_date` is earlier than `received_date`",
+    "case never in a snapshot": "a payment for a `case_id` that is in no monthly snapshot",
+    "non-positive correct amount": "an accuracy check whose `correct_weekly_amount` is <= 0",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a file of the contract.
+
+    Parameters
+    ----------
+    name : column name, exactly as in the file.
+    type : one of :data:`TYPES`.
+    rule : the rule in words (for ``data/README.md``).
+    nullable : whether a missing value is allowed.
+    codes : allowed values of a ``code`` column.
+    id_kind : key of :data:`ID_PATTERNS` for an ``id`` column.
+    min, max : allowed range (``min_inclusive`` says whether ``min`` itself is allowed).
+    below_min : ``"error"`` (fatal) or ``"quarantine"`` (row excluded with a reason).
+    """
+
+    name: str
+    type: str
+    rule: str = ""
+    nullable: bool = False
+    codes: tuple[str, ...] | None = None
+    id_kind: str | None = None
+    min: float | None = None
+    min_inclusive: bool = True
+    max: float | None = None
+    below_min: str = "error"
+
+    @property
+    def pattern(self) -> str | None:
+        if self.type == "id":
+            return ID_PATTERNS[self.id_kind]
+        if self.type == "month":
+            return MONTH_PATTERN
+        return None
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file (or family of monthly files) of the extract folder."""
+
+    key: str
+    path: str  # relative path; ``{month}`` stands for ``YYYY-MM``
+    kind: str  # "parquet" or "xlsx"
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    sheet: str | None = None
+    total_row: bool = False
+    frequency: str = "single"  # "single", "monthly" (snapshots), "six-monthly" (samples)
+    #: column checked against the window [SCHEME_START, end of last_month] (quarantine)
+    window_column: str | None = None
+    #: further rules, in words (checked by the loader; see loader._FILE_RULES)
+    rules: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _money(name: str, rule: str = "", **kw) -> Column:
+    kw.setdefault("min", 0.0)
+    return Column(name, "money", rule, **kw)
+
+
+def _id(name: str, kind: str, rule: str = "", **kw) -> Column:
+    return Column(name, "id", rule, id_kind=kind, **kw)
+
+
+def _count(name: str, rule: str = "") -> Column:
+    return Column(name, "count", rule, min=0)
+
+
+_SNAPSHOT = FileSpec(
+    key="snapshot",
+    path="snapshots/cases_{month}.parquet",
+    kind="parquet",
+    frequency="monthly",
+    description=(
+        "Monthly 100% case snapshot: one row per case open on the 2012 scheme at the end of "
+        "the month. One file per month from `first_month` to `last_month`, no gaps."
+    ),
+    columns=(
+        Column("snapshot_month", "month", "equals the month in the file name"),
+        _id("case_id", "case", "key"),
+        _id("case_group_id", "case_group", "all cases of one paying parent share it"),
+        Column("origin", "code", "", codes=("new_application", "arrears_only")),
+        Column("opened_date", "date", "on or before the month end"),
+        Column(
+            "service_type",
+            "code",
+            "`no_liability`: no current liability (arrears-only, calculation not yet made, "
+            "or liability ended)",
+            codes=("direct_pay", "collect_and_pay", "no_liability"),
+        ),
+        _money("weekly_liability", "0 when `service_type` is `no_liability`"),
+        _money("liability_due", "maintenance due in the calendar month"),
+        _money("arrears_opening", "2012-scheme arrears at the start of the month"),
+        _money("arrears_accrued", "unpaid liability added in the month (Collect and Pay)"),
+        _money("arrears_paid", "payments that reduced arrears in the month"),
+        _money("arrears_adjustment", "write-offs, corrections; any sign", min=None),
+        _money(
+            "arrears_closing",
+            "should equal opening + accrued - paid + adjustment (roll-forward: reported, "
+            "not fatal)",
+        ),
+    ),
+    primary_key=("case_id",),
+    rules=(
+        "`snapshot_month` equals the month in the file name",
+        "`opened_date` is on or before the last day of the month",
+        "`weekly_liability` is 0 when `service_type` is `no_liability`",
+    ),
+)
+
+_APPLICATIONS = FileSpec(
+    key="applications",
+    path="events/applications.parquet",
+    kind="parquet",
+    description=(
+        "One row per application received. Duplicated new applications (same paying parent, "
+        "receiving parent and received date) are kept here and removed, counted, by the "
+        "intake measures."
+    ),
+    columns=(
+        _id("application_id", "application", "key"),
+        Column("received_date", "date", "within the scheme window (else quarantined)"),
+        Column("application_type", "code", "", codes=("new_application", "arrears_only")),
+        _id("paying_parent_id", "paying_parent"),
+        _id("receiving_parent_id", "receiving_parent"),
+        Column(
+            "fee_status",
+            "code",
+            "`no_fee` before 30 June 2014 and for all arrears-only applications",
+            codes=("fee_paid", "exempt_domestic_violence", "exempt_under_19", "no_fee"),
+        ),
+        _id("case_id", "case", "the case the application created"),
+    ),
+    primary_key=("application_id",),
+    window_column="received_date",
+)
+
+_PAYMENTS = FileSpec(
+    key="payments",
+    path="events/payments.parquet",
+    kind="parquet",
+    description="Payments received through Collect and Pay.",
+    columns=(
+        _id("payment_id", "payment", "key"),
+        _id("case_id", "case", "in some monthly snapshot (else quarantined)"),
+        _id("case_group_id", "case_group"),
+        Column("payment_date", "date", "within the scheme window (else quarantined)"),
+        _money("amount", "> 0", min_inclusive=False),
+    ),
+    primary_key=("payment_id",),
+    window_column="payment_date",
+    rules=("a payment whose `case_id` is in no monthly snapshot is quarantined",),
+)
+
+_LIABILITIES = FileSpec(
+    key="liabilities",
+    path="events/liabilities.parquet",
+    kind="parquet",
+    description="Maintenance calculations.",
+    columns=(
+        _id("calculation_id", "calculation", "key"),
+        _id("case_id", "case"),
+        Column("effective_date", "date", "within the scheme window (else quarantined)"),
+        _money("weekly_amount"),
+        Column("service_type", "code", "", codes=("direct_pay", "collect_and_pay")),
+        Column(
+            "reason",
+            "code",
+            "",
+            codes=("initial", "change_of_circumstances", "mandatory_reconsideration"),
+        ),
+    ),
+    primary_key=("calculation_id",),
+    window_column="effective_date",
+)
+
+_SERVICE_REQUESTS = FileSpec(
+    key="service_requests",
+    path="events/service_requests.parquet",
+    kind="parquet",
+    description="Service requests: changes of circumstances.",
+    columns=(
+        _id("request_id", "service_request", "key"),
+        _id("case_id", "case"),
+        Column("request_type", "code", "", codes=("change_of_circumstances",)),
+        Column("received_date", "date", "within the scheme window (else quarantined)"),
+        Column(
+            "cleared_date",
+            "date",
+            "null when not cleared by the extract date; before `received_date`: quarantined",
+            nullable=True,
+        ),
+    ),
+    primary_key=("request_id",),
+    window_column="received_date",
+)
+
+_RECONSIDERATIONS = FileSpec(
+    key="reconsiderations",
+    path="events/reconsiderations.parquet",
+    kind="parquet",
+    description="Mandatory reconsiderations.",
+    columns=(
+        _id("reconsideration_id", "reconsideration", "key"),
+        _id("case_id", "case"),
+        Column("received_date", "date", "within the scheme window (else quarantined)"),
+        Column(
+            "cleared_date",
+            "date",
+            "null when not cleared; before `received_date`: quarantined",
+            nullable=True,
+        ),
+        Column(
+            "outcome",
+            "code",
+            "null exactly when `cleared_date` is null",
+            nullable=True,
+            codes=("revised", "not_revised"),
+        ),
+    ),
+    primary_key=("reconsideration_id",),
+    window_column="received_date",
+    rules=("`outcome` is null exactly when `cleared_date` is null",),
+)
+
+_CHILDREN = FileSpec(
+    key="children_sample",
+    path="samples/children_{month}.parquet",
+    kind="parquet",
+    frequency="six-monthly",
+    description=(
+        "Six-monthly simple random sample (about 1,100 cases, without replacement) of the "
+        "cases with `weekly_liability > 0` in that month's snapshot (the population). One "
+        "file for every March and September from `first_month` to `last_month`."
+    ),
+    columns=(
+        Column("sample_month", "month", "equals the month in the file name"),
+        _id("case_id", "case", "key; in the population"),
+        Column("qualifying_children", "integer", "1 to 10", min=1, max=10),
+    ),
+    primary_key=("case_id",),
+    rules=(
+        "`sample_month` equals the month in the file name",
+        "the sample is no larger than its population",
+        "every `case_id` is in the population (`weekly_liability > 0` in that month's snapshot)",
+    ),
+)
+
+_TELEPHONY = FileSpec(
+    key="telephony",
+    path="mi/telephony.xlsx",
+    kind="xlsx",
+    sheet="Telephony",
+    total_row=True,
+    description="Telephony MI: one row per month.",
+    columns=(
+        Column("month", "month", "key"),
+        _count("calls_received"),
+        _count("calls_answered", "<= `calls_received`"),
+        _count("calls_answered_within_30_seconds", "<= `calls_answered`"),
+    ),
+    primary_key=("month",),
+    window_column="month",
+    rules=(
+        "`calls_answered` <= `calls_received`",
+        "`calls_answered_within_30_seconds` <= `calls_answered`",
+    ),
+)
+
+_COMPLAINTS = FileSpec(
+    key="complaints",
+    path="mi/complaints.xlsx",
+    kind="xlsx",
+    sheet="Complaints",
+    total_row=True,
+    description="Complaints MI: one row per month.",
+    columns=(
+        Column("month", "month", "key"),
+        _count("complaints_resolution"),
+        _count("complaints_review"),
+        _count("complaints_total", "= resolution + review"),
+    ),
+    primary_key=("month",),
+    window_column="month",
+    rules=("`complaints_total` = `complaints_resolution` + `complaints_review`",),
+)
+
+_APPEALS = FileSpec(
+    key="appeals",
+    path="mi/appeals.xlsx",
+    kind="xlsx",
+    sheet="Appeals",
+    total_row=True,
+    description="Appeals MI (Appeals Tracking System): one row per month.",
+    columns=(
+        Column("month", "month", "key"),
+        _count("appeals_received"),
+        _count("appeals_cleared_tribunal_outcome"),
+        _count("appeals_cleared_cms_outcome"),
+        _count("appeals_cleared", "= tribunal outcome + CMS outcome"),
+    ),
+    primary_key=("month",),
+    window_column="month",
+    rules=(
+        "`appeals_cleared` = `appeals_cleared_tribunal_outcome` + `appeals_cleared_cms_outcome`",
+    ),
+)
+
+_ACCURACY = FileSpec(
+    key="accuracy_checks",
+    path="mi/accuracy_checks.xlsx",
+    kind="xlsx",
+    sheet="Checks",
+    total_row=False,
+    description="Accuracy checks: one row per checked case (no Total row).",
+    columns=(
+        _id("check_id", "accuracy_check", "key"),
+        Column("check_month", "month"),
+        _id("case_id", "case"),
+        _money("calculated_weekly_amount"),
+        _money(
+            "correct_weekly_amount",
+            "> 0 (else quarantined)",
+            min_inclusive=False,
+            below_min="quarantine",
+        ),
+    ),
+    primary_key=("check_id",),
+    window_column="check_month",
+)
+
+#: The contract: every file of an extract folder, in the order they are validated.
+CONTRACT: dict[str, FileSpec] = {
+    spec.key: spec
+    for spec in (
+        _SNAPSHOT,
+        _APPLICATIONS,
+        _PAYMENTS,
+        _LIABILITIES,
+        _SERVICE_REQUESTS,
+        _RECONSIDERATIONS,
+        _CHILDREN,
+        _TELEPHONY,
+        _COMPLAINTS,
+        _APPEALS,
+        _ACCURACY,
+    )
+}
+
+EVENT_FILES = ("applications", "payments", "liabilities", "service_requests", "reconsiderations")
+MI_FEEDS = ("telephony", "complaints", "appeals", "accuracy_checks")
+
+#: ``extract.json``: the folder's metadata.
+METADATA_FIELDS: dict[str, str] = {
+    "source": '`"synthetic"` or `"administrative"`',
+    "first_month": "`YYYY-MM`, not before `2013-08`",
+    "last_month": "`YYYY-MM`, not before `first_month`",
+    "generator": (
+        'synthetic only: object with `"name"`, `"version"`, `"seed"`, `"scale"`'
+    ),
+}
+SOURCES = ("synthetic", "administrative")
+GENERATOR_FIELDS = ("name", "version", "seed", "scale")
+
+
+def _describe_type(col: Column) -> str:
+    if col.type == "id":
+        return f"id `{ID_PATTERNS[col.id_kind]}`"
+    if col.type == "code":
+        return "code: " + ", ".join(f"`{c}`" for c in col.codes)
+    if col.type == "money":
+        if col.min is None:
+            return "money, any sign"
+        return "money " + (">= 0" if col.min_inclusive else "> 0")
+    if col.type == "integer" and col.min is not None:
+        return f"integer {col.min:g}..{col.max:g}"
+    return {"month": "text `YYYY-MM`", "date": "date", "count": "count >= 0"}.get(col.type, col.type)
+
+
+def contract_markdown() -> str:
+    """The column tables of ``data/README.md``, generated from :data:`CONTRACT`.
+
+    Returns
+    -------
+    str
+        Markdown: one section per file with its description, key, column table and rules.
+    """
+    out: list[str] = []
+    for spec in CONTRACT.values():
+        where = f"`{spec.path}`" + (f", sheet `{spec.sheet}`" if spec.sheet else "")
+        out.append(f"### {where}")
+        out.append("")
+        out.append(spec.description)
+        out.append("")
+        out.append(f"Key: {', '.join(f'`{k}`' for k in spec.primary_key)} (unique).")
+        if spec.total_row:
+            out.append(
+                "Last row: `month` = `Total`, equal to the sum of the rows above it."
+            )
+        out.append("")
+        out.append("| column | type | nullable | rule |")
+        out.append("|---|---|---|---|")
+        for col in spec.columns:
+            out.append(
+                f"| `{col.name}` | {_describe_type(col)} | {'yes' if col.nullable else 'no'} "
+                f"| {col.rule} |"
+            )
+        rules = list(spec.rules)
+        if spec.window_column:
+            rules.append(
+                f"`{spec.window_column}` before 2013-08-01 or after the end of `last_month`: "
+                "row quarantined"
+            )
+        if rules:
+            out.append("")
+            out.append("Rules: " + "; ".join(rules) + ".")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
