@@ -1,0 +1,106 @@
+"""T8: outstanding arrears and total maintenance liability, and the Direct Pay sensitivity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .common import ALL, Rows, flag, id_codes, share, sorted_unique
+
+TABLE = "T8"
+SERVICE_TYPES = ("direct_pay", "collect_and_pay")
+
+
+@dataclass
+class CumulativeLiability:
+    """Running totals of ``liability_due`` over every snapshot read so far (GBP).
+
+    ``by_service`` holds the Direct Pay and Collect and Pay parts; ``other`` any liability due
+    on a case whose month-end service type is ``no_liability`` (liability ended in the month),
+    which is in the total but in neither part.
+    """
+
+    total: float = 0.0
+    by_service: dict = field(default_factory=lambda: {s: 0.0 for s in SERVICE_TYPES})
+    other: float = 0.0
+
+    def add(self, snapshot: pd.DataFrame) -> None:
+        due = snapshot["liability_due"].to_numpy(dtype=np.float64)
+        month_total = float(due.sum())
+        parts = 0.0
+        for s in SERVICE_TYPES:
+            part = float(due[flag(snapshot["service_type"], s)].sum())
+            self.by_service[s] += part
+            parts += part
+        self.total += month_total
+        self.other += month_total - parts
+
+
+def arrears_month(snapshot: pd.DataFrame, month: str, cumulative: CumulativeLiability) -> pd.DataFrame:
+    """T8 for one month; ``cumulative`` must already include this month's snapshot.
+
+    - ``outstanding_arrears`` = sum of ``arrears_closing`` (GBP);
+    - ``case_groups_with_arrears`` = groups whose summed ``arrears_closing`` > 0 (closing
+      balances are never negative, so: groups with a case in arrears);
+    - ``total_maintenance_liability`` (TML) = cumulative ``liability_due`` over every snapshot up
+      to m, breakdowns ``direct_pay``, ``collect_and_pay`` (by the month-end service type of
+      each month) and ``all``; the sensitivity uses the cumulative Direct Pay part;
+    - ``arrears_share_of_liability`` = arrears / TML;
+    - ``proxy_amount_collected`` = TML - arrears.
+    """
+    closing = snapshot["arrears_closing"].to_numpy(dtype=np.float64)
+    arrears = float(closing.sum())
+    groups = int(sorted_unique(id_codes(snapshot["case_group_id"])[closing > 0]).size)
+    rows = Rows()
+    rows.add(TABLE, month, "outstanding_arrears", ALL, arrears, "gbp")
+    rows.add(TABLE, month, "case_groups_with_arrears", ALL, groups, "count")
+    for s in SERVICE_TYPES:
+        rows.add(TABLE, month, "total_maintenance_liability", s, cumulative.by_service[s], "gbp")
+    rows.add(TABLE, month, "total_maintenance_liability", ALL, cumulative.total, "gbp")
+    rows.add(TABLE, month, "arrears_share_of_liability", ALL, share(arrears, cumulative.total), "share")
+    rows.add(TABLE, month, "proxy_amount_collected", ALL, cumulative.total - arrears, "gbp")
+    return rows.frame()
+
+
+def direct_pay_sensitivity(outstanding_arrears: float, total_maintenance_liability: float,
+                           direct_pay_liability: float,
+                           compliance=np.linspace(0.8, 1.0, 21)) -> pd.DataFrame:
+    r"""Arrears share of liability if Direct Pay were less than fully compliant.
+
+    The published share assumes Direct Pay cases pay in full. If only a fraction :math:`c` of
+    the cumulative Direct Pay liability :math:`D` were paid, the unpaid :math:`(1 - c)D` would be
+    arrears too:
+
+    .. math::
+
+        \text{share}(c) = \frac{A + (1 - c)\,D}{\mathrm{TML}}
+
+    with :math:`A` the outstanding arrears and TML the total maintenance liability (both
+    cumulative to the month). ``share(1)`` is the published share; each 5 percentage points of
+    Direct Pay non-compliance adds :math:`0.05\,D/\mathrm{TML}` to it.
+
+    Returns
+    -------
+    DataFrame
+        ``compliance``, ``arrears_share`` (float64), in the order of ``compliance``.
+    """
+    c = np.asarray(compliance, dtype=np.float64)
+    shares = (outstanding_arrears + (1.0 - c) * direct_pay_liability) / total_maintenance_liability
+    return pd.DataFrame({"compliance": c, "arrears_share": shares.astype(np.float64)})
+
+
+def sensitivity_inputs(measures: pd.DataFrame, month: str) -> dict:
+    """The inputs of :func:`direct_pay_sensitivity` for ``month`` from the T8 rows of
+    :func:`cms_stats.measures.compute_all`'s output.
+
+    Returns ``{"outstanding_arrears", "total_maintenance_liability", "direct_pay_liability"}``.
+    """
+    t8 = measures.loc[(measures["table"] == TABLE) & (measures["period"] == month)]
+    value = t8.set_index(["measure", "breakdown"])["value"]
+    return {
+        "outstanding_arrears": float(value[("outstanding_arrears", ALL)]),
+        "total_maintenance_liability": float(value[("total_maintenance_liability", ALL)]),
+        "direct_pay_liability": float(value[("total_maintenance_liability", "direct_pay")]),
+    }

@@ -1,0 +1,160 @@
+r"""T4: children benefiting from maintenance, with its 95% confidence interval.
+
+Cases paying in the quarter to month m times the mean number of qualifying children per case,
+estimated from the latest six-monthly simple random sample (about 1,100 cases drawn without
+replacement from the N cases with a positive weekly liability in the sample month's snapshot),
+carried forward until the next sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .common import ALL, Rows, id_codes, sorted_unique
+
+TABLE = "T4"
+
+
+@dataclass(frozen=True)
+class ChildrenEstimate:
+    """Children benefiting and its confidence interval (see :func:`children_benefiting`)."""
+
+    level: float
+    n: int
+    N: int
+    mean: float
+    sd: float
+    se: float
+    t: float
+    mean_lower: float
+    mean_upper: float
+    cases_paying: float
+    estimate: float
+    lower: float
+    upper: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def children_benefiting(sample_children, population_cases: int, cases_paying: float,
+                        level: float = 0.95) -> ChildrenEstimate:
+    r"""Children benefiting = cases paying x mean children per case, with its interval.
+
+    With the sample :math:`x_1, \dots, x_n` (qualifying children per sampled case) drawn by
+    simple random sampling without replacement from a population of :math:`N` cases
+    (``population_cases``) and :math:`C` cases paying in the quarter (``cases_paying``):
+
+    .. math::
+
+        \bar{x} = \frac{1}{n}\sum_i x_i, \qquad
+        s^2 = \frac{1}{n-1}\sum_i (x_i - \bar{x})^2, \qquad
+        \mathrm{SE}(\bar{x}) = \frac{s}{\sqrt{n}}\sqrt{1 - \frac{n}{N}}
+
+    (the last factor is the finite population correction), and the interval for the mean is
+
+    .. math::
+
+        \bar{x} \pm t_{(1+\text{level})/2,\; n-1}\,\mathrm{SE}(\bar{x})
+
+    with the Student t quantile on :math:`n - 1` degrees of freedom. The estimate is
+    :math:`C\bar{x}` and its bounds are the mean's bounds times :math:`C` (the number of cases
+    paying is a 100% count, so it adds no sampling error).
+
+    Parameters
+    ----------
+    sample_children : array-like of int
+        Qualifying children of each sampled case (n >= 2).
+    population_cases : int
+        N, the number of cases the sample was drawn from (n <= N).
+    cases_paying : float
+        C, cases paying in the quarter.
+    level : float
+        Confidence level (default 0.95).
+
+    Returns
+    -------
+    ChildrenEstimate
+        ``mean, sd, se, t, mean_lower, mean_upper, estimate, lower, upper, n, N, level,
+        cases_paying``.
+    """
+    x = np.asarray(sample_children, dtype=np.float64)
+    n = x.size
+    if n < 2:
+        raise ValueError("the children sample needs at least 2 cases")
+    if population_cases < n:
+        raise ValueError(f"sample of {n} is larger than its population of {population_cases}")
+    mean = float(x.mean())
+    sd = float(x.std(ddof=1))
+    se = sd / np.sqrt(n) * np.sqrt(1.0 - n / population_cases)
+    t = float(stats.t.ppf(0.5 + level / 2.0, n - 1))
+    lo, hi = mean - t * se, mean + t * se
+    return ChildrenEstimate(level=level, n=int(n), N=int(population_cases), mean=mean, sd=sd,
+                            se=float(se), t=t, mean_lower=float(lo), mean_upper=float(hi),
+                            cases_paying=float(cases_paying), estimate=cases_paying * mean,
+                            lower=cases_paying * lo, upper=cases_paying * hi)
+
+
+def children_bootstrap_interval(sample_children, population_cases: int, cases_paying: float,
+                                level: float = 0.95, n_boot: int = 4000,
+                                seed: int = 2012) -> dict:
+    r"""A percentile bootstrap interval for the same estimate: a cross-check of the t interval.
+
+    ``n_boot`` resamples of size n with replacement (seeded); each resample mean
+    :math:`\bar{x}^*` is shrunk towards :math:`\bar{x}` by the finite population correction,
+    :math:`\bar{x} + \sqrt{1 - n/N}\,(\bar{x}^* - \bar{x})`, and the interval is the
+    :math:`(1-\text{level})/2` and :math:`(1+\text{level})/2` percentiles, scaled by the cases
+    paying. Returns a dict: ``mean_lower, mean_upper, lower, upper, n_boot, seed``.
+    """
+    x = np.asarray(sample_children, dtype=np.float64)
+    n = x.size
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
+    mean = x.mean()
+    adjusted = mean + np.sqrt(1.0 - n / population_cases) * (means - mean)
+    lo, hi = np.quantile(adjusted, [(1 - level) / 2, (1 + level) / 2])
+    return {"mean_lower": float(lo), "mean_upper": float(hi),
+            "lower": float(cases_paying * lo), "upper": float(cases_paying * hi),
+            "n_boot": n_boot, "seed": seed}
+
+
+def cases_paying(liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> int:
+    """Cases paying in the quarter: a payment dated in Q, or Direct Pay with liability due in Q.
+
+    ``liable_q``: the :func:`cms_stats.measures.compliance.liable_cases` of the months of Q;
+    ``payments_q``: the payments dated in Q.
+    """
+    dp = id_codes(liable_q["case_id"])[liable_q["direct_pay"].to_numpy(dtype=bool)]
+    return int(sorted_unique(np.concatenate([dp, id_codes(payments_q["case_id"])])).size)
+
+
+def sample_population(snapshot: pd.DataFrame) -> int:
+    """N: cases with ``weekly_liability > 0`` in the sample month's snapshot."""
+    return int((snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0).sum())
+
+
+def children_month(month: str, paying: float, sample_children=None,
+                   population_cases: int | None = None, level: float = 0.95) -> pd.DataFrame:
+    """T4 for one month: ``cases_paying`` and, when a sample exists, the estimate.
+
+    ``mean_children_per_case`` (unit ``mean``) and ``children_benefiting`` (``count``) with
+    breakdowns ``estimate``, ``lower_95``, ``upper_95``; ``sample_size`` (n) and
+    ``sample_population`` (N). Before the first sample only ``cases_paying`` is given.
+    """
+    rows = Rows()
+    rows.add(TABLE, month, "cases_paying", ALL, paying, "count")
+    if sample_children is not None:
+        est = children_benefiting(sample_children, population_cases, paying, level=level)
+        for name, value in (("estimate", est.mean), ("lower_95", est.mean_lower),
+                            ("upper_95", est.mean_upper)):
+            rows.add(TABLE, month, "mean_children_per_case", name, value, "mean")
+        for name, value in (("estimate", est.estimate), ("lower_95", est.lower),
+                            ("upper_95", est.upper)):
+            rows.add(TABLE, month, "children_benefiting", name, value, "count")
+        rows.add(TABLE, month, "sample_size", ALL, est.n, "count")
+        rows.add(TABLE, month, "sample_population", ALL, est.N, "count")
+    return rows.frame()

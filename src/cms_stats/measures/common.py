@@ -1,0 +1,200 @@
+"""Shared helpers for the measures: month arithmetic, the as-at rule and the tidy shape.
+
+Every measure function returns the one tidy shape ``table, period, measure, breakdown, value,
+unit`` (see :data:`COLUMNS`): ``period`` is a ``"YYYY-MM"`` string, ``value`` is an unrounded
+``float64`` and rows are sorted by table (publication order), period, measure and breakdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+COLUMNS = ["table", "period", "measure", "breakdown", "value", "unit"]
+TABLE_ORDER = tuple(f"T{i}" for i in range(1, 15)) + ("DQ",)
+UNITS = ("count", "gbp", "share", "mean")
+ALL = "all"
+
+
+
+# --- months -----------------------------------------------------------------------------------
+def month_index(month: str) -> int:
+    """``"YYYY-MM"`` -> a running month number (year * 12 + month - 1)."""
+    year, mon = month.split("-")
+    return int(year) * 12 + int(mon) - 1
+
+
+def month_from_index(index: int) -> str:
+    """Inverse of :func:`month_index`."""
+    year, mon = divmod(int(index), 12)
+    return f"{year:04d}-{mon + 1:02d}"
+
+
+def add_months(month: str, k: int) -> str:
+    """The month ``k`` months after ``month`` (``k`` may be negative)."""
+    return month_from_index(month_index(month) + k)
+
+
+def month_start(month: str) -> pd.Timestamp:
+    """First day of the month."""
+    return pd.Timestamp(f"{month}-01")
+
+
+def month_end(month: str) -> pd.Timestamp:
+    """Last day of the month (a date, midnight): the as-at date of a release for ``month``."""
+    return month_start(month) + pd.offsets.MonthEnd(0)
+
+
+def quarter_months(month: str, available: Sequence[str] | None = None) -> list[str]:
+    """The quarter to ``month``: the three calendar months ending with it.
+
+    Restricted to ``available`` months when given (at the start of the series the quarter is
+    shorter: only months with a snapshot exist).
+    """
+    months = [add_months(month, k) for k in (-2, -1, 0)]
+    if available is not None:
+        have = set(available)
+        months = [m for m in months if m in have]
+    return months
+
+
+def date_month_index(dates: pd.Series) -> np.ndarray:
+    """Month number (see :func:`month_index`) of each date; ``-1`` for a missing date."""
+    valid = dates.notna().to_numpy()
+    out = np.full(len(dates), -1, dtype=np.int64)
+    if valid.any():
+        d = dates[valid]
+        out[valid] = d.dt.year.to_numpy(dtype=np.int64) * 12 + d.dt.month.to_numpy(dtype=np.int64) - 1
+    return out
+
+
+def counts_by_month(month_idx: np.ndarray, months: Sequence[str], weights=None) -> np.ndarray:
+    """Count (or sum ``weights``) of events per month in ``months`` (zeros where none)."""
+    wanted = np.array([month_index(m) for m in months], dtype=np.int64)
+    if len(wanted) == 0:
+        return np.zeros(0)
+    lo = wanted.min()
+    size = wanted.max() - lo + 1
+    idx = np.asarray(month_idx, dtype=np.int64) - lo
+    keep = (idx >= 0) & (idx < size)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)[keep]
+    binned = np.bincount(idx[keep], weights=w, minlength=size).astype(np.float64)
+    return binned[wanted - lo]
+
+
+# --- identifiers ------------------------------------------------------------------------------
+def id_codes(values) -> np.ndarray:
+    """Pseudonymous identifiers (one letter + digits, e.g. ``C12345678``) -> int64 codes.
+
+    The digits identify the entity within one kind of identifier, so comparing, grouping and
+    joining on the codes is the same as on the strings, and much faster. Already-integer input
+    is returned as is.
+    """
+    if isinstance(values, (pd.Series, pd.Index)) and pd.api.types.is_integer_dtype(values.dtype):
+        return values.to_numpy(dtype=np.int64)
+    if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.integer):
+        return values.astype(np.int64, copy=False)
+    if len(values) == 0:
+        return np.empty(0, dtype=np.int64)
+    arr = pa.array(values, type=pa.large_string()) if not isinstance(values, pd.Series) else pa.array(values)
+    try:
+        return pc.cast(pc.utf8_slice_codeunits(arr, 1), pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as err:
+        raise ValueError(f"identifiers must be one letter followed by digits: {err}") from None
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an integer array (a stable sort: fast on pre-sorted runs)."""
+    s = np.sort(np.asarray(values), kind="stable")
+    if s.size == 0:
+        return s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
+def with_id_codes(frame: pd.DataFrame, columns=("case_id", "case_group_id")) -> pd.DataFrame:
+    """The frame with its identifier columns replaced by :func:`id_codes` (done once per
+    snapshot, so the measures need not convert them again)."""
+    return frame.assign(**{c: id_codes(frame[c]) for c in columns if c in frame.columns})
+
+
+def flag(series: pd.Series, code: str) -> np.ndarray:
+    """Boolean array: ``series == code`` (missing values are False), without object arrays."""
+    return series.eq(code).fillna(False).to_numpy(dtype=bool)
+
+
+# --- the as-at rule ---------------------------------------------------------------------------
+def as_at(frame: pd.DataFrame, date_column: str, as_at_date: pd.Timestamp,
+          cleared_columns: Iterable[str] = (), cleared_dependent: Iterable[str] = ()) -> pd.DataFrame:
+    """What was known at ``as_at_date``.
+
+    Drops events whose ``date_column`` is after the as-at date; a date in ``cleared_columns``
+    after it becomes missing (not yet cleared) and so do the ``cleared_dependent`` columns of
+    those rows (e.g. the outcome of a reconsideration not yet cleared).
+    """
+    out = frame.loc[frame[date_column] <= as_at_date]
+    cleared_columns = list(cleared_columns)
+    if cleared_columns:
+        out = out.copy()
+        for col in cleared_columns:
+            late = (out[col] > as_at_date).to_numpy()
+            if late.any():
+                out.loc[late, col] = pd.NaT
+                for dep in cleared_dependent:
+                    out.loc[late, dep] = None
+    return out
+
+
+# --- the tidy shape ---------------------------------------------------------------------------
+def share(numerator, denominator) -> float:
+    """``numerator / denominator`` as a float; NaN when the denominator is 0 (not applicable)."""
+    numerator = float(numerator)
+    denominator = float(denominator)
+    return numerator / denominator if denominator != 0 else float("nan")
+
+
+class Rows:
+    """Collects tidy records ``(table, period, measure, breakdown, value, unit)``."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple] = []
+
+    def add(self, table: str, period: str, measure: str, breakdown: str, value, unit: str) -> None:
+        if unit not in UNITS:
+            raise ValueError(f"unknown unit {unit!r}")
+        self.records.append((table, period, measure, breakdown, float(value), unit))
+
+    def frame(self) -> pd.DataFrame:
+        return tidy(self.records)
+
+
+def tidy(records) -> pd.DataFrame:
+    """Records or frames -> the tidy shape, typed and sorted deterministically.
+
+    Sorted by table (publication order T1..T14, DQ), then period, measure and breakdown.
+    """
+    rank = {t: i for i, t in enumerate(TABLE_ORDER)}
+    if isinstance(records, pd.DataFrame) or (
+            isinstance(records, list) and records and isinstance(records[0], pd.DataFrame)):
+        frames = [records] if isinstance(records, pd.DataFrame) else records
+        frame = pd.concat([f[COLUMNS] for f in frames], ignore_index=True)
+        frame = frame.astype({c: "str" for c in COLUMNS if c != "value"} | {"value": "float64"})
+        order = frame["table"].map(rank).fillna(len(TABLE_ORDER)).astype("int64")
+        return (frame.assign(_rank=order)
+                .sort_values(["_rank", "table", "period", "measure", "breakdown"], kind="stable")
+                .drop(columns="_rank")
+                .reset_index(drop=True))
+    # small lists of records (one table, one month): sorted in Python, built once
+    records = sorted(records, key=lambda r: (rank.get(r[0], len(TABLE_ORDER)), r[0], r[1], r[2], r[3]))
+    if not records:
+        return pd.DataFrame({c: pd.array([], dtype="float64" if c == "value" else "str")
+                             for c in COLUMNS})
+    return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def empty_tidy() -> pd.DataFrame:
+    """An empty frame of the tidy shape."""
+    return tidy([])

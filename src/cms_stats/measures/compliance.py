@@ -1,0 +1,141 @@
+"""T5 (case groups contributing), T6 (cash compliance), T7 (service type).
+
+T5 and T6 are measures of the quarter to month m (Q = the three snapshot months ending with m);
+they are computed from small per-month summaries of the snapshots (:func:`liable_cases`) so that
+only the last three months' summaries are ever held, plus the payments dated in Q.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .common import ALL, Rows, date_month_index, flag, id_codes, month_index, share
+
+T5, T6, T7 = "T5", "T6", "T7"
+T7_FIRST_MONTH = "2014-08"
+LIABLE_COLUMNS = ["case_id", "case_group_id", "direct_pay", "liability_due"]
+
+
+def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
+    """The month's per-case summary kept for the rolling quarter.
+
+    Cases with ``liability_due > 0``: ``case_id`` and ``case_group_id`` (as integer codes, see
+    :func:`~cms_stats.measures.common.id_codes`), ``direct_pay`` (bool: ``service_type ==
+    "direct_pay"``) and ``liability_due``. Cases with nothing due add nothing to any quarter
+    measure, so they are not kept.
+    """
+    due = snapshot["liability_due"].to_numpy(dtype=np.float64)
+    keep = np.flatnonzero(due > 0)
+    group = id_codes(snapshot["case_group_id"])[keep]
+    order = keep[np.argsort(group, kind="stable")]  # sorted by group: quarters merge sorted runs
+    return pd.DataFrame({
+        "case_id": id_codes(snapshot["case_id"])[order],
+        "case_group_id": id_codes(snapshot["case_group_id"])[order],
+        "direct_pay": flag(snapshot["service_type"], "direct_pay")[order],
+        "liability_due": due[order],
+    })
+
+
+class PaymentIndex:
+    """Payments sorted by month, to take the payments dated in a quarter cheaply."""
+
+    def __init__(self, payments: pd.DataFrame) -> None:
+        month = date_month_index(payments["payment_date"])
+        order = np.lexsort((id_codes(payments["case_group_id"]), month))  # by month, then group
+        self.month = month[order]
+        self.case_id = id_codes(payments["case_id"])[order]
+        self.case_group_id = id_codes(payments["case_group_id"])[order]
+        self.amount = payments["amount"].to_numpy(dtype=np.float64)[order]
+
+    def in_months(self, months: Sequence[str]) -> pd.DataFrame:
+        """Payments dated in the (contiguous) months given: case_id, case_group_id, amount."""
+        if not months:
+            lo = hi = 0
+        else:
+            lo = np.searchsorted(self.month, min(month_index(m) for m in months), side="left")
+            hi = np.searchsorted(self.month, max(month_index(m) for m in months), side="right")
+        return pd.DataFrame({
+            "case_id": self.case_id[lo:hi],
+            "case_group_id": self.case_group_id[lo:hi],
+            "amount": self.amount[lo:hi],
+        })
+
+
+def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
+    """T5 and T6 for the quarter to ``month``.
+
+    Parameters
+    ----------
+    month : str
+        The month m ("YYYY-MM").
+    liable_q : DataFrame
+        :func:`liable_cases` of each snapshot month of Q, concatenated.
+    payments_q : DataFrame
+        Payments dated in Q (``case_group_id``, ``amount``).
+
+    Notes
+    -----
+    A case group *has a current liability* in Q when any of its cases had ``liability_due > 0``
+    in a snapshot of Q; it is *contributing* when, among those, a case of the group was Direct
+    Pay with ``liability_due > 0`` in Q or the group has a payment dated in Q.
+    ``cash_due`` = the groups' ``liability_due`` summed over Q; ``cash_paid`` = their Direct Pay
+    ``liability_due`` (assumed paid in full) + their Collect and Pay payments dated in Q.
+    Payments by groups without a current liability in Q (arrears only) are not counted.
+    ``cash_paid_share`` is therefore not bounded by 1: payments in Q may also pay arrears.
+    """
+    group = id_codes(liable_q["case_group_id"])
+    order = np.argsort(group, kind="stable")  # fast: the months' summaries are sorted runs
+    group = group[order]
+    due = liable_q["liability_due"].to_numpy(dtype=np.float64)[order]
+    dp = liable_q["direct_pay"].to_numpy(dtype=bool)[order]
+    first = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1]))) if group.size else np.array([], np.int64)
+    groups = group[first]
+    size = groups.size
+    if size:
+        due_g = np.add.reduceat(due, first)
+        dp_due_g = np.add.reduceat(np.where(dp, due, 0.0), first)
+        dp_g = np.logical_or.reduceat(dp, first)
+    else:
+        due_g = dp_due_g = np.zeros(0)
+        dp_g = np.zeros(0, dtype=bool)
+    # payments of the groups with a current liability
+    pay_group = id_codes(payments_q["case_group_id"])
+    amount = payments_q["amount"].to_numpy(dtype=np.float64)
+    pos = np.searchsorted(groups, pay_group)
+    pos_ok = np.minimum(pos, max(size - 1, 0))
+    matched = (pos < size) & (groups[pos_ok] == pay_group) if size else np.zeros(len(pay_group), bool)
+    paid_g = np.bincount(pos[matched], weights=amount[matched], minlength=size)
+    contributing = int((dp_g | (np.bincount(pos[matched], minlength=size) > 0)).sum())
+    cash_due = float(due_g.sum())
+    cash_paid = float(dp_due_g.sum() + paid_g.sum())
+    rows = Rows()
+    rows.add(T5, month, "case_groups_with_current_liability", ALL, size, "count")
+    rows.add(T5, month, "case_groups_contributing", ALL, contributing, "count")
+    rows.add(T5, month, "case_groups_contributing_share", ALL, share(contributing, size), "share")
+    rows.add(T6, month, "cash_due", ALL, cash_due, "gbp")
+    rows.add(T6, month, "cash_paid", ALL, cash_paid, "gbp")
+    rows.add(T6, month, "cash_paid_share", ALL, share(cash_paid, cash_due), "share")
+    return rows.frame()
+
+
+def service_type_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
+    """T7 for one month (published from August 2014; empty before).
+
+    ``cases_due_to_pay``: cases with ``weekly_liability > 0`` and ``service_type`` Direct Pay or
+    Collect and Pay at month end (breakdowns ``direct_pay``, ``collect_and_pay``, ``all``);
+    ``direct_pay_share`` = Direct Pay / all.
+    """
+    rows = Rows()
+    if month < T7_FIRST_MONTH:
+        return rows.frame()
+    positive = snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0
+    dp = int((positive & flag(snapshot["service_type"], "direct_pay")).sum())
+    cp = int((positive & flag(snapshot["service_type"], "collect_and_pay")).sum())
+    rows.add(T7, month, "cases_due_to_pay", "direct_pay", dp, "count")
+    rows.add(T7, month, "cases_due_to_pay", "collect_and_pay", cp, "count")
+    rows.add(T7, month, "cases_due_to_pay", ALL, dp + cp, "count")
+    rows.add(T7, month, "direct_pay_share", ALL, share(dp, dp + cp), "share")
+    return rows.frame()

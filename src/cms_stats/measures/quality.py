@@ -1,0 +1,98 @@
+"""DQ: the data-quality measures (reported, not hidden).
+
+- ``duplicate_new_applications_removed`` by month (the T1 rule);
+- ``quarantined_rows`` by ``"file: reason"`` (and ``all``), from the loader's quarantine table,
+  for the release period;
+- ``arrears_roll_forward_failures`` (case groups) and ``arrears_roll_forward_money_at_stake``
+  (GBP) by month, breakdowns ``within_month``, ``across_months`` and ``all``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .common import ALL, Rows, id_codes
+from .intake import intake_table
+
+TABLE = "DQ"
+TOLERANCE_PENCE = 1
+
+
+def duplicates_table(applications: pd.DataFrame, months: Sequence[str],
+                     t1: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``duplicate_new_applications_removed`` by month (the same count as in T1; taken from
+    ``t1`` when the T1 table is given)."""
+    t1 = intake_table(applications, months) if t1 is None else t1
+    dq = t1.loc[t1["measure"] == "duplicate_new_applications_removed"].copy()
+    dq["table"] = TABLE
+    return dq.reset_index(drop=True)
+
+
+def quarantine_table(quarantine: pd.DataFrame, period: str) -> pd.DataFrame:
+    """``quarantined_rows`` for the release ``period``: one row per ``"file: reason"`` and ``all``."""
+    rows = Rows()
+    if len(quarantine):
+        key = quarantine["file"].astype("str") + ": " + quarantine["reason"].astype("str")
+        for name, count in key.value_counts(sort=False).sort_index().items():
+            rows.add(TABLE, period, "quarantined_rows", name, count, "count")
+    rows.add(TABLE, period, "quarantined_rows", ALL, len(quarantine), "count")
+    return rows.frame()
+
+
+def closing_balances(snapshot: pd.DataFrame) -> pd.Series:
+    """``arrears_closing`` by ``case_id``: the state carried to next month's check."""
+    return pd.Series(snapshot["arrears_closing"].to_numpy(dtype=np.float64),
+                     index=pd.Index(id_codes(snapshot["case_id"])))
+
+
+def roll_forward_month(snapshot: pd.DataFrame, month: str,
+                       previous_closing: pd.Series | None) -> pd.DataFrame:
+    """Arrears roll-forward failures in one month.
+
+    Checked per case, in whole pence, with a tolerance of 1p:
+
+    - *within the month*: ``arrears_opening + arrears_accrued - arrears_paid +
+      arrears_adjustment`` must equal ``arrears_closing``;
+    - *across months*: ``arrears_opening`` must equal last month's ``arrears_closing`` of the
+      case (0 for a case not in last month's snapshot; not checked in the first month, when
+      there is no last month).
+
+    A case group fails when any of its cases fails; the money at stake is the sum of the
+    absolute differences of the failing checks (GBP).
+
+    Parameters
+    ----------
+    previous_closing : Series or None
+        :func:`closing_balances` of last month's snapshot; None for the first month.
+    """
+    opening = snapshot["arrears_opening"].to_numpy(dtype=np.float64)
+    closing = snapshot["arrears_closing"].to_numpy(dtype=np.float64)
+    expected = (opening + snapshot["arrears_accrued"].to_numpy(dtype=np.float64)
+                - snapshot["arrears_paid"].to_numpy(dtype=np.float64)
+                + snapshot["arrears_adjustment"].to_numpy(dtype=np.float64))
+    within = np.abs(np.rint((expected - closing) * 100.0))
+    within_fail = within > TOLERANCE_PENCE
+    if previous_closing is None:
+        across = np.zeros(len(snapshot))
+    else:
+        pos = previous_closing.index.get_indexer(id_codes(snapshot["case_id"]))
+        last = np.where(pos >= 0, previous_closing.to_numpy()[np.maximum(pos, 0)], 0.0)
+        across = np.abs(np.rint((opening - last) * 100.0))
+    across_fail = across > TOLERANCE_PENCE
+    group = id_codes(snapshot["case_group_id"])
+    rows = Rows()
+    parts = {
+        "within_month": (within_fail, np.where(within_fail, within, 0.0)),
+        "across_months": (across_fail, np.where(across_fail, across, 0.0)),
+    }
+    any_fail = within_fail | across_fail
+    parts[ALL] = (any_fail, parts["within_month"][1] + parts["across_months"][1])
+    for name, (fail, pence) in parts.items():
+        rows.add(TABLE, month, "arrears_roll_forward_failures", name,
+                 np.unique(group[fail]).size, "count")
+        rows.add(TABLE, month, "arrears_roll_forward_money_at_stake", name,
+                 pence.sum() / 100.0, "gbp")
+    return rows.frame()
