@@ -1,0 +1,172 @@
+"""The web book in a real browser (headless Chromium via playwright, Debian's /usr/bin/chromium).
+
+Every page of the small release is opened once (one browser for the session): no console error,
+no failed request, no request off the machine, every internal link answers 200 and every
+#fragment exists, axe-core finds no serious or critical WCAG 2.2 AA violation, and screenshots
+of the Summary and a chapter are real pictures. A deliberately broken little site shows that
+each of these checks can fail.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cms_stats import paths
+from cms_stats.qa import browser_session, check_site, list_pages, serve
+from cms_stats.qa.site import AXE_JS, CHROMIUM, check_png
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole test session."""
+    with browser_session() as b:
+        yield b
+
+
+def _lines(lines: list[str]) -> str:
+    return "\n" + "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# The checks can fail: a little site with one of each fault
+
+
+@pytest.fixture(scope="module")
+def broken_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("broken_site")
+    page = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><main><h1 id="top">{title}</h1>{body}</main></body></html>"""
+    (root / "index.html").write_text(page.format(title="Home", body=(
+        '<p><a href="other.html#present">fine</a> <a href="other.html#absent">no such id</a> '
+        '<a href="missing.html">no such page</a> <a href="https://example.org/">external link, not requested</a></p>'
+        '<script>console.error("boom from the page")</script>'
+        '<img src="https://cdn.example.invalid/logo.png" alt="logo">')))
+    (root / "other.html").write_text(page.format(title="Other", body=(
+        '<h2 id="present">Present</h2><img src="_static/nothing.png">'
+        '<p style="color:#bbb;background:#fff">low contrast text</p>'
+        '<script>throw new Error("uncaught in other")</script>')))
+    return root
+
+
+@pytest.fixture(scope="module")
+def broken_report(broken_site, browser, tmp_path_factory):
+    shots = tmp_path_factory.mktemp("broken_shots")
+    return check_site(broken_site, browser=browser, screenshot_dir=shots,
+                      screenshots={"home": "index.html", "ghost": "nowhere.html"})
+
+
+def test_checker_catches_every_kind_of_fault(broken_report):
+    r = broken_report
+    assert not r.ok
+    assert sorted(r.pages) == ["index.html", "other.html"]
+    assert any("boom from the page" in e for e in r.console_errors), r.format()
+    assert any("uncaught in other" in e for e in r.console_errors), r.format()
+    assert any("_static/nothing.png" in e and "404" in e for e in r.failed_requests), r.format()
+    assert any("cdn.example.invalid" in e for e in r.external_requests), r.format()
+    assert not any("example.org" in e for e in r.external_requests)  # links are not followed off-site
+    assert any("missing.html: HTTP 404" in e for e in r.broken_links), r.format()
+    assert any("no id 'absent' on other.html" in e for e in r.missing_fragments), r.format()
+    assert not any("present" in e for e in r.missing_fragments)
+    axe = r.axe_violations()
+    assert any("image-alt" in v and v.startswith("other.html") for v in axe), r.format()
+    assert any("color-contrast" in v for v in axe), r.format()
+    assert any("nowhere.html" in p for p in r.screenshot_problems)
+    assert "RESULT: FAIL" in r.format()
+
+
+def test_serve_is_loopback_and_stops(broken_site):
+    with serve(broken_site) as base:
+        assert base.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(base + "index.html", timeout=10) as resp:
+            assert resp.status == 200
+    with pytest.raises(OSError):
+        urllib.request.urlopen(base + "index.html", timeout=2)
+
+
+def test_png_check_rejects_a_blank_picture(tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (800, 600), "white").save(blank)
+    assert any("colours" in p for p in check_png(blank))
+    (tmp_path / "not.png").write_bytes(b"GIF89a")
+    assert check_png(tmp_path / "not.png") == [f"{tmp_path / 'not.png'}: not a PNG"]
+
+
+# --------------------------------------------------------------------------------------------
+# The small release's web book
+
+
+@pytest.fixture(scope="module")
+def site_report(small_release, browser):
+    assert AXE_JS.is_file(), "axe-core missing: run `npm ci` in the project"
+    qa_dir = small_release.parent.parent / "qa" / small_release.name
+    report = check_site(small_release / "html", browser=browser, screenshot_dir=qa_dir)
+    print(report.format())
+    return report
+
+
+def _toc_pages() -> list[str]:
+    toc = yaml.safe_load((paths.PROJECT_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    stack = list(toc.get("chapters", [])) + [c for p in toc.get("parts", []) for c in p.get("chapters", [])]
+    while stack:
+        entry = stack.pop(0)
+        if "file" in entry:
+            files.append(entry["file"])
+        stack.extend(entry.get("sections", []))
+    return [f"{f}.html" for f in files]
+
+
+@pytest.mark.slow
+def test_every_page_of_the_book_was_opened(site_report, small_release):
+    opened = set(site_report.pages)
+    assert opened == set(list_pages(small_release / "html"))
+    missing = [p for p in _toc_pages() if p not in opened]
+    assert not missing, f"chapters without a page: {missing}"
+    assert not site_report.bad_pages, _lines(site_report.bad_pages)
+
+
+@pytest.mark.slow
+def test_no_console_errors(site_report):
+    assert not site_report.console_errors, _lines(site_report.console_errors)
+
+
+@pytest.mark.slow
+def test_no_failed_requests(site_report):
+    assert not site_report.failed_requests, _lines(site_report.failed_requests)
+
+
+@pytest.mark.slow
+def test_works_offline_every_request_is_local(site_report):
+    assert not site_report.external_requests, _lines(site_report.external_requests)
+
+
+@pytest.mark.slow
+def test_internal_links_and_fragments(site_report):
+    links = {link for p in site_report.pages.values() for link in p.links}
+    assert len(links) >= len(site_report.pages)  # the navigation alone links every chapter
+    assert not site_report.broken_links, _lines(site_report.broken_links)
+    assert not site_report.missing_fragments, _lines(site_report.missing_fragments)
+
+
+@pytest.mark.slow
+def test_accessibility_axe_wcag22_aa(site_report):
+    assert site_report.axe_checked
+    violations = site_report.axe_violations()
+    assert not violations, _lines(violations)
+
+
+@pytest.mark.slow
+def test_screenshots_of_summary_and_a_chapter(site_report):
+    shots = site_report.screenshots
+    assert set(shots) == {"summary", "chapter"}, shots
+    for shot in shots.values():
+        assert shot.stat().st_size > 20_000, f"{shot}: {shot.stat().st_size} bytes"
+    assert not site_report.screenshot_problems, _lines(site_report.screenshot_problems)
