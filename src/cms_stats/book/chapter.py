@@ -333,8 +333,12 @@ def table_html(frame: pd.DataFrame, caption: str = "", table_id: str = "") -> HT
         body.append("<tr>" + "".join(cells) + "</tr>")
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    # A scrollable region must take keyboard focus and have a name (WCAG 2.1.1, axe
+    # scrollable-region-focusable).
+    label = html.escape(caption or "table")
     text = (
-        f'<div class="cms-table" style="overflow-x:auto"><table class="table"{ident}>{cap}'
+        f'<div class="cms-table" style="overflow-x:auto" tabindex="0" role="region" '
+        f'aria-label="{label}"><table class="table"{ident}>{cap}'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
     return HTMLBlock(text, frame.to_string(index=False))
