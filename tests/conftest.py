@@ -1,0 +1,45 @@
+"""Shared fixtures: a small synthetic extract folder and a complete release built from it.
+
+- ``small_data``: ``cms_stats.synthetic.generate(<tmp>, seed=7, scale=0.02)`` (session scope).
+- ``small_release``: the release of :data:`SMALL_PERIOD` built from ``small_data`` with the
+  project's notebooks into a temporary build root (session scope). It is the release folder;
+  ``small_release.parent.parent`` is its build root (``work/``, ``cache/`` live there too).
+- ``small_work``: the release's working folder (``<build>/work/<period>/``).
+
+The release is built once per test session (once per xdist worker) and must be treated as
+read-only: a test that needs to change it copies it first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SMALL_SEED = 7
+SMALL_SCALE = 0.02
+SMALL_PERIOD = "2016-08"
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory) -> Path:
+    """A small synthetic extract folder (about 4 MB), 2013-08 to 2016-08."""
+    from cms_stats.synthetic import generate
+
+    return Path(generate(tmp_path_factory.mktemp("small-data") / "extracts", seed=SMALL_SEED,
+                         scale=SMALL_SCALE))
+
+
+@pytest.fixture(scope="session")
+def small_release(small_data, tmp_path_factory) -> Path:
+    """The complete release of 2016-08 from ``small_data`` (html, PDF, tables, CSV, manifest)."""
+    from cms_stats.release import release
+
+    build = tmp_path_factory.mktemp("small-build")
+    return release(SMALL_PERIOD, data_dir=small_data, progress=None, build_dir=build)
+
+
+@pytest.fixture(scope="session")
+def small_work(small_release) -> Path:
+    """The unrounded working files of ``small_release``."""
+    return small_release.parent.parent / "work" / small_release.name
