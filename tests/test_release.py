@@ -76,9 +76,16 @@ def test_manifest_records_the_parameters_and_data_hash(small_release, small_data
     assert params["period"] == "2016-08"
     assert params["data_hash"] == hash_folder(small_data) == manifest["inputs"]["combined_sha256"]
     assert Path(params["work_dir"]) == small_work
-    # The chapters were run with the same parameters.
-    nb = json.loads((small_release / "notebooks" / "intake.ipynb").read_text())
-    assert nb["metadata"]["papermill"]["parameters"]["data_hash"] == params["data_hash"]
+    # Each chapter ran with the hash of exactly the inputs it declares as its data_hash.
+    from cms_stats.release import chapter_input_hashes
+
+    names = [p.stem for p in (small_release / "notebooks").glob("*.ipynb")]
+    expected = chapter_input_hashes(small_work, names)
+    assert params["chapter_data_hashes"] == expected
+    for name in names:
+        nb = json.loads((small_release / "notebooks" / f"{name}.ipynb").read_text())
+        assert nb["metadata"]["papermill"]["parameters"]["data_hash"] == expected[name], name
+    assert len(set(expected.values())) == len(expected)  # chapters read different things
 
 
 def test_every_chapter_page_exists_with_its_title(small_release):

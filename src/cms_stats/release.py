@@ -408,11 +408,6 @@ def prepare_work(period: str, data_dir=None, work_dir=None, previous: str | None
     return _compute_work(report, folder, data_dir, period, work_dir, previous, build_root, None)
 
 
-def _work_hashes(work_dir: Path) -> dict[str, str]:
-    names = list(WORK_FILES) + ["revisions.csv"]
-    return {n: _sha256_file(work_dir / n) for n in names if (work_dir / n).is_file()}
-
-
 # --------------------------------------------------------------------------------------------
 # Stage 3: chapters (papermill) and the chapter cache
 
@@ -432,28 +427,55 @@ def _digest(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
-def chapter_key_parts(nb, parameters: dict, work_hashes: dict[str, str], data_hash: str,
-                      source_hash: str) -> dict[str, str]:
+def chapter_input_hashes(work_dir: Path, names: list[str]) -> dict[str, str]:
+    """The hash of exactly what each chapter reads (``resources/chapter_inputs.yaml``).
+
+    The rows of its tables in ``measures.parquet`` and ``published.parquet`` and the working
+    files it declares. A data change moves the hash only of the chapters whose tables it
+    changes; ``load_chapter(chapter=...)`` hands a chapter nothing else, so nothing it reads
+    is missing from its hash.
+    """
+    import pandas as pd
+
+    from cms_stats.book.chapter import chapter_inputs
+
+    declared = chapter_inputs()
+    frames = [pd.read_parquet(work_dir / name) for name in ("measures.parquet", "published.parquet")]
+    hashes = {}
+    for name in names:
+        if name not in declared:
+            raise ReleaseError(f"chapter '{name}' declares no inputs in resources/chapter_inputs.yaml")
+        digest = hashlib.sha256()
+        for frame in frames:
+            rows = frame[frame["table"].isin(declared[name]["tables"])]
+            digest.update(rows.to_csv(index=False, lineterminator="\n").encode())
+        for file in declared[name]["files"]:
+            path = work_dir / file
+            digest.update(f"{file}:{_sha256_file(path) if path.is_file() else 'absent'}\n".encode())
+        hashes[name] = digest.hexdigest()
+    return hashes
+
+
+def chapter_key_parts(nb, parameters: dict, source_hash: str) -> dict[str, str]:
     """What a chapter's outputs depend on, one hash per part.
 
     ``code`` (the code cells only: markdown is not part of it, so editing the narrative
-    re-executes nothing), ``parameters``, ``work`` (the working files), ``data`` (the extract
-    folder), ``source`` (the ``cms_stats`` source tree) and ``python`` (the interpreter).
+    re-executes nothing), ``parameters`` (with the chapter's own ``data_hash``), ``data`` (that
+    hash: the chapter's declared inputs), ``source`` (the ``cms_stats`` source tree) and
+    ``python`` (the interpreter).
     """
     return {
         "code": _digest(_code_sources(nb)),
         "parameters": _digest(parameters),
-        "work": _digest(work_hashes),
-        "data": data_hash,
+        "data": parameters.get("data_hash", ""),
         "source": source_hash,
         "python": _digest(sys.version),
     }
 
 
-def chapter_key(nb, parameters: dict, work_hashes: dict[str, str], data_hash: str,
-                source_hash: str) -> str:
+def chapter_key(nb, parameters: dict, source_hash: str) -> str:
     """The cache key of a chapter: one hash of :func:`chapter_key_parts`."""
-    return _digest(chapter_key_parts(nb, parameters, work_hashes, data_hash, source_hash))
+    return _digest(chapter_key_parts(nb, parameters, source_hash))
 
 
 def _stale_parts(cached_key: Path, parts: dict[str, str]) -> list[str]:
@@ -638,10 +660,12 @@ class _Workers:
         self.log.close()
 
 
-def _run_chapters(chapters: list[Chapter], parameters: dict, key_parts: dict, cache: Path,
+def _run_chapters(chapters: list[Chapter], parameters: dict[str, dict], source_hash: str, cache: Path,
                   workers: int, say: Callable[[str], None],
                   reasons: dict[str, list[str]] | None = None) -> tuple[dict, list[str], list[str]]:
     """Execute or reuse every chapter; returns ({name: executed notebook}, executed, reused).
+
+    ``parameters`` maps each chapter's name to its papermill parameters.
 
     ``reasons`` (filled in) says, per executed chapter, which parts of its key changed.
     """
@@ -653,7 +677,7 @@ def _run_chapters(chapters: list[Chapter], parameters: dict, key_parts: dict, ca
     notebooks, executed, reused, todo = {}, [], [], []
     for ch in chapters:
         nb = _read_notebook(ch.source)
-        parts = chapter_key_parts(nb, parameters, **key_parts)
+        parts = chapter_key_parts(nb, parameters[ch.name], source_hash)
         cached_nb, cached_key = chapter_cache / f"{ch.name}.ipynb", chapter_cache / f"{ch.name}.key"
         stale = _stale_parts(cached_key, parts) if cached_nb.is_file() else ["not cached"]
         if not stale:
@@ -692,7 +716,7 @@ def _run_chapters(chapters: list[Chapter], parameters: dict, key_parts: dict, ca
         return True
 
     jobs = [{"name": ch.name, "source": str(ch.source), "out": str(scratch / f"{ch.name}.ipynb"),
-             "parameters": parameters, "cwd": str(ch.source.parent)} for ch, _ in todo]
+             "parameters": parameters[ch.name], "cwd": str(ch.source.parent)} for ch, _ in todo]
     pool = _Workers(max(1, min(workers, len(todo))), cache / "chapters.log")
     try:
         pool.run(jobs, done)
@@ -1053,12 +1077,14 @@ def release(period: str, data_dir=None, previous: str | None = None,
         metadata = json.loads((work_dir / "extract.json").read_text(encoding="utf-8"))
 
         stages.start("running chapters")
-        parameters = {"period": period, "data_dir": str(data_dir), "work_dir": str(work_dir),
-                      "data_hash": data_hash, "previous": previous or ""}
-        key_parts = {"work_hashes": _work_hashes(work_dir), "data_hash": data_hash,
-                     "source_hash": source_hash}
+        # Each chapter's data_hash is the hash of the inputs it declares, so a data change
+        # re-executes only the chapters that read what changed.
+        input_hashes = chapter_input_hashes(work_dir, [ch.name for ch in chapters])
+        parameters = {ch.name: {"period": period, "data_dir": str(data_dir),
+                                "work_dir": str(work_dir), "data_hash": input_hashes[ch.name],
+                                "previous": previous or ""} for ch in chapters}
         reasons: dict[str, list[str]] = {}
-        notebooks, executed, reused = _run_chapters(chapters, parameters, key_parts, cache,
+        notebooks, executed, reused = _run_chapters(chapters, parameters, source_hash, cache,
                                                     workers, stages.say, reasons)
         stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
 
@@ -1072,6 +1098,7 @@ def release(period: str, data_dir=None, previous: str | None = None,
                                + (f" (+{len(offline) - 1} more)" if len(offline) > 1 else ""))
 
         tmp = Path(tempfile.mkdtemp(prefix=f".{period}.tmp-{os.getpid()}-", dir=final.parent))
+        tmp.chmod(0o755)  # a published folder, readable by all (mkdtemp makes it private)
         try:
             shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
             nb_out = tmp / "notebooks"
@@ -1085,7 +1112,11 @@ def release(period: str, data_dir=None, previous: str | None = None,
             _print_pdf(single_dir, chapters[0].docname, tmp / "book.pdf", cache)
 
             stages.start("writing spreadsheet, CSV and manifest")
-            _write_tables(tmp, work_dir, period, parameters, data_dir, metadata,
+            release_parameters = {"period": period, "data_dir": str(data_dir),
+                                  "work_dir": str(work_dir), "data_hash": data_hash,
+                                  "previous": previous or "",
+                                  "chapter_data_hashes": input_hashes}
+            _write_tables(tmp, work_dir, period, release_parameters, data_dir, metadata,
                           {"executed": executed, "reused": reused})
 
             stages.start("checking disclosure and moving into place")

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from cms_stats import paths
 from cms_stats.book import format as fmt
@@ -207,8 +208,16 @@ def _default_work_dir(period: str) -> Path:
     return paths.build_dir() / "work" / period
 
 
+def chapter_inputs() -> dict[str, dict[str, list[str]]]:
+    """What each chapter reads: ``resources/chapter_inputs.yaml`` (tables and working files)."""
+    with open(paths.RESOURCES_DIR / "chapter_inputs.yaml", encoding="utf-8") as handle:
+        declared = yaml.safe_load(handle)
+    return {name: {"tables": list(d.get("tables") or []), "files": list(d.get("files") or [])}
+            for name, d in declared.items()}
+
+
 def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = "",
-                 previous: str = "", policy=None) -> Chapter:
+                 previous: str = "", policy=None, chapter: str = "") -> Chapter:
     """Load (computing if needed) the working files of a release period for a chapter.
 
     Parameters
@@ -224,6 +233,9 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
         Earlier period to revise against (only used when the files are computed here).
     policy : Policy, optional
         Publication policy; defaults to :func:`cms_stats.publish.policy.load_policy`.
+    chapter : str
+        The chapter's name in ``resources/chapter_inputs.yaml``: when given, the chapter gets
+        only the tables and files it declares there (what its cache key is made of).
 
     Returns
     -------
@@ -237,15 +249,28 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
 
         prepare_work(period, data, work, previous=previous or None)
     revisions_file = work / "revisions.csv"
+    measures = pd.read_parquet(work / "measures.parquet")
+    published = pd.read_parquet(work / "published.parquet")
+    validation = json.loads((work / "validation.json").read_text(encoding="utf-8"))
+    revisions = pd.read_csv(revisions_file, dtype=str) if revisions_file.is_file() else None
+    if chapter:
+        declared = chapter_inputs().get(chapter)
+        if declared is None:
+            raise KeyError(f"chapter '{chapter}' is not declared in resources/chapter_inputs.yaml")
+        tables, files = declared["tables"], declared["files"]
+        measures = measures[measures["table"].isin(tables)].reset_index(drop=True)
+        published = published[published["table"].isin(tables)].reset_index(drop=True)
+        validation = validation if "validation.json" in files else {}
+        revisions = revisions if "revisions.csv" in files else None
     return Chapter(
         period=period,
         data_dir=data,
         work_dir=work,
-        measures=pd.read_parquet(work / "measures.parquet"),
-        published=pd.read_parquet(work / "published.parquet"),
-        validation=json.loads((work / "validation.json").read_text(encoding="utf-8")),
+        measures=measures,
+        published=published,
+        validation=validation,
         extract=json.loads((work / "extract.json").read_text(encoding="utf-8")),
-        revisions=pd.read_csv(revisions_file, dtype=str) if revisions_file.is_file() else None,
+        revisions=revisions,
         policy=policy if policy is not None else values.load_policy(),
     )
 

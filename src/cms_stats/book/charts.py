@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 import math
 from contextlib import contextmanager
 from functools import lru_cache
@@ -85,7 +86,7 @@ def _styled():
 def _new_figure(title: str):
     style = chart_style()["figure"]
     fig, ax = plt.subplots(figsize=(style["width_in"], style["height_in"]), dpi=style["dpi"])
-    ax.set_title(title, loc="left")
+    ax.set_title("\n".join(textwrap.wrap(title, style.get("title_wrap_chars", 62))), loc="left")
     return fig, ax
 
 
