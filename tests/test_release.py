@@ -309,3 +309,35 @@ def test_period_outside_the_data_is_a_clear_error(small_data, tmp_path):
     with pytest.raises(ExtractError, match="outside the data"):
         release("2017-02", data_dir=small_data, progress=None, build_dir=tmp_path)
     assert not (tmp_path / "release" / "2017-02").exists()
+
+
+def test_period_outside_the_data_fails_on_the_command_line_in_one_line(small_data, tmp_path):
+    """The CLI: exit 2, one line naming the file, no traceback, no release folder written."""
+    import os
+    import sys
+
+    env = dict(os.environ, CMS_STATS_BUILD_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "cms_stats.cli", "release", "--period", "2013-02",
+                           "--data", str(small_data)], capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "extract.json" in lines[0] and "outside the data" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "release").exists() or not any((tmp_path / "release").iterdir())
+
+
+def test_the_earliest_edition_releases(small_data, tmp_path):
+    """Any edition: the first quarter end the default data covers (2014-02) comes before fees,
+    service type and arrears-only applications; its chapters say so instead of failing."""
+    out = release("2014-02", data_dir=small_data, build_dir=tmp_path, progress=None)
+    for name, title in CHAPTERS:
+        assert (out / "html" / "notebooks" / f"{name}.html").is_file(), name
+    fees = _page(out, "fee_exemptions").get_text(" ", strip=True)
+    assert "Application fees were introduced on 30 June 2014" in fees
+    assert "no fee-paying applications or exemptions to report" in fees
+    compliance = _page(out, "compliance").get_text(" ", strip=True)
+    assert "no service type split to report" in compliance
+    summary = _page(out, "summary").get_text(" ", strip=True)
+    assert "February 2014" in summary and "November 2013" in summary
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["period"] == "2014-02"

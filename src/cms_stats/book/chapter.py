@@ -102,12 +102,22 @@ class Chapter:
         return table_html(frame, caption=f"Changes on the quarter to {self.label}",
                           table_id="quarter-changes")
 
+    def not_applicable(self, table: str, measure: str = "", breakdown: str = "all") -> str | None:
+        """Why a table (or measure) does not apply at the period (the policy's ``[z]`` rule)."""
+        return self.policy.not_applicable_reason(table, measure, breakdown, self.period)
+
     def figure(self, name: str, table: str = "") -> "HTMLBlock":
         """A chapter chart (``charts.<name>_chart``) as a figure with alt text and a description.
 
         The visible description restates the chart's message and says where the figures are.
+        When the table does not apply yet at the period (an early edition), a sentence says why.
         """
         from cms_stats.book import charts
+
+        reason = self.not_applicable(table) if table else None
+        if reason:
+            text = f"No chart for {fmt.month_label(self.period)}: {reason}"
+            return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
 
         if name == "direct_pay_sensitivity":
             from cms_stats.book.texts import sensitivity
@@ -149,7 +159,15 @@ class Chapter:
         return publication_tables(self.published, self.policy, load_metadata())
 
     def table(self, table: str, months: int | None = None) -> "HTMLBlock":
-        """The recent months of a publication table as an HTML table (see :func:`recent_table`)."""
+        """The recent months of a publication table as an HTML table (see :func:`recent_table`).
+
+        A table with no figures at all by the period (an edition before the measure existed)
+        is replaced by a sentence saying why.
+        """
+        if table not in self.tables:
+            reason = self.not_applicable(table) or "no figures are available for this edition."
+            text = f"Table {table[1:]} has no figures up to {fmt.month_label(self.period)}: {reason}"
+            return HTMLBlock(f'<p class="cms-no-table">{html.escape(text)}</p>', text)
         return table_html(recent_table(self.tables[table], months, upto=self.period),
                           caption=self.tables[table].attrs.get("title", table),
                           table_id=f"table-{table.lower()}")

@@ -209,6 +209,8 @@ def _lines(ax, data: dict[str, pd.Series], months: list[str], scale: float = 1.0
         ax.plot(xs, ys, color=colours[i % len(colours)])
         ends.append((xs[-1], ys[-1], label, colours[i % len(colours)]))
     low, high = ax.get_ylim()
+    if scale == 100:  # percentage charts are drawn on a 0-100 axis: space labels for that
+        low, high = min(low, 0), max(high, 100)
     heights = _spread_labels([e[1] for e in ends], (high - low) * 0.06)
     for (x, _, label, colour), y in zip(ends, heights):
         _label_end(ax, x, y, label, colour)

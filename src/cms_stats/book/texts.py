@@ -85,6 +85,16 @@ def caseload(ch) -> dict[str, str]:
 
 def fee_exemptions(ch) -> dict[str, str]:
     out = common(ch)
+    reason = ch.not_applicable("T3")
+    if reason:
+        # An edition before the fee began: say so instead of quoting figures that do not exist.
+        out.update({
+            "fees_first_label": "30 June 2014",
+            "fees_findings": (f"{reason} This edition "
+                              f"covers the months to {ch.label}, before any fee was charged, so "
+                              "there are no fee-paying applications or exemptions to report."),
+        })
+        return out
     share = series(ch.measures, "fee_exemption_share", table="T3", upto=ch.period)
     window = share[share.index >= ch.month(_recent_months() - 1)]
     out.update({
@@ -100,6 +110,13 @@ def fee_exemptions(ch) -> dict[str, str]:
             ch.change("fee_exemption_share", table="T3"), ch.month(3),
             ch.shown("fee_exemption_share", ch.month(3), table="T3")),
     })
+    out["fees_findings"] = (
+        f"In {out['period_label']} there were {out['fees_exemptions']} exemptions from the "
+        f"application fee, {out['fees_share']} of new applications, {out['fees_share_change']}. "
+        f"{out['fees_exemptions_dv']} were for domestic violence and "
+        f"{out['fees_exemptions_under_19']} for applicants under nineteen; {out['fees_paying']} "
+        "applications paid the fee. Over the months shown in the table below, the share of new "
+        f"applications exempt ranged from {out['fees_share_low']} to {out['fees_share_high']}.")
     return out
 
 
@@ -152,12 +169,22 @@ def compliance(ch) -> dict[str, str]:
         "compliance_cash_change": fmt.pp_change_phrase(
             ch.change("cash_paid_share", table="T6"), q3,
             ch.shown("cash_paid_share", q3, table="T6"), quarter=True),
-        "compliance_direct_pay_share": ch.shown("direct_pay_share", table="T7"),
-        "compliance_direct_pay": ch.shown("cases_due_to_pay", breakdown="direct_pay", table="T7"),
-        "compliance_collect_and_pay": ch.shown("cases_due_to_pay", breakdown="collect_and_pay", table="T7"),
-        "compliance_due_to_pay": ch.shown("cases_due_to_pay", table="T7"),
         "compliance_quarter_label": _quarter_label(ch.period),
     })
+    reason = ch.not_applicable("T7")
+    if reason:
+        # An edition before service type was published: say so instead of quoting figures.
+        out["compliance_service_type_findings"] = (
+            f"{reason} This edition covers the months to {ch.label}, so there is no service "
+            "type split to report.")
+        return out
+    direct_pay_share = ch.shown("direct_pay_share", table="T7")
+    due_to_pay = ch.shown("cases_due_to_pay", table="T7")
+    direct_pay = ch.shown("cases_due_to_pay", breakdown="direct_pay", table="T7")
+    collect_and_pay = ch.shown("cases_due_to_pay", breakdown="collect_and_pay", table="T7")
+    out["compliance_service_type_findings"] = (
+        f"At the end of {ch.label}, {direct_pay_share} of the {due_to_pay} cases due to pay "
+        f"used Direct Pay ({direct_pay} cases); {collect_and_pay} paid through Collect and Pay.")
     return out
 
 
