@@ -35,7 +35,7 @@ $(VENV)/.stamp: requirements.lock pyproject.toml
 	@touch $@
 
 node_modules/.stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
 data: setup
