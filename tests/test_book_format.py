@@ -49,3 +49,11 @@ def test_months():
     assert fmt.shift_month("2016-01", -1) == "2015-12"
     assert fmt.shift_month("2016-08", -3) == "2016-05"
     assert fmt.shift_month("2015-11", 3) == "2016-02"
+
+
+def test_a_change_under_half_a_point_never_contradicts_the_figures_shown():
+    # 88.6% against 88.4%: both show as 89% and 88%, so "unchanged" would contradict them.
+    assert fmt.pp_change_phrase(0.002, "2016-05", "88%", quarter=True, current_text="89%") == (
+        "up by less than half a percentage point from 88% in the quarter to May 2016")
+    assert fmt.pp_change_phrase(-0.003, "2016-05", "88%", quarter=True, current_text="88%") == (
+        "unchanged from 88% in the quarter to May 2016")

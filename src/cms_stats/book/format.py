@@ -148,13 +148,15 @@ def change_phrase(change, since: str) -> str:
 
 
 def pp_change_phrase(difference, since: str, previous_text: str | None = None,
-                     quarter: bool = False) -> str:
+                     quarter: bool = False, current_text: str | None = None) -> str:
     """Describe a change of a share in percentage points on a comparison month.
 
     ``pp_change_phrase(0.05, "2016-05")`` -> ``"up 5 percentage points from May 2016"``;
     with ``previous_text="95%"`` -> ``"up 5 percentage points from 95% in May 2016"``;
     ``quarter=True`` says ``"the quarter to May 2016"``. A difference that rounds to zero
-    percentage points is ``"unchanged from ..."``.
+    percentage points is ``"unchanged from ..."``, unless the figures as shown differ
+    (``current_text`` "89%" against ``previous_text`` "88%"): then it is ``"up by less than
+    half a percentage point from 88% in ..."``, so the prose never contradicts the figures.
     """
     where = ("the quarter to " if quarter else "") + month_label(since)
     was = f"{previous_text} in {where}" if previous_text else where
@@ -162,6 +164,9 @@ def pp_change_phrase(difference, since: str, previous_text: str | None = None,
         return f"no comparison with {where} is available"
     points = int(_half_up(abs(float(difference)) * 100))
     if points == 0:
+        if current_text is not None and previous_text is not None and current_text != previous_text:
+            word = "up" if difference > 0 else "down"
+            return f"{word} by less than half a percentage point from {was}"
         return f"unchanged from {was}"
     word = "up" if difference > 0 else "down"
     return f"{word} {fmt_pp(difference)} from {was}"

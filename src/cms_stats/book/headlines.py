@@ -148,7 +148,7 @@ def _changes_of_circumstances(measures, period, policy, published=None):
            if not math.isnan(before) else None)
     if math.isnan(diff):
         trend = f"no {fmt.month_label(compare)} figure is available for comparison"
-    elif int(fmt._half_up(abs(diff) * 100)) == 0:
+    elif int(fmt._half_up(abs(diff) * 100)) == 0 and was == v_share:
         trend = f"unchanged from {was} in {fmt.month_label(compare)}"
     else:
         trend = f"{'an increase' if diff > 0 else 'a decrease'} from {was} in {fmt.month_label(compare)}"
@@ -167,7 +167,7 @@ def _compliance(measures, period, policy, published=None):
     cash = shown(published, measures, "cash_paid_share", period, policy, table="T6")
     text = (f"In the quarter to {fmt.month_label(period)}, {v} of case groups with a current "
             f"liability were contributing towards it, "
-            f"{fmt.pp_change_phrase(diff, compare, was, quarter=True)}; {cash} of cash due was paid.")
+            f"{fmt.pp_change_phrase(diff, compare, was, quarter=True, current_text=v)}; {cash} of cash due was paid.")
     return _make("compliance", text, now, v, period, compare, before, diff, "points", "T5",
                  "case_groups_contributing_share")
 
@@ -191,7 +191,7 @@ def _accuracy(measures, period, policy, published=None):
     v = shown(published, measures, "accuracy_share", period, policy, table="T14")
     was = shown(published, measures, "accuracy_share", compare, policy, table="T14") if not math.isnan(before) else None
     text = (f"Accuracy was {v} in {fmt.month_label(period)} (checked calculations within £1 or "
-            f"2% of the correct amount), {fmt.pp_change_phrase(diff, compare, was)}.")
+            f"2% of the correct amount), {fmt.pp_change_phrase(diff, compare, was, current_text=v)}.")
     return _make("accuracy", text, now, v, period, compare, before, diff, "points", "T14",
                  "accuracy_share")
 

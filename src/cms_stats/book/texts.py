@@ -108,7 +108,8 @@ def fee_exemptions(ch) -> dict[str, str]:
         "fees_first_label": fmt.month_label(share.index[0]),
         "fees_share_change": fmt.pp_change_phrase(
             ch.change("fee_exemption_share", table="T3"), ch.month(3),
-            ch.shown("fee_exemption_share", ch.month(3), table="T3")),
+            ch.shown("fee_exemption_share", ch.month(3), table="T3"),
+            current_text=ch.shown("fee_exemption_share", table="T3")),
     })
     out["fees_findings"] = (
         f"In {out['period_label']} there were {out['fees_exemptions']} exemptions from the "
@@ -162,13 +163,15 @@ def compliance(ch) -> dict[str, str]:
         "compliance_groups_contributing": ch.shown("case_groups_contributing", table="T5"),
         "compliance_groups_change": fmt.pp_change_phrase(
             ch.change("case_groups_contributing_share", table="T5"), q3,
-            ch.shown("case_groups_contributing_share", q3, table="T5"), quarter=True),
+            ch.shown("case_groups_contributing_share", q3, table="T5"), quarter=True,
+            current_text=ch.shown("case_groups_contributing_share", table="T5")),
         "compliance_cash_share": ch.shown("cash_paid_share", table="T6"),
         "compliance_cash_due": ch.shown("cash_due", table="T6", long_money=True),
         "compliance_cash_paid": ch.shown("cash_paid", table="T6", long_money=True),
         "compliance_cash_change": fmt.pp_change_phrase(
             ch.change("cash_paid_share", table="T6"), q3,
-            ch.shown("cash_paid_share", q3, table="T6"), quarter=True),
+            ch.shown("cash_paid_share", q3, table="T6"), quarter=True,
+            current_text=ch.shown("cash_paid_share", table="T6")),
         "compliance_quarter_label": _quarter_label(ch.period),
     })
     reason = ch.not_applicable("T7")
@@ -213,7 +216,8 @@ def arrears(ch) -> dict[str, str]:
         "arrears_share_first_label": fmt.month_label(share.index[0]),
         "arrears_share_change": fmt.pp_change_phrase(
             ch.change("arrears_share_of_liability", table="T8"), ch.month(3),
-            ch.shown("arrears_share_of_liability", ch.month(3), table="T8")),
+            ch.shown("arrears_share_of_liability", ch.month(3), table="T8"),
+            current_text=ch.shown("arrears_share_of_liability", table="T8")),
         "arrears_sensitivity_step": fmt.fmt_pp(sensitivity_step(grid), adjective=True),
         "arrears_sensitivity_low_compliance": fmt.fmt_share(grid["compliance"].min()),
         "arrears_sensitivity_low_share": fmt.fmt_share(
@@ -245,7 +249,8 @@ def service_standards(ch) -> dict[str, str]:
         "mr_share": ch.shown("cleared_within_20_days_share", table="T10"),
         "mr_share_change": fmt.pp_change_phrase(
             ch.change("cleared_within_20_days_share", table="T10"), ch.month(3),
-            ch.shown("cleared_within_20_days_share", ch.month(3), table="T10")),
+            ch.shown("cleared_within_20_days_share", ch.month(3), table="T10"),
+            current_text=ch.shown("cleared_within_20_days_share", table="T10")),
         "appeals_received": ch.shown("appeals_received", table="T11"),
         "appeals_cleared": ch.shown("appeals_cleared", table="T11"),
         "appeals_tribunal": ch.shown("appeals_cleared", breakdown="tribunal_outcome", table="T11"),
@@ -259,7 +264,8 @@ def service_standards(ch) -> dict[str, str]:
         "accuracy_checks": ch.shown("accuracy_checks", table="T14"),
         "accuracy_change": fmt.pp_change_phrase(
             ch.change("accuracy_share", table="T14"), ch.month(3),
-            ch.shown("accuracy_share", ch.month(3), table="T14")),
+            ch.shown("accuracy_share", ch.month(3), table="T14"),
+            current_text=ch.shown("accuracy_share", table="T14")),
     })
     return out
 
