@@ -43,3 +43,30 @@ def small_release(small_data, tmp_path_factory) -> Path:
 def small_work(small_release) -> Path:
     """The unrounded working files of ``small_release``."""
     return small_release.parent.parent / "work" / small_release.name
+
+
+@pytest.fixture(scope="session")
+def full_data(tmp_path_factory) -> Path:
+    """The default synthetic data at scale 1.0 (seed 2012): ``data/synthetic`` when it was made
+    by this generator version with those settings, else generated into a temporary folder, so
+    the calibration runs on a fresh clone too."""
+    import json
+
+    from cms_stats.paths import DEFAULT_DATA_DIR
+    from cms_stats.synthetic import GENERATOR_VERSION, generate
+
+    meta = DEFAULT_DATA_DIR / "extract.json"
+    if meta.exists():
+        gen = json.loads(meta.read_text(encoding="utf-8")).get("generator", {})
+        if (gen.get("version"), gen.get("seed"), gen.get("scale")) == (GENERATOR_VERSION, 2012, 1.0):
+            return DEFAULT_DATA_DIR
+    return generate(tmp_path_factory.mktemp("full") / "synthetic", seed=2012, scale=1.0)
+
+
+@pytest.fixture(scope="session")
+def full_measures(full_data):
+    """``compute_all`` over the full data for 2016-08 (computed once per test session)."""
+    from cms_stats.extracts import open_extracts
+    from cms_stats.measures import compute_all
+
+    return compute_all(open_extracts(full_data), "2016-08")

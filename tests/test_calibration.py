@@ -8,36 +8,24 @@ version with seed 2012 and scale 1.0, else they are generated into a temporary f
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 
-from cms_stats.synthetic import GENERATOR_VERSION, generate
 
 pytestmark = pytest.mark.slow
 P = "2016-08"
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    from cms_stats.paths import DEFAULT_DATA_DIR
-
-    meta = DEFAULT_DATA_DIR / "extract.json"
-    if meta.exists():
-        gen = json.loads(meta.read_text(encoding="utf-8")).get("generator", {})
-        if (gen.get("version"), gen.get("seed"), gen.get("scale")) == (GENERATOR_VERSION, 2012, 1.0):
-            return DEFAULT_DATA_DIR
-    return generate(tmp_path_factory.mktemp("calibration") / "synthetic", seed=2012, scale=1.0)
+def data_dir(full_data):
+    return full_data
 
 
 @pytest.fixture(scope="module")
-def m(data_dir):
+def m(full_measures):
     """``value(table, measure, period=P, breakdown="all")`` over ``compute_all``."""
-    from cms_stats.extracts import open_extracts
-    from cms_stats.measures import compute_all
-
-    out = compute_all(open_extracts(data_dir), P)
+    out = full_measures
     index = out.set_index(["table", "period", "measure", "breakdown"])["value"]
 
     def value(table, measure, period=P, breakdown="all"):

@@ -1,7 +1,7 @@
 """compute_all on the generated synthetic data: the identities that must hold between tables.
 
-Slow (reads the whole scale-1.0 extract, about 10 s): marked ``slow``; skipped when the data has
-not been generated.
+Slow (reads the whole scale-1.0 extract, about 10 s): marked ``slow``; the data are the session's
+``full_data`` (generated when absent).
 """
 
 from __future__ import annotations
@@ -9,19 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cms_stats.paths import DEFAULT_DATA_DIR
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def measures():
-    if not (DEFAULT_DATA_DIR / "extract.json").exists():
-        pytest.skip("synthetic data not generated")
+def measures(full_data):
     from cms_stats.extracts import open_extracts
     from cms_stats.measures import compute_all
 
-    folder = open_extracts(DEFAULT_DATA_DIR)
+    # Its own folder object: the test compares the folder's quarantine with the DQ table.
+    folder = open_extracts(full_data)
     return compute_all(folder, folder.months[-1]), folder
 
 

@@ -111,11 +111,9 @@ class Chapter:
 
 
 def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from cms_stats.publish.manifest import sha256_file
+
+    return sha256_file(path)
 
 
 def _tree_files(root: Path) -> list[Path]:
