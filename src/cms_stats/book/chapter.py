@@ -198,7 +198,32 @@ class Chapter:
         if self.revisions is None or self.revisions.empty:
             return HTMLBlock("<p>No figures were revised in this release.</p>",
                              "No figures were revised in this release.")
-        return table_html(self.revisions, caption="Revisions in this release", table_id="revisions")
+        from cms_stats.publish.policy import load_metadata
+
+        tables = load_metadata()["tables"]
+
+        def figure(row) -> str:
+            meta = (tables.get(row["table"], {}).get("measures", {}) or {}).get(row["measure"], {}) or {}
+            label = meta.get("label", row["measure"])
+            if row["breakdown"] not in ("", "all"):
+                label += ": " + str((meta.get("breakdowns") or {}).get(row["breakdown"], row["breakdown"]))
+            return label
+
+        def shown(value) -> str:
+            return "" if pd.isna(value) or str(value).lower() == "nan" else str(value)
+
+        revised = self.revisions["is_revised"].astype(str).str.lower() == "true"
+        frame = pd.DataFrame({
+            "Table": self.revisions["table"],
+            "Month": [fmt.month_label(m) for m in self.revisions["period"]],
+            "Figure": [figure(r) for _, r in self.revisions.iterrows()],
+            "Previously published": [shown(v) for v in self.revisions["previous"]],
+            "This release": [shown(v) for v in self.revisions["revised"]],
+            "Change (%)": [shown(v) for v in self.revisions["percent_change"]],
+            "Published": ["revised figure" if r else "previous figure kept" for r in revised],
+            "Why": self.revisions["reason"],
+        })
+        return table_html(frame, caption="Revisions in this release", table_id="revisions")
 
     def rounding_rules(self) -> "HTMLBlock":
         """How each table's figures are rounded, read from the rounding policy file."""
