@@ -341,3 +341,39 @@ def test_the_earliest_edition_releases(small_data, tmp_path):
     assert "February 2014" in summary and "November 2013" in summary
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["parameters"]["period"] == "2014-02"
+
+
+@pytest.mark.parametrize("corrupt", ["missing_month", "negative_money"])
+def test_bad_data_fails_the_release_in_one_line_and_keeps_the_previous_one(
+        small_data, build_copy, tmp_path, corrupt):
+    """Bad input on the command line: exit 2, one line naming the file, no traceback; the
+    previous release is untouched and nothing half-written is left beside it."""
+    import os
+    import sys
+
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "data"
+    shutil.copytree(small_data, data)
+    if corrupt == "missing_month":
+        (data / "snapshots" / "cases_2015-06.parquet").unlink()
+        names = "snapshots/cases_2015-06.parquet"
+    else:
+        path = data / "events" / "payments.parquet"
+        table = pq.read_table(path)
+        amounts = table.column("amount").to_pylist()
+        amounts[2] = -amounts[2]
+        idx = table.schema.get_field_index("amount")
+        pq.write_table(table.set_column(idx, table.schema.field(idx), [amounts]), path)
+        names = "events/payments.parquet"
+    final = build_copy / "release" / "2016-08"
+    before = _tree_digest(final)
+    env = dict(os.environ, CMS_STATS_BUILD_DIR=str(build_copy))
+    done = subprocess.run([sys.executable, "-m", "cms_stats.cli", "release", "--period", "2016-08",
+                           "--data", str(data)], capture_output=True, text=True, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert _tree_digest(final) == before
+    assert [p.name for p in final.parent.iterdir()] == ["2016-08"]
