@@ -19,8 +19,12 @@ help:
 setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp
 
 # Debian packages: Chromium prints the PDF and runs the browser tests; pdftotext reads the PDF.
-.stamp-apt:
+# npm and the venv module come from Debian only where the machine lacks them (a machine whose
+# Node.js ships its own npm keeps it).
+.stamp-apt: Makefile
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

@@ -78,3 +78,22 @@ def test_chart_style_uses_afcharts_palette():
 
     assert charts.palette() == get_af_colours("categorical")
     assert charts._base_style_path().is_file()
+
+
+def test_charts_do_not_reveal_suppressed_small_counts():
+    """A count the tables publish as [c] (here 3 appeals with a CMS outcome) draws no bar."""
+    import math
+
+    import pandas as pd
+
+    frame = book_measures()
+    mask = ((frame["table"] == "T11") & (frame["measure"] == "appeals_cleared")
+            & (frame["breakdown"] == "cms_outcome") & (frame["period"] == "2015-08"))
+    assert mask.sum() == 1
+    frame.loc[mask, "value"] = 3.0
+    fig, _ = charts.appeals_chart(frame, PERIOD, load_policy())
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert 3.0 not in heights
+    assert any(math.isnan(h) for h in heights)          # the suppressed bar is a gap
+    assert 20.0 in heights and 50.0 in heights          # published counts are drawn
+    assert isinstance(frame, pd.DataFrame)

@@ -86,6 +86,10 @@ def test_manifest_records_the_parameters_and_data_hash(small_release, small_data
         nb = json.loads((small_release / "notebooks" / f"{name}.ipynb").read_text())
         assert nb["metadata"]["papermill"]["parameters"]["data_hash"] == expected[name], name
     assert len(set(expected.values())) == len(expected)  # chapters read different things
+    # The manifest names the files checked and the quarantine reasons, never exact row counts
+    # (a snapshot's row count is that month's unrounded caseload).
+    assert set(manifest["extra"]["validation"]) == {"files_checked", "quarantine_reasons"}
+    assert all(isinstance(f, str) for f in manifest["extra"]["validation"]["files_checked"])
 
 
 def test_every_chapter_page_exists_with_its_title(small_release):

@@ -290,6 +290,18 @@ def book_chapters(notebooks_dir: Path | None = None, toc: Path | None = None) ->
 # Stage 1-2: validation, measures and the working files
 
 
+def _published_validation(validation: dict) -> dict:
+    """What the manifest may say of the validation: which files were checked and which
+    quarantine reasons fired. Exact row counts stay in the working files: they are unrounded
+    counts (a snapshot's row count is that month's caseload), and the book publishes them
+    rounded by the policy."""
+    return {
+        "files_checked": sorted(validation.get("rows_in", {})),
+        "quarantine_reasons": {file: sorted(reasons) for file, reasons
+                               in sorted(validation.get("quarantined_by_reason", {}).items())},
+    }
+
+
 def _default_data_dir(data_dir) -> Path:
     return Path(data_dir or paths.DEFAULT_DATA_DIR).resolve()
 
@@ -956,7 +968,8 @@ def _write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data
     validation = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))
     write_manifest(
         out / "manifest.json", period=period, parameters=parameters, input_files=data_dir,
-        extra={"extract": metadata, "validation": validation, "chapters": chapters_run})
+        extra={"extract": metadata, "validation": _published_validation(validation),
+               "chapters": chapters_run})
 
 
 def _check_disclosure(out: Path) -> None:

@@ -182,16 +182,30 @@ class Chapter:
         return pd.DataFrame(rows, columns=["File", "Reason", "Rows quarantined"])
 
     def rows_by_file(self) -> pd.DataFrame:
-        """Rows in, used and quarantined per file, from ``validation.json``."""
+        """Rows in, used and quarantined by source, from ``validation.json``.
+
+        Monthly snapshots and six-monthly samples are summed over their files: one snapshot's
+        row count is that month's exact caseload, which the book publishes only rounded (T2).
+        Counts are shown by the policy's data-quality rounding (small counts as ``[c]``).
+        """
         v = self.validation
-        files = sorted(set(v.get("rows_in", {})) | set(v.get("rows_used", {})))
+        groups: dict[str, list[int]] = {}
+        for file in sorted(set(v.get("rows_in", {})) | set(v.get("rows_used", {}))):
+            if file.startswith("snapshots/"):
+                name = "snapshots/cases_YYYY-MM.parquet (all months)"
+            elif file.startswith("samples/"):
+                name = "samples/children_YYYY-MM.parquet (all samples)"
+            else:
+                name = file
+            counts = groups.setdefault(name, [0, 0, 0])
+            for i, key in enumerate(("rows_in", "rows_used", "rows_quarantined")):
+                counts[i] += int(v.get(key, {}).get(file, 0))
+
         def show(n):
             return self.shown_raw(int(n), "DQ", "quarantined_rows", "count") if n else "0"
 
-        return pd.DataFrame(
-            [(f, show(v.get("rows_in", {}).get(f, 0)), show(v.get("rows_used", {}).get(f, 0)),
-              show(v.get("rows_quarantined", {}).get(f, 0))) for f in files],
-            columns=["File", "Rows in", "Rows used", "Rows quarantined"])
+        return pd.DataFrame([(name, *(show(n) for n in counts)) for name, counts in groups.items()],
+                            columns=["File", "Rows in", "Rows used", "Rows quarantined"])
 
     def revisions_table(self) -> "HTMLBlock":
         """The revisions made by this release against the previous one (or a sentence)."""

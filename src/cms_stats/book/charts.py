@@ -23,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg")  # charts are rendered to PNG, never to a window
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
@@ -199,6 +200,15 @@ def _spread_labels(values: list[float], min_gap: float) -> list[float]:
     return placed
 
 
+def _suppressed(values) -> np.ndarray:
+    """Counts below the suppression threshold as gaps: a bar or a point must not reveal a count
+    that the tables publish as ``[c]``."""
+    from cms_stats.publish.policy import load_policy
+
+    arr = np.asarray(values, dtype="float64")
+    return np.where((arr > 0) & (arr < load_policy().threshold), np.nan, arr)
+
+
 def _lines(ax, data: dict[str, pd.Series], months: list[str], scale: float = 1.0) -> None:
     """Plot several series as lines with direct labels at their ends."""
     colours = palette()
@@ -206,6 +216,8 @@ def _lines(ax, data: dict[str, pd.Series], months: list[str], scale: float = 1.0
     for i, (label, s) in enumerate(data.items()):
         xs = _positions(list(s.index), months)
         ys = [v * scale for v in s.values]
+        if scale == 1.0:  # counts (shares are drawn in percent)
+            ys = list(_suppressed(ys))
         ax.plot(xs, ys, color=colours[i % len(colours)])
         ends.append((xs[-1], ys[-1], label, colours[i % len(colours)]))
     low, high = ax.get_ylim()
@@ -273,7 +285,7 @@ def caseload_chart(measures: pd.DataFrame, period: str, policy) -> tuple:
     with _styled():
         fig, ax = _new_figure(_growth_title("Caseload", total, period))
         xs = list(range(len(months)))
-        ax.stackplot(xs, new.values, arrears.values, colors=colours[:2])
+        ax.stackplot(xs, _suppressed(new.values), _suppressed(arrears.values), colors=colours[:2])
         _count_axis(ax)
         _label_end(ax, xs[-1], new.iloc[-1] / 2, "New applications", colours[0])
         _label_end(ax, xs[-1], new.iloc[-1] + arrears.iloc[-1] / 2, "Arrears only", colours[1])
@@ -552,8 +564,8 @@ def appeals_chart(measures: pd.DataFrame, period: str, policy) -> tuple:
             f"{_pct(measures, 'appeals_cleared', period, policy)} appeals were cleared in {fmt.month_label(period)}"
         )
         xs = list(range(len(months)))
-        ax.bar(xs, tribunal.values, color=colours[0], width=0.8)
-        ax.bar(xs, cms.values, bottom=tribunal.values, color=colours[1], width=0.8)
+        ax.bar(xs, _suppressed(tribunal.values), color=colours[0], width=0.8)
+        ax.bar(xs, _suppressed(cms.values), bottom=_suppressed(tribunal.values), color=colours[1], width=0.8)
         _count_axis(ax)
         _label_end(ax, xs[-1] + 0.4, tribunal.iloc[-1] / 2, "Tribunal outcome", colours[0])
         _label_end(ax, xs[-1] + 0.4, tribunal.iloc[-1] + cms.iloc[-1] / 2, "CMS outcome", colours[1])
@@ -580,8 +592,8 @@ def complaints_chart(measures: pd.DataFrame, period: str, policy) -> tuple:
     with _styled():
         fig, ax = _new_figure(f"{latest} complaints were received in {fmt.month_label(period)}")
         xs = list(range(len(months)))
-        ax.bar(xs, resolution.values, color=colours[0], width=0.8)
-        ax.bar(xs, review.values, bottom=resolution.values, color=colours[1], width=0.8)
+        ax.bar(xs, _suppressed(resolution.values), color=colours[0], width=0.8)
+        ax.bar(xs, _suppressed(review.values), bottom=_suppressed(resolution.values), color=colours[1], width=0.8)
         _count_axis(ax)
         _label_end(ax, xs[-1] + 0.4, resolution.iloc[-1] / 2, "Resolution", colours[0])
         _label_end(ax, xs[-1] + 0.4, resolution.iloc[-1] + review.iloc[-1] / 2, "Review", colours[1])
