@@ -116,6 +116,8 @@ def book_measures() -> pd.DataFrame:
     rows.append(("DQ", PERIOD, "quarantined_rows", "events/applications.parquet: event dated before the scheme start", 7.0, "count"))
     rows.append(("DQ", PERIOD, "arrears_roll_forward_failures", "all", 57.0, "count"))
     rows.append(("DQ", PERIOD, "arrears_roll_forward_money_at_stake", "all", 123_456.78, "gbp"))
+    rows.append(("DQ", PERIOD, "cases_closed_with_arrears", "all", 497.0, "count"))
+    rows.append(("DQ", PERIOD, "arrears_on_closed_cases", "all", 389_912.0, "gbp"))
     frame = pd.DataFrame(rows, columns=["table", "period", "measure", "breakdown", "value", "unit"])
     return frame.astype({"value": "float64"})
 

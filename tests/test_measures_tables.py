@@ -457,6 +457,9 @@ def test_dq_table(result):
 
     records = (rf("2014-06", 0, 0, 0.0, 0.0, 0) + rf("2014-07", 0, 0, 0.0, 0.0, 0)
                + rf("2014-08", 0, 1, 0.0, 30.0, 1) + rf("2014-09", 1, 0, 5.0, 0.0, 1))
+    # No case leaves the fixture's caseload, so no arrears leave with one (first month: no check).
+    records += [(m, "cases_closed_with_arrears", "all", 0, "count") for m in MONTHS[1:]]
+    records += [(m, "arrears_on_closed_cases", "all", 0.0, "gbp") for m in MONTHS[1:]]
     records += [(m, "duplicate_new_applications_removed", "all", v, "count")
                 for m, v in zip(MONTHS, (1, 0, 1, 0))]
     records += [
@@ -519,3 +522,20 @@ def test_as_at_rule():
 def test_period_must_be_a_month_of_the_folder():
     with pytest.raises(ValueError, match="2015-01"):
         compute_all(FakeFolder(), "2015-01")
+
+
+def test_arrears_leaving_with_closed_cases_are_reported():
+    """A case with arrears last month that is gone this month: counted, with its arrears."""
+    from cms_stats.measures.quality import closing_balances, roll_forward_month
+
+    june = pd.DataFrame.from_records([
+        C1 + (DP, 20.0, 80.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+        C2 + (CP, 10.0, 40.0, 0.0, 55.5, 0.0, 0.0, 55.5),
+        C5 + (CP, 30.0, 60.0, 0.0, 60.0, 0.0, 0.0, 60.0),
+    ], columns=SNAPSHOT_COLUMNS)
+    july = pd.DataFrame.from_records([      # C2 (GBP 55.50 arrears) and C1 (none) have closed
+        C5 + (CP, 30.0, 120.0, 60.0, 70.0, 0.0, 0.0, 130.0),
+    ], columns=SNAPSHOT_COLUMNS)
+    out = roll_forward_month(july, "2014-07", closing_balances(june)).set_index("measure")["value"]
+    assert out["cases_closed_with_arrears"] == 1
+    assert out["arrears_on_closed_cases"] == 55.5

@@ -302,6 +302,8 @@ def methodology(ch) -> dict[str, str]:
         "dq_files": f"{len(v.get('rows_in', {})):,}",
         "dq_roll_forward_failures": _dq_shown(ch, "arrears_roll_forward_failures"),
         "dq_money_at_stake": _dq_shown(ch, "arrears_roll_forward_money_at_stake", long_money=True),
+        "dq_closed_cases": _dq_shown(ch, "cases_closed_with_arrears"),
+        "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
         "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
     })
     return out

@@ -95,4 +95,12 @@ def roll_forward_month(snapshot: pd.DataFrame, month: str,
                  np.unique(group[fail]).size, "count")
         rows.add(TABLE, month, "arrears_roll_forward_money_at_stake", name,
                  pence.sum() / 100.0, "gbp")
+    if previous_closing is not None:
+        # Arrears that leave the 2012 scheme's books with their case: last month's cases with
+        # arrears that are not in this month's snapshot. Outstanding arrears (T8) no longer
+        # count them; reported so the reader sees what left, not hidden in a falling total.
+        gone = ~previous_closing.index.isin(id_codes(snapshot["case_id"]))
+        left = previous_closing[gone & (previous_closing.to_numpy() > 0)]
+        rows.add(TABLE, month, "cases_closed_with_arrears", ALL, len(left), "count")
+        rows.add(TABLE, month, "arrears_on_closed_cases", ALL, float(np.rint(left.sum() * 100) / 100), "gbp")
     return rows.frame()
