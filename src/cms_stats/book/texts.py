@@ -303,6 +303,7 @@ def methodology(ch) -> dict[str, str]:
         "dq_roll_forward_failures": _dq_shown(ch, "arrears_roll_forward_failures"),
         "dq_money_at_stake": _dq_shown(ch, "arrears_roll_forward_money_at_stake", long_money=True),
         "dq_closed_cases": _dq_shown(ch, "cases_closed_with_arrears"),
+        "extract_last_label": fmt.month_label(str(ch.extract.get("last_month") or ch.period)),
         "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
         "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
     })
