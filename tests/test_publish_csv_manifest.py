@@ -121,9 +121,26 @@ def test_manifest(tmp_path, monkeypatch):
     assert set(m["environment"]["packages"]) == set(KEY_PACKAGES)
     assert m["environment"]["packages"]["pandas"].startswith("3.")
     assert m["git_commit"] == "unknown" or len(m["git_commit"]) == 40
+    assert m["git_worktree_clean"] in (True, False, None)
     assert m["build_time"] == "2016-10-26T00:00:00+00:00"
     assert m["extra"] == {"rows_quarantined": 3}
     # an explicit mapping of inputs works too
     explicit = write_manifest(tmp_path / "m2.json", period="2016-08", parameters={},
                               input_files={"extract.json": data / "extract.json"})
     assert [f["path"] for f in json.loads(explicit.read_text())["inputs"]["files"]] == ["extract.json"]
+
+
+def test_manifest_says_whether_the_code_was_committed(tmp_path):
+    import subprocess
+
+    from cms_stats.publish.manifest import git_worktree_clean
+
+    assert git_worktree_clean(tmp_path) is None                    # not a git checkout
+    run = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    (tmp_path / "chapter.md").write_text("one\n")
+    run("add", "chapter.md")
+    run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    assert git_worktree_clean(tmp_path) is True
+    (tmp_path / "chapter.md").write_text("two\n")
+    assert git_worktree_clean(tmp_path) is False

@@ -130,6 +130,22 @@ def git_commit(root: str | Path = PROJECT_ROOT) -> str:
     return commit if result.returncode == 0 and len(commit) == 40 else "unknown"
 
 
+def git_worktree_clean(root: str | Path = PROJECT_ROOT) -> bool | None:
+    """Whether the tracked files of ``root`` match the commit (``None`` outside git).
+
+    A release built from edited, uncommitted code cannot be traced to its commit alone; the
+    manifest says so.
+    """
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() == "" if result.returncode == 0 else None
+
+
 def build_time() -> str:
     """UTC build time, ISO 8601; honours ``SOURCE_DATE_EPOCH`` for reproducible builds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -180,6 +196,7 @@ def build_manifest(
             "packages": package_versions(),
         },
         "git_commit": git_commit(),
+        "git_worktree_clean": git_worktree_clean(),
         "build_time": build_time(),
     }
     if extra:
