@@ -228,6 +228,21 @@ def _lines(ax, data: dict[str, pd.Series], months: list[str], scale: float = 1.0
         _label_end(ax, x, y, label, colour)
 
 
+def _stacked_bars(ax, parts: dict[str, pd.Series], months: list[str], room: float) -> None:
+    """Monthly counts as two stacked bars with direct labels at the right (suppressed counts
+    are gaps); ``room`` is the share of the width kept for the labels."""
+    (low_name, low), (high_name, high) = parts.items()
+    colours = palette()
+    xs = list(range(len(months)))
+    ax.bar(xs, _suppressed(low.values), color=colours[0], width=0.8)
+    ax.bar(xs, _suppressed(high.values), bottom=_suppressed(low.values), color=colours[1], width=0.8)
+    _count_axis(ax)
+    _label_end(ax, xs[-1] + 0.4, low.iloc[-1] / 2, low_name, colours[0])
+    _label_end(ax, xs[-1] + 0.4, low.iloc[-1] + high.iloc[-1] / 2, high_name, colours[1])
+    _month_axis(ax, months)
+    ax.set_xlim(-0.7, len(months) - 0.5 + max(2, len(months) * room))
+
+
 def _months_between(first: str, last: str) -> list[str]:
     months = [first]
     while months[-1] < last:
@@ -558,19 +573,11 @@ def appeals_chart(measures: pd.DataFrame, period: str, policy) -> tuple:
     tribunal = series(measures, "appeals_cleared", "tribunal_outcome", table="T11", upto=period)
     cms = series(measures, "appeals_cleared", "cms_outcome", table="T11", upto=period).reindex(tribunal.index, fill_value=0)
     months = list(tribunal.index)
-    colours = palette()
     with _styled():
         fig, ax = _new_figure(
             f"{_pct(measures, 'appeals_cleared', period, policy)} appeals were cleared in {fmt.month_label(period)}"
         )
-        xs = list(range(len(months)))
-        ax.bar(xs, _suppressed(tribunal.values), color=colours[0], width=0.8)
-        ax.bar(xs, _suppressed(cms.values), bottom=_suppressed(tribunal.values), color=colours[1], width=0.8)
-        _count_axis(ax)
-        _label_end(ax, xs[-1] + 0.4, tribunal.iloc[-1] / 2, "Tribunal outcome", colours[0])
-        _label_end(ax, xs[-1] + 0.4, tribunal.iloc[-1] + cms.iloc[-1] / 2, "CMS outcome", colours[1])
-        _month_axis(ax, months)
-        ax.set_xlim(-0.7, len(months) - 0.5 + max(2, len(months) * 0.3))
+        _stacked_bars(ax, {"Tribunal outcome": tribunal, "CMS outcome": cms}, months, room=0.3)
         ax.set_ylabel("Appeals cleared in the month")
     alt = (
         f"Stacked bar chart of appeals cleared each month from {fmt.month_label(months[0])} to "
@@ -587,18 +594,10 @@ def complaints_chart(measures: pd.DataFrame, period: str, policy) -> tuple:
     resolution = series(measures, "complaints_received", "resolution", table="T12", upto=period)
     review = series(measures, "complaints_received", "review", table="T12", upto=period).reindex(resolution.index, fill_value=0)
     months = list(resolution.index)
-    colours = palette()
     latest = _pct(measures, "complaints_received", period, policy)
     with _styled():
         fig, ax = _new_figure(f"{latest} complaints were received in {fmt.month_label(period)}")
-        xs = list(range(len(months)))
-        ax.bar(xs, _suppressed(resolution.values), color=colours[0], width=0.8)
-        ax.bar(xs, _suppressed(review.values), bottom=_suppressed(resolution.values), color=colours[1], width=0.8)
-        _count_axis(ax)
-        _label_end(ax, xs[-1] + 0.4, resolution.iloc[-1] / 2, "Resolution", colours[0])
-        _label_end(ax, xs[-1] + 0.4, resolution.iloc[-1] + review.iloc[-1] / 2, "Review", colours[1])
-        _month_axis(ax, months)
-        ax.set_xlim(-0.7, len(months) - 0.5 + max(2, len(months) * 0.25))
+        _stacked_bars(ax, {"Resolution": resolution, "Review": review}, months, room=0.25)
         ax.set_ylabel("Complaints received in the month")
     alt = (
         f"Stacked bar chart of complaints received each month from {fmt.month_label(months[0])} to "
