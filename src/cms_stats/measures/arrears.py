@@ -104,3 +104,10 @@ def sensitivity_inputs(measures: pd.DataFrame, month: str) -> dict:
         "total_maintenance_liability": float(value[("total_maintenance_liability", ALL)]),
         "direct_pay_liability": float(value[("total_maintenance_liability", "direct_pay")]),
     }
+
+
+# --- registry entry points (resources/tables.yaml) ----------------------------------------
+def t8(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
+    """T8 for one month (``arrears.t8 per month``); the context's cumulative liability
+    already includes this month."""
+    return arrears_month(snapshot, month, ctx.cumulative)

@@ -20,3 +20,9 @@ def caseload_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
         rows.add(TABLE, month, "caseload", name, flag(snapshot["origin"], name).sum(), "count")
     rows.add(TABLE, month, "caseload", ALL, len(snapshot), "count")
     return rows.frame()
+
+
+# --- registry entry points (resources/tables.yaml) ----------------------------------------
+def t2(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
+    """T2 for one month (``caseload.t2 per month``)."""
+    return caseload_month(snapshot, month)

@@ -158,3 +158,11 @@ def children_month(month: str, paying: float, sample_children=None,
         rows.add(TABLE, month, "sample_size", ALL, est.n, "count")
         rows.add(TABLE, month, "sample_population", ALL, est.N, "count")
     return rows.frame()
+
+
+# --- registry entry points (resources/tables.yaml) ----------------------------------------
+def t4(ctx, quarter) -> pd.DataFrame:
+    """T4 for the quarter to a month, with the latest sample on or before it
+    (``children.t4 per quarter``)."""
+    paying = cases_paying(quarter.liable, quarter.payments)
+    return children_month(quarter.month, paying, ctx.sample_children, ctx.population)

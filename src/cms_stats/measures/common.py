@@ -1,4 +1,4 @@
-"""Shared helpers for the measures: month arithmetic, the as-at rule and the tidy shape.
+"""Shared helpers for the measures: dates to months, identifiers, the as-at rule, the tidy shape.
 
 Every measure function returns the one tidy shape ``table, period, measure, breakdown, value,
 unit`` (see :data:`COLUMNS`): ``period`` is a ``"YYYY-MM"`` string, ``value`` is an unrounded
@@ -14,54 +14,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cms_stats.months import month_index
+from cms_stats.registry import UNITS, load_registry
+
 COLUMNS = ["table", "period", "measure", "breakdown", "value", "unit"]
-TABLE_ORDER = tuple(f"T{i}" for i in range(1, 15)) + ("DQ",)
-UNITS = ("count", "gbp", "share", "mean")
+#: Tables in publication order, as declared in the registry (resources/tables.yaml).
+TABLE_ORDER = load_registry().table_order
 ALL = "all"
 
 
-
-# --- months -----------------------------------------------------------------------------------
-def month_index(month: str) -> int:
-    """``"YYYY-MM"`` -> a running month number (year * 12 + month - 1)."""
-    year, mon = month.split("-")
-    return int(year) * 12 + int(mon) - 1
-
-
-def month_from_index(index: int) -> str:
-    """Inverse of :func:`month_index`."""
-    year, mon = divmod(int(index), 12)
-    return f"{year:04d}-{mon + 1:02d}"
-
-
-def add_months(month: str, k: int) -> str:
-    """The month ``k`` months after ``month`` (``k`` may be negative)."""
-    return month_from_index(month_index(month) + k)
-
-
-def month_start(month: str) -> pd.Timestamp:
-    """First day of the month."""
-    return pd.Timestamp(f"{month}-01")
-
-
-def month_end(month: str) -> pd.Timestamp:
-    """Last day of the month (a date, midnight): the as-at date of a release for ``month``."""
-    return month_start(month) + pd.offsets.MonthEnd(0)
-
-
-def quarter_months(month: str, available: Sequence[str] | None = None) -> list[str]:
-    """The quarter to ``month``: the three calendar months ending with it.
-
-    Restricted to ``available`` months when given (at the start of the series the quarter is
-    shorter: only months with a snapshot exist).
-    """
-    months = [add_months(month, k) for k in (-2, -1, 0)]
-    if available is not None:
-        have = set(available)
-        months = [m for m in months if m in have]
-    return months
-
-
+# --- months (the arithmetic itself is cms_stats.months) ------------------------------------
 def date_month_index(dates: pd.Series) -> np.ndarray:
     """Month number (see :func:`month_index`) of each date; ``-1`` for a missing date."""
     valid = dates.notna().to_numpy()
@@ -127,7 +89,7 @@ def flag(series: pd.Series, code: str) -> np.ndarray:
 
 
 # --- the as-at rule ---------------------------------------------------------------------------
-def as_at(frame: pd.DataFrame, date_column: str, as_at_date: pd.Timestamp,
+def as_at(frame: pd.DataFrame, date_column: str, as_at_date,
           cleared_columns: Iterable[str] = (), cleared_dependent: Iterable[str] = ()) -> pd.DataFrame:
     """What was known at ``as_at_date``.
 
@@ -135,6 +97,7 @@ def as_at(frame: pd.DataFrame, date_column: str, as_at_date: pd.Timestamp,
     after it becomes missing (not yet cleared) and so do the ``cleared_dependent`` columns of
     those rows (e.g. the outcome of a reconsideration not yet cleared).
     """
+    as_at_date = pd.Timestamp(as_at_date)
     out = frame.loc[frame[date_column] <= as_at_date]
     cleared_columns = list(cleared_columns)
     if cleared_columns:

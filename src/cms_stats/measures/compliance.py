@@ -139,3 +139,14 @@ def service_type_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
     rows.add(T7, month, "cases_due_to_pay", ALL, dp + cp, "count")
     rows.add(T7, month, "direct_pay_share", ALL, share(dp, dp + cp), "share")
     return rows.frame()
+
+
+# --- registry entry points (resources/tables.yaml) ----------------------------------------
+def t5_t6(ctx, quarter) -> pd.DataFrame:
+    """T5 and T6 for the quarter to a month (``compliance.t5_t6 per quarter``)."""
+    return compliance_quarter(quarter.month, quarter.liable, quarter.payments)
+
+
+def t7(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
+    """T7 for one month (``compliance.t7 per month``)."""
+    return service_type_month(snapshot, month)

@@ -42,3 +42,9 @@ def fees_table(applications: pd.DataFrame, months: Sequence[str],
         rows.add(TABLE, m, "fee_exemptions", ALL, exempt_all, "count")
         rows.add(TABLE, m, "fee_exemption_share", ALL, share(exempt_all, total[i]), "share")
     return rows.frame()
+
+
+# --- registry entry points (resources/tables.yaml) ----------------------------------------
+def t3(ctx) -> pd.DataFrame:
+    """T3 for every month to the period (``fees.t3 per period``)."""
+    return fees_table(ctx.kept, ctx.months, deduplicated=True)

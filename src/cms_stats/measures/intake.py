@@ -79,3 +79,9 @@ def intake_counts(kept: pd.DataFrame, removed: pd.DataFrame, months: Sequence[st
         rows.add(TABLE, m, "total_intake", ALL, new[i] + arrears[i], "count")
         rows.add(TABLE, m, "duplicate_new_applications_removed", ALL, dups[i], "count")
     return rows.frame()
+
+
+# --- registry entry points (resources/tables.yaml) ----------------------------------------
+def t1(ctx) -> pd.DataFrame:
+    """T1 for every month to the period (``intake.t1 per period``)."""
+    return intake_counts(ctx.kept, ctx.removed, ctx.months)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .common import ALL, Rows, id_codes
-from .intake import intake_table
+from .intake import intake_counts, intake_table
 
 TABLE = "DQ"
 TOLERANCE_PENCE = 1
@@ -104,3 +104,19 @@ def roll_forward_month(snapshot: pd.DataFrame, month: str,
         rows.add(TABLE, month, "cases_closed_with_arrears", ALL, len(left), "count")
         rows.add(TABLE, month, "arrears_on_closed_cases", ALL, float(np.rint(left.sum() * 100) / 100), "gbp")
     return rows.frame()
+
+
+# --- registry entry points (resources/tables.yaml) ----------------------------------------
+def duplicates(ctx) -> pd.DataFrame:
+    """Duplicated new applications removed, by month (``quality.duplicates per period``)."""
+    return duplicates_table(ctx.applications, ctx.months, t1=intake_counts(ctx.kept, ctx.removed, ctx.months))
+
+
+def roll_forward(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Arrears roll-forward failures in one month (``quality.roll_forward per month``)."""
+    return roll_forward_month(snapshot, month, ctx.previous_closing)
+
+
+def quarantined(ctx) -> pd.DataFrame:
+    """Quarantined rows of the whole folder, by file and reason (``quality.quarantined per period``)."""
+    return quarantine_table(ctx.quarantine, ctx.period)

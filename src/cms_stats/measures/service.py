@@ -165,3 +165,34 @@ def accuracy_table(checks: pd.DataFrame, months: Sequence[str], period: str) -> 
         rows.add("T14", m, "accurate_checks", ALL, accurate[i], "count")
         rows.add("T14", m, "accuracy_share", ALL, share(accurate[i], total[i]), "share")
     return rows.frame()
+
+
+# --- registry entry points (resources/tables.yaml) ----------------------------------------
+def t9(ctx) -> pd.DataFrame:
+    """T9 to the month before the period: 28 days must have passed (``service.t9 per period``)."""
+    return changes_of_circumstances_table(ctx.service_requests, [m for m in ctx.months if m < ctx.period])
+
+
+def t10(ctx) -> pd.DataFrame:
+    """T10 for every month to the period (``service.t10 per period``)."""
+    return reconsiderations_table(ctx.reconsiderations, ctx.months)
+
+
+def t11(ctx) -> pd.DataFrame:
+    """T11 from the appeals feed (``service.t11 per period``)."""
+    return appeals_table(ctx.mi("appeals"), ctx.period)
+
+
+def t12(ctx) -> pd.DataFrame:
+    """T12 from the complaints feed (``service.t12 per period``)."""
+    return complaints_table(ctx.mi("complaints"), ctx.period)
+
+
+def t13(ctx) -> pd.DataFrame:
+    """T13 from the telephony feed (``service.t13 per period``)."""
+    return telephony_table(ctx.mi("telephony"), ctx.period)
+
+
+def t14(ctx) -> pd.DataFrame:
+    """T14 from the accuracy checks (``service.t14 per period``)."""
+    return accuracy_table(ctx.mi("accuracy_checks"), ctx.months, ctx.period)

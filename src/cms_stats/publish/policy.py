@@ -2,8 +2,11 @@
 
 The policy (``resources/rounding_policy.yaml``) says how every figure is rounded, which
 counts are suppressed, where a figure is not applicable, and how revisions are handled.
-The metadata (``resources/measures_metadata.yaml``) gives titles, descriptions, labels,
-units and notes of every table and measure. Nothing here hard-codes a rounding base.
+The metadata (``resources/measures_metadata.yaml``) gives the publication's details, column
+descriptions and the text of every note. What is said of each table and measure (its rounding
+base, overrides, [z] rules, titles, labels, units, notes) comes from the registry
+(``resources/tables.yaml``, :mod:`cms_stats.registry`): both loaders merge it in, so it is
+stated once. Nothing here hard-codes a rounding base; an undeclared table or measure is an error.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 import yaml
 
 from cms_stats.paths import RESOURCES_DIR
+from cms_stats.registry import Registry, RegistryError, load_registry
 
 POLICY_FILE = RESOURCES_DIR / "rounding_policy.yaml"
 METADATA_FILE = RESOURCES_DIR / "measures_metadata.yaml"
@@ -55,6 +59,7 @@ class Policy:
     threshold: int
     suppressed_units: tuple[str, ...]
     symbols: dict[str, str]
+    registry: Registry = field(repr=False, default_factory=load_registry)
 
     # -- lookups ---------------------------------------------------------------------
     def unit_rule(self, table: str, measure: str, unit: str) -> UnitRule:
@@ -72,7 +77,11 @@ class Policy:
         UnitRule
         """
         units = self.raw["units"]
-        table_cfg = self.raw.get("tables", {}).get(table, {}) or {}
+        try:
+            self.registry.measure(table, measure)
+        except RegistryError as err:  # never a silent default base for an unknown table
+            raise PolicyError(str(err)) from None
+        table_cfg = self.raw["tables"][table]
         measure_cfg = (table_cfg.get("measures") or {}).get(measure, {}) or {}
         if unit not in units:
             raise PolicyError(f"rounding_policy.yaml: no rule for unit {unit!r} ({table} {measure})")
@@ -163,13 +172,16 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    """Load the rounding and disclosure policy.
+def load_policy(path: str | Path | None = None, registry: Registry | None = None) -> Policy:
+    """Load the rounding and disclosure policy, with the registry's per-table rules.
 
     Parameters
     ----------
     path : str or Path, optional
         A policy YAML file; defaults to ``cms_stats/resources/rounding_policy.yaml``.
+    registry : Registry, optional
+        The tables (count bases, overrides, ``[z]`` rules); defaults to
+        :func:`cms_stats.registry.load_registry`.
 
     Returns
     -------
@@ -182,9 +194,15 @@ def load_policy(path: str | Path | None = None) -> Policy:
     """
     path = Path(path) if path is not None else POLICY_FILE
     raw = _read_yaml(path)
-    for key in ("symbols", "suppression", "units", "tables"):
+    for key in ("symbols", "suppression", "units"):
         if key not in raw:
             raise PolicyError(f"{path.name}: missing section {key!r}")
+    for key in ("tables", "not_applicable"):
+        if key in raw:  # stated once, in the registry
+            raise PolicyError(f"{path.name}: section {key!r} belongs in tables.yaml (the registry)")
+    registry = registry if registry is not None else load_registry()
+    raw = dict(raw, tables=registry.rounding_tables(),
+               not_applicable=registry.not_applicable_rules())
     for unit, cfg in raw["units"].items():
         if "published_unit" not in cfg or ("base" not in cfg and "decimals" not in cfg):
             raise PolicyError(f"{path.name}: unit {unit!r} needs published_unit and base or decimals")
@@ -198,16 +216,19 @@ def load_policy(path: str | Path | None = None) -> Policy:
         threshold=int(supp.get("threshold", 10)),
         suppressed_units=tuple(supp.get("units", ["count"])),
         symbols=symbols,
+        registry=registry,
     )
 
 
-def load_metadata(path: str | Path | None = None) -> dict[str, Any]:
-    """Load the table and measure metadata (titles, labels, units, notes).
+def load_metadata(path: str | Path | None = None, registry: Registry | None = None) -> dict[str, Any]:
+    """Load the publication metadata, with the registry's tables (titles, labels, units, notes).
 
     Parameters
     ----------
     path : str or Path, optional
         Defaults to ``cms_stats/resources/measures_metadata.yaml``.
+    registry : Registry, optional
+        Defaults to :func:`cms_stats.registry.load_registry`.
 
     Returns
     -------
@@ -218,9 +239,13 @@ def load_metadata(path: str | Path | None = None) -> dict[str, Any]:
     """
     path = Path(path) if path is not None else METADATA_FILE
     meta = _read_yaml(path)
-    for key in ("publication", "columns", "notes", "tables"):
+    for key in ("publication", "columns", "notes"):
         if key not in meta:
             raise PolicyError(f"{path.name}: missing section {key!r}")
+    if "tables" in meta:  # stated once, in the registry
+        raise PolicyError(f"{path.name}: section 'tables' belongs in tables.yaml (the registry)")
+    registry = registry if registry is not None else load_registry()
+    meta = dict(meta, tables=registry.metadata_tables())
     for table, cfg in meta["tables"].items():
         for note in cfg.get("notes", []) or []:
             if note not in meta["notes"]:

@@ -1,0 +1,147 @@
+"""What the measures of one release see: the extract folder as known at the release period.
+
+:class:`Context` is handed to every compute function the registry names
+(``resources/tables.yaml``). It reads each extract once, applies the as-at rule, and carries the
+state that the month-by-month pass builds up (cumulative liability, last month's closing
+arrears, the latest children sample). :class:`Quarter` is what a quarterly measure sees.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from cms_stats.months import month_end, quarter_months
+
+from . import arrears, children, compliance, quality
+from .common import as_at, with_id_codes
+from .intake import deduplicate_new_applications
+
+__all__ = ["Context", "Quarter"]
+
+
+@dataclass
+class Quarter:
+    """The quarter to ``month``: its months with a snapshot, the cases with liability due in
+    them (:func:`cms_stats.measures.compliance.liable_cases`) and the payments dated in them."""
+
+    month: str
+    months: list[str]
+    liable: pd.DataFrame
+    payments: pd.DataFrame
+
+
+class Context:
+    """The extract folder as known at the as-at date of ``period`` (the last day of it).
+
+    Parameters
+    ----------
+    folder
+        An extract folder (:func:`cms_stats.extracts.open_extracts`) or any object with its API.
+    period : str
+        The release period ``YYYY-MM``; must be a month of the folder.
+    quarantine : DataFrame, optional
+        The quarantine of a validation that already read the whole folder
+        (:class:`cms_stats.extracts.ValidationReport`); when absent, every extract is read here
+        so the count covers the whole folder whatever was read before.
+    """
+
+    def __init__(self, folder, period: str, quarantine: pd.DataFrame | None = None) -> None:
+        self.folder = folder
+        self.period = period
+        self.months = [m for m in folder.months if m <= period]
+        if not self.months or self.months[-1] != period:
+            raise ValueError(f"period {period!r} is not a month of the extract folder")
+        self.as_at_date = pd.Timestamp(month_end(period))
+        self._quarantine = quarantine
+        self._mi: dict[str, pd.DataFrame] = {}
+        # state of the month-by-month pass (see :meth:`snapshots`)
+        self.cumulative = arrears.CumulativeLiability()
+        self.previous_closing: pd.Series | None = None
+        self.sample_children = None
+        self.population: int | None = None
+
+    # -- events as known at the as-at date ------------------------------------------------
+    @cached_property
+    def applications(self) -> pd.DataFrame:
+        """Applications received on or before the as-at date (duplicates included)."""
+        return as_at(self.folder.applications(), "received_date", self.as_at_date)
+
+    @cached_property
+    def _deduplicated(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return deduplicate_new_applications(self.applications)
+
+    @property
+    def kept(self) -> pd.DataFrame:
+        """Applications after removing duplicated new applications (the T1 rule)."""
+        return self._deduplicated[0]
+
+    @property
+    def removed(self) -> pd.DataFrame:
+        """The duplicated new applications removed."""
+        return self._deduplicated[1]
+
+    @cached_property
+    def payments(self) -> compliance.PaymentIndex:
+        """Payments dated on or before the as-at date, indexed by month."""
+        return compliance.PaymentIndex(as_at(self.folder.payments(), "payment_date", self.as_at_date))
+
+    @cached_property
+    def service_requests(self) -> pd.DataFrame:
+        """Changes of circumstances received by the as-at date; later clearances not yet made."""
+        return as_at(self.folder.service_requests(), "received_date", self.as_at_date,
+                     cleared_columns=["cleared_date"])
+
+    @cached_property
+    def reconsiderations(self) -> pd.DataFrame:
+        """Mandatory reconsiderations received by the as-at date; later outcomes not yet known."""
+        return as_at(self.folder.reconsiderations(), "received_date", self.as_at_date,
+                     cleared_columns=["cleared_date"], cleared_dependent=["outcome"])
+
+    def mi(self, name: str) -> pd.DataFrame:
+        """A management-information feed (rows for every month; measures take those to the period)."""
+        if name not in self._mi:
+            self._mi[name] = self.folder.mi(name)
+        return self._mi[name]
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        """Every quarantined row of the folder (file, row, column, reason)."""
+        if self._quarantine is not None:
+            return self._quarantine
+        # Reading every extract fills the folder's quarantine whatever was read before.
+        for read in (self.folder.applications, self.folder.payments, self.folder.liabilities,
+                     self.folder.service_requests, self.folder.reconsiderations):
+            read()
+        for name in ("telephony", "complaints", "appeals", "accuracy_checks"):
+            self.mi(name)
+        return self.folder.quarantine
+
+    # -- the month-by-month pass ------------------------------------------------------------
+    def snapshots(self):
+        """Yield ``(snapshot, month, quarter)`` for every month up to the period, in order.
+
+        One snapshot is held at a time; only the last three months' small per-case summaries
+        (cases with liability due) are kept for the quarter. Before each yield the running
+        state is brought up to the month (cumulative liability, the sample in force); after it,
+        the month's closing arrears become ``previous_closing`` for the next month's check.
+        """
+        sample_months = {m for m in self.folder.sample_months if m <= self.period}
+        liable = deque(maxlen=3)
+        for m in self.months:
+            snap = with_id_codes(self.folder.snapshot(m))
+            liable.append((m, compliance.liable_cases(snap)))
+            self.cumulative.add(snap)
+            if m in sample_months:
+                self.sample_children = self.folder.children_sample(m)["qualifying_children"].to_numpy()
+                self.population = children.sample_population(snap)
+            q = quarter_months(m, self.months)
+            quarter = Quarter(
+                month=m, months=q,
+                liable=pd.concat([frame for month, frame in liable if month in q], ignore_index=True),
+                payments=self.payments.in_months(q))
+            yield snap, m, quarter
+            self.previous_closing = quality.closing_balances(snap)

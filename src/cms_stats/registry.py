@@ -1,0 +1,400 @@
+"""The registry of chapters and tables: ``resources/tables.yaml``, loaded and checked once.
+
+Every table of the publication is declared once (id, chapter, title, measures with their units
+and rounding, breakdowns, when it applies, the extracts it reads, the functions that compute
+it, its charts and notes) and every chapter once (in book order, with the working files it may
+read). The measures' wiring, the rounding policy's per-table rules, the spreadsheet and CSV
+metadata, each chapter's declared inputs and the book's table of contents are derived from it.
+
+Anything unknown (a key, a unit, a chapter, a note, a period) is a :class:`RegistryError` when
+the registry loads, never a silent default.
+
+>>> reg = load_registry()
+>>> reg.table_order[:3]
+('T1', 'T2', 'T3')
+>>> reg.tables["T2"].measures["caseload"].unit
+'count'
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from cms_stats import paths
+from cms_stats.months import is_month
+
+__all__ = ["RegistryError", "Registry", "TableSpec", "MeasureSpec", "ChapterSpec", "ComputeSpec",
+           "NotApplicableRule", "load_registry", "REGISTRY_FILE", "UNITS", "SCOPES",
+           "WORKING_FILES"]
+
+REGISTRY_FILE = paths.RESOURCES_DIR / "tables.yaml"
+NOTES_FILE = paths.RESOURCES_DIR / "measures_metadata.yaml"
+#: Units a measure is computed in (``share`` is 0..1).
+UNITS = ("count", "gbp", "share", "mean")
+#: How often a compute function is called (see tables.yaml).
+SCOPES = ("period", "month", "quarter")
+FREQUENCIES = ("monthly", "month end", "quarter to month", "release")
+#: Working files (other than the measures) a chapter may declare.
+WORKING_FILES = ("extract.json", "validation.json", "revisions.csv")
+PUBLISHED_UNITS = ("count", "gbp_million", "gbp_thousand", "percent", "mean")
+
+_TABLE_KEYS = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
+               "complete_months", "not_applicable", "charts", "notes", "measures"}
+_TABLE_REQUIRED = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
+                   "notes", "measures"}
+_MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "count_base", "published_unit",
+                 "scale", "decimals"}
+_RULE_KEYS = {"measure", "breakdown", "before", "reason"}
+_CHAPTER_KEYS = {"tables", "files"}
+_COMPUTE_RE = re.compile(r"(?P<module>[a-z_]+)\.(?P<function>[a-z_][a-z0-9_]*) per (?P<per>\w+)\Z")
+_ROUNDING_NOTE_RE = re.compile(r"rounding_counts_(\d+)\Z")
+
+
+class RegistryError(ValueError):
+    """The registry file is malformed; the message names the table, measure or chapter."""
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    """One measure of a table: its label, unit, breakdowns and any rounding override."""
+
+    name: str
+    label: str
+    description: str
+    unit: str
+    breakdowns: dict[str, str] = field(default_factory=dict)
+    rounding: dict = field(default_factory=dict)  # count_base, published_unit, scale, decimals
+
+
+@dataclass(frozen=True)
+class ComputeSpec:
+    """A function of ``cms_stats.measures`` that yields rows of a table, and how it is called."""
+
+    module: str
+    function: str
+    per: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.module}.{self.function}"
+
+
+@dataclass(frozen=True)
+class NotApplicableRule:
+    """Figures before ``before`` (exclusive) are not applicable (``[z]``), for ``reason``."""
+
+    before: str
+    reason: str
+    measure: str | None = None
+    breakdown: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One published table, as declared in ``tables.yaml``."""
+
+    id: str
+    chapter: str
+    title: str
+    description: str
+    frequency: str
+    reads: tuple[str, ...]
+    compute: tuple[ComputeSpec, ...]
+    count_base: int
+    complete_months: bool
+    not_applicable: tuple[NotApplicableRule, ...]
+    charts: tuple[str, ...]
+    notes: tuple[str, ...]
+    measures: dict[str, MeasureSpec]
+
+
+@dataclass(frozen=True)
+class ChapterSpec:
+    """One chapter (``notebooks/<name>.md``) and the working files it may read."""
+
+    name: str
+    tables: tuple[str, ...]
+    files: tuple[str, ...]
+
+    @property
+    def docname(self) -> str:
+        """The chapter's path in the book, without suffix."""
+        return f"notebooks/{self.name}"
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every chapter and table of the publication (see :func:`load_registry`)."""
+
+    chapters: dict[str, ChapterSpec]
+    tables: dict[str, TableSpec]
+    source: Path = field(repr=False, default=REGISTRY_FILE)
+
+    @property
+    def table_order(self) -> tuple[str, ...]:
+        """Table ids in publication order (T1..T14, DQ)."""
+        return tuple(self.tables)
+
+    @property
+    def chapter_order(self) -> tuple[str, ...]:
+        """Chapter names in book order (the first is the root page)."""
+        return tuple(self.chapters)
+
+    def table(self, table: str) -> TableSpec:
+        """The table ``table``; a :class:`RegistryError` when it is not declared."""
+        try:
+            return self.tables[table]
+        except KeyError:
+            raise RegistryError(f"table {table!r} is not in the registry ({self.source.name})") from None
+
+    def measure(self, table: str, measure: str) -> MeasureSpec:
+        """The measure ``measure`` of ``table``; a :class:`RegistryError` when not declared."""
+        try:
+            return self.table(table).measures[measure]
+        except KeyError:
+            raise RegistryError(f"measure {measure!r} is not declared for table {table} "
+                                f"({self.source.name})") from None
+
+    def chapter(self, name: str) -> ChapterSpec:
+        """The chapter ``name``; a :class:`RegistryError` when it is not declared."""
+        try:
+            return self.chapters[name]
+        except KeyError:
+            raise RegistryError(f"chapter {name!r} is not in the registry ({self.source.name})") from None
+
+    def chapter_tables(self, name: str) -> tuple[str, ...]:
+        """The tables a chapter shows (those whose ``chapter`` is ``name``)."""
+        return tuple(t.id for t in self.tables.values() if t.chapter == name)
+
+    def compute_functions(self) -> list[ComputeSpec]:
+        """Every compute function once, in publication order."""
+        seen: dict[str, ComputeSpec] = {}
+        for t in self.tables.values():
+            for c in t.compute:
+                seen.setdefault(c.name, c)
+        return list(seen.values())
+
+    # -- derived views for the publication layer -----------------------------------------
+    def rounding_tables(self) -> dict[str, dict]:
+        """Per-table rounding rules in the rounding policy's shape (``count_base``, overrides)."""
+        out = {}
+        for t in self.tables.values():
+            cfg: dict = {"count_base": t.count_base}
+            if not t.complete_months:
+                cfg["complete_months"] = False
+            overrides = {m.name: dict(m.rounding) for m in t.measures.values() if m.rounding}
+            if overrides:
+                cfg["measures"] = overrides
+            out[t.id] = cfg
+        return out
+
+    def not_applicable_rules(self) -> list[dict]:
+        """The ``[z]`` rules in the rounding policy's shape (``table``, ``before``, ...)."""
+        return [{"table": t.id, **{k: v for k, v in vars(r).items() if v is not None}}
+                for t in self.tables.values() for r in t.not_applicable]
+
+    def metadata_tables(self) -> dict[str, dict]:
+        """Titles, descriptions, notes and measures in the metadata's shape (spreadsheet, CSV)."""
+        out = {}
+        for t in self.tables.values():
+            measures = {}
+            for m in t.measures.values():
+                entry = {"label": m.label, "description": m.description, "unit": m.unit}
+                if m.breakdowns:
+                    entry["breakdowns"] = dict(m.breakdowns)
+                measures[m.name] = entry
+            out[t.id] = {"title": t.title, "description": t.description,
+                         "frequency": t.frequency, "notes": list(t.notes), "measures": measures}
+        return out
+
+    def toc(self) -> str:
+        """The text of ``_toc.yml``: the chapters in book order (generated, never edited)."""
+        first, *rest = self.chapter_order
+        lines = ["# Generated from src/cms_stats/resources/tables.yaml (`cms-stats toc`): "
+                 "edit the registry, not this file.",
+                 "# Paths have no extension: the release stages the executed .ipynb in place "
+                 "of the .md.",
+                 "format: jb-book", f"root: {self.chapters[first].docname}", "chapters:"]
+        lines += [f"  - file: {self.chapters[name].docname}" for name in rest]
+        return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------ loading
+def _fail(where: str, message: str) -> RegistryError:
+    return RegistryError(f"tables.yaml: {where}: {message}")
+
+
+def _keys(where: str, mapping, allowed: set[str], required: set[str] = frozenset()) -> dict:
+    if not isinstance(mapping, dict):
+        raise _fail(where, "expected a mapping")
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise _fail(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+    missing = sorted(required - set(mapping))
+    if missing:
+        raise _fail(where, f"missing key {missing[0]!r}")
+    return mapping
+
+
+def _strings(where: str, value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(where, "expected a list of names")
+    return tuple(value)
+
+
+def _measure(where: str, name: str, cfg) -> MeasureSpec:
+    cfg = _keys(where, cfg, _MEASURE_KEYS, {"label", "description", "unit"})
+    if cfg["unit"] not in UNITS:
+        raise _fail(where, f"unknown unit {cfg['unit']!r} (one of {', '.join(UNITS)})")
+    breakdowns = cfg.get("breakdowns") or {}
+    if not isinstance(breakdowns, dict):
+        raise _fail(where, "breakdowns must be a mapping of breakdown -> label")
+    rounding = {k: cfg[k] for k in ("count_base", "published_unit", "scale", "decimals") if k in cfg}
+    if "published_unit" in rounding and rounding["published_unit"] not in PUBLISHED_UNITS:
+        raise _fail(where, f"unknown published_unit {rounding['published_unit']!r}")
+    if "count_base" in rounding and (cfg["unit"] != "count" or int(rounding["count_base"]) < 1):
+        raise _fail(where, "count_base applies to counts only and must be a positive integer")
+    return MeasureSpec(name=name, label=str(cfg["label"]), description=str(cfg["description"]),
+                       unit=cfg["unit"], breakdowns={str(k): str(v) for k, v in breakdowns.items()},
+                       rounding=rounding)
+
+
+def _compute(where: str, value) -> tuple[ComputeSpec, ...]:
+    out = []
+    for text in _strings(where + ", compute", value):
+        m = _COMPUTE_RE.match(text)
+        if not m:
+            raise _fail(where, f"compute {text!r} is not '<module>.<function> per <scope>'")
+        if m["per"] not in SCOPES:
+            raise _fail(where, f"compute {text!r}: unknown scope {m['per']!r} (one of {', '.join(SCOPES)})")
+        out.append(ComputeSpec(m["module"], m["function"], m["per"]))
+    if not out:
+        raise _fail(where, "no compute function: every table is computed by at least one")
+    return tuple(out)
+
+
+def _rules(where: str, value, measures: dict[str, MeasureSpec]) -> tuple[NotApplicableRule, ...]:
+    out = []
+    for i, rule in enumerate(value or [], start=1):
+        rw = f"{where}, not_applicable rule {i}"
+        rule = _keys(rw, rule, _RULE_KEYS, {"before", "reason"})
+        before = str(rule["before"])
+        if not is_month(before):
+            raise _fail(rw, f"before {before!r} is not a month YYYY-MM")
+        measure = rule.get("measure")
+        if measure is not None and measure not in measures:
+            raise _fail(rw, f"unknown measure {measure!r}")
+        out.append(NotApplicableRule(before=before, reason=str(rule["reason"]), measure=measure,
+                                     breakdown=rule.get("breakdown")))
+    return tuple(out)
+
+
+def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
+    where = f"table {table_id}"
+    cfg = _keys(where, cfg, _TABLE_KEYS, _TABLE_REQUIRED)
+    if cfg["chapter"] not in chapters:
+        raise _fail(where, f"unknown chapter {cfg['chapter']!r}")
+    if cfg["frequency"] not in FREQUENCIES:
+        raise _fail(where, f"unknown frequency {cfg['frequency']!r} (one of {', '.join(FREQUENCIES)})")
+    table_notes = _strings(where + ", notes", cfg["notes"])
+    for note in table_notes:
+        if note not in notes:
+            raise _fail(where, f"unknown note {note!r} (notes are in {NOTES_FILE.name})")
+    base = cfg["count_base"]
+    if not isinstance(base, int) or base < 1:
+        raise _fail(where, f"count_base {base!r} must be a positive integer")
+    for note in table_notes:  # the note the reader sees must say the base actually used
+        m = _ROUNDING_NOTE_RE.match(note)
+        if m and int(m.group(1)) != base:
+            raise _fail(where, f"note {note!r} contradicts count_base {base}")
+    if not isinstance(cfg["measures"], dict) or not cfg["measures"]:
+        raise _fail(where, "no measures")
+    measures = {str(name): _measure(f"{where}, measure {name}", str(name), m)
+                for name, m in cfg["measures"].items()}
+    return TableSpec(
+        id=table_id, chapter=cfg["chapter"], title=str(cfg["title"]),
+        description=str(cfg["description"]), frequency=cfg["frequency"],
+        reads=_strings(where + ", reads", cfg["reads"]), compute=_compute(where, cfg["compute"]),
+        count_base=base, complete_months=bool(cfg.get("complete_months", True)),
+        not_applicable=_rules(where, cfg.get("not_applicable"), measures),
+        charts=_strings(where + ", charts", cfg.get("charts")), notes=table_notes,
+        measures=measures)
+
+
+def _read(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise RegistryError(f"{path.name}: cannot read: {err}") from None
+    if not isinstance(data, dict):
+        raise RegistryError(f"{path.name}: expected a mapping at the top level")
+    return data
+
+
+def _parse(path: Path, notes_path: Path) -> Registry:
+    data = _keys("top level", _read(path), {"chapters", "tables"}, {"chapters", "tables"})
+    notes = set((_read(notes_path).get("notes") or {}))
+    chapters_cfg = data["chapters"]
+    if not isinstance(chapters_cfg, dict) or not chapters_cfg:
+        raise _fail("chapters", "expected a mapping of chapter names")
+    tables = {}
+    for table_id, cfg in (data["tables"] or {}).items():
+        table_id = str(table_id)
+        if not re.fullmatch(r"T\d+|DQ", table_id):
+            raise _fail(f"table {table_id}", "a table id is T<number> (or DQ, data quality)")
+        tables[table_id] = _table(table_id, cfg, chapters_cfg, notes)
+    chapters = {}
+    for name, cfg in chapters_cfg.items():
+        where = f"chapter {name}"
+        cfg = _keys(where, cfg or {}, _CHAPTER_KEYS)
+        reads = _strings(where + ", tables", cfg.get("tables"))
+        files = _strings(where + ", files", cfg.get("files"))
+        for t in reads:
+            if t not in tables:
+                raise _fail(where, f"unknown table {t!r}")
+        for f in files:
+            if f not in WORKING_FILES:
+                raise _fail(where, f"unknown working file {f!r} (one of {', '.join(WORKING_FILES)})")
+        shown = [t.id for t in tables.values() if t.chapter == name]
+        missing = [t for t in shown if t not in reads]
+        if missing:
+            raise _fail(where, f"shows table {missing[0]} but does not declare it in its tables")
+        chapters[str(name)] = ChapterSpec(name=str(name), tables=reads, files=files)
+    return Registry(chapters=chapters, tables=tables, source=path)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, notes_path: str, stamp: tuple) -> Registry:
+    return _parse(Path(path), Path(notes_path))
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Load and check the registry.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A registry file; defaults to ``cms_stats/resources/tables.yaml``.
+
+    Returns
+    -------
+    Registry
+
+    Raises
+    ------
+    RegistryError
+        A malformed, unknown or missing entry, in one line naming where.
+    """
+    path = Path(path) if path is not None else REGISTRY_FILE
+    try:  # re-read when either file changes (a long-lived kernel sees edits)
+        stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (path, NOTES_FILE))
+    except OSError as err:
+        raise RegistryError(f"{path.name}: cannot read: {err}") from None
+    return _cached(str(path), str(NOTES_FILE), stamp)
