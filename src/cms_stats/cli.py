@@ -13,36 +13,17 @@ from pathlib import Path
 
 from cms_stats import paths
 
+from cms_stats.extracts import ExtractError, PeriodError, open_extracts, validate
+from cms_stats.registry import RegistryError, load_registry
+from cms_stats.synthetic import generate
+from cms_stats.work import ReleaseError
+
 EXIT_BAD_INPUT = 2
-
-
-def _known_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that carry a clear one-line message for the user."""
-    errors: list[type[BaseException]] = []
-    try:
-        from cms_stats.extracts import ExtractError
-
-        errors.append(ExtractError)
-    except ImportError:  # pragma: no cover - only while the package is being assembled
-        pass
-    try:
-        from cms_stats.extracts import PeriodError
-
-        errors.append(PeriodError)
-    except ImportError:
-        pass
-    try:
-        from cms_stats.release import ReleaseError
-
-        errors.append(ReleaseError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(errors)
+#: Exceptions that carry a clear one-line message for the user.
+KNOWN_ERRORS = (ExtractError, PeriodError, ReleaseError, RegistryError)
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from cms_stats.synthetic import generate
-
     started = time.perf_counter()
     out = generate(Path(args.out), seed=args.seed, scale=args.scale, start=args.start, end=args.end)
     print(f"synthetic extracts written to {out} in {time.perf_counter() - started:.1f} s")
@@ -50,15 +31,29 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from cms_stats.extracts import validate
-
     report = validate(Path(args.data_dir))
     print(report.format())
     return 0
 
 
+def _cmd_toc(args: argparse.Namespace) -> int:
+    """Write ``_toc.yml`` from the registry, or with ``--check`` say whether it is current."""
+    toc = paths.PROJECT_ROOT / "_toc.yml"
+    text = load_registry().toc()
+    current = toc.is_file() and toc.read_text(encoding="utf-8") == text
+    if args.check:
+        if not current:
+            raise ReleaseError(f"{toc.name} is not the registry's chapters: run `cms-stats toc`")
+        print(f"{toc.name} matches the registry")
+        return 0
+    if not current:
+        toc.write_text(text, encoding="utf-8")
+    print(f"{toc.name} written from the registry ({len(load_registry().chapters)} chapters)")
+    return 0
+
+
 def _cmd_release(args: argparse.Namespace) -> int:
-    from cms_stats.release import release
+    from cms_stats.release import release  # deferred: heavy (papermill, Sphinx) for other commands
 
     data_dir = Path(args.data) if args.data else None
     out = release(args.period, data_dir=data_dir, previous=args.previous or None, progress=print)
@@ -69,7 +64,6 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 def _cmd_latest_period(args: argparse.Namespace) -> int:
     """Print the latest quarter-end month the data covers (used by ``make book``)."""
-    from cms_stats.extracts import open_extracts
 
     folder = open_extracts(Path(args.data) if args.data else paths.DEFAULT_DATA_DIR)
     quarter_ends = [m for m in folder.months if int(m[5:7]) in (2, 5, 8, 11)]
@@ -98,21 +92,26 @@ def build_parser() -> argparse.ArgumentParser:
     rel = sub.add_parser("release", help="build the web book, PDF, spreadsheet and CSV for a period")
     rel.add_argument("--period", required=True, help="reference month, YYYY-MM (a quarter end)")
     rel.add_argument("--data", default=None, help="extract folder (default: the synthetic data)")
-    rel.add_argument("--previous", default=None, help="earlier period to compare with (revisions)")
+    rel.add_argument("--previous", default=None,
+                     help="an earlier period already released: its published figures are revised "
+                          "against (changes under 5%% keep the published figure, appeals excepted)")
     rel.set_defaults(func=_cmd_release)
 
     latest = sub.add_parser("latest-period", help="print the latest quarter-end month in the data")
     latest.add_argument("--data", default=None)
     latest.set_defaults(func=_cmd_latest_period)
+
+    toc = sub.add_parser("toc", help="write _toc.yml from the registry (resources/tables.yaml)")
+    toc.add_argument("--check", action="store_true", help="only check that _toc.yml is current")
+    toc.set_defaults(func=_cmd_toc)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    known = _known_errors()
     try:
         return args.func(args)
-    except known as err:  # one clear line, no traceback
+    except KNOWN_ERRORS as err:  # one clear line, no traceback
         print(f"cms-stats {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -1,7 +1,8 @@
 """Loading a chapter's inputs and showing them: the one call a notebook makes first.
 
-``ch = load_chapter(period, data_dir, work_dir)`` reads the working files of the release
-(computing them with :func:`cms_stats.release.prepare_work` when absent) and gives the notebook
+``ch = load_chapter(period, data_dir, work_dir, previous, chapter=chapter)`` reads the working
+files of the release (computing them with :func:`cms_stats.work.prepare_work` when absent) and
+gives the notebook
 everything it shows: the unrounded measures (for changes and charts), the published figures
 (for the prose and tables), the validation counts, the revisions and the extract metadata.
 """
@@ -21,6 +22,9 @@ import yaml
 from cms_stats import paths
 from cms_stats.book import format as fmt
 from cms_stats.book import values
+from cms_stats.publish.policy import load_metadata
+from cms_stats.publish.rounding import publication_tables
+from cms_stats.registry import load_registry
 
 __all__ = ["Chapter", "load_chapter", "HTMLBlock", "synthetic_notice", "table_html",
            "recent_table", "glue_texts"]
@@ -79,6 +83,7 @@ class Chapter:
 
     def headlines(self):
         """The edition's headlines (:func:`cms_stats.book.headlines.headlines`)."""
+        # deferred: only the Summary imports headlines, so only its cache key covers them
         from cms_stats.book.headlines import headlines
 
         return headlines(self.measures, self.period, self.policy, published=self.published)
@@ -91,8 +96,8 @@ class Chapter:
 
     def quarter_changes(self) -> "HTMLBlock":
         """The changes on the quarter as an HTML table."""
+        # deferred: only the Summary imports headlines, so only its cache key covers them
         from cms_stats.book.headlines import quarter_changes
-        from cms_stats.publish.policy import load_metadata
 
         meta = load_metadata()["tables"]
         labels = {(t, m): cfg.get("label", m) for t, tcfg in meta.items()
@@ -112,6 +117,7 @@ class Chapter:
         The visible description restates the chart's message and says where the figures are.
         When the table does not apply yet at the period (an early edition), a sentence says why.
         """
+        # deferred: heavy (matplotlib), and only chapters with charts key on the chart code
         from cms_stats.book import charts
 
         reason = self.not_applicable(table) if table else None
@@ -153,8 +159,6 @@ class Chapter:
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:
         """The publication tables (rounded, wide), as in the spreadsheet."""
-        from cms_stats.publish.policy import load_metadata
-        from cms_stats.publish.rounding import publication_tables
 
         return publication_tables(self.published, self.policy, load_metadata())
 
@@ -212,7 +216,6 @@ class Chapter:
         if self.revisions is None or self.revisions.empty:
             return HTMLBlock("<p>No figures were revised in this release.</p>",
                              "No figures were revised in this release.")
-        from cms_stats.publish.policy import load_metadata
 
         tables = load_metadata()["tables"]
 
@@ -241,7 +244,6 @@ class Chapter:
 
     def rounding_rules(self) -> "HTMLBlock":
         """How each table's figures are rounded, read from the rounding policy file."""
-        from cms_stats.publish.policy import load_metadata
 
         meta = load_metadata()["tables"]
         rows = []
@@ -265,14 +267,6 @@ def _default_work_dir(period: str) -> Path:
     return paths.build_dir() / "work" / period
 
 
-def chapter_inputs() -> dict[str, dict[str, list[str]]]:
-    """What each chapter reads: ``resources/chapter_inputs.yaml`` (tables and working files)."""
-    with open(paths.RESOURCES_DIR / "chapter_inputs.yaml", encoding="utf-8") as handle:
-        declared = yaml.safe_load(handle)
-    return {name: {"tables": list(d.get("tables") or []), "files": list(d.get("files") or [])}
-            for name, d in declared.items()}
-
-
 def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = "",
                  previous: str = "", policy=None, chapter: str = "") -> Chapter:
     """Load (computing if needed) the working files of a release period for a chapter.
@@ -285,14 +279,15 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
         Extract folder; empty means :data:`cms_stats.paths.DEFAULT_DATA_DIR`.
     work_dir : str or Path
         Working folder; empty means ``<build>/work/<period>``. When its files are missing they
-        are computed by :func:`cms_stats.release.prepare_work`.
+        are computed by :func:`cms_stats.work.prepare_work`.
     previous : str
         Earlier period to revise against (only used when the files are computed here).
     policy : Policy, optional
         Publication policy; defaults to :func:`cms_stats.publish.policy.load_policy`.
     chapter : str
-        The chapter's name in ``resources/chapter_inputs.yaml``: when given, the chapter gets
-        only the tables and files it declares there (what its cache key is made of).
+        The chapter's name in the registry (``resources/tables.yaml``), injected by the release
+        as a papermill parameter: the chapter gets only the tables and files it declares there
+        (what its cache key is made of). Empty (a notebook run on its own) loads everything.
 
     Returns
     -------
@@ -302,7 +297,10 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
     work = Path(work_dir) if work_dir else _default_work_dir(period)
     needed = ("measures.parquet", "published.parquet", "validation.json", "extract.json")
     if not all((work / name).is_file() for name in needed):
-        from cms_stats.release import prepare_work
+        # deferred: only a notebook run on its own computes the working files. A release has
+        # written them, so its kernels never import the extracts and measures layers, and a
+        # chapter's cache key (the modules it imported) does not depend on them.
+        from cms_stats.work import prepare_work
 
         prepare_work(period, data, work, previous=previous or None)
     revisions_file = work / "revisions.csv"
@@ -311,10 +309,8 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
     validation = json.loads((work / "validation.json").read_text(encoding="utf-8"))
     revisions = pd.read_csv(revisions_file, dtype=str) if revisions_file.is_file() else None
     if chapter:
-        declared = chapter_inputs().get(chapter)
-        if declared is None:
-            raise KeyError(f"chapter '{chapter}' is not declared in resources/chapter_inputs.yaml")
-        tables, files = declared["tables"], declared["files"]
+        declared = load_registry().chapter(chapter)
+        tables, files = declared.tables, declared.files
         measures = measures[measures["table"].isin(tables)].reset_index(drop=True)
         published = published[published["table"].isin(tables)].reset_index(drop=True)
         validation = validation if "validation.json" in files else {}
@@ -387,7 +383,7 @@ def recent_table(wide: pd.DataFrame, months: int | None = None, upto: str | None
     Months become words (``Aug 2016``), numbers get thousands separators and their published
     decimals; symbols (``[c]``, ``[x]``, ``[z]``) are kept.
     """
-    from cms_stats.book.charts import chart_style
+    from cms_stats.book.charts import chart_style  # deferred: heavy (matplotlib)
 
     months = months or int(chart_style().get("recent_months", 13))
     period_col = wide.attrs.get("period_column", wide.columns[0])
@@ -428,7 +424,7 @@ def table_html(frame: pd.DataFrame, caption: str = "", table_id: str = "") -> HT
 
 def glue_texts(texts: dict[str, str]) -> None:
     """Glue each text under its name for ``{glue:text}`` roles in the narrative (not displayed)."""
-    from myst_nb import glue
+    from myst_nb import glue  # deferred: heavy (Sphinx), and only needed inside a kernel
 
     for name, text in texts.items():
         glue(name, str(text), display=False)

@@ -13,6 +13,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, Mapping
 
+from cms_stats.files import sha256_file
 from cms_stats.paths import PROJECT_ROOT
 
 KEY_PACKAGES = (
@@ -32,26 +33,6 @@ KEY_PACKAGES = (
     "openpyxl",
     "pyyaml",
 )
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    str
-        64 lowercase hex characters.
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _files_under(folder: Path) -> dict[str, Path]:

@@ -114,6 +114,10 @@ def run_nbval(
         env = dict(os.environ)
         env.pop("PYTEST_ADDOPTS", None)
         env.pop("PYTEST_XDIST_WORKER", None)
+        if release_dir is not None:
+            # The chapters carry no build path: they find their working files under the build
+            # root that holds the release (<build>/release/<period>), as the release ran them.
+            env["CMS_STATS_BUILD_DIR"] = str(Path(release_dir).resolve().parent.parent)
         proc = subprocess.run(args, cwd=rootdir, env=env, capture_output=True, text=True, timeout=timeout,
                               check=False)
     return NbvalResult(proc.returncode, proc.stdout + proc.stderr, nbs)

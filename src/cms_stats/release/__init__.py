@@ -1,0 +1,275 @@
+"""The release pipeline: from an extract folder to the published release folder.
+
+:func:`release` reads like the pipeline. It runs seven stages, each in its own module, and
+prints one progress line per stage with its timing::
+
+    [1/7] validating extracts                       cms_stats.work
+    [2/7] computing measures and working files      cms_stats.work
+    [3/7] running chapters                          cms_stats.release.chapters (papermill, cache)
+    [4/7] building the web book                     cms_stats.release.website (html + singlehtml)
+    [5/7] printing the PDF                          cms_stats.release.pdf (Chromium)
+    [6/7] writing spreadsheet, CSV and manifest     cms_stats.release.outputs
+    [7/7] checking disclosure and moving into place cms_stats.release.outputs, cms_stats.files
+
+It writes ``<build>/release/<period>/``: ``html/``, ``book.pdf``, ``notebooks/`` (the executed
+chapters), ``tables.xlsx``, ``csv/``, ``manifest.json`` and ``revisions.csv`` when a previous
+period is given. The folder is built next to its final place and moved there only when
+complete: a failed or interrupted release leaves the previous release as it was. Unrounded
+working files go to ``<build>/work/<period>/``, never into the release; ``<build>/cache/<period>/``
+holds the chapter cache, the staged book and ``last_run.json`` (which chapters ran and why).
+``<build>`` is ``cms_stats.paths.build_dir()`` (``_build/`` or ``$CMS_STATS_BUILD_DIR``).
+
+Set-up it needs (all done by ``make setup``): the venv's ``python3`` kernelspec, MathJax 3 from
+``npm ci`` (served from the book's ``_static``), Debian ``chromium`` (prints the PDF) and
+``poppler-utils`` (the disclosure check reads the PDF).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+
+from cms_stats import paths
+from cms_stats.files import (atomic_write_text, combine_hashes, hash_files, lock,
+                             move_into_place, pid_alive)
+from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
+                                        chapter_key, chapter_key_parts, run_chapters)
+from cms_stats.release.outputs import check_disclosure, write_tables
+from cms_stats.release.pdf import print_pdf
+from cms_stats.release.website import build_books, offline_problems, stage_book
+from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError,
+                            check_period_format, compute_work, default_data_dir, prepare_work,
+                            validate_folder)
+
+__all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release", "chapter_key",
+           "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
+           "WORK_FILES"]
+
+N_STAGES = 7
+#: Parts of the package above the working files: they cannot change measures.parquet,
+#: published.parquet or validation.json (the chapters key on what they import instead).
+_ABOVE_WORK = ("book/", "release/", "qa/", "cli.py")
+
+
+class _Stages:
+    """Progress lines and timings, one stage at a time."""
+    def __init__(self, progress: Callable[..., None] | None):
+        self.progress = progress or (lambda *a, **k: None)
+        self.timings: dict[str, float] = {}
+        self._t0 = time.perf_counter()
+        self._n = 0
+        self._name = None
+        self._start = None
+
+    def say(self, text: str) -> None:
+        self.progress(text)
+
+    def start(self, name: str) -> None:
+        self.finish()
+        self._n += 1
+        self._name, self._start = name, time.perf_counter()
+        self.progress(f"[{self._n}/{N_STAGES}] {name} ...")
+
+    def finish(self) -> None:
+        if self._name is not None:
+            took = time.perf_counter() - self._start
+            self.timings[self._name] = round(took, 3)
+            self.progress(f"      done in {took:.1f} s")
+            self._name = None
+
+    @property
+    def total(self) -> float:
+        return time.perf_counter() - self._t0
+
+
+def work_source_hash() -> str:
+    """Hash of the package source the working files depend on: every module and data file
+    below the book (extracts, measures, publish, the registry, the work stage itself)."""
+    hashes = hash_files(paths.PACKAGE_DIR)
+    return combine_hashes({rel: d for rel, d in hashes.items() if not rel.startswith(_ABOVE_WORK)})
+
+
+def _data_hash(data_dir: Path, cache_root: Path) -> str:
+    """One hash of the whole extract folder; unchanged files (size, mtime) are not read again."""
+    memo_path = cache_root / "file_hashes.json"
+    try:
+        memo = json.loads(memo_path.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    digest = combine_hashes(hash_files(data_dir, memo))
+    try:
+        memo_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(memo_path, json.dumps(memo))
+    except OSError:
+        pass  # the memo only saves time
+    return digest
+
+
+def release(period: str, data_dir=None, previous: str | None = None,
+            progress: Callable[..., None] | None = print, *, notebooks_dir=None,
+            build_dir=None, workers: int | None = None) -> Path:
+    """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
+
+    Parameters
+    ----------
+    period : str
+        Reference month ``YYYY-MM`` (normally a quarter end).
+    data_dir : path, optional
+        Extract folder (default ``cms_stats.paths.DEFAULT_DATA_DIR``).
+    previous : str, optional
+        Earlier period: its published figures are revised against (``revisions.csv``).
+    progress : callable, optional
+        Called with one line per stage (default ``print``); None for silence.
+    notebooks_dir : path, optional
+        Folder of the chapter notebooks (default ``cms_stats.paths.NOTEBOOKS_DIR``).
+    build_dir : path, optional
+        Build root (default ``cms_stats.paths.build_dir()``).
+    workers : int, optional
+        Chapters executed at once (default: 2, or 1 on a single core).
+
+    Returns
+    -------
+    Path
+        The release folder. ``<build>/cache/<period>/last_run.json`` records which chapters
+        were executed and which were reused from the cache, with the stage timings.
+
+    Raises
+    ------
+    cms_stats.extracts.ExtractError
+        The extracts break the data contract (one line naming file, column, row).
+    ReleaseError
+        Anything else that stops the release, in one line (a failing chapter is named).
+    """
+    check_period_format(period)
+    stages = _Stages(progress)
+    build_root = Path(build_dir or paths.build_dir()).resolve()
+    data_dir = default_data_dir(data_dir)
+    final = build_root / "release" / period
+    cache = build_root / "cache" / period
+    work_dir = build_root / "work" / period
+    chapters = book_chapters(Path(notebooks_dir or paths.NOTEBOOKS_DIR).resolve())
+    with lock(build_root / "cache" / f"{period}.lock", error=ReleaseError):
+        cache.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(final)
+        stages.start("validating extracts")
+        data_hash = _data_hash(data_dir, build_root / "cache")
+        stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir),
+                 "data_hash": data_hash, "source_hash": work_source_hash(), "previous": previous,
+                 "previous_hash": _previous_hash(previous, build_root)}
+        current = _stamp_matches(work_dir, stamp)
+        report, folder = (None, None) if current else validate_folder(data_dir, period)
+        if current:
+            stages.say("      extracts and code unchanged since the last validation")
+
+        stages.start("computing measures and working files")
+        if current:
+            stages.say(f"      reused {work_dir}")
+        else:
+            compute_work(report, folder, data_dir, period, work_dir, previous, build_root, stamp)
+        metadata = json.loads((work_dir / "extract.json").read_text(encoding="utf-8"))
+
+        stages.start("running chapters")
+        input_hashes = chapter_input_hashes(work_dir, [ch.name for ch in chapters])
+        parameters = {ch.name: _chapter_parameters(period, ch.name, input_hashes[ch.name], previous)
+                      for ch in chapters}
+        reasons: dict[str, list[str]] = {}
+        notebooks, executed, reused = run_chapters(
+            chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
+            stages.say, reasons, env={"CMS_STATS_BUILD_DIR": str(build_root)})
+        stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
+
+        stages.start("building the web book")
+        html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata)
+
+        tmp = Path(tempfile.mkdtemp(prefix=f".{period}.tmp-{os.getpid()}-", dir=final.parent))
+        tmp.chmod(0o755)  # a published folder, readable by all (mkdtemp makes it private)
+        try:
+            shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
+            (tmp / "notebooks").mkdir()
+            for ch in chapters:
+                nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
+
+            stages.start("printing the PDF")
+            print_pdf(single_dir, chapters[0].docname, tmp / "book.pdf", cache)
+
+            stages.start("writing spreadsheet, CSV and manifest")
+            write_tables(tmp, work_dir, period,
+                         {"period": period, "data_dir": str(data_dir), "work_dir": str(work_dir),
+                          "data_hash": data_hash, "previous": previous or "",
+                          "chapter_data_hashes": input_hashes},
+                         data_dir, metadata, {"executed": executed, "reused": reused})
+
+            stages.start("checking disclosure and moving into place")
+            check_disclosure(tmp)
+            move_into_place(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        stages.finish()
+        record = {"period": period, "release": str(final), "executed": executed,
+                  "reused": reused, "why_executed": reasons, "timings_s": stages.timings,
+                  "total_s": round(stages.total, 3)}
+        atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
+        stages.say(f"release {period} complete in {stages.total:.1f} s: {final}")
+    return final
+
+
+def _chapter_parameters(period: str, chapter: str, data_hash: str, previous: str | None) -> dict:
+    """A chapter's papermill parameters: no path of the build machine (the workers find the
+    working files through ``CMS_STATS_BUILD_DIR``), the chapter's own name injected."""
+    return {"period": period, "chapter": chapter, "data_hash": data_hash,
+            "previous": previous or ""}
+
+
+def _website(cache: Path, chapters: list[Chapter], notebooks: dict, period: str,
+             metadata: dict) -> tuple[Path, Path]:
+    """Stage the book, build html and singlehtml, and refuse a page that would go off-machine."""
+    fresh = stage_book(cache / "book", chapters, notebooks, period, metadata)
+    html_dir, single_dir = build_books(cache / "book", cache, chapters, fresh=fresh)
+    offline = offline_problems(html_dir) + offline_problems(single_dir)
+    if offline:
+        raise ReleaseError(f"the book would fetch from the internet: {offline[0]}"
+                           + (f" (+{len(offline) - 1} more)" if len(offline) > 1 else ""))
+    return html_dir, single_dir
+
+
+def _remove_stale(final: Path) -> None:
+    """Temporary folders left by interrupted releases of this period (their process is gone)."""
+    for p in final.parent.glob(f".{final.name}.tmp-*"):
+        m = re.match(rf"\.{re.escape(final.name)}\.tmp-(\d+)-", p.name)
+        if m and not pid_alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _previous_hash(previous: str | None, build_root: Path) -> str | None:
+    if not previous:
+        return None
+    folder = build_root / "release" / previous / "csv"
+    return combine_hashes(hash_files(folder)) if folder.is_dir() else None
+
+
+def _stamp_matches(work_dir: Path, stamp: dict) -> bool:
+    try:
+        old = json.loads((work_dir / WORK_STAMP).read_text())
+    except (OSError, ValueError):
+        return False
+    return old == stamp and all((work_dir / n).is_file() for n in WORK_FILES)
+
+
+def last_run(period: str, build_dir=None) -> dict:
+    """The record of the latest release of ``period`` (``<build>/cache/<period>/last_run.json``).
+
+    Keys: ``executed`` and ``reused`` (chapter names), ``why_executed`` (chapter -> the parts of
+    its cache key that changed), ``timings_s`` (per stage), ``total_s``, ``release``.
+    """
+    build_root = Path(build_dir or paths.build_dir())
+    return json.loads((build_root / "cache" / period / "last_run.json").read_text())

@@ -1,0 +1,47 @@
+"""Stage 5: the PDF, printed by Debian's Chromium from the single-page build (A4 print CSS)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from cms_stats.release.workers import one_line
+from cms_stats.work import ReleaseError
+
+__all__ = ["print_pdf"]
+
+
+_CHROMIUM = "/usr/bin/chromium"
+_PRINT_TIMEOUT_S = 300
+
+
+def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path) -> None:
+    built = single_dir / f"{root_docname}.html"
+    if not built.is_file():
+        raise ReleaseError(f"PDF: singlehtml root page {built} was not built")
+    # The singlehtml builder links assets relative to its output root, whatever folder the
+    # root page is written to: print a copy that sits at the root.
+    page = single_dir / "_print.html"
+    page.write_bytes(built.read_bytes())
+    if not Path(_CHROMIUM).is_file():
+        raise ReleaseError(f"PDF: {_CHROMIUM} not found (install the Debian package chromium)")
+    profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=scratch))
+    cmd = [_CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-quic", "--disable-extensions", "--disable-dev-shm-usage",
+           f"--user-data-dir={profile}", "--no-pdf-header-footer",
+           "--virtual-time-budget=20000",  # let MathJax typeset before the page is printed
+           f"--print-to-pdf={pdf}", page.as_uri()]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_PRINT_TIMEOUT_S,
+                              env=dict(os.environ, HOME=str(profile)))
+    except subprocess.TimeoutExpired:
+        raise ReleaseError(f"PDF: Chromium did not finish within {_PRINT_TIMEOUT_S} s") from None
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+        err = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()][-1:] or ["no output"]
+        raise ReleaseError(f"PDF: Chromium failed (exit {proc.returncode}): {one_line(err[0])}")

@@ -1,0 +1,195 @@
+"""Stage 4: the web book, html and singlehtml, built by Jupyter Book from the executed chapters.
+
+The book's sources are staged in a persistent folder (unchanged files untouched, so Sphinx does
+not read them again); both builders run in parallel with warnings as errors; MathJax and every
+asset are served from the book's ``_static`` (nothing is fetched off the machine).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from cms_stats import paths
+from cms_stats.files import tree_files, write_if_changed
+from cms_stats.months import month_words
+from cms_stats.registry import load_registry
+from cms_stats.release.workers import one_line
+from cms_stats.work import ReleaseError
+
+__all__ = ["SYNTHETIC_BANNER", "stage_book", "build_books", "offline_problems"]
+
+
+#: The banner on every page of a book built from synthetic data.
+SYNTHETIC_BANNER = ("These statistics are built from SYNTHETIC data made by a generator: they are "
+                    "not official statistics and describe no real person or case.")
+_BUILD_TIMEOUT_S = 900
+# MathJax 3 as installed by the set-up (`npm ci`, package.json); only what tex-chtml needs.
+_MATHJAX_PARTS = ("tex-chtml.js", "input", "output/chtml.js", "output/chtml", "ui", "a11y", "sre",
+                  "adaptors")
+
+
+def _mathjax_dir() -> Path:
+    env = os.environ.get("CMS_STATS_MATHJAX_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(paths.PROJECT_ROOT / "node_modules" / "mathjax" / "es5")
+    for c in candidates:
+        if (c / "tex-chtml.js").is_file():
+            return c
+    raise ReleaseError(
+        "MathJax 3 not found (node_modules/mathjax/es5/tex-chtml.js): run the set-up "
+        "(`npm ci` in the project) so the book serves MathJax locally"
+    )
+
+
+def _stage_config(period: str, metadata: dict) -> bytes:
+    config = yaml.safe_load((paths.PROJECT_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["title"] = f"{config.get('title', '')}: {month_words(period)}"
+    html = config.setdefault("html", {})
+    if metadata.get("source") == "synthetic":
+        html["announcement"] = SYNTHETIC_BANNER
+    sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {}) or {}
+    config["sphinx"]["config"] = sphinx_config
+    # Served from the book itself: nothing is fetched from the internet when reading.
+    sphinx_config["html_static_path"] = ["_vendor"]
+    sphinx_config["mathjax_path"] = "mathjax/tex-chtml.js"
+    sphinx_config["html_css_files"] = ["print.css"]
+    sphinx_config["templates_path"] = ["_templates"]
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True).encode()
+
+
+def _stage_vendor(stage: Path) -> None:
+    vendor = stage / "_vendor"
+    write_if_changed(vendor / "print.css", (paths.RESOURCES_DIR / "print.css").read_bytes())
+    # Theme template overrides (resources/book/_templates -> <stage>/_templates).
+    templates = paths.RESOURCES_DIR / "book" / "_templates"
+    for p in tree_files(templates):
+        write_if_changed(stage / "_templates" / p.relative_to(templates), p.read_bytes())
+    mathjax = _mathjax_dir()
+    stamp = stage / ".mathjax-source"  # outside _vendor: not published
+    marker = f"{mathjax} {(mathjax / 'tex-chtml.js').stat().st_mtime_ns}"
+    if stamp.is_file() and stamp.read_text() == marker:
+        return
+    shutil.rmtree(vendor / "mathjax", ignore_errors=True)
+    for part in _MATHJAX_PARTS:
+        src, dst = mathjax / part, vendor / "mathjax" / part
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        elif src.is_file():
+            shutil.copyfile(src, dst)
+    stamp.write_text(marker)
+
+
+def stage_book(stage: Path, chapters: list, notebooks: dict, period: str,
+                metadata: dict) -> bool:
+    """Write the book's sources into the persistent staging folder (unchanged files untouched).
+
+    Returns True when the configuration or the table of contents changed: then the kept Sphinx
+    environments are not trusted (a page that is not re-read would keep stale links).
+    """
+    changed = write_if_changed(stage / "_config.yml", _stage_config(period, metadata))
+    changed |= write_if_changed(stage / "_toc.yml", load_registry().toc().encode())
+    _stage_vendor(stage)
+    wanted = set()
+    for ch in chapters:
+        target = stage / f"{ch.docname}.ipynb"
+        wanted.add(target)
+        write_if_changed(target, nbformat.writes(notebooks[ch.name]).encode())
+    for p in (stage / "notebooks").glob("*"):
+        if p.is_file() and p not in wanted:
+            p.unlink()
+            changed = True
+    return changed
+
+
+def _jupyter_book(stage: Path, out: Path, builder: str, log: Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+           str(stage), "--path-output", str(out), "--builder", builder,
+           "-W", "-n", "--keep-going", "-q"]
+    env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning")
+    fh = open(log, "w")
+    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=stage)
+    proc._log_handle = fh  # closed by the caller
+    return proc
+_WARNING_RE = re.compile(r"^(?P<where>\S.*?):(?:\d+:)?\s*(?P<level>WARNING|ERROR|CRITICAL|SEVERE):"
+                         r"\s*(?P<msg>.*)$")
+
+
+def _build_failure(log: Path, builder: str, chapters: list, stage: Path) -> str:
+    """One line naming the chapter and the first warning or error of a failed build."""
+    text = log.read_text(errors="replace") if log.is_file() else ""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    lines = [ln for ln in text.splitlines() if ("WARNING:" in ln or "ERROR:" in ln)]
+    if not lines:
+        tail = [ln for ln in text.splitlines() if ln.strip()][-1:] or ["no output"]
+        return f"book build ({builder}) failed: {one_line(tail[0])} (log {log})"
+    first = lines[0]
+    where = ""
+    for ch in chapters:
+        if f"{ch.docname}.ipynb" in first or f"{ch.docname}" in first.replace(str(stage) + "/", ""):
+            where = f"chapter '{ch.title}' ({ch.name}): "
+            break
+    msg = first.replace(str(stage) + "/", "")
+    more = f" (+{len(lines) - 1} more; log {log})" if len(lines) > 1 else f" (log {log})"
+    return f"book build ({builder}) failed: {where}{one_line(msg)}{more}"
+
+
+def build_books(stage: Path, cache: Path, chapters: list,
+                 fresh: bool = False) -> tuple[Path, Path]:
+    """html and singlehtml in parallel, each with its own persistent doctrees.
+
+    Only pages whose staged notebook changed are read again (Sphinx compares file times), unless
+    ``fresh``. A failed build discards its environment, so its warnings come back next time.
+    """
+    builds = {b: cache / f"sphinx-{b}" for b in ("html", "singlehtml")}
+    procs = {}
+    for builder, out in builds.items():
+        if fresh:
+            shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+        procs[builder] = _jupyter_book(stage, out, builder, cache / f"sphinx-{builder}.log")
+    failures = []
+    for builder, proc in procs.items():
+        try:
+            rc = proc.wait(timeout=_BUILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        finally:
+            proc._log_handle.close()
+        if rc != 0 or not (builds[builder] / "_build" / builder / "index.html").is_file():
+            failures.append(_build_failure(cache / f"sphinx-{builder}.log", builder, chapters,
+                                           stage))
+            # A failed build may have saved an environment that hides the warning next time.
+            shutil.rmtree(builds[builder], ignore_errors=True)
+    if failures:
+        raise ReleaseError(failures[0])
+    return builds["html"] / "_build" / "html", builds["singlehtml"] / "_build" / "singlehtml"
+
+
+def offline_problems(html_dir: Path) -> list[str]:
+    """Scripts, styles, fonts or images the pages would fetch from the internet."""
+    bad = []
+    pat = re.compile(r"""<(?:script|link|img|iframe|source)\b[^>]*?\b(?:src|href)=["']((?:https?:)?//[^"']+)""",
+                     re.I)
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(errors="replace")
+        for m in pat.finditer(text):
+            tag = text[m.start(): m.start() + 6].lower()
+            if tag.startswith("<link") and not re.search(r'rel=["\'](?:stylesheet|preload|icon|modulepreload)',
+                                                         text[m.start(): m.end() + 200]):
+                continue
+            bad.append(f"{page.relative_to(html_dir)}: {m.group(1)}")
+    for css in html_dir.rglob("*.css"):
+        for m in re.finditer(r"""url\(\s*['"]?((?:https?:)?//[^'")]+)""", css.read_text(errors="replace")):
+            if not m.group(1).startswith("http://www.w3.org/"):
+                bad.append(f"{css.relative_to(html_dir)}: {m.group(1)}")
+    return bad
