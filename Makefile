@@ -8,11 +8,12 @@ SCALE ?= 1.0
 PERIOD ?=
 APT_PACKAGES := chromium poppler-utils fonts-dejavu-core
 
-.PHONY: setup book test qa bench data clean help
+.PHONY: setup book test test-fast qa bench data clean help
 
 help:
 	@echo "make book   - set up, generate the synthetic data if absent, release the latest period"
-	@echo "make test   - set up and run the test suite"
+	@echo "make test   - set up and run the whole test suite (builds books)"
+	@echo "make test-fast - unit and property tests only, no book build (the edit-test loop)"
 	@echo "make qa PERIOD=YYYY-MM - re-run a release's notebooks (nbval) and check it in a browser"
 	@echo "make bench [SCALE=1.0] - print timings and peak memory of every stage"
 
@@ -51,6 +52,10 @@ book: data
 
 test: setup
 	$(VENV)/bin/pytest -q
+
+# Everything but the tests marked slow (book builds, full-scale data): seconds, not minutes.
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not slow"
 
 qa: setup
 	@test -n "$(PERIOD)" || { echo "usage: make qa PERIOD=YYYY-MM"; exit 2; }

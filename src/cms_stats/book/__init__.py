@@ -16,7 +16,9 @@ per chart returning ``(fig, alt_text)``), :mod:`~cms_stats.book.texts` (each cha
 texts), :mod:`~cms_stats.book.chapter` (:func:`load_chapter`, display helpers).
 """
 
-from cms_stats.book import format, headlines, texts, values  # noqa: F401  (public modules)
+import importlib
+
+from cms_stats.book import format, texts, values  # noqa: F401  (public modules)
 from cms_stats.book.chapter import (  # noqa: F401
     Chapter,
     HTMLBlock,
@@ -26,15 +28,18 @@ from cms_stats.book.chapter import (  # noqa: F401
     synthetic_notice,
     table_html,
 )
-from cms_stats.book.headlines import Headline  # noqa: F401
 
 __all__ = ["Chapter", "HTMLBlock", "Headline", "glue_texts", "load_chapter", "recent_table",
            "synthetic_notice", "table_html", "format", "headlines", "texts", "values", "charts"]
 
+# Loaded on first use: charts imports matplotlib, and a chapter's cache key covers only the
+# modules its kernel imported (a chapter that draws nothing does not key on the chart code).
+_LAZY = {"charts": "cms_stats.book.charts", "headlines": "cms_stats.book.headlines"}
 
-def __getattr__(name):  # charts imports matplotlib: load it only when a chapter draws
-    if name == "charts":
-        import importlib
 
-        return importlib.import_module("cms_stats.book.charts")
-    raise AttributeError(name)
+def __getattr__(name):
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name])
+    if name == "Headline":
+        return importlib.import_module(_LAZY["headlines"]).Headline
+    raise AttributeError(f"module 'cms_stats.book' has no attribute {name!r}")

@@ -13,6 +13,8 @@ import math
 import pandas as pd
 
 from cms_stats.book import format as fmt
+from cms_stats.publish.policy import load_policy as _load_policy
+from cms_stats.publish.rounding import round_value, to_number
 
 __all__ = ["series", "value", "unit_of", "table_of", "published", "shown", "load_policy"]
 
@@ -70,9 +72,7 @@ def table_of(measures: pd.DataFrame, measure: str, breakdown: str = "all") -> st
 
 def load_policy():
     """The publication policy (:func:`cms_stats.publish.load_policy`)."""
-    from cms_stats.publish.policy import load_policy as _load
-
-    return _load()
+    return _load_policy()
 
 
 def published(raw: float, table: str, measure: str, unit: str, policy) -> float | str:
@@ -81,8 +81,6 @@ def published(raw: float, table: str, measure: str, unit: str, policy) -> float 
     Returns the rounded value in the *published* unit (count, GBP million, percent, mean), or a
     symbol such as ``[c]`` when the policy suppresses it.
     """
-    from cms_stats.publish.rounding import round_value
-
     return round_value(raw, table=table, measure=measure, unit=unit, policy=policy)
 
 
@@ -131,8 +129,6 @@ def shown(
                               & (published_frame["measure"] == measure)
                               & (published_frame["breakdown"] == breakdown)]
         if len(hit):
-            from cms_stats.publish.rounding import to_number
-
             text = hit["value"].iloc[0]
             number = to_number(text)
             return _text(text if number is None else number, str(hit["unit"].iloc[0]),

@@ -23,7 +23,7 @@ from .context import Context, Quarter
 
 __all__ = [
     "COLUMNS", "TABLE_ORDER", "Context", "Quarter", "compute_all", "compute_function",
-    "check_declared", "benchmark", "children_benefiting", "children_bootstrap_interval",
+    "check_declared", "children_benefiting", "children_bootstrap_interval",
     "direct_pay_sensitivity", "sensitivity_inputs",
     "arrears", "caseload", "children", "compliance", "fees", "intake", "quality", "service",
 ]
@@ -105,15 +105,3 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None) -> 
     frame = tidy([p for p in parts if len(p)] or [])
     check_declared(frame)
     return frame
-
-
-def benchmark(data_dir=None, period: str | None = None) -> dict:
-    """Time :func:`compute_all` on an extract folder and print the figures (not a test).
-
-    Opens the folder with :func:`cms_stats.extracts.open_extracts` (default: the synthetic
-    data), computes every measure for every month up to ``period`` (default: the last month) and
-    prints wall time, rows out and the process's peak resident memory. Returns the figures.
-    """
-    from .bench import run
-
-    return run(data_dir, period)

@@ -9,6 +9,10 @@ import resource
 import sys
 import time
 
+from cms_stats.extracts import open_extracts
+from cms_stats.measures import compute_all
+from cms_stats.paths import DEFAULT_DATA_DIR
+
 
 def _peak_rss_mb() -> float:
     # ru_maxrss is in kilobytes on Linux
@@ -41,11 +45,12 @@ class _TimedFolder:
 
 
 def run(data_dir=None, period: str | None = None) -> dict:
-    from cms_stats.extracts import open_extracts
-    from cms_stats.paths import DEFAULT_DATA_DIR
+    """Time :func:`compute_all` on an extract folder and print the figures (not a test).
 
-    from . import compute_all
-
+    Opens the folder (default: the synthetic data), computes every measure for every month up
+    to ``period`` (default: the last month) and prints wall time, rows out and the process's
+    peak resident memory. Returns the figures.
+    """
     data_dir = DEFAULT_DATA_DIR if data_dir is None else data_dir
     rss_before = _peak_rss_mb()
     cpu_start = time.process_time()

@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 
 from cms_stats import paths
+from cms_stats.qa.compare import compare_releases
+from cms_stats.qa.notebooks import nbval
+from cms_stats.qa.site import QAError, check_site
 
 EXIT_FAIL = 1
 EXIT_CANNOT_RUN = 2
@@ -34,8 +37,6 @@ def _qa_dir(args: argparse.Namespace, release: Path) -> Path:
 
 
 def _cmd_nbval(args: argparse.Namespace) -> int:
-    from cms_stats.qa.notebooks import nbval
-
     release = _release_dir(args)
     print(f"nbval: re-running the executed notebooks of {release}", flush=True)
     rc = nbval(release)
@@ -44,8 +45,6 @@ def _cmd_nbval(args: argparse.Namespace) -> int:
 
 
 def _cmd_site(args: argparse.Namespace) -> int:
-    from cms_stats.qa.site import check_site
-
     release = _release_dir(args)
     qa_dir = _qa_dir(args, release)
     print(f"browser: checking {release / 'html'}; screenshots to {qa_dir}", flush=True)
@@ -56,8 +55,6 @@ def _cmd_site(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from cms_stats.qa.compare import compare_releases
-
     diffs = compare_releases(args.first, args.second)
     for line in diffs:
         print(line)
@@ -90,8 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("second")
     p.set_defaults(func=_cmd_compare)
     args = parser.parse_args(argv)
-    from cms_stats.qa.site import QAError
-
     try:
         return args.func(args)
     except (QAError, FileNotFoundError) as err:

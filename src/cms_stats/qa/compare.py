@@ -17,6 +17,9 @@ import json
 import os
 from pathlib import Path
 
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
 MAX_LINES_PER_FILE = 20
 # Metadata that records when or how long, not what: dropped before comparing notebooks.
 _VOLATILE_NB_KEYS = ("papermill", "execution")
@@ -46,7 +49,6 @@ def compare_csv(a: Path, b: Path) -> list[str]:
 
 def compare_workbooks(a: Path, b: Path) -> list[str]:
     """Differences between two workbooks: sheet names and order, then every cell value."""
-    from openpyxl import load_workbook
 
     wa, wb = load_workbook(a, read_only=True), load_workbook(b, read_only=True)
     try:
@@ -75,7 +77,6 @@ def compare_workbooks(a: Path, b: Path) -> list[str]:
 
 
 def _cell_name(row: int, col: int) -> str:
-    from openpyxl.utils import get_column_letter
 
     return f"{get_column_letter(col)}{row}"
 

@@ -19,6 +19,8 @@ import contextlib
 import functools
 import http.server
 import os
+import posixpath
+import re
 import struct
 import threading
 import urllib.error
@@ -116,7 +118,7 @@ def launch_browser(playwright):  # noqa: ANN001, ANN201 - playwright types are o
 @contextlib.contextmanager
 def browser_session() -> Iterator[object]:
     """One headless Chromium for a block of checks (start it once, reuse it for many pages)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # deferred: heavy, and only for a browser run
 
     with sync_playwright() as pw:
         browser = launch_browser(pw)
@@ -256,7 +258,7 @@ def check_png(path: Path, min_width: int = 200, min_height: int = 200, min_colou
     width, height = struct.unpack(">II", data[16:24])
     if width < min_width or height < min_height:
         problems.append(f"{path}: only {width}x{height} pixels")
-    from PIL import Image
+    from PIL import Image  # deferred: heavy, only to read a screenshot
 
     with Image.open(path) as img:
         colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
@@ -296,8 +298,6 @@ _AXE_RUN_JS = """async (tags) => {
 
 def _default_screenshots(html_dir: Path, pages: list[str]) -> dict[str, str]:
     """The root page (Summary) and the first other chapter in the book's navigation."""
-    import posixpath
-    import re
 
     index = (html_dir / "index.html").read_text(encoding="utf-8", errors="replace")
     m = re.search(r'http-equiv="refresh"[^>]*url=([^"\'>]+)', index, flags=re.IGNORECASE)
