@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from cms_stats.measures.arrears import direct_pay_sensitivity, sensitivity_inputs
-from cms_stats.measures.common import COLUMNS, add_months, month_end, month_index, quarter_months
+from cms_stats.measures.common import COLUMNS
+from cms_stats.months import add_months, month_end, month_index, months_between, quarter_months
 from cms_stats.measures.compliance import compliance_quarter, liable_cases
 from cms_stats.measures.intake import deduplicate_new_applications, intake_table
 from cms_stats.measures.service import accuracy_table
@@ -46,7 +47,7 @@ def test_total_intake_is_new_plus_arrears_only(rows):
     t1 = intake_table(apps, MONTHS).pivot(index="period", columns="measure", values="value")
     assert (t1["new_applications"] + t1["arrears_only_applications"] == t1["total_intake"]).all()
     # nothing is lost: kept + removed = applications in the months
-    in_months = apps["received_date"] <= month_end(MONTHS[-1])
+    in_months = apps["received_date"] <= pd.Timestamp(month_end(MONTHS[-1]))
     assert (t1["total_intake"] + t1["duplicate_new_applications_removed"]).sum() == in_months.sum()
     # arrears-only applications are never removed
     arrears = apps.loc[in_months & (apps["application_type"] == "arrears_only")]
@@ -138,6 +139,8 @@ def test_month_arithmetic(index, k):
     assert quarter_months(month) == [add_months(month, -2), add_months(month, -1), month]
     assert month_end(month).month == index % 12 + 1
     assert (month_end(month) + pd.Timedelta(days=1)).day == 1
+    assert months_between(month, add_months(month, abs(k)))[-1] == add_months(month, abs(k))
+    assert len(months_between(month, add_months(month, abs(k)))) == abs(k) + 1
 
 
 @FAST

@@ -26,7 +26,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from cms_stats.measures import COLUMNS, TABLE_ORDER, compute_all
-from cms_stats.measures.common import as_at, month_end
+from cms_stats.measures.common import as_at
+from cms_stats.months import month_end
 from cms_stats.measures.intake import deduplicate_new_applications
 from cms_stats.measures.service import is_accurate
 

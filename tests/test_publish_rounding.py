@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cms_stats.publish.policy import PolicyError, load_metadata, load_policy
+from cms_stats.registry import load_registry
 from cms_stats.publish.rounding import (
     publication_tables,
     publish_tidy,
@@ -136,12 +137,22 @@ def test_suppression_low_and_missing():
 
 
 def test_policy_is_data_not_code(tmp_path):
-    text = (Path(__file__).resolve().parents[1] / "src/cms_stats/resources/rounding_policy.yaml").read_text()
+    resources = Path(__file__).resolve().parents[1] / "src/cms_stats/resources"
     changed = tmp_path / "policy.yaml"
-    changed.write_text(text.replace("T2: {count_base: 100}", "T2: {count_base: 1000}").replace("threshold: 10", "threshold: 20"))
-    other = load_policy(changed)
+    changed.write_text((resources / "rounding_policy.yaml").read_text().replace("threshold: 10", "threshold: 20"))
+    # a table's base is said once, in the registry: T2 declares count_base 100 and the note
+    # that says so; both change together or the registry refuses to load
+    text = (resources / "tables.yaml").read_text()
+    t2 = text.index("  T2:")
+    t2_end = text.index("  T3:")
+    block = text[t2:t2_end].replace("count_base: 100", "count_base: 1000").replace(
+        "rounding_counts_100", "experimental")
+    registry_file = tmp_path / "tables.yaml"
+    registry_file.write_text(text[:t2] + block + text[t2_end:])
+    other = load_policy(changed, registry=load_registry(registry_file))
     assert round_value(338_861, "T2", "caseload", "count", other) == 339_000
     assert round_value(15, "T11", "appeals_received", "count", other) == "[c]"
+    assert round_value(338_861, "T2", "caseload", "count", POLICY) == 338_900
     broken = tmp_path / "broken.yaml"
     broken.write_text("symbols: {}\n")
     with pytest.raises(PolicyError, match="missing section"):

@@ -1,0 +1,111 @@
+"""The registry (resources/tables.yaml): everything derives from it, and anything unknown is an
+error when it loads, never a silent default."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from cms_stats.measures import MeasureError, check_declared, compute_function
+from cms_stats.measures.common import TABLE_ORDER, Rows
+from cms_stats.publish.policy import PolicyError, load_metadata, load_policy
+from cms_stats.registry import REGISTRY_FILE, RegistryError, load_registry
+
+REGISTRY = load_registry()
+
+
+def _variant(tmp_path: Path, edit) -> Path:
+    """A copy of the registry with ``edit(data)`` applied."""
+    data = yaml.safe_load(REGISTRY_FILE.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "tables.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_the_registry_loads_and_orders_tables_and_chapters():
+    assert REGISTRY.table_order == tuple(f"T{i}" for i in range(1, 15)) + ("DQ",)
+    assert TABLE_ORDER == REGISTRY.table_order
+    assert REGISTRY.chapter_order[0] == "summary"
+    assert REGISTRY.chapter_tables("service_standards") == ("T9", "T10", "T11", "T12", "T13", "T14")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["tables"]["T2"]["measures"]["caseload"].update(unit="cases"), "unknown unit 'cases'"),
+    (lambda d: d["tables"]["T2"].update(chapter="caseloads"), "unknown chapter 'caseloads'"),
+    (lambda d: d["tables"]["T2"].update(notes=["rounding_counts_100", "no_such_note"]), "unknown note 'no_such_note'"),
+    (lambda d: d["tables"]["T2"].update(colour="blue"), "unknown key 'colour'"),
+    (lambda d: d["tables"]["T2"].pop("count_base"), "missing key 'count_base'"),
+    (lambda d: d["tables"]["T2"].update(count_base=10), "contradicts count_base 10"),
+    (lambda d: d["tables"]["T2"].update(compute=["caseload.t2 per week"]), "unknown scope 'week'"),
+    (lambda d: d["tables"]["T2"].update(compute=[]), "no compute function"),
+    (lambda d: d["tables"]["T3"]["not_applicable"][0].update(before="July 2014"), "is not a month"),
+    (lambda d: d["tables"]["T1"]["not_applicable"][0].update(measure="arrears_applications"),
+     "unknown measure 'arrears_applications'"),
+    (lambda d: d["chapters"]["intake"].update(tables=["T1", "T99"]), "unknown table 'T99'"),
+    (lambda d: d["chapters"]["intake"].update(tables=[]), "shows table T1 but does not declare it"),
+    (lambda d: d["chapters"]["about"].update(files=["notes.txt"]), "unknown working file 'notes.txt'"),
+    (lambda d: d["tables"].update(Table15=d["tables"]["T2"]), "a table id is T<number>"),
+])
+def test_anything_unknown_is_an_error_naming_where(tmp_path, edit, message):
+    with pytest.raises(RegistryError, match=message):
+        load_registry(_variant(tmp_path, edit))
+
+
+def test_policy_and_metadata_take_every_table_from_the_registry():
+    policy, meta = load_policy(), load_metadata()
+    assert list(meta["tables"]) == list(REGISTRY.table_order)
+    for table in REGISTRY.tables.values():
+        for measure in table.measures.values():
+            rule = policy.unit_rule(table.id, measure.name, measure.unit)
+            if measure.unit == "count" and "published_unit" not in measure.rounding:
+                assert rule.base == measure.rounding.get("count_base", table.count_base)
+            assert meta["tables"][table.id]["measures"][measure.name]["label"] == measure.label
+
+
+def test_an_undeclared_table_or_measure_is_never_rounded_by_a_default():
+    policy = load_policy()
+    with pytest.raises(PolicyError, match="table 'T15' is not in the registry"):
+        policy.unit_rule("T15", "anything", "count")
+    with pytest.raises(PolicyError, match="measure 'caseloads' is not declared for table T2"):
+        policy.unit_rule("T2", "caseloads", "count")
+
+
+def test_the_policy_files_hold_no_table_rules(tmp_path):
+    """Per-table rules live in the registry only: a policy file that states them is refused."""
+    policy = tmp_path / "policy.yaml"
+    text = (REGISTRY_FILE.parent / "rounding_policy.yaml").read_text()
+    policy.write_text(text + "\ntables:\n  T2: {count_base: 1000}\n")
+    with pytest.raises(PolicyError, match="belongs in tables.yaml"):
+        load_policy(policy)
+
+
+def test_computed_measures_must_be_declared_with_their_unit():
+    rows = Rows()
+    rows.add("T2", "2016-08", "caseload", "all", 5.0, "count")
+    check_declared(rows.frame())  # declared: fine
+    undeclared = Rows()
+    undeclared.add("T2", "2016-08", "caseloads", "all", 5.0, "count")
+    with pytest.raises(MeasureError, match="'caseloads' of T2 is not declared"):
+        check_declared(undeclared.frame())
+    wrong_unit = Rows()
+    wrong_unit.add("T2", "2016-08", "caseload", "all", 5.0, "mean")
+    with pytest.raises(MeasureError, match="computed in 'mean' but declared in 'count'"):
+        check_declared(wrong_unit.frame())
+    unknown = pd.DataFrame([("T15", "2016-08", "x", "all", 1.0, "count")],
+                           columns=["table", "period", "measure", "breakdown", "value", "unit"])
+    with pytest.raises(MeasureError, match="table 'T15' is not declared"):
+        check_declared(unknown)
+
+
+@pytest.mark.parametrize("spec", REGISTRY.compute_functions(), ids=lambda s: s.name)
+def test_every_compute_function_exists(spec):
+    assert callable(compute_function(spec))
+
+
+def test_a_missing_compute_function_is_named(tmp_path):
+    registry = load_registry(_variant(tmp_path, lambda d: d["tables"]["T2"].update(
+        compute=["caseload.t2_typo per month"])))
+    with pytest.raises(MeasureError, match="no function 't2_typo' in cms_stats.measures.caseload"):
+        compute_function(registry.tables["T2"].compute[0])
