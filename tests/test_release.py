@@ -115,6 +115,19 @@ def test_injected_parameters_are_hidden(small_release):
     assert len(injected) == 1 and "remove-cell" in injected[0]["metadata"]["tags"]
 
 
+def test_released_notebooks_carry_no_path_of_the_build_machine(small_release, small_data):
+    """The chapters find their working files through the build root; papermill's record of its
+    input and output paths is dropped. A reader's copy names no folder of ours."""
+    build_root = small_release.parent.parent
+    for nb_path in (small_release / "notebooks").glob("*.ipynb"):
+        text = nb_path.read_text()
+        for folder in (build_root, small_data, Path(paths.PROJECT_ROOT)):
+            assert str(folder) not in text, (nb_path.name, str(folder))
+        params = json.loads(text)["metadata"]["papermill"]["parameters"]
+        assert set(params) == {"period", "chapter", "data_hash", "previous"}
+        assert params["chapter"] == nb_path.stem
+
+
 def test_nothing_is_fetched_from_the_internet(small_release):
     remote = re.compile(r"""<(script|link|img|iframe)\b[^>]*\b(src|href)=["'](https?:)?//""", re.I)
     pages = list((small_release / "html").rglob("*.html"))
@@ -241,7 +254,7 @@ def test_a_book_warning_fails_the_release_naming_the_chapter(small_release, tmp_
     """A broken cross-reference in a chapter's prose is a Sphinx warning: the build fails."""
     import nbformat
 
-    from cms_stats import release as rel
+    from cms_stats.release.website import build_books
 
     cache = tmp_path / "cache"
     shutil.copytree(small_release.parent.parent / "cache" / "2016-08" / "book", cache / "book")
@@ -250,7 +263,7 @@ def test_a_book_warning_fails_the_release_naming_the_chapter(small_release, tmp_
     nb.cells.append(nbformat.v4.new_markdown_cell("See {doc}`a chapter that does not exist <nowhere>`."))
     nbformat.write(nb, target)
     with pytest.raises(ReleaseError) as err:
-        rel._build_books(cache / "book", cache, book_chapters())
+        build_books(cache / "book", cache, book_chapters())
     message = str(err.value)
     assert "\n" not in message
     assert "Caseload" in message and "nowhere" in message

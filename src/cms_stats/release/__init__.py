@@ -215,7 +215,8 @@ def release(period: str, data_dir=None, previous: str | None = None,
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         stages.finish()
-        record = {"period": period, "release": str(final), "executed": executed,
+        record = {"period": period, "release": str(final),
+                  "working_files": "reused" if current else "computed", "executed": executed,
                   "reused": reused, "why_executed": reasons, "timings_s": stages.timings,
                   "total_s": round(stages.total, 3)}
         atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
@@ -268,8 +269,9 @@ def _stamp_matches(work_dir: Path, stamp: dict) -> bool:
 def last_run(period: str, build_dir=None) -> dict:
     """The record of the latest release of ``period`` (``<build>/cache/<period>/last_run.json``).
 
-    Keys: ``executed`` and ``reused`` (chapter names), ``why_executed`` (chapter -> the parts of
-    its cache key that changed), ``timings_s`` (per stage), ``total_s``, ``release``.
+    Keys: ``working_files`` (``computed`` or ``reused``: whether validation and measures ran),
+    ``executed`` and ``reused`` (chapter names), ``why_executed`` (chapter -> the parts of its
+    cache key that changed), ``timings_s`` (per stage), ``total_s``, ``release``.
     """
     build_root = Path(build_dir or paths.build_dir())
     return json.loads((build_root / "cache" / period / "last_run.json").read_text())
