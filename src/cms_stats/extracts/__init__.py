@@ -16,16 +16,11 @@ from .contract import (
     contract_markdown,
 )
 from .errors import ExtractError, PeriodError
-from .loader import (
-    ExtractFolder,
-    ValidationReport,
-    check_period,
-    month_end,
-    months_between,
-    open_extracts,
-    read_metadata,
-    validate,
-)
+from .common import month_end, months_between
+from .folder import ExtractFolder, open_extracts
+from .metadata import read_metadata
+from .periods import check_period
+from .validation import ValidationReport, validate
 
 __all__ = [
     "CONTRACT",

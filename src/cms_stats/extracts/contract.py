@@ -107,7 +107,7 @@ class FileSpec:
     frequency: str = "single"  # "single", "monthly" (snapshots), "six-monthly" (samples)
     #: column checked against the window [SCHEME_START, end of last_month] (quarantine)
     window_column: str | None = None
-    #: further rules, in words (checked by the loader; see loader._FILE_RULES)
+    #: further rules, in words (checked by the loader; see rules.FILE_RULES)
     rules: tuple[str, ...] = field(default_factory=tuple)
 
     @property
