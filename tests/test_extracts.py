@@ -615,3 +615,14 @@ def test_quarantine_reasons_are_the_documented_ones(tmp_path):
     report = validate(write_folder(tmp_path / "x", quarantined_content()))
     assert set(report.quarantine["reason"]) <= set(QUARANTINE_REASONS)
     assert np.all(report.quarantine["row"].to_numpy() >= 1)
+
+
+def test_months_are_ascii(folder):
+    """The loader's months come from cms_stats.months, still with ASCII digits only."""
+    f = open_extracts(folder)
+    with pytest.raises(PeriodError, match="is not a month YYYY-MM"):
+        check_period(f, "\u0662\u0660\u0661\u0663-08")  # Arabic-Indic digits: 2013-08
+    meta = json.loads((folder / "extract.json").read_text())
+    meta["first_month"] = "\u0662\u0660\u0661\u0663-08"
+    (folder / "extract.json").write_text(json.dumps(meta))
+    assert str(error_of(folder)).startswith("extract.json: field 'first_month': not a month YYYY-MM")

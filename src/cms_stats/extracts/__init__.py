@@ -6,6 +6,8 @@
 >>> report = validate(data_dir)               # every file read and checked once
 """
 
+from cms_stats.months import month_end, months_between
+
 from .contract import (
     CONTRACT,
     ID_PATTERNS,
@@ -16,7 +18,6 @@ from .contract import (
     contract_markdown,
 )
 from .errors import ExtractError, PeriodError
-from .common import month_end, months_between
 from .folder import ExtractFolder, open_extracts
 from .metadata import read_metadata
 from .periods import check_period

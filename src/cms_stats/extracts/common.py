@@ -1,40 +1,27 @@
-"""What every part of the loader shares: month helpers, values in messages, the first failing
+"""What every part of the loader shares: what a month is, values in messages, the first failing
 row, failing early on an unreadable file, and :class:`Ctx` (where a table came from)."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .contract import MONTH_PATTERN
+from cms_stats import months
+
 from .errors import ExtractError
-
-_MONTH_RE = re.compile(MONTH_PATTERN + r"\Z")
-
-
-def month_end(month: str) -> dt.date:
-    """Last day of a ``YYYY-MM`` month."""
-    y, m = int(month[:4]), int(month[5:7])
-    return dt.date(y, m, calendar.monthrange(y, m)[1])
-
-
-def months_between(first: str, last: str) -> list[str]:
-    """Every month from ``first`` to ``last`` inclusive, as ``YYYY-MM``."""
-    y, m = int(first[:4]), int(first[5:7])
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 def is_month(value) -> bool:
-    return isinstance(value, str) and _MONTH_RE.match(value) is not None
+    """:func:`cms_stats.months.is_month`, with ASCII digits only.
+
+    ``months.MONTH_RE`` writes the digits as ``\\d``, which also matches other scripts' digits
+    (Arabic-Indic, for instance); the contract's months are ASCII (``MONTH_PATTERN``), as the
+    loader has always required of ``extract.json``, file names and release periods.
+    """
+    return months.is_month(value) and value.isascii()
 
 
 def fmt(value) -> str:

@@ -8,8 +8,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cms_stats.months import months_between
+
 from .columns import check_table
-from .common import Ctx, fmt, is_month, months_between
+from .common import Ctx, fmt, is_month
 from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, SAMPLE_CALENDAR_MONTHS
 from .errors import ExtractError, PeriodError
 from .metadata import read_metadata

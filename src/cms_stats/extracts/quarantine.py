@@ -13,7 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import Ctx, month_end
+from cms_stats.months import month_end
+
+from .common import Ctx
 from .contract import SCHEME_START, SCHEME_START_MONTH, FileSpec
 
 if TYPE_CHECKING:

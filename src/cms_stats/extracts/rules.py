@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import Ctx, first_true, fmt, month_end
+from cms_stats.months import month_end
+
+from .common import Ctx, first_true, fmt
 from .contract import CONTRACT
 
 if TYPE_CHECKING:
