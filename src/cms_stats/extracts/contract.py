@@ -70,6 +70,8 @@ class Column:
     id_kind : key of :data:`ID_PATTERNS` for an ``id`` column.
     min, max : allowed range (``min_inclusive`` says whether ``min`` itself is allowed).
     below_min : ``"error"`` (fatal) or ``"quarantine"`` (row excluded with a reason).
+    below_min_label : the quarantine reason for a value below ``min``, when the rule in words
+        (:attr:`below_min_reason`) is not how the publication names it.
     """
 
     name: str
@@ -82,6 +84,24 @@ class Column:
     min_inclusive: bool = True
     max: float | None = None
     below_min: str = "error"
+    below_min_label: str | None = None
+
+    @property
+    def below_min_reason(self) -> str:
+        """The quarantine reason for a value below ``min``: names this column and its rule.
+
+        Returns
+        -------
+        str
+            :attr:`below_min_label` if given, else the broken rule in words: ``non-positive
+            amount`` (rule ``> 0``), ``negative amount`` (``>= 0``), ``amount below 1``
+            (``>= 1``), ``amount not above 1`` (``> 1``).
+        """
+        if self.below_min_label:
+            return self.below_min_label
+        if self.min == 0:
+            return f"{'negative' if self.min_inclusive else 'non-positive'} {self.name}"
+        return f"{self.name} {'below' if self.min_inclusive else 'not above'} {self.min:g}"
 
     @property
     def pattern(self) -> str | None:
@@ -391,6 +411,7 @@ _ACCURACY = FileSpec(
             "> 0 (else quarantined)",
             min_inclusive=False,
             below_min="quarantine",
+            below_min_label="non-positive correct amount",
         ),
     ),
     primary_key=("check_id",),

@@ -61,7 +61,7 @@ def _quarantine_masks(table: pa.Table, spec: FileSpec, ctx: Ctx, folder: Extract
         if col.below_min == "quarantine":
             arr = table.column(col.name)
             below = pc.less(arr, col.min) if col.min_inclusive else pc.less_equal(arr, col.min)
-            yield below, col.name, "non-positive correct amount"
+            yield below, col.name, col.below_min_reason
 
 
 def apply_quarantine(table: pa.Table, spec: FileSpec, ctx: Ctx, folder: ExtractFolder):
