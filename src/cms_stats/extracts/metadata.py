@@ -13,6 +13,16 @@ from .errors import ExtractError
 def read_metadata(data_dir: Path) -> dict:
     """Read and check ``extract.json`` of an extract folder.
 
+    Parameters
+    ----------
+    data_dir : the extract folder.
+
+    Returns
+    -------
+    dict
+        The metadata: ``source``, ``first_month``, ``last_month`` (and ``generator`` for
+        synthetic data), as in the file.
+
     Raises
     ------
     ExtractError

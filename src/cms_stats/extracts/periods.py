@@ -14,7 +14,20 @@ if TYPE_CHECKING:
 def check_period(folder: ExtractFolder, period: str) -> str:
     """Check that a release period is a month the extract folder covers.
 
-    Returns the period; raises :class:`PeriodError` (an :class:`ExtractError`) otherwise.
+    Parameters
+    ----------
+    folder : the open extract folder.
+    period : the release period, ``YYYY-MM``.
+
+    Returns
+    -------
+    str
+        The period.
+
+    Raises
+    ------
+    PeriodError
+        (an :class:`ExtractError`) The period is not a month, or not one the folder covers.
     """
     if not is_month(period):
         raise PeriodError("extract.json", f"release period {fmt(period)} is not a month YYYY-MM")
