@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -21,6 +22,7 @@ from cms_stats.extracts import (
     CONTRACT,
     ID_PATTERNS,
     QUARANTINE_REASONS,
+    Column,
     ExtractError,
     PeriodError,
     check_period,
@@ -530,6 +532,44 @@ def test_quarantine_table_and_identity(tmp_path):
     assert len(f.quarantine) == len(expected)
 
 
+
+def test_below_min_reason_names_the_rule():
+    money = dict(type="money")
+    assert Column("amount", min=0.0, min_inclusive=False, **money).below_min_reason == "non-positive amount"
+    assert Column("weekly_amount", min=0.0, **money).below_min_reason == "negative weekly_amount"
+    assert Column("n", "integer", min=1).below_min_reason == "n below 1"
+    assert Column("x", min=1.5, min_inclusive=False, **money).below_min_reason == "x not above 1.5"
+    labelled = CONTRACT["accuracy_checks"].column("correct_weekly_amount")
+    assert labelled.below_min_reason == "non-positive correct amount"  # the published label
+
+
+def test_every_quarantine_reason_of_the_contract_is_documented():
+    for spec in CONTRACT.values():
+        for col in spec.columns:
+            if col.below_min == "quarantine":
+                assert col.below_min_reason in QUARANTINE_REASONS, (spec.key, col.name)
+
+
+def test_below_min_quarantine_says_which_rule_fired(tmp_path, monkeypatch):
+    """A payment amount <= 0 quarantined (in a contract that says so) is not a "correct amount"."""
+    spec = CONTRACT["payments"]
+    columns = tuple(dataclasses.replace(c, below_min="quarantine") if c.name == "amount" else c
+                    for c in spec.columns)
+    monkeypatch.setitem(CONTRACT, "payments", dataclasses.replace(spec, columns=columns))
+    c = default_content()
+    _set(c, "events/payments.parquet", 2, amount=0.0)
+    c["mi/accuracy_checks.xlsx"].append(("K0000003", "2013-10", "C00000001", 1.0, 0.0))
+    report = validate(write_folder(tmp_path / "x", c))
+    expected = pd.DataFrame({
+        "file": pd.Series(["events/payments.parquet", "mi/accuracy_checks.xlsx"], dtype="str"),
+        "row": pd.Series([2, 4], dtype="int64"),
+        "column": pd.Series(["amount", "correct_weekly_amount"], dtype="str"),
+        "reason": pd.Series(["non-positive amount", "non-positive correct amount"], dtype="str"),
+    })
+    pd.testing.assert_frame_equal(report.quarantine, expected)
+    assert report.rows_used["events/payments.parquet"] == 1
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(-40, 140), st.booleans()), min_size=1, max_size=12))
 def test_rows_in_equals_used_plus_quarantined(tmp_path_factory, payments):
@@ -615,3 +655,14 @@ def test_quarantine_reasons_are_the_documented_ones(tmp_path):
     report = validate(write_folder(tmp_path / "x", quarantined_content()))
     assert set(report.quarantine["reason"]) <= set(QUARANTINE_REASONS)
     assert np.all(report.quarantine["row"].to_numpy() >= 1)
+
+
+def test_months_are_ascii(folder):
+    """The loader's months come from cms_stats.months, still with ASCII digits only."""
+    f = open_extracts(folder)
+    with pytest.raises(PeriodError, match="is not a month YYYY-MM"):
+        check_period(f, "\u0662\u0660\u0661\u0663-08")  # Arabic-Indic digits: 2013-08
+    meta = json.loads((folder / "extract.json").read_text())
+    meta["first_month"] = "\u0662\u0660\u0661\u0663-08"
+    (folder / "extract.json").write_text(json.dumps(meta))
+    assert str(error_of(folder)).startswith("extract.json: field 'first_month': not a month YYYY-MM")

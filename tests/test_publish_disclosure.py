@@ -1,6 +1,8 @@
 """The disclosure check: a clean fake release passes; each kind of leak is caught."""
 
+import dataclasses
 import json
+import re
 import shutil
 
 import matplotlib
@@ -12,7 +14,14 @@ import openpyxl  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from cms_stats.publish.disclosure import DisclosureError, assert_release_clean, check_release  # noqa: E402
+from cms_stats import paths  # noqa: E402
+from cms_stats.extracts import contract  # noqa: E402
+from cms_stats.publish.disclosure import (  # noqa: E402
+    DisclosureError,
+    assert_release_clean,
+    check_release,
+    extract_columns,
+)
 from cms_stats.publish.manifest import write_manifest  # noqa: E402
 from cms_stats.publish.policy import load_policy  # noqa: E402
 from cms_stats.publish.rounding import publication_tables, publish_tidy  # noqa: E402
@@ -191,3 +200,47 @@ def test_identifier_in_json(release):
 
 def test_missing_release_folder(tmp_path):
     assert check_release(tmp_path / "nope", POLICY) == [f"{tmp_path / 'nope'}: release folder not found"]
+
+
+def _design_identifiers() -> list[tuple[str, str, int]]:
+    """(kind, prefix letter, digits) of every identifier DESIGN.md lists, read from its words."""
+    text = (paths.PROJECT_ROOT / "DESIGN.md").read_text(encoding="utf-8")
+    para = text.split("Identifiers (pseudonymous, never published):", 1)[1].split("Dates are", 1)[0]
+    para = " ".join(para.split())
+    found = re.findall(r"(?:^|, )([a-z][a-z ]*) `([A-Z])` \+ (\d+) digits", para)
+    return [(kind, letter, int(n)) for kind, letter, n in found]
+
+
+def test_every_identifier_kind_in_design_is_screened(release):
+    kinds = _design_identifiers()
+    assert len(kinds) == 10  # the paragraph was read
+    assert [k for k, _, _ in kinds] == [k.replace("_", " ") for k in contract.identifier_patterns()]
+    idents = [letter + "".join(str((i + 3) % 10) for i in range(n)) for _, letter, n in kinds]
+    _notebook(release / "notebooks" / "caseload.ipynb", "examples: " + ", ".join(idents) + "\n")
+    assert check_release(release, POLICY) == [
+        f"notebooks/caseload.ipynb cell 2 output 1: {kind} identifier {ident!r}"
+        for (kind, _, _), ident in zip(kinds, idents)
+    ]
+
+
+def test_every_identifier_column_is_an_extract_column():
+    assert set(contract.identifier_columns()) <= set(extract_columns())
+    assert "case_id" in extract_columns() and "calls_received" not in extract_columns()
+
+
+def test_new_identifier_in_the_contract_is_screened(release, monkeypatch):
+    """A new identifier kind and column in (a copy of) the contract is screened, unchanged code."""
+    _notebook(release / "notebooks" / "caseload.ipynb", "court order O12345678\n")
+    path = release / "csv" / "T2.csv"
+    path.write_text(path.read_text().replace("breakdown", "court_order_id"))
+    assert check_release(release, POLICY) == []  # not (yet) an identifier of the contract
+
+    monkeypatch.setattr(contract, "ID_PATTERNS", {**contract.ID_PATTERNS, "court_order": r"O[0-9]{8}"})
+    spec = contract.CONTRACT["applications"]
+    court_order = contract.Column("court_order_id", "id", id_kind="court_order")
+    spec = dataclasses.replace(spec, columns=spec.columns + (court_order,))
+    monkeypatch.setattr(contract, "CONTRACT", {**contract.CONTRACT, "applications": spec})
+    assert check_release(release, POLICY) == [
+        "csv/T2.csv header: extract column name 'court_order_id' in a published table",
+        "notebooks/caseload.ipynb cell 2 output 1: court order identifier 'O12345678'",
+    ]

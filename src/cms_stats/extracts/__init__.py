@@ -6,6 +6,8 @@
 >>> report = validate(data_dir)               # every file read and checked once
 """
 
+from cms_stats.months import month_end, months_between
+
 from .contract import (
     CONTRACT,
     ID_PATTERNS,
@@ -16,16 +18,10 @@ from .contract import (
     contract_markdown,
 )
 from .errors import ExtractError, PeriodError
-from .loader import (
-    ExtractFolder,
-    ValidationReport,
-    check_period,
-    month_end,
-    months_between,
-    open_extracts,
-    read_metadata,
-    validate,
-)
+from .folder import ExtractFolder, open_extracts
+from .metadata import read_metadata
+from .periods import check_period
+from .validation import ValidationReport, validate
 
 __all__ = [
     "CONTRACT",

@@ -70,6 +70,8 @@ class Column:
     id_kind : key of :data:`ID_PATTERNS` for an ``id`` column.
     min, max : allowed range (``min_inclusive`` says whether ``min`` itself is allowed).
     below_min : ``"error"`` (fatal) or ``"quarantine"`` (row excluded with a reason).
+    below_min_label : the quarantine reason for a value below ``min``, when the rule in words
+        (:attr:`below_min_reason`) is not how the publication names it.
     """
 
     name: str
@@ -82,6 +84,24 @@ class Column:
     min_inclusive: bool = True
     max: float | None = None
     below_min: str = "error"
+    below_min_label: str | None = None
+
+    @property
+    def below_min_reason(self) -> str:
+        """The quarantine reason for a value below ``min``: names this column and its rule.
+
+        Returns
+        -------
+        str
+            :attr:`below_min_label` if given, else the broken rule in words: ``non-positive
+            amount`` (rule ``> 0``), ``negative amount`` (``>= 0``), ``amount below 1``
+            (``>= 1``), ``amount not above 1`` (``> 1``).
+        """
+        if self.below_min_label:
+            return self.below_min_label
+        if self.min == 0:
+            return f"{'negative' if self.min_inclusive else 'non-positive'} {self.name}"
+        return f"{self.name} {'below' if self.min_inclusive else 'not above'} {self.min:g}"
 
     @property
     def pattern(self) -> str | None:
@@ -107,7 +127,7 @@ class FileSpec:
     frequency: str = "single"  # "single", "monthly" (snapshots), "six-monthly" (samples)
     #: column checked against the window [SCHEME_START, end of last_month] (quarantine)
     window_column: str | None = None
-    #: further rules, in words (checked by the loader; see loader._FILE_RULES)
+    #: further rules, in words (checked by the loader; see rules.FILE_RULES)
     rules: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -391,6 +411,7 @@ _ACCURACY = FileSpec(
             "> 0 (else quarantined)",
             min_inclusive=False,
             below_min="quarantine",
+            below_min_label="non-positive correct amount",
         ),
     ),
     primary_key=("check_id",),
@@ -429,6 +450,52 @@ METADATA_FIELDS: dict[str, str] = {
 }
 SOURCES = ("synthetic", "administrative")
 GENERATOR_FIELDS = ("name", "version", "seed", "scale")
+
+
+def identifier_columns(contract: dict[str, FileSpec] | None = None) -> dict[str, str]:
+    """Every identifier column of the contract and its identifier kind.
+
+    Parameters
+    ----------
+    contract : the files to look at; default :data:`CONTRACT` (as it is when called).
+
+    Returns
+    -------
+    dict
+        Column name -> key of :data:`ID_PATTERNS`, in contract order, e.g.
+        ``{"case_id": "case", "case_group_id": "case_group", ...}``.
+    """
+    contract = CONTRACT if contract is None else contract
+    out: dict[str, str] = {}
+    for spec in contract.values():
+        for col in spec.columns:
+            if col.type == "id":
+                out.setdefault(col.name, col.id_kind)
+    return out
+
+
+def identifier_patterns(contract: dict[str, FileSpec] | None = None) -> dict[str, str]:
+    """Every identifier kind and its pattern (never to be published).
+
+    Parameters
+    ----------
+    contract : the files to look at; default :data:`CONTRACT` (as it is when called).
+
+    Returns
+    -------
+    dict
+        Kind -> regular expression (e.g. ``"case": "C[0-9]{8}"``): the kinds of the contract's
+        identifier columns in contract order, then any other kind declared in :data:`ID_PATTERNS`.
+    """
+    contract = CONTRACT if contract is None else contract
+    out: dict[str, str] = {}
+    for spec in contract.values():
+        for col in spec.columns:
+            if col.type == "id":
+                out.setdefault(col.id_kind, col.pattern)
+    for kind, pattern in ID_PATTERNS.items():
+        out.setdefault(kind, pattern)
+    return out
 
 
 def _describe_type(col: Column) -> str:

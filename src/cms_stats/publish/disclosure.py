@@ -4,14 +4,16 @@ Scans every published artefact of a release folder (HTML pages, the PDF's text v
 ``pdftotext``, spreadsheet cells, CSV files, executed notebooks including their outputs,
 JSON and text files) and reports:
 
-* an identifier of the data contract (case ``C`` + 8 digits, case group ``G``, application
-  ``A``, paying parent ``P``, receiving parent ``R``, reconsideration ``M`` + 8 digits;
-  payment ``Y``, calculation ``L``, service request ``S`` + 9 digits; check ``K`` + 7);
+* an identifier of the data contract (every kind of ``cms_stats.extracts.CONTRACT``: case
+  ``C`` + 8 digits, case group ``G``, payment ``Y`` + 9 digits, ...);
 * a row of raw extract data: an ISO date next to a money amount (``2016-08-31, 123.45``),
   an extract column name used as a table cell or header (``case_id``, ``arrears_closing``),
   or a line naming two or more extract columns (a printed DataFrame header);
 * a count below the suppression threshold left unsuppressed in a CSV file or spreadsheet
   (a count-unit value ``v`` with ``0 < v < threshold``).
+
+The identifiers and extract columns screened are derived from the data contract when a check
+runs, so a new identifier column or kind in the contract is screened without a change here.
 """
 
 from __future__ import annotations
@@ -24,41 +26,15 @@ import re
 import shutil
 import subprocess
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from cms_stats.extracts import contract as extract_contract
 from cms_stats.publish.policy import Policy, load_policy
 
-IDENTIFIER_PATTERNS = {
-    "case": r"C\d{8}",
-    "case group": r"G\d{8}",
-    "application": r"A\d{8}",
-    "paying parent": r"P\d{8}",
-    "receiving parent": r"R\d{8}",
-    "payment": r"Y\d{9}",
-    "calculation": r"L\d{9}",
-    "service request": r"S\d{9}",
-    "reconsideration": r"M\d{8}",
-    "accuracy check": r"K\d{7}",
-}
-_IDENTIFIER = re.compile(
-    r"\b(?:" + "|".join(f"(?P<{k.replace(' ', '_')}>{p})" for k, p in IDENTIFIER_PATTERNS.items()) + r")\b"
-)
 # An ISO date followed by a money amount with pence: the shape of an extract row.
 _DATE_MONEY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b[\s,;|\t\"']{1,12}-?\d{1,9}\.\d{2}\b")
-EXTRACT_COLUMNS = (
-    "snapshot_month", "case_id", "case_group_id", "origin", "opened_date", "service_type",
-    "weekly_liability", "liability_due", "arrears_opening", "arrears_accrued", "arrears_paid",
-    "arrears_adjustment", "arrears_closing", "application_id", "received_date",
-    "application_type", "paying_parent_id", "receiving_parent_id", "fee_status", "payment_id",
-    "payment_date", "amount", "calculation_id", "effective_date", "weekly_amount", "reason",
-    "request_id", "request_type", "cleared_date", "reconsideration_id", "outcome",
-    "sample_month", "qualifying_children", "check_id", "check_month",
-    "calculated_weekly_amount", "correct_weekly_amount",
-)  # fmt: skip
-# Generic words (origin, reason, amount, outcome) are only flagged next to another column.
-_DISTINCTIVE = frozenset(c for c in EXTRACT_COLUMNS if "_" in c)
-_COLUMN_WORD = re.compile(r"(?<![\w])(" + "|".join(sorted(EXTRACT_COLUMNS, key=len, reverse=True)) + r")(?![\w])")
 _TEXT_SUFFIXES = {".html", ".htm", ".txt", ".md", ".json", ".xml", ".tex"}
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 _TAG = re.compile(r"<[^>]+>")
@@ -75,22 +51,68 @@ class DisclosureError(RuntimeError):
         super().__init__(f"disclosure check failed: {len(problems)} problem(s): {head}{more}")
 
 
+# -- what is screened, from the data contract ----------------------------------------------
+def extract_columns() -> list[str]:
+    """The extract columns whose names must not appear in a published table.
+
+    Returns
+    -------
+    list of str
+        Every column of the unit-record files of ``cms_stats.extracts.CONTRACT`` (one row per
+        case or event: the files without a Total row) and every identifier column, in contract
+        order. The aggregate MI feeds' columns (``calls_received``, ...) are published measure
+        names, not a leak.
+    """
+    names = [
+        col.name
+        for spec in extract_contract.CONTRACT.values()
+        if not spec.total_row
+        for col in spec.columns
+    ]
+    names += extract_contract.identifier_columns()
+    return list(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class _Screen:
+    """The compiled screens of one check, derived from the contract as it is then."""
+
+    identifier: re.Pattern  # one named group per identifier kind
+    kinds: dict[str, str]  # group name -> kind in words ("case group")
+    column_word: re.Pattern
+    distinctive: frozenset[str]
+
+    @classmethod
+    def from_contract(cls) -> _Screen:
+        patterns = extract_contract.identifier_patterns()
+        kinds = {f"k{i}": kind.replace("_", " ") for i, kind in enumerate(patterns)}
+        identifier = re.compile(
+            r"\b(?:" + "|".join(f"(?P<k{i}>{p})" for i, p in enumerate(patterns.values())) + r")\b"
+        )
+        columns = extract_columns()
+        column_word = re.compile(
+            r"(?<![\w])(" + "|".join(sorted(map(re.escape, columns), key=len, reverse=True)) + r")(?![\w])"
+        )
+        # Generic words (origin, reason, amount, outcome) are only flagged next to another column.
+        distinctive = frozenset(c for c in columns if "_" in c)
+        return cls(identifier, kinds, column_word, distinctive)
+
+
 # -- text checks --------------------------------------------------------------------------
-def _text_problems(where: str, text: str) -> Iterator[str]:
+def _text_problems(where: str, text: str, screen: _Screen) -> Iterator[str]:
     text = _DATA_URI.sub(" ", text)
-    for m in _IDENTIFIER.finditer(text):
-        kind = m.lastgroup.replace("_", " ")
-        yield f"{where}: {kind} identifier {m.group(0)!r}"
+    for m in screen.identifier.finditer(text):
+        yield f"{where}: {screen.kinds[m.lastgroup]} identifier {m.group(0)!r}"
     for m in _DATE_MONEY.finditer(text):
         yield f"{where}: extract-like row (date and money) {m.group(0)!r}"
     for n, line in enumerate(text.splitlines(), start=1):
-        names = set(_COLUMN_WORD.findall(line))
-        if len(names) >= 2 and names & _DISTINCTIVE:
+        names = set(screen.column_word.findall(line))
+        if len(names) >= 2 and names & screen.distinctive:
             yield f"{where}: line {n} names extract columns {sorted(names)}"
 
 
-def _cell_problem(where: str, value: str) -> str | None:
-    if value.strip() in _DISTINCTIVE:
+def _cell_problem(where: str, value: str, screen: _Screen) -> str | None:
+    if value.strip() in screen.distinctive:
         return f"{where}: extract column name {value.strip()!r} in a published table"
     return None
 
@@ -107,22 +129,22 @@ def _first_per_kind(problems: Iterable[str], limit: int = 20) -> list[str]:
 
 
 # -- artefact readers ---------------------------------------------------------------------
-def _check_html(path: Path, rel: str) -> list[str]:
+def _check_html(path: Path, rel: str, screen: _Screen) -> list[str]:
     raw = path.read_text(encoding="utf-8", errors="replace")
     raw = _DATA_URI.sub(" ", raw)
     problems = []
     for m in _CELL.finditer(raw):
         cell = html.unescape(_TAG.sub("", m.group(1)))
-        p = _cell_problem(rel, cell)
+        p = _cell_problem(rel, cell, screen)
         if p:
             problems.append(p)
     text = html.unescape(_TAG.sub(" ", raw))
-    problems.extend(_text_problems(rel, text))
+    problems.extend(_text_problems(rel, text, screen))
     return problems
 
 
-def _check_text(path: Path, rel: str) -> list[str]:
-    return list(_text_problems(rel, path.read_text(encoding="utf-8", errors="replace")))
+def _check_text(path: Path, rel: str, screen: _Screen) -> list[str]:
+    return list(_text_problems(rel, path.read_text(encoding="utf-8", errors="replace"), screen))
 
 
 def _is_small_count(value: str | float | int, threshold: float) -> bool:
@@ -133,22 +155,22 @@ def _is_small_count(value: str | float | int, threshold: float) -> bool:
     return 0 < v < threshold
 
 
-def _check_csv(path: Path, rel: str, policy: Policy) -> list[str]:
+def _check_csv(path: Path, rel: str, policy: Policy, screen: _Screen) -> list[str]:
     text = path.read_text(encoding="utf-8", errors="replace")
-    problems = list(_text_problems(rel, text))
+    problems = list(_text_problems(rel, text, screen))
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         return problems
     header = rows[0]
     for col in header:
-        p = _cell_problem(f"{rel} header", col)
+        p = _cell_problem(f"{rel} header", col, screen)
         if p:
             problems.append(p)
     unit_i = header.index("unit") if "unit" in header else None
     value_i = header.index("value") if "value" in header else None
     for n, row in enumerate(rows[1:], start=2):
         for cell in row:
-            p = _cell_problem(f"{rel} row {n}", cell)
+            p = _cell_problem(f"{rel} row {n}", cell, screen)
             if p:
                 problems.append(p)
         if unit_i is not None and value_i is not None and len(row) > max(unit_i, value_i):
@@ -159,8 +181,8 @@ def _check_csv(path: Path, rel: str, policy: Policy) -> list[str]:
     return problems
 
 
-def _check_xlsx(path: Path, rel: str, policy: Policy) -> list[str]:
-    import openpyxl
+def _check_xlsx(path: Path, rel: str, policy: Policy, screen: _Screen) -> list[str]:
+    import openpyxl  # deferred: heavy (only a release with a spreadsheet needs it)
 
     problems = []
     count_labels = {f"({policy.unit_label(u)})" for u in policy.suppressed_units}
@@ -188,8 +210,8 @@ def _check_xlsx(path: Path, rel: str, policy: Policy) -> list[str]:
                         continue
                     where = f"{rel} {ws.title}!{cell.coordinate}"
                     if isinstance(v, str):
-                        problems.extend(_text_problems(where, v))
-                        p = _cell_problem(where, v)
+                        problems.extend(_text_problems(where, v, screen))
+                        p = _cell_problem(where, v, screen)
                         if p:
                             problems.append(p)
                     elif (
@@ -224,7 +246,7 @@ def _notebook_texts(nb: dict) -> Iterator[tuple[str, str, bool]]:
                 yield f"{label} {mime}", text, mime == "text/html"
 
 
-def _check_notebook(path: Path, rel: str) -> list[str]:
+def _check_notebook(path: Path, rel: str, screen: _Screen) -> list[str]:
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -234,15 +256,15 @@ def _check_notebook(path: Path, rel: str) -> list[str]:
         where = f"{rel} {label}"
         if is_html:
             for m in _CELL.finditer(text):
-                p = _cell_problem(where, html.unescape(_TAG.sub("", m.group(1))))
+                p = _cell_problem(where, html.unescape(_TAG.sub("", m.group(1))), screen)
                 if p:
                     problems.append(p)
             text = html.unescape(_TAG.sub(" ", text))
-        problems.extend(_text_problems(where, text))
+        problems.extend(_text_problems(where, text, screen))
     return problems
 
 
-def _check_pdf(path: Path, rel: str) -> list[str]:
+def _check_pdf(path: Path, rel: str, screen: _Screen) -> list[str]:
     exe = shutil.which("pdftotext") or ("/usr/bin/pdftotext" if Path("/usr/bin/pdftotext").exists() else None)
     if exe is None:
         warnings.warn(f"{rel}: pdftotext not found, PDF text not checked", RuntimeWarning, stacklevel=2)
@@ -250,7 +272,7 @@ def _check_pdf(path: Path, rel: str) -> list[str]:
     result = subprocess.run([exe, "-layout", str(path), "-"], capture_output=True, timeout=300, check=False)
     if result.returncode != 0:
         return [f"{rel}: pdftotext could not read the PDF ({result.stderr.decode(errors='replace').strip()[:200]})"]
-    return list(_text_problems(rel, result.stdout.decode("utf-8", errors="replace")))
+    return list(_text_problems(rel, result.stdout.decode("utf-8", errors="replace"), screen))
 
 
 # -- public API --------------------------------------------------------------------------
@@ -279,22 +301,23 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
     root = Path(release_dir)
     if not root.is_dir():
         return [f"{root}: release folder not found"]
+    screen = _Screen.from_contract()  # the contract as it is now: one derivation per check
     problems: list[str] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         suffix = path.suffix.lower()
         if suffix in {".html", ".htm"}:
-            found = _check_html(path, rel)
+            found = _check_html(path, rel, screen)
         elif suffix == ".csv":
-            found = _check_csv(path, rel, policy)
+            found = _check_csv(path, rel, policy, screen)
         elif suffix == ".xlsx":
-            found = _check_xlsx(path, rel, policy)
+            found = _check_xlsx(path, rel, policy, screen)
         elif suffix == ".ipynb":
-            found = _check_notebook(path, rel)
+            found = _check_notebook(path, rel, screen)
         elif suffix == ".pdf":
-            found = _check_pdf(path, rel)
+            found = _check_pdf(path, rel, screen)
         elif suffix in _TEXT_SUFFIXES:
-            found = _check_text(path, rel)
+            found = _check_text(path, rel, screen)
         else:
             continue
         problems.extend(_first_per_kind(found))

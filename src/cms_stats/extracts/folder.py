@@ -1,0 +1,269 @@
+"""The extract folder: its layout checked when opened, each file validated when first read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cms_stats.months import months_between
+
+from .columns import check_table
+from .common import Ctx, fmt, is_month
+from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, SAMPLE_CALENDAR_MONTHS
+from .errors import ExtractError, PeriodError
+from .metadata import read_metadata
+from .parquet import read_column, read_parquet
+from .periods import check_period
+from .quarantine import apply_quarantine, empty_quarantine
+from .rules import FILE_RULES
+from .workbook import check_total, read_xlsx
+
+
+class ExtractFolder:
+    """An extract folder whose files are validated against the contract when read.
+
+    Create with :func:`open_extracts`. Accessors return validated pandas DataFrames (dates
+    as ``datetime64``, codes and identifiers as ``str``, quarantined rows removed); the rows
+    removed so far are in :attr:`quarantine`.
+    """
+
+    def __init__(self, data_dir: str | Path):
+        self.path = Path(data_dir)
+        self.metadata: dict = read_metadata(self.path)
+        self.months: list[str] = months_between(self.metadata["first_month"], self.metadata["last_month"])
+        self.sample_months: list[str] = [m for m in self.months if int(m[5:7]) in SAMPLE_CALENDAR_MONTHS]
+        self._check_layout()
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._quarantine: dict[str, pd.DataFrame] = {}
+        self._rows_in: dict[str, int] = {}
+        self._case_ids: pa.Array | None = None
+        self._populations: dict[str, pa.Array] = {}
+
+    # ----- layout
+    @property
+    def is_synthetic(self) -> bool:
+        return self.metadata["source"] == "synthetic"
+
+    def __repr__(self) -> str:
+        return f"ExtractFolder({str(self.path)!r}, {self.metadata['source']}, {self.months[0]}..{self.months[-1]})"
+
+    def files(self) -> list[str]:
+        """Every file of the folder the contract expects, as paths relative to it."""
+        out = [CONTRACT["snapshot"].path.format(month=m) for m in self.months]
+        out += [CONTRACT[k].path for k in EVENT_FILES]
+        out += [CONTRACT["children_sample"].path.format(month=m) for m in self.sample_months]
+        out += [CONTRACT[k].path for k in MI_FEEDS]
+        return out
+
+    def _check_layout(self) -> None:
+        span = f"extract.json covers {self.months[0]} to {self.months[-1]}"
+        for key, months in (("snapshot", self.months), ("children_sample", self.sample_months)):
+            spec = CONTRACT[key]
+            folder, pattern = spec.path.split("/")
+            prefix, suffix = pattern.split("{month}")
+            present = {}
+            directory = self.path / folder
+            if directory.is_dir():
+                for p in sorted(directory.iterdir()):
+                    if not p.name.endswith(".parquet"):
+                        continue
+                    month = p.name[len(prefix) : -len(suffix)] if p.name.startswith(prefix) else ""
+                    if not is_month(month) or p.name != prefix + month + suffix:
+                        raise ExtractError(
+                            f"{folder}/{p.name}", f"unexpected file name (expected {pattern.replace('{month}', 'YYYY-MM')})"
+                        )
+                    present[month] = p
+            for month in sorted(present):
+                if month not in months:
+                    why = "not a March or September" if key == "children_sample" and month in self.months else span
+                    raise ExtractError(
+                        spec.path.format(month=month), f"month {month} is outside the contract ({why})"
+                    )
+            missing = [m for m in months if m not in present]
+            if missing:
+                m = missing[0]
+                rel = spec.path.format(month=m)
+                if key == "snapshot":
+                    earlier = [x for x in present if x < m]
+                    later = [x for x in present if x > m]
+                    if earlier and later:
+                        raise ExtractError(
+                            rel, f"missing file: a gap in the monthly snapshots between {max(earlier)} and {min(later)}"
+                        )
+                    raise ExtractError(rel, f"missing file: no monthly snapshot for {m} ({span})")
+                raise ExtractError(rel, f"missing file: no children sample for {m} ({span})")
+        for key in (*EVENT_FILES, *MI_FEEDS):
+            rel = CONTRACT[key].path
+            if not (self.path / rel).exists():
+                raise ExtractError(rel, "missing file")
+
+    # ----- loading (arrow level)
+    def _load(self, key: str, month: str | None = None) -> pa.Table:
+        spec = CONTRACT[key]
+        rel = spec.path.format(month=month) if month else spec.path
+        path = self.path / rel
+        if spec.kind == "parquet":
+            ctx = Ctx(rel, row_base=1, month=month)
+            table = check_table(read_parquet(path, spec, ctx), spec, ctx)
+        else:
+            ctx = Ctx(rel, row_base=2, sheet=spec.sheet, month=month)
+            table = read_xlsx(path, spec, ctx)
+        rule = FILE_RULES.get(key)
+        if rule is not None:
+            rule(table, ctx, self)
+        if ctx.total is not None:
+            total_values, total_index = ctx.total
+            check_total(table, total_values, spec, ctx, total_index)
+        used, quarantine = apply_quarantine(table, spec, ctx, self)
+        self._rows_in[rel] = table.num_rows
+        self._quarantine[rel] = quarantine
+        return used
+
+    def _snapshot_case_ids(self, wanted: pa.Array) -> pa.Array:
+        """The case_ids among ``wanted`` that are in some monthly snapshot (payments rule)."""
+        if self._case_ids is None:
+            parts = []
+            for m in self.months:
+                rel = CONTRACT["snapshot"].path.format(month=m)
+                col = CONTRACT["snapshot"].column("case_id")
+                arr = read_column(self.path / rel, col, Ctx(rel, month=m))
+                parts.extend(arr.filter(pc.is_in(arr, value_set=wanted)).chunks)
+            self._case_ids = unique_strings(parts)
+        return self._case_ids
+
+    def _population(self, month: str) -> pa.Array:
+        """case_ids with weekly_liability > 0 in the month's snapshot (the sample population)."""
+        if month not in self._populations:
+            self._set_population(month, self._load("snapshot", month))
+        return self._populations[month]
+
+    def _set_population(self, month: str, snapshot: pa.Table) -> None:
+        mask = pc.greater(snapshot.column("weekly_liability"), 0.0)
+        self._populations[month] = pc.unique(snapshot.column("case_id").filter(mask))
+
+    # ----- public accessors
+    def snapshot(self, month: str) -> pd.DataFrame:
+        """The validated monthly case snapshot for ``month`` (``YYYY-MM``)."""
+        if month not in self.months:
+            raise PeriodError(
+                "extract.json",
+                f"no snapshot for {fmt(month)}: the extract covers {self.months[0]} to {self.months[-1]}",
+            )
+        table = self._load("snapshot", month)
+        if month in self.sample_months:  # the children sample's population, for free
+            self._set_population(month, table)
+        return to_pandas(table)
+
+    def _event(self, key: str) -> pd.DataFrame:
+        if key not in self._frames:
+            self._frames[key] = to_pandas(self._load(key))
+        return self._frames[key]
+
+    def applications(self) -> pd.DataFrame:
+        """Validated applications (duplicates kept: the intake measures remove and count them)."""
+        return self._event("applications")
+
+    def payments(self) -> pd.DataFrame:
+        """Validated Collect and Pay payments."""
+        return self._event("payments")
+
+    def liabilities(self) -> pd.DataFrame:
+        """Validated maintenance calculations."""
+        return self._event("liabilities")
+
+    def service_requests(self) -> pd.DataFrame:
+        """Validated service requests (changes of circumstances)."""
+        return self._event("service_requests")
+
+    def reconsiderations(self) -> pd.DataFrame:
+        """Validated mandatory reconsiderations."""
+        return self._event("reconsiderations")
+
+    def children_sample(self, month: str) -> pd.DataFrame:
+        """The validated children sample drawn in ``month`` (a March or September)."""
+        if month not in self.sample_months:
+            raise PeriodError(
+                "extract.json",
+                f"no children sample for {fmt(month)}: samples are {', '.join(self.sample_months) or 'none'}",
+            )
+        key = f"children_sample:{month}"
+        if key not in self._frames:
+            self._frames[key] = to_pandas(self._load("children_sample", month))
+        return self._frames[key]
+
+    def mi(self, name: str) -> pd.DataFrame:
+        """A validated MI feed (``telephony``, ``complaints``, ``appeals``, ``accuracy_checks``).
+
+        The Total row is checked against the rows and removed.
+        """
+        if name not in MI_FEEDS:
+            raise ValueError(f"unknown MI feed {name!r}: expected one of {', '.join(MI_FEEDS)}")
+        return self._event(name)
+
+    def check_period(self, period: str) -> str:
+        """See :func:`check_period`."""
+        return check_period(self, period)
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        """Rows quarantined so far: ``file, row, column, reason``."""
+        frames = [q for q in self._quarantine.values() if len(q)]
+        if not frames:
+            return empty_quarantine()
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def rows_in(self) -> dict[str, int]:
+        """Data rows read, by file (Excel: excluding header and Total row)."""
+        return dict(self._rows_in)
+
+    @property
+    def rows_quarantined(self) -> dict[str, int]:
+        return {rel: len(self._quarantine[rel]) for rel in self._rows_in}
+
+    @property
+    def rows_used(self) -> dict[str, int]:
+        return {rel: n - len(self._quarantine[rel]) for rel, n in self._rows_in.items()}
+
+
+def unique_strings(parts: list) -> pa.Array:
+    """The distinct strings of a list of string arrays (an empty string array for none)."""
+    if not parts:
+        return pa.array([], pa.string())
+    return pc.unique(pa.chunked_array(parts, pa.string()))
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """A checked table as pandas: dates as ``datetime64[us]``, codes and months as ``str``."""
+    cols = {}
+    for name in table.column_names:
+        arr = table.column(name)
+        if pa.types.is_date32(arr.type):
+            arr = pc.cast(arr, pa.timestamp("us"))
+        elif pa.types.is_dictionary(arr.type):
+            arr = pc.cast(arr, pa.string())
+        cols[name] = arr
+    return pa.table(cols).to_pandas()
+
+
+def open_extracts(data_dir: str | Path) -> ExtractFolder:
+    """Open an extract folder: checks ``extract.json`` and that every file is present.
+
+    Parameters
+    ----------
+    data_dir : the extract folder (synthetic or real).
+
+    Returns
+    -------
+    ExtractFolder
+        Its accessors validate each file when first read.
+
+    Raises
+    ------
+    ExtractError
+        Missing folder, file or month; gap in the snapshots; bad ``extract.json``.
+    """
+    return ExtractFolder(data_dir)

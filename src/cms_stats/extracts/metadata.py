@@ -1,0 +1,79 @@
+"""``extract.json``: the metadata of an extract folder, read and checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .common import fmt, is_month, read_bytes
+from .contract import GENERATOR_FIELDS, SCHEME_START_MONTH, SOURCES
+from .errors import ExtractError
+
+
+def read_metadata(data_dir: Path) -> dict:
+    """Read and check ``extract.json`` of an extract folder.
+
+    Parameters
+    ----------
+    data_dir : the extract folder.
+
+    Returns
+    -------
+    dict
+        The metadata: ``source``, ``first_month``, ``last_month`` (and ``generator`` for
+        synthetic data), as in the file.
+
+    Raises
+    ------
+    ExtractError
+        The folder or file is missing, unreadable, not UTF-8, not JSON, or a field is wrong.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        raise ExtractError(str(data_dir), "extract folder not found")
+    if not data_dir.is_dir():
+        raise ExtractError(str(data_dir), "not a folder (expected an extract folder)")
+    rel = "extract.json"
+    raw = read_bytes(data_dir / rel, rel)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExtractError(
+            rel, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    if not text.strip():
+        raise ExtractError(rel, "empty file")
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExtractError(
+            rel, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(meta, dict):
+        raise ExtractError(rel, "expected a JSON object")
+    for name in ("source", "first_month", "last_month"):
+        if name not in meta:
+            raise ExtractError(rel, f"missing field '{name}'")
+    if meta["source"] not in SOURCES:
+        raise ExtractError(
+            rel, f"field 'source': unknown code {fmt(meta['source'])} (allowed: {', '.join(SOURCES)})"
+        )
+    for name in ("first_month", "last_month"):
+        if not is_month(meta[name]):
+            raise ExtractError(rel, f"field '{name}': not a month YYYY-MM ({fmt(meta[name])})")
+    if meta["first_month"] < SCHEME_START_MONTH:
+        raise ExtractError(
+            rel, f"field 'first_month': {meta['first_month']} is before the scheme start ({SCHEME_START_MONTH})"
+        )
+    if meta["last_month"] < meta["first_month"]:
+        raise ExtractError(
+            rel, f"field 'last_month': {meta['last_month']} is before first_month {meta['first_month']}"
+        )
+    if meta["source"] == "synthetic":
+        gen = meta.get("generator")
+        if not isinstance(gen, dict):
+            raise ExtractError(rel, "field 'generator': required for synthetic data (an object)")
+        for name in GENERATOR_FIELDS:
+            if name not in gen:
+                raise ExtractError(rel, f"field 'generator': missing '{name}'")
+    return meta

@@ -1,0 +1,57 @@
+"""Reading a parquet file of the contract: the schema is checked from the file metadata first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .columns import EXPECTED_WORDS, is_stringlike, normalise, type_ok
+from .common import Ctx, check_readable, first_line
+from .contract import Column, FileSpec
+
+
+def read_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
+    """The contract's columns of a parquet file, schema checked; codes and months as dictionaries.
+
+    Raises :class:`ExtractError` for an unreadable or damaged file, a missing, repeated or
+    wrongly typed column, or no rows. Values are checked later (:func:`~cms_stats.extracts.columns.check_table`).
+    """
+    check_readable(path, ctx.rel)
+    try:
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise ctx.error(f"not a readable parquet file (truncated or corrupt: {first_line(exc)})") from None
+    for col in spec.columns:
+        idx = schema.get_field_index(col.name)
+        if idx < 0:
+            if col.name in schema.names:
+                raise ctx.error("column appears more than once", col.name)
+            raise ctx.error("missing column", col.name)
+        t = schema.field(idx).type
+        if not type_ok(col, t):
+            raise ctx.error(f"wrong type: expected {EXPECTED_WORDS[col.type]}, found {t}", col.name)
+    dictionary = [c.name for c in spec.columns if c.type in ("code", "month") and is_stringlike(schema.field(c.name).type)]
+    try:
+        if dictionary:
+            pf = pq.ParquetFile(path, read_dictionary=dictionary)
+        table = pf.read(columns=spec.column_names)
+    except Exception as exc:
+        raise ctx.error(f"not a readable parquet file (truncated or corrupt: {first_line(exc)})") from None
+    if table.num_rows == 0:
+        raise ctx.error("no rows (at least one data row is required)")
+    return table
+
+
+def read_column(path: Path, col: Column, ctx: Ctx) -> pa.ChunkedArray:
+    """One column of a parquet file, type checked and normalised (values not checked)."""
+    check_readable(path, ctx.rel)
+    try:
+        arr = pq.read_table(path, columns=[col.name]).column(col.name)
+    except Exception as exc:
+        raise ctx.error(f"not a readable parquet file ({first_line(exc)})", col.name) from None
+    if not type_ok(col, arr.type):
+        raise ctx.error(f"wrong type: expected {EXPECTED_WORDS[col.type]}, found {arr.type}", col.name)
+    return normalise(arr, col, ctx)
