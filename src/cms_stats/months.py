@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 #: A month ``YYYY-MM`` (the whole string).
-MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])\Z")
+MONTH_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\Z")
 
 
 def is_month(value) -> bool:

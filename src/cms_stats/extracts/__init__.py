@@ -15,12 +15,12 @@ from .contract import (
     SCHEME_START,
     Column,
     FileSpec,
-    contract_markdown,
 )
 from .errors import ExtractError, PeriodError
 from .folder import ExtractFolder, open_extracts
 from .metadata import read_metadata
 from .periods import check_period
+from .readme import contract_markdown
 from .validation import ValidationReport, validate
 
 __all__ = [

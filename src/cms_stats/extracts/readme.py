@@ -10,11 +10,66 @@ from pathlib import Path
 
 from cms_stats import paths
 
-from .contract import contract_markdown
+from .contract import CONTRACT, ID_PATTERNS, Column
 
 BEGIN = "<!-- BEGIN CONTRACT TABLES (generated from cms_stats.extracts.CONTRACT: do not edit by hand) -->"
 END = "<!-- END CONTRACT TABLES -->"
 README = paths.DATA_DIR / "README.md"
+
+
+def _describe_type(col: Column) -> str:
+    if col.type == "id":
+        return f"id `{ID_PATTERNS[col.id_kind]}`"
+    if col.type == "code":
+        return "code: " + ", ".join(f"`{c}`" for c in col.codes)
+    if col.type == "money":
+        if col.min is None:
+            return "money, any sign"
+        return "money " + (">= 0" if col.min_inclusive else "> 0")
+    if col.type == "integer" and col.min is not None:
+        return f"integer {col.min:g}..{col.max:g}"
+    return {"month": "text `YYYY-MM`", "date": "date", "count": "count >= 0"}.get(col.type, col.type)
+
+
+def contract_markdown() -> str:
+    """The column tables of ``data/README.md``, generated from :data:`CONTRACT`.
+
+    Returns
+    -------
+    str
+        Markdown: one section per file with its description, key, column table and rules.
+    """
+    out: list[str] = []
+    for spec in CONTRACT.values():
+        where = f"`{spec.path}`" + (f", sheet `{spec.sheet}`" if spec.sheet else "")
+        out.append(f"### {where}")
+        out.append("")
+        out.append(spec.description)
+        out.append("")
+        out.append(f"Key: {', '.join(f'`{k}`' for k in spec.primary_key)} (unique).")
+        if spec.total_row:
+            out.append(
+                "Last row: `month` = `Total`, equal to the sum of the rows above it."
+            )
+        out.append("")
+        out.append("| column | type | nullable | rule |")
+        out.append("|---|---|---|---|")
+        for col in spec.columns:
+            out.append(
+                f"| `{col.name}` | {_describe_type(col)} | {'yes' if col.nullable else 'no'} "
+                f"| {col.rule} |"
+            )
+        rules = list(spec.rules)
+        if spec.window_column:
+            rules.append(
+                f"`{spec.window_column}` before 2013-08-01 or after the end of `last_month`: "
+                "row quarantined"
+            )
+        if rules:
+            out.append("")
+            out.append("Rules: " + "; ".join(rules) + ".")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
 
 
 def update_readme(path: Path = README) -> bool:
