@@ -14,7 +14,7 @@ from pathlib import Path
 from cms_stats import paths
 
 from cms_stats.extracts import ExtractError, PeriodError, open_extracts, validate
-from cms_stats.registry import RegistryError, load_registry
+from cms_stats.registry import RegistryError, registry_files
 from cms_stats.synthetic import generate
 from cms_stats.work import ReleaseError
 
@@ -36,19 +36,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_toc(args: argparse.Namespace) -> int:
-    """Write ``_toc.yml`` from the registry, or with ``--check`` say whether it is current."""
-    toc = paths.PROJECT_ROOT / "_toc.yml"
-    text = load_registry().toc()
-    current = toc.is_file() and toc.read_text(encoding="utf-8") == text
+def _cmd_registry(args: argparse.Namespace) -> int:
+    """Write the files generated from the registry (``_toc.yml``, the table of tables in
+    ``DESIGN.md``), or with ``--check`` say whether they are current."""
+    stale = [path.name for path, text in registry_files().items()
+             if not path.is_file() or path.read_text(encoding="utf-8") != text]
     if args.check:
-        if not current:
-            raise ReleaseError(f"{toc.name} is not the registry's chapters: run `cms-stats toc`")
-        print(f"{toc.name} matches the registry")
+        if stale:
+            raise ReleaseError(f"{', '.join(stale)} not generated from the registry: run `cms-stats registry`")
+        print("_toc.yml and DESIGN.md match the registry")
         return 0
-    if not current:
-        toc.write_text(text, encoding="utf-8")
-    print(f"{toc.name} written from the registry ({len(load_registry().chapters)} chapters)")
+    for path, text in registry_files().items():
+        if path.name in stale:
+            path.write_text(text, encoding="utf-8")
+    print(f"written from the registry: {', '.join(stale) or 'nothing (all current)'}")
     return 0
 
 
@@ -101,9 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     latest.add_argument("--data", default=None)
     latest.set_defaults(func=_cmd_latest_period)
 
-    toc = sub.add_parser("toc", help="write _toc.yml from the registry (resources/tables.yaml)")
-    toc.add_argument("--check", action="store_true", help="only check that _toc.yml is current")
-    toc.set_defaults(func=_cmd_toc)
+    reg = sub.add_parser("registry", help="write _toc.yml and DESIGN.md's table of tables from "
+                                          "the registry (resources/tables.yaml)")
+    reg.add_argument("--check", action="store_true", help="only check that they are current")
+    reg.set_defaults(func=_cmd_registry)
     return parser
 
 

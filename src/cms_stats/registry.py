@@ -30,7 +30,7 @@ from cms_stats.months import is_month
 
 __all__ = ["RegistryError", "Registry", "TableSpec", "MeasureSpec", "ChapterSpec", "ComputeSpec",
            "NotApplicableRule", "load_registry", "REGISTRY_FILE", "UNITS", "SCOPES",
-           "WORKING_FILES"]
+           "WORKING_FILES", "registry_files"]
 
 REGISTRY_FILE = paths.RESOURCES_DIR / "tables.yaml"
 NOTES_FILE = paths.RESOURCES_DIR / "measures_metadata.yaml"
@@ -212,10 +212,23 @@ class Registry:
                          "frequency": t.frequency, "notes": list(t.notes), "measures": measures}
         return out
 
+    def measures_markdown(self) -> str:
+        """The table of tables and measures in ``DESIGN.md`` (generated, never edited)."""
+        out = ["| table | chapter | frequency | from | measures (unit; breakdowns besides `all`) |",
+               "|---|---|---|---|---|"]
+        for t in self.tables.values():
+            whole = [r.before for r in t.not_applicable if r.measure is None]
+            cells = []
+            for m in t.measures.values():
+                extra = [b for b in m.breakdowns if b != "all"]
+                cells.append(f"`{m.name}` ({m.unit}" + (f"; {', '.join(f'`{b}`' for b in extra)}" if extra else "") + ")")
+            out.append(f"| {t.id} | {t.chapter} | {t.frequency} | {whole[0] if whole else ''} | {', '.join(cells)} |")
+        return "\n".join(out) + "\n"
+
     def toc(self) -> str:
         """The text of ``_toc.yml``: the chapters in book order (generated, never edited)."""
         first, *rest = self.chapter_order
-        lines = ["# Generated from src/cms_stats/resources/tables.yaml (`cms-stats toc`): "
+        lines = ["# Generated from src/cms_stats/resources/tables.yaml (`cms-stats registry`): "
                  "edit the registry, not this file.",
                  "# Paths have no extension: the release stages the executed .ipynb in place "
                  "of the .md.",
@@ -398,3 +411,20 @@ def load_registry(path: str | Path | None = None) -> Registry:
     except OSError as err:
         raise RegistryError(f"{path.name}: cannot read: {err}") from None
     return _cached(str(path), str(NOTES_FILE), stamp)
+
+
+DESIGN_BEGIN = ("<!-- BEGIN REGISTRY TABLES (generated from src/cms_stats/resources/tables.yaml by "
+                "`cms-stats registry`: do not edit by hand) -->")
+DESIGN_END = "<!-- END REGISTRY TABLES -->"
+
+
+def registry_files(registry: Registry | None = None) -> dict[Path, str]:
+    """The project files generated from the registry, with the text each should have:
+    ``_toc.yml`` and ``DESIGN.md`` (its table of tables between the markers)."""
+    registry = registry or load_registry()
+    design = paths.PROJECT_ROOT / "DESIGN.md"
+    text = design.read_text(encoding="utf-8")
+    head, rest = text.split(DESIGN_BEGIN, 1)
+    _, tail = rest.split(DESIGN_END, 1)
+    return {paths.PROJECT_ROOT / "_toc.yml": registry.toc(),
+            design: f"{head}{DESIGN_BEGIN}\n\n{registry.measures_markdown()}\n{DESIGN_END}{tail}"}
