@@ -64,11 +64,20 @@ def test_coverage_monte_carlo():
         covered[i] = est.lower <= true_total <= est.upper
     coverage = covered.mean()
     assert 0.935 <= coverage <= 0.965, coverage
-    # the same draws without the fpc would over-cover (the test can tell the difference)
+    # The same draws without the fpc over-cover, and the test can tell the difference. The
+    # naive interval is wider on every draw, so it covers every draw the fpc interval covers,
+    # plus those whose error lies between the two half-widths: a share p of about
+    # 2 * (F(t / sqrt(1 - n/N)) - F(t)) of draws (F the t distribution, t its 97.5% point),
+    # 2.6 points here. The observed share is binomial: it must lie within 4 standard errors of
+    # p, a band that excludes 0 (the fpc left out of the estimator) by more than 6 errors.
     means, sds = samples.mean(axis=1), samples.std(axis=1, ddof=1)
-    half = stats.t.ppf(0.975, n - 1) * sds / np.sqrt(n)
-    naive = np.mean(np.abs(means - population.mean()) <= half)
-    assert naive > 0.975
+    t = stats.t.ppf(0.975, n - 1)
+    naive_covered = np.abs(means - population.mean()) <= t * sds / np.sqrt(n)
+    assert not (covered & ~naive_covered).any()
+    p = 2 * (stats.t.cdf(t / np.sqrt(1 - n / N), n - 1) - stats.t.cdf(t, n - 1))
+    band = 4 * np.sqrt(p * (1 - p) / reps)
+    assert p - band > 0.015
+    assert abs((naive_covered & ~covered).mean() - p) <= band, ((naive_covered & ~covered).mean(), p)
 
 
 def test_bootstrap_agrees_roughly():

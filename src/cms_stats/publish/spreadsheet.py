@@ -10,16 +10,17 @@ same inputs give the same bytes.
 
 from __future__ import annotations
 
-import calendar
 import math
 import warnings
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Mapping
 
 import gptables as gpt
 import pandas as pd
+from pandas.errors import Pandas4Warning
 
+from cms_stats.months import month_end, month_words
 from cms_stats.publish.policy import Policy, load_metadata, load_policy
 from cms_stats.publish.rounding import _table_key, to_number
 
@@ -41,16 +42,9 @@ def sheet_name(table: str) -> str:
     return table
 
 
-def month_text(period: str) -> str:
-    """``"2016-08"`` -> ``"August 2016"``."""
-    year, month = (int(x) for x in period.split("-"))
-    return f"{calendar.month_name[month]} {year}"
-
-
 def created_datetime(period: str) -> datetime:
     """The fixed workbook ``created`` time for a period: midnight on its last day."""
-    year, month = (int(x) for x in period.split("-"))
-    return datetime(year, month, calendar.monthrange(year, month)[1])
+    return datetime.combine(month_end(period), time())
 
 
 def _symbols_in(frame: pd.DataFrame, symbols: Mapping[str, str]) -> list[str]:
@@ -222,7 +216,7 @@ def write_spreadsheet(
     extra_texts, extra_attach = _normalise_notes(notes, order + (["DQ"] if quality is not None else []))
     note_texts = {**metadata["notes"], **extra_texts}
     subtitles = [_SYNTHETIC_SUBTITLE] if is_synthetic else []
-    subtitles.append(f"Data to {month_text(period)}. Great Britain.")
+    subtitles.append(f"Data to {month_words(period)}. Great Britain.")
 
     sheets: dict[str, gpt.GPTable] = {}
     referenced: list[str] = []
@@ -269,7 +263,7 @@ def write_spreadsheet(
         intro.append(pub["synthetic_statement"])
     intro.append(
         f"This workbook contains the tables of the {pub['title']} for data to "
-        f"{month_text(period)} ({pub.get('geography', 'Great Britain')})."
+        f"{month_words(period)} ({pub.get('geography', 'Great Britain')})."
     )
     about = [pub["about"]]
     about.append("Symbols used in the tables:")
@@ -285,9 +279,11 @@ def write_spreadsheet(
         contact=[pub["contact"]],
     )
     with warnings.catch_warnings():
-        # gptables 2.0.2 raises pandas deprecation warnings of its own; empty cells,
-        # its one meaningful warning, are refused above.
-        warnings.simplefilter("ignore")
+        # gptables 2.0.2 uses pandas APIs that pandas 3 deprecates (Pandas4Warning, from
+        # gptables' own code) and leaves its theme file open (ResourceWarning): those only.
+        # Any other warning, e.g. its warning about empty cells (refused above), still shows.
+        warnings.filterwarnings("ignore", category=Pandas4Warning, module=r"gptables\.")
+        warnings.filterwarnings("ignore", category=ResourceWarning, module=r"gptables\.")
         wb = gpt.produce_workbook(
             filename=path.as_posix(),
             sheets=sheets,
@@ -302,7 +298,7 @@ def write_spreadsheet(
     wb.set_properties(
         {
             "title": pub["title"],
-            "subject": f"Data to {month_text(period)}",
+            "subject": f"Data to {month_words(period)}",
             "author": pub.get("producer", ""),
             "created": created_datetime(period),
         }
