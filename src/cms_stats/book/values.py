@@ -13,8 +13,11 @@ import math
 import pandas as pd
 
 from cms_stats.book import format as fmt
+from cms_stats.publish.policy import load_policy
+from cms_stats.publish.rounding import round_value, to_number
 
-__all__ = ["series", "value", "unit_of", "table_of", "published", "shown", "load_policy"]
+__all__ = ["series", "value", "unit_of", "table_of", "published", "shown", "load_policy",
+           "is_highest_ever"]
 
 
 def _select(measures: pd.DataFrame, measure: str, breakdown: str, table: str | None) -> pd.DataFrame:
@@ -68,21 +71,12 @@ def table_of(measures: pd.DataFrame, measure: str, breakdown: str = "all") -> st
     return str(_select(measures, measure, breakdown, None)["table"].iloc[0])
 
 
-def load_policy():
-    """The publication policy (:func:`cms_stats.publish.load_policy`)."""
-    from cms_stats.publish.policy import load_policy as _load
-
-    return _load()
-
-
 def published(raw: float, table: str, measure: str, unit: str, policy) -> float | str:
     """Round one unrounded value by the publication policy (:func:`cms_stats.publish.round_value`).
 
     Returns the rounded value in the *published* unit (count, GBP million, percent, mean), or a
     symbol such as ``[c]`` when the policy suppresses it.
     """
-    from cms_stats.publish.rounding import round_value
-
     return round_value(raw, table=table, measure=measure, unit=unit, policy=policy)
 
 
@@ -131,8 +125,6 @@ def shown(
                               & (published_frame["measure"] == measure)
                               & (published_frame["breakdown"] == breakdown)]
         if len(hit):
-            from cms_stats.publish.rounding import to_number
-
             text = hit["value"].iloc[0]
             number = to_number(text)
             return _text(text if number is None else number, str(hit["unit"].iloc[0]),
@@ -150,3 +142,20 @@ def shown_raw(raw: float, table: str, measure: str, unit: str, policy, long_mone
         return fmt.SYMBOL_NOT_AVAILABLE
     return _text(published(raw, table, measure, unit, policy),
                  policy.published_unit(table, measure, unit), long_money=long_money)
+
+
+def is_highest_ever(s: pd.Series, month: str) -> bool:
+    """True when ``month``'s unrounded value is the highest of the series so far.
+
+    The rule behind "the highest level ever" (headlines and chapter texts): the month must have
+    a figure, equal the series maximum, and there must be an earlier month to beat (one month
+    of data is no record).
+
+    Parameters
+    ----------
+    s : Series
+        An unrounded monthly series (:func:`series`), up to the month compared.
+    month : str
+        The month ``YYYY-MM`` whose value is tested.
+    """
+    return bool(len(s) > 1 and month in s.index and s[month] == s.max())
