@@ -57,8 +57,11 @@ def test_function_level_imports_say_why(path):
         for node in ast.walk(func):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 here = lines[node.lineno - 1]
-                above = lines[node.lineno - 2] if node.lineno > 1 else ""
-                if "deferred" not in here and "deferred" not in above:
+                above, i = [], node.lineno - 2
+                while i >= 0 and lines[i].strip().startswith("#"):  # the comment block above
+                    above.append(lines[i])
+                    i -= 1
+                if "deferred" not in here and not any("deferred" in c for c in above):
                     unexplained.append(f"line {node.lineno}: {here.strip()}")
     assert not unexplained, "imports inside functions without a '# deferred: why' comment:\n" + "\n".join(unexplained)
 

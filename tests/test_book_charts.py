@@ -1,31 +1,36 @@
-"""Each chart helper returns a figure and an alt text that mentions the latest published value."""
+"""Every chart of ``resources/charts.yaml`` returns a figure and an alt text that mentions the
+latest published value; titles state the message; small counts are gaps."""
 
 import hashlib
+import math
 
 import matplotlib.figure
+import pandas as pd
 import pytest
+from afcharts.af_colours import get_af_colours
 
 from cms_stats.book import charts
-from cms_stats.measures.arrears import direct_pay_sensitivity
 from cms_stats.publish.policy import load_policy
 from test_book_fixtures import PERIOD, book_measures
 
 # chart -> a published figure of the fixture its alt text must contain
 LATEST = {
-    "intake_chart": "21,400",
-    "caseload_chart": "338,900",
-    "fee_exemptions_chart": "33%",
-    "children_chart": "281,100",
-    "compliance_chart": "88%",
-    "service_type_chart": "70%",
-    "arrears_share_chart": "13%",
-    "arrears_liability_chart": "£594.9 million",
-    "changes_of_circumstances_chart": "166,200",
-    "reconsiderations_chart": "83%",
-    "appeals_chart": "70",
-    "complaints_chart": "255",
-    "telephony_chart": "86%",
-    "accuracy_chart": "100%",
+    "intake": "21,400",
+    "caseload": "338,900",
+    "fee_exemptions": "33%",
+    "children": "281,100",
+    "compliance": "88%",
+    "service_type": "70%",
+    "arrears_share": "13%",
+    "arrears_liability": "£594.9 million",
+    # A = £77.5m, TML = £594.9m: 13% at full compliance.
+    "direct_pay_sensitivity": "13%",
+    "changes_of_circumstances": "166,200",
+    "reconsiderations": "83%",
+    "appeals": "70",
+    "complaints": "255",
+    "telephony": "86%",
+    "accuracy": "100%",
 }
 
 
@@ -34,39 +39,62 @@ def measures():
     return book_measures()
 
 
-@pytest.mark.parametrize("name", sorted(LATEST))
+def test_every_chart_has_an_expected_figure():
+    assert set(charts.chart_names()) == set(LATEST)
+
+
+@pytest.mark.parametrize("name", charts.chart_names())
 def test_chart_returns_figure_and_alt(name, measures):
-    fig, alt = getattr(charts, name)(measures, PERIOD, load_policy())
+    fig, alt = charts.chart(name, measures, PERIOD, load_policy())
     try:
         assert isinstance(fig, matplotlib.figure.Figure)
         assert fig.axes[0].get_title(loc="left")  # a title stating the message
         # changes of circumstances are published to the month before the period
-        month = "July 2016" if name == "changes_of_circumstances_chart" else "August 2016"
+        month = "July 2016" if name == "changes_of_circumstances" else "August 2016"
         assert alt and LATEST[name] in alt and month in alt
+        assert "{" not in alt and "}" not in alt  # every placeholder of the spec filled in
     finally:
         charts.plt.close(fig)
 
 
-def test_caseload_title_states_the_change(measures):
-    fig, _ = charts.caseload_chart(measures, PERIOD, load_policy())
-    assert fig.axes[0].get_title(loc="left") == "Caseload has grown by 19% since May 2016"
+@pytest.mark.parametrize("name, title", [
+    ("caseload", "Caseload has grown by 19% since May 2016"),
+    # 21,400 against 20,797 in May: +2.9%.
+    ("intake", "Total intake has grown by 2.9% since May 2016"),
+    ("changes_of_circumstances", "81% of changes received in July 2016 were cleared within 28\ndays"),
+    ("appeals", "70 appeals were cleared in August 2016"),
+])
+def test_title_states_the_message(measures, name, title):
+    fig, _ = charts.chart(name, measures, PERIOD, load_policy())
+    assert fig.axes[0].get_title(loc="left") == title
     charts.plt.close(fig)
 
 
 def test_direct_pay_sensitivity_chart():
-    # A = 77.5m, TML = 594.9m, D = 400m: each 5 points of non-compliance adds 0.05 * D / TML.
-    grid = direct_pay_sensitivity(77.5e6, 594.9e6, 400e6)
-    fig, alt = charts.direct_pay_sensitivity_chart(grid, PERIOD)
-    step = charts.sensitivity_step(grid)
+    # A = 77.5m, TML = 594.9m, D = 400m: each 5 points of non-compliance adds 0.05 * D / TML
+    # = 3.4 points; at 80% compliance the share is (77.5 + 0.2 * 400) / 594.9 = 26%.
+    frame = pd.DataFrame({
+        "table": "T8", "period": PERIOD,
+        "measure": ["outstanding_arrears", "total_maintenance_liability", "total_maintenance_liability"],
+        "breakdown": ["all", "all", "direct_pay"],
+        "value": [77.5e6, 594.9e6, 400e6], "unit": "gbp"})
+    fig, alt = charts.chart("direct_pay_sensitivity", frame, PERIOD, load_policy())
+    step = charts.sensitivity_step(charts.sensitivity_grid(frame, PERIOD))
     assert step == pytest.approx(0.05 * 400e6 / 594.9e6)
-    assert "13%" in alt and "3 percentage points" in alt
+    assert fig.axes[0].get_title(loc="left") == (
+        "Each 5 percentage point fall in Direct Pay compliance adds\nabout 3 percentage points")
+    assert alt == (
+        "Line chart of arrears as a share of total maintenance liability in August 2016 under "
+        "Direct Pay compliance from 100% down to 80%. At full compliance the share is 13%; at 80% "
+        "compliance it would be 26%. Each 5 percentage point reduction adds about 3 percentage "
+        "points.")
     charts.plt.close(fig)
 
 
 def test_png_is_deterministic(measures):
     policy = load_policy()
-    one = charts.chart_figure(charts.children_chart(measures, PERIOD, policy))
-    two = charts.chart_figure(charts.children_chart(measures, PERIOD, policy))
+    one = charts.chart_figure(charts.chart("children", measures, PERIOD, policy))
+    two = charts.chart_figure(charts.chart("children", measures, PERIOD, policy))
     assert hashlib.sha256(one.png).digest() == hashlib.sha256(two.png).digest()
     assert one.png[:8] == b"\x89PNG\r\n\x1a\n"
     html = one._repr_html_()
@@ -74,26 +102,33 @@ def test_png_is_deterministic(measures):
 
 
 def test_chart_style_uses_afcharts_palette():
-    from afcharts.af_colours import get_af_colours
-
     assert charts.palette() == get_af_colours("categorical")
     assert charts._base_style_path().is_file()
 
 
 def test_charts_do_not_reveal_suppressed_small_counts():
     """A count the tables publish as [c] (here 3 appeals with a CMS outcome) draws no bar."""
-    import math
-
-    import pandas as pd
-
     frame = book_measures()
     mask = ((frame["table"] == "T11") & (frame["measure"] == "appeals_cleared")
             & (frame["breakdown"] == "cms_outcome") & (frame["period"] == "2015-08"))
     assert mask.sum() == 1
     frame.loc[mask, "value"] = 3.0
-    fig, _ = charts.appeals_chart(frame, PERIOD, load_policy())
+    fig, _ = charts.chart("appeals", frame, PERIOD, load_policy())
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert 3.0 not in heights
     assert any(math.isnan(h) for h in heights)          # the suppressed bar is a gap
     assert 20.0 in heights and 50.0 in heights          # published counts are drawn
-    assert isinstance(frame, pd.DataFrame)
+    charts.plt.close(fig)
+
+
+def test_suppressed_counts_are_gaps_in_lines_too(measures):
+    """Lines of counts leave a [c] month as a gap (NaN), not a point at its true height."""
+    frame = measures.copy()
+    mask = ((frame["table"] == "T1") & (frame["measure"] == "arrears_only_applications")
+            & (frame["period"] == "2015-09"))
+    frame.loc[mask, "value"] = 4.0
+    fig, _ = charts.chart("intake", frame, PERIOD, load_policy())
+    arrears_line = fig.axes[0].lines[2]
+    ys = list(arrears_line.get_ydata())
+    assert math.isnan(ys[1]) and 4.0 not in ys
+    charts.plt.close(fig)

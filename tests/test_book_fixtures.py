@@ -73,6 +73,11 @@ def book_measures() -> pd.DataFrame:
     liability = _path({"2015-08": 250e6, "2016-05": 480e6, "2016-08": 594_912_345.0})
     add("T8", "outstanding_arrears", arrears, "gbp")
     add("T8", "total_maintenance_liability", liability, "gbp")
+    # Its Direct Pay part (£400m in Aug 2016) drives the Direct Pay sensitivity.
+    direct_pay = _path({"2015-08": 150e6, "2016-08": 400e6})
+    add("T8", "total_maintenance_liability", direct_pay, "gbp", "direct_pay")
+    add("T8", "total_maintenance_liability", {m: liability[m] - direct_pay[m] for m in MONTHS},
+        "gbp", "collect_and_pay")
     add("T8", "arrears_share_of_liability", {m: arrears[m] / liability[m] for m in MONTHS}, "share")
     add("T8", "proxy_amount_collected", {m: liability[m] - arrears[m] for m in MONTHS}, "gbp")
     add("T8", "case_groups_with_arrears", {"2015-08": 50_000, "2016-08": 93_500}, "count")

@@ -44,8 +44,17 @@ def test_pp_and_phrases():
         "unchanged from 88% in the quarter to May 2016")
 
 
+def test_whole_points_rounds_half_up():
+    # 3.5 points -> 4 (half up, not to even); 0.3 points -> 0 ("unchanged")
+    assert fmt.whole_points(-0.035) == 4
+    assert fmt.whole_points(0.025) == 3
+    assert fmt.whole_points(0.003) == 0
+
+
 def test_months():
+    # the chapter helpers' names for cms_stats.months
     assert fmt.month_label("2016-08") == "August 2016"
+    assert fmt.month_name("2016-08") == "August"
     assert fmt.shift_month("2016-01", -1) == "2015-12"
     assert fmt.shift_month("2016-08", -3) == "2016-05"
     assert fmt.shift_month("2015-11", 3) == "2016-02"

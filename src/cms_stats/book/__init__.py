@@ -11,9 +11,10 @@ A chapter notebook does::
 
 Modules: :mod:`~cms_stats.book.format` (months, counts, money, percentages),
 :mod:`~cms_stats.book.values` (reading and publishing values from the tidy measures),
-:mod:`~cms_stats.book.headlines`, :mod:`~cms_stats.book.charts` (afcharts style, one function
-per chart returning ``(fig, alt_text)``), :mod:`~cms_stats.book.texts` (each chapter's glued
-texts), :mod:`~cms_stats.book.chapter` (:func:`load_chapter`, display helpers).
+:mod:`~cms_stats.book.headlines`, :mod:`~cms_stats.book.charts` (afcharts style; every chart
+is an entry of ``resources/charts.yaml`` drawn by ``charts.chart(name, ...)`` as
+``(fig, alt_text)``), :mod:`~cms_stats.book.texts` (a module per chapter of glued texts, each
+imported on first use), :mod:`~cms_stats.book.chapter` (:func:`load_chapter`, display helpers).
 """
 
 import importlib

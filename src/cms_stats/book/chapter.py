@@ -112,7 +112,7 @@ class Chapter:
         return self.policy.not_applicable_reason(table, measure, breakdown, self.period)
 
     def figure(self, name: str, table: str = "") -> "HTMLBlock":
-        """A chapter chart (``charts.<name>_chart``) as a figure with alt text and a description.
+        """A chapter chart (``charts.chart(name, ...)``) as a figure with alt text and a description.
 
         The visible description restates the chart's message and says where the figures are.
         When the table does not apply yet at the period (an early edition), a sentence says why.
@@ -125,12 +125,7 @@ class Chapter:
             text = f"No chart for {fmt.month_label(self.period)}: {reason}"
             return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
 
-        if name == "direct_pay_sensitivity":
-            from cms_stats.book.texts import sensitivity
-
-            fig, alt = charts.direct_pay_sensitivity_chart(sensitivity(self), self.period)
-        else:
-            fig, alt = getattr(charts, f"{name}_chart")(self.measures, self.period, self.policy)
+        fig, alt = charts.chart(name, self.measures, self.period, self.policy)
         title = fig.axes[0].get_title(loc="left")
         where = f" The figures are in Table {table[1:]}." if table.startswith("T") else ""
         return charts.chart_figure((fig, alt), description=f"{title}.{where}",

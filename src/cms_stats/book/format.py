@@ -8,8 +8,10 @@ the callers from unrounded values and only formatted here.
 
 from __future__ import annotations
 
-import calendar
 import math
+
+from cms_stats import months
+from cms_stats.publish.rounding import round_half_up
 
 __all__ = [
     "month_label",
@@ -20,6 +22,7 @@ __all__ = [
     "fmt_share",
     "fmt_percent_change",
     "fmt_pp",
+    "whole_points",
     "fmt_decimal",
     "change_phrase",
     "pp_change_phrase",
@@ -34,48 +37,22 @@ SYMBOL_NOT_AVAILABLE = "[x]"
 _ONE_DECIMAL_BELOW = 0.10
 
 
-def _half_up(value: float, decimals: int = 0) -> float:
-    """Round half away from zero, as the publication policy does (never banker's rounding)."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
-
-
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def shift_month(month: str, months: int) -> str:
-    """Move a ``YYYY-MM`` month by a number of months.
-
-    Examples
-    --------
-    >>> shift_month("2016-08", -3)
-    '2016-05'
-    >>> shift_month("2016-01", -1)
-    '2015-12'
-    """
-    year, mon = int(month[:4]), int(month[5:7])
-    index = year * 12 + (mon - 1) + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_label(month: str) -> str:
-    """``"2016-08"`` -> ``"August 2016"``."""
-    return f"{calendar.month_name[int(month[5:7])]} {int(month[:4])}"
-
-
-def month_name(month: str) -> str:
-    """``"2016-08"`` -> ``"August"``."""
-    return calendar.month_name[int(month[5:7])]
+# Month words and arithmetic are cms_stats.months'; these names stay for the chapter helpers
+# and the release that call them (``shift_month("2016-08", -3)`` -> ``"2016-05"``).
+shift_month = months.add_months
+month_label = months.month_words
+month_name = months.month_name
 
 
 def fmt_count(value) -> str:
     """A rounded count with thousands separators: ``338900.0`` -> ``"338,900"``."""
     if _missing(value):
         return SYMBOL_NOT_AVAILABLE
-    return f"{int(_half_up(float(value))):,}"
+    return f"{round_half_up(float(value), decimals=0):,}"
 
 
 def fmt_decimal(value, decimals: int = 2) -> str:
@@ -108,7 +85,7 @@ def fmt_share(share, decimals: int = 0) -> str:
     """A share in 0..1 as a percentage: ``0.884`` -> ``"88%"``."""
     if _missing(share):
         return SYMBOL_NOT_AVAILABLE
-    return f"{_half_up(float(share) * 100, decimals):.{decimals}f}%"
+    return f"{round_half_up(float(share) * 100, decimals=decimals):.{decimals}f}%"
 
 
 def fmt_percent_change(change) -> str:
@@ -116,8 +93,8 @@ def fmt_percent_change(change) -> str:
     if _missing(change):
         return SYMBOL_NOT_AVAILABLE
     size = abs(float(change))
-    decimals = 1 if _half_up(size, 3) < _ONE_DECIMAL_BELOW else 0
-    return f"{_half_up(size * 100, decimals):.{decimals}f}%"
+    decimals = 1 if round_half_up(size, decimals=3) < _ONE_DECIMAL_BELOW else 0
+    return f"{round_half_up(size * 100, decimals=decimals):.{decimals}f}%"
 
 
 def fmt_pp(difference, adjective: bool = False) -> str:
@@ -127,9 +104,17 @@ def fmt_pp(difference, adjective: bool = False) -> str:
     """
     if _missing(difference):
         return SYMBOL_NOT_AVAILABLE
-    points = int(_half_up(abs(float(difference)) * 100))
+    points = whole_points(difference)
     # "a 4 percentage point increase" (adjective) but "up 4 percentage points".
     return f"{points} percentage point" + ("" if points == 1 or adjective else "s")
+
+
+def whole_points(difference) -> int:
+    """The size of a difference of two shares in whole percentage points, rounded half up.
+
+    ``whole_points(-0.035)`` -> ``4``; ``whole_points(0.003)`` -> ``0`` (shown as unchanged).
+    """
+    return round_half_up(abs(float(difference)) * 100, decimals=0)
 
 
 def change_phrase(change, since: str) -> str:
@@ -139,12 +124,12 @@ def change_phrase(change, since: str) -> str:
     A change that rounds to zero is described as ``"little changed from May 2016"``.
     """
     if _missing(change):
-        return f"no comparison with {month_label(since)} is available"
+        return f"no comparison with {months.month_words(since)} is available"
     shown = fmt_percent_change(change)
     if float(shown.rstrip("%")) == 0:
-        return f"little changed from {month_label(since)}"
+        return f"little changed from {months.month_words(since)}"
     word = "an increase" if change > 0 else "a decrease"
-    return f"{word} of {shown} from {month_label(since)}"
+    return f"{word} of {shown} from {months.month_words(since)}"
 
 
 def pp_change_phrase(difference, since: str, previous_text: str | None = None,
@@ -158,11 +143,11 @@ def pp_change_phrase(difference, since: str, previous_text: str | None = None,
     (``current_text`` "89%" against ``previous_text`` "88%"): then it is ``"up by less than
     half a percentage point from 88% in ..."``, so the prose never contradicts the figures.
     """
-    where = ("the quarter to " if quarter else "") + month_label(since)
+    where = ("the quarter to " if quarter else "") + months.month_words(since)
     was = f"{previous_text} in {where}" if previous_text else where
     if _missing(difference):
         return f"no comparison with {where} is available"
-    points = int(_half_up(abs(float(difference)) * 100))
+    points = whole_points(difference)
     if points == 0:
         if current_text is not None and previous_text is not None and current_text != previous_text:
             word = "up" if difference > 0 else "down"

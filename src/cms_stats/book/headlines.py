@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cms_stats.book import format as fmt
-from cms_stats.book.values import series, shown as _shown_value, table_of, unit_of
+from cms_stats.book.values import is_highest_ever, series, shown as _shown_value, unit_of
+from cms_stats.months import add_months, month_words
 
 __all__ = ["Headline", "headlines", "quarter_changes", "QUARTER_CHANGE_MEASURES"]
 
@@ -73,7 +74,7 @@ def shown(published, *args, **kwargs):
 
 def _pair(measures, measure, month, breakdown="all", table=None):
     s = series(measures, measure, breakdown, table)
-    compare = fmt.shift_month(month, -QUARTER)
+    compare = add_months(month, -QUARTER)
     now = float(s.get(month, math.nan))
     before = float(s.get(compare, math.nan))
     return now, before, compare, s
@@ -88,11 +89,11 @@ def _relative(now: float, before: float) -> float:
 def _higher_lower(change: float, compare: str) -> str:
     """'22% higher than the May 2016 figure' (the edition's arrears wording)."""
     if math.isnan(change):
-        return f"no {fmt.month_label(compare)} figure is available for comparison"
+        return f"no {month_words(compare)} figure is available for comparison"
     size = fmt.fmt_percent_change(change)
     if float(size.rstrip("%")) == 0:
-        return f"little changed from the {fmt.month_label(compare)} figure"
-    return f"{size} {'higher' if change > 0 else 'lower'} than the {fmt.month_label(compare)} figure"
+        return f"little changed from the {month_words(compare)} figure"
+    return f"{size} {'higher' if change > 0 else 'lower'} than the {month_words(compare)} figure"
 
 
 def _make(key, text, now, shown_now, month, compare, before, change, kind, table, measure):
@@ -105,7 +106,7 @@ def _caseload(measures, period, policy, published=None):
     now, before, compare, _ = _pair(measures, "caseload", period, table="T2")
     change = _relative(now, before)
     v = shown(published, measures, "caseload", period, policy, table="T2")
-    text = (f"Caseload stood at {v} as of the end of {fmt.month_label(period)}, "
+    text = (f"Caseload stood at {v} as of the end of {month_words(period)}, "
             f"{fmt.change_phrase(change, compare)}.")
     return _make("caseload", text, now, v, period, compare, before, change, "relative", "T2", "caseload")
 
@@ -114,7 +115,7 @@ def _arrears(measures, period, policy, published=None):
     now, before, compare, _ = _pair(measures, "outstanding_arrears", period, table="T8")
     change = _relative(now, before)
     v = shown(published, measures, "outstanding_arrears", period, policy, table="T8")
-    text = (f"Outstanding maintenance arrears were {v} in {fmt.month_label(period)}, "
+    text = (f"Outstanding maintenance arrears were {v} in {month_words(period)}, "
             f"{_higher_lower(change, compare)}.")
     return _make("outstanding_arrears", text, now, v, period, compare, before, change, "relative",
                  "T8", "outstanding_arrears")
@@ -124,7 +125,7 @@ def _intake(measures, period, policy, published=None):
     now, before, compare, _ = _pair(measures, "total_intake", period, table="T1")
     change = _relative(now, before)
     v = shown(published, measures, "total_intake", period, policy, table="T1")
-    text = (f"Total intake was {v} in {fmt.month_label(period)}, "
+    text = (f"Total intake was {v} in {month_words(period)}, "
             f"{fmt.change_phrase(change, compare)}.")
     return _make("total_intake", text, now, v, period, compare, before, change, "relative", "T1",
                  "total_intake")
@@ -136,23 +137,21 @@ def _changes_of_circumstances(measures, period, policy, published=None):
     if share.empty:
         return None
     month = share.index[-1]  # published to the month before the period (28 days must pass)
-    compare = fmt.shift_month(month, -QUARTER)
+    compare = add_months(month, -QUARTER)
     now, before = float(share[month]), float(share.get(compare, math.nan))
     diff = now - before if not math.isnan(before) else math.nan
     v_received = shown(published, measures, "changes_of_circumstances_received", month, policy, table="T9")
     v_share = shown(published, measures, "cleared_within_28_days_share", month, policy, table="T9")
-    # "the highest level ever" only when the month's unrounded count is the series maximum.
-    highest = (month in received.index and received[month] == received.max()
-               and len(received) > 1)
+    highest = is_highest_ever(received, month)
     was = (shown(published, measures, "cleared_within_28_days_share", compare, policy, table="T9")
            if not math.isnan(before) else None)
     if math.isnan(diff):
-        trend = f"no {fmt.month_label(compare)} figure is available for comparison"
-    elif int(fmt._half_up(abs(diff) * 100)) == 0 and was == v_share:
-        trend = f"unchanged from {was} in {fmt.month_label(compare)}"
+        trend = f"no {month_words(compare)} figure is available for comparison"
+    elif fmt.whole_points(diff) == 0 and was == v_share:
+        trend = f"unchanged from {was} in {month_words(compare)}"
     else:
-        trend = f"{'an increase' if diff > 0 else 'a decrease'} from {was} in {fmt.month_label(compare)}"
-    text = (f"Changes of circumstances received in {fmt.month_label(month)} were {v_received}"
+        trend = f"{'an increase' if diff > 0 else 'a decrease'} from {was} in {month_words(compare)}"
+    text = (f"Changes of circumstances received in {month_words(month)} were {v_received}"
             f"{', the highest level ever' if highest else ''}; {v_share} were cleared within "
             f"28 days, {trend}.")
     return _make("changes_of_circumstances", text, now, v_share, month, compare, before, diff,
@@ -165,7 +164,7 @@ def _compliance(measures, period, policy, published=None):
     v = shown(published, measures, "case_groups_contributing_share", period, policy, table="T5")
     was = shown(published, measures, "case_groups_contributing_share", compare, policy, table="T5") if not math.isnan(before) else None
     cash = shown(published, measures, "cash_paid_share", period, policy, table="T6")
-    text = (f"In the quarter to {fmt.month_label(period)}, {v} of case groups with a current "
+    text = (f"In the quarter to {month_words(period)}, {v} of case groups with a current "
             f"liability were contributing towards it, "
             f"{fmt.pp_change_phrase(diff, compare, was, quarter=True, current_text=v)}; {cash} of cash due was paid.")
     return _make("compliance", text, now, v, period, compare, before, diff, "points", "T5",
@@ -178,7 +177,7 @@ def _children(measures, period, policy, published=None):
     v = shown(published, measures, "children_benefiting", period, policy, "estimate", table="T4")
     lo = shown(published, measures, "children_benefiting", period, policy, "lower_95", table="T4")
     hi = shown(published, measures, "children_benefiting", period, policy, "upper_95", table="T4")
-    text = (f"In the quarter to {fmt.month_label(period)}, an estimated {v} children benefited "
+    text = (f"In the quarter to {month_words(period)}, an estimated {v} children benefited "
             f"from maintenance (95% confidence interval {lo} to {hi}), "
             f"{fmt.change_phrase(change, compare).replace(' from ', ' from the quarter to ', 1)}.")
     return _make("children_benefiting", text, now, v, period, compare, before, change, "relative",
@@ -190,7 +189,7 @@ def _accuracy(measures, period, policy, published=None):
     diff = now - before
     v = shown(published, measures, "accuracy_share", period, policy, table="T14")
     was = shown(published, measures, "accuracy_share", compare, policy, table="T14") if not math.isnan(before) else None
-    text = (f"Accuracy was {v} in {fmt.month_label(period)} (checked calculations within £1 or "
+    text = (f"Accuracy was {v} in {month_words(period)} (checked calculations within £1 or "
             f"2% of the correct amount), {fmt.pp_change_phrase(diff, compare, was, current_text=v)}.")
     return _make("accuracy", text, now, v, period, compare, before, diff, "points", "T14",
                  "accuracy_share")
@@ -286,14 +285,14 @@ def quarter_changes(measures: pd.DataFrame, period: str, policy, labels: dict | 
         if s.empty:
             continue
         month = s.index[-1]
-        compare = fmt.shift_month(month, -QUARTER)
+        compare = add_months(month, -QUARTER)
         now, before = float(s[month]), float(s.get(compare, math.nan))
         unit = unit_of(measures, measure, breakdown, table)
         if math.isnan(before):
             change = fmt.SYMBOL_NOT_AVAILABLE
         elif unit == "share":
             diff = now - before
-            points = int(fmt._half_up(abs(diff) * 100))
+            points = fmt.whole_points(diff)
             change = "0 pp" if points == 0 else f"{'+' if diff > 0 else '-'}{points} pp"
         else:
             rel = _relative(now, before)
@@ -304,7 +303,7 @@ def quarter_changes(measures: pd.DataFrame, period: str, policy, labels: dict | 
         rows.append({
             "Measure": label,
             "Table": table,
-            "Latest month": fmt.month_label(month),
+            "Latest month": month_words(month),
             "Latest": shown(published, measures, measure, month, policy, breakdown, table),
             "Three months earlier": (shown(published, measures, measure, compare, policy, breakdown, table)
                                      if not math.isnan(before) else fmt.SYMBOL_NOT_AVAILABLE),

@@ -13,10 +13,11 @@ import math
 import pandas as pd
 
 from cms_stats.book import format as fmt
-from cms_stats.publish.policy import load_policy as _load_policy
+from cms_stats.publish.policy import load_policy
 from cms_stats.publish.rounding import round_value, to_number
 
-__all__ = ["series", "value", "unit_of", "table_of", "published", "shown", "load_policy"]
+__all__ = ["series", "value", "unit_of", "table_of", "published", "shown", "load_policy",
+           "is_highest_ever"]
 
 
 def _select(measures: pd.DataFrame, measure: str, breakdown: str, table: str | None) -> pd.DataFrame:
@@ -68,11 +69,6 @@ def unit_of(measures: pd.DataFrame, measure: str, breakdown: str = "all", table:
 def table_of(measures: pd.DataFrame, measure: str, breakdown: str = "all") -> str:
     """The table (``T1`` ...) a measure belongs to (T tables before DQ)."""
     return str(_select(measures, measure, breakdown, None)["table"].iloc[0])
-
-
-def load_policy():
-    """The publication policy (:func:`cms_stats.publish.load_policy`)."""
-    return _load_policy()
 
 
 def published(raw: float, table: str, measure: str, unit: str, policy) -> float | str:
@@ -146,3 +142,20 @@ def shown_raw(raw: float, table: str, measure: str, unit: str, policy, long_mone
         return fmt.SYMBOL_NOT_AVAILABLE
     return _text(published(raw, table, measure, unit, policy),
                  policy.published_unit(table, measure, unit), long_money=long_money)
+
+
+def is_highest_ever(s: pd.Series, month: str) -> bool:
+    """True when ``month``'s unrounded value is the highest of the series so far.
+
+    The rule behind "the highest level ever" (headlines and chapter texts): the month must have
+    a figure, equal the series maximum, and there must be an earlier month to beat (one month
+    of data is no record).
+
+    Parameters
+    ----------
+    s : Series
+        An unrounded monthly series (:func:`series`), up to the month compared.
+    month : str
+        The month ``YYYY-MM`` whose value is tested.
+    """
+    return bool(len(s) > 1 and month in s.index and s[month] == s.max())

@@ -1,0 +1,46 @@
+"""Texts of the Children benefiting chapter: T4."""
+
+from __future__ import annotations
+
+from cms_stats.book import format as fmt
+from cms_stats.book.texts.shared import common
+from cms_stats.months import add_months, month_words
+
+
+def _sample_month(ch) -> str:
+    """The latest sample month on or before the period (from ``extract.json``, else the latest
+    March or September, the months the sample is drawn)."""
+    sample_months = [m for m in (ch.extract.get("sample_months") or []) if m <= ch.period]
+    if sample_months:
+        return sample_months[-1]
+    month = ch.period
+    while int(month[5:7]) not in (3, 9):
+        month = add_months(month, -1)
+    return month
+
+
+def children(ch) -> dict[str, str]:
+    """Children benefiting; the latest sample's mean and interval, and the quarter's estimate."""
+    out = common(ch)
+    sample = _sample_month(ch)
+    population = ch.value("sample_population", table="T4")
+    out.update({
+        "children_estimate": ch.shown("children_benefiting", breakdown="estimate", table="T4"),
+        "children_lower": ch.shown("children_benefiting", breakdown="lower_95", table="T4"),
+        "children_upper": ch.shown("children_benefiting", breakdown="upper_95", table="T4"),
+        "children_change": fmt.change_phrase(
+            ch.change("children_benefiting", breakdown="estimate", table="T4"), ch.month(3)
+        ).replace(" from ", " from the quarter to ", 1),
+        "children_cases_paying": ch.shown("cases_paying", table="T4"),
+        "children_mean": ch.shown("mean_children_per_case", breakdown="estimate", table="T4"),
+        "children_mean_lower": ch.shown("mean_children_per_case", breakdown="lower_95", table="T4"),
+        "children_mean_upper": ch.shown("mean_children_per_case", breakdown="upper_95", table="T4"),
+        "children_sample_size": ch.shown("sample_size", table="T4"),
+        "children_sample_label": month_words(sample),
+        "children_sample_fraction": (
+            fmt.fmt_share(ch.value("sample_size", table="T4") / population) if population
+            else fmt.SYMBOL_NOT_AVAILABLE),
+        "children_sample_lower": ch.shown("children_benefiting", sample, "lower_95", table="T4"),
+        "children_sample_upper": ch.shown("children_benefiting", sample, "upper_95", table="T4"),
+    })
+    return out

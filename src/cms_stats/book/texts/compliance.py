@@ -1,0 +1,36 @@
+"""Texts of the Compliance chapter: T5, T6 and the service type split T7 (from August 2014)."""
+
+from __future__ import annotations
+
+from cms_stats.book.texts.shared import common, not_yet, quarter_label, share_change
+
+
+def compliance(ch) -> dict[str, str]:
+    """Case groups contributing and cash paid in the quarter; Direct Pay at the period."""
+    out = common(ch)
+    out.update({
+        "compliance_groups_share": ch.shown("case_groups_contributing_share", table="T5"),
+        "compliance_groups": ch.shown("case_groups_with_current_liability", table="T5"),
+        "compliance_groups_contributing": ch.shown("case_groups_contributing", table="T5"),
+        "compliance_groups_change": share_change(ch, "case_groups_contributing_share", "T5",
+                                                 quarter=True),
+        "compliance_cash_share": ch.shown("cash_paid_share", table="T6"),
+        "compliance_cash_due": ch.shown("cash_due", table="T6", long_money=True),
+        "compliance_cash_paid": ch.shown("cash_paid", table="T6", long_money=True),
+        "compliance_cash_change": share_change(ch, "cash_paid_share", "T6", quarter=True),
+        "compliance_quarter_label": quarter_label(ch.period),
+    })
+    reason = ch.not_applicable("T7")
+    if reason:
+        # An edition before service type was published: say so instead of quoting figures.
+        out["compliance_service_type_findings"] = not_yet(
+            ch, reason, ", so there is no service type split to report.")
+        return out
+    direct_pay_share = ch.shown("direct_pay_share", table="T7")
+    due_to_pay = ch.shown("cases_due_to_pay", table="T7")
+    direct_pay = ch.shown("cases_due_to_pay", breakdown="direct_pay", table="T7")
+    collect_and_pay = ch.shown("cases_due_to_pay", breakdown="collect_and_pay", table="T7")
+    out["compliance_service_type_findings"] = (
+        f"At the end of {ch.label}, {direct_pay_share} of the {due_to_pay} cases due to pay "
+        f"used Direct Pay ({direct_pay} cases); {collect_and_pay} paid through Collect and Pay.")
+    return out

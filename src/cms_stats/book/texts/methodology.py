@@ -1,0 +1,71 @@
+"""Texts of the Methodology chapter: rounding, revisions and this run's data-quality results."""
+
+from __future__ import annotations
+
+import math
+
+from cms_stats.book import format as fmt
+from cms_stats.book.texts.arrears import arrears
+from cms_stats.book.texts.children import children
+from cms_stats.book.texts.shared import common
+from cms_stats.book.values import series
+from cms_stats.months import month_words
+
+
+def methodology(ch) -> dict[str, str]:
+    """Methods, rounding, revisions and the data-quality results of this run."""
+    out = common(ch)
+    policy = ch.policy
+    raw = policy.raw
+    v = ch.validation
+    dq = ch.measures[ch.measures["table"] == "DQ"]
+
+    def dq_total(measure: str, breakdown: str = "all") -> float:
+        rows = dq[(dq["measure"] == measure) & (dq["breakdown"] == breakdown)
+                  & (dq["period"] <= ch.period)]
+        return float(rows["value"].sum()) if len(rows) else math.nan
+
+    dups = dq_total("duplicate_new_applications_removed")
+    if math.isnan(dups):
+        dups = float(series(ch.measures, "duplicate_new_applications_removed", table="T1",
+                            upto=ch.period).sum())
+    counts = {k: sum(v.get(k, {}).values()) for k in ("rows_in", "rows_used", "rows_quarantined")}
+    out.update({
+        "method_suppression_threshold": f"{policy.threshold:,}",
+        "method_revision_threshold": f"{policy.revision_threshold_percent:g}%",
+        "method_always_revise": ", ".join(policy.always_revise) or "none",
+        "method_count_bases": ", ".join(sorted(
+            {f"{int(cfg.get('count_base')):,}" for cfg in raw.get("tables", {}).values()
+             if cfg and cfg.get("count_base")}, key=lambda s: int(s.replace(",", "")), reverse=True)),
+        "dq_duplicates_to_date": ch.shown_raw(dups, "DQ", "duplicate_new_applications_removed", "count"),
+        "dq_duplicates": _dq_shown(ch, "duplicate_new_applications_removed"),
+        "dq_rows_in": ch.shown_raw(counts["rows_in"], "DQ", "quarantined_rows", "count"),
+        "dq_rows_used": ch.shown_raw(counts["rows_used"], "DQ", "quarantined_rows", "count"),
+        "dq_rows_quarantined": ch.shown_raw(counts["rows_quarantined"], "DQ", "quarantined_rows", "count"),
+        "dq_files": f"{len(v.get('rows_in', {})):,}",
+        "dq_roll_forward_failures": _dq_shown(ch, "arrears_roll_forward_failures"),
+        "dq_money_at_stake": _dq_shown(ch, "arrears_roll_forward_money_at_stake", long_money=True),
+        "dq_closed_cases": _dq_shown(ch, "cases_closed_with_arrears"),
+        "extract_last_label": month_words(str(ch.extract.get("last_month") or ch.period)),
+        "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
+        "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
+    })
+    return out
+
+
+def _dq_shown(ch, measure: str, long_money: bool = False) -> str:
+    """A data-quality figure for the period month as published, or ``[x]`` when absent."""
+    try:
+        return ch.shown(measure, table="DQ", long_money=long_money)
+    except KeyError:
+        return fmt.SYMBOL_NOT_AVAILABLE
+
+
+def methodology_all(ch) -> dict[str, str]:
+    """The Methodology page's texts: its own plus the worked figures it quotes (the children
+    sample, and the Direct Pay sensitivity step)."""
+    out = methodology(ch)
+    out.update({k: v for k, v in children(ch).items() if k.startswith("children_sample")
+                or k == "children_mean"})
+    out["arrears_sensitivity_step"] = arrears(ch)["arrears_sensitivity_step"]
+    return out

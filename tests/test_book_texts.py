@@ -1,0 +1,245 @@
+"""The chapters' glued texts on small hand-made frames, with the sentences worked out by hand.
+
+Published figures go through the real publication policy (counts to the table's base, shares to
+whole percent, counts under 10 as ``[c]``); changes are computed from the unrounded values.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cms_stats.book import texts
+from cms_stats.book.chapter import Chapter
+from cms_stats.book.values import is_highest_ever
+from cms_stats.months import months_between
+from cms_stats.publish.policy import load_policy
+from cms_stats.publish.rounding import publish_tidy
+from test_book_fixtures import PERIOD, book_measures
+
+COLUMNS = ["table", "period", "measure", "breakdown", "value", "unit"]
+
+
+def frame(rows: list[tuple]) -> pd.DataFrame:
+    """Rows ``(table, measure, breakdown, unit, {month: value}, default, months)``: every month
+    of ``months`` has ``default`` unless the dict gives its value."""
+    out = []
+    for table, measure, breakdown, unit, values, default, months in rows:
+        out += [(table, m, measure, breakdown, float(values.get(m, default)), unit) for m in months]
+    return pd.DataFrame(out, columns=COLUMNS).astype({"value": "float64"})
+
+
+def chapter(measures: pd.DataFrame, period: str, extract: dict | None = None) -> Chapter:
+    policy = load_policy()
+    validation = {"rows_in": {"events/payments.parquet": 1_000, "mi/appeals.xlsx": 40},
+                  "rows_used": {"events/payments.parquet": 958, "mi/appeals.xlsx": 40},
+                  "rows_quarantined": {"events/payments.parquet": 42}}
+    return Chapter(period=period, data_dir=Path("data"), work_dir=Path("work"), measures=measures,
+                   published=publish_tidy(measures, policy), validation=validation,
+                   extract=extract or {"source": "synthetic", "first_month": measures["period"].min()},
+                   revisions=None, policy=policy)
+
+
+# Feb to Aug 2016; the period is August 2016 and the quarter compares with May 2016.
+LATE = months_between("2016-02", "2016-08")
+COMMON_2016_08 = {
+    "period_label": "August 2016",
+    "period_month": "August",
+    "period_year": "2016",
+    "compare_label": "May 2016",
+    "first_label": "February 2016",
+    "recent_from_label": "August 2015",  # 13 months of table: August 2015 to August 2016
+}
+
+
+def test_caseload_increase_and_no_year_ago_figure():
+    # 200,000 in May, 250,000 in August: +25%. No August 2015 figure: no comparison.
+    ch = chapter(frame([
+        ("T2", "caseload", "all", "count", {"2016-05": 200_000, "2016-08": 250_000}, 190_000, LATE),
+        ("T2", "caseload", "new_application", "count", {"2016-08": 150_000}, 120_000, LATE),
+        ("T2", "caseload", "arrears_only", "count", {"2016-08": 100_000}, 70_000, LATE),
+    ]), "2016-08")
+    assert texts.caseload(ch) == COMMON_2016_08 | {
+        "caseload_latest": "250,000",
+        "caseload_new": "150,000",
+        "caseload_arrears_only": "100,000",
+        "caseload_change": "an increase of 25% from May 2016",
+        "caseload_year_change": "no comparison with August 2015 is available",
+        "caseload_arrears_only_share": "40%",  # 100,000 of 250,000
+    }
+
+
+def test_intake_decrease_and_duplicates_in_the_quarter():
+    # Total 20,000 in May, 15,000 in August: -25%. 100 duplicates removed in each of June, July
+    # and August against 10,000 new applications kept a month: 300 of 30,300 = 0.99% -> 1%.
+    ch = chapter(frame([
+        ("T1", "total_intake", "all", "count", {"2016-05": 20_000}, 15_000, LATE),
+        ("T1", "new_applications", "all", "count", {"2016-05": 14_000}, 10_000, LATE),
+        ("T1", "arrears_only_applications", "all", "count", {"2016-05": 6_000}, 5_000, LATE),
+        ("T1", "duplicate_new_applications_removed", "all", "count", {}, 100, LATE),
+    ]), "2016-08")
+    assert texts.intake(ch) == COMMON_2016_08 | {
+        "intake_total": "15,000",
+        "intake_new": "10,000",
+        "intake_arrears_only": "5,000",
+        "intake_change": "a decrease of 25% from May 2016",
+        "intake_duplicates": "100",
+        "intake_duplicates_quarter": "300",
+        "intake_duplicates_quarter_share": "1%",
+    }
+
+
+def service_frame(july_received: float = 3_000) -> pd.DataFrame:
+    to_july = months_between("2016-02", "2016-07")  # T9 is published to the month before
+    return frame([
+        ("T9", "changes_of_circumstances_received", "all", "count", {"2016-07": july_received}, 2_000, to_july),
+        ("T9", "changes_of_circumstances_outstanding", "all", "count", {}, 1_500, to_july),
+        ("T9", "cleared_within_28_days_share", "all", "share", {"2016-04": 0.90}, 0.85, to_july),
+        ("T10", "mandatory_reconsiderations_received", "all", "count", {}, 500, LATE),
+        ("T10", "mandatory_reconsiderations_cleared", "all", "count", {}, 400, LATE),
+        ("T10", "mandatory_reconsiderations_revised", "all", "count", {}, 120, LATE),
+        # 80% in May, 80.2% in August: under half a point, both shown as 80%: unchanged.
+        ("T10", "cleared_within_20_days_share", "all", "share", {"2016-05": 0.80}, 0.802, LATE),
+        ("T11", "appeals_received", "all", "count", {}, 60, LATE),
+        ("T11", "appeals_cleared", "all", "count", {}, 54, LATE),
+        ("T11", "appeals_cleared", "tribunal_outcome", "count", {}, 50, LATE),
+        ("T11", "appeals_cleared", "cms_outcome", "count", {}, 4, LATE),  # under 10: [c]
+        ("T12", "complaints_received", "all", "count", {}, 200, LATE),
+        ("T12", "complaints_received_scheme_to_date", "all", "count", {"2016-08": 1_400}, 1_200, LATE),
+        ("T13", "calls_received", "all", "count", {}, 300_000, LATE),
+        ("T13", "calls_answered_share", "all", "share", {}, 0.95, LATE),
+        ("T13", "calls_answered_within_30_seconds_share", "all", "share", {}, 0.80, LATE),
+        ("T14", "accuracy_checks", "all", "count", {}, 200, LATE),
+        ("T14", "accuracy_share", "all", "share", {"2016-05": 0.95}, 0.90, LATE),  # -5 points
+    ])
+
+
+def test_service_standards_sentences():
+    got = texts.service_standards(chapter(service_frame(), "2016-08"))
+    assert {k: got[k] for k in got if k not in COMMON_2016_08} == {
+        "coc_month_label": "July 2016",
+        "coc_received": "3,000",
+        "coc_share": "85%",
+        "coc_outstanding": "1,500",
+        "coc_compare_label": "April 2016",
+        "coc_compare_received": "2,000",
+        "coc_compare_share": "90%",
+        "coc_highest": "the highest monthly volume received so far",
+        "mr_received": "500",
+        "mr_cleared": "400",
+        "mr_revised": "120",
+        "mr_share": "80%",
+        "mr_share_change": "unchanged from 80% in May 2016",
+        "appeals_received": "60",
+        "appeals_cleared": "50",   # 54 to the nearest 10
+        "appeals_tribunal": "50",
+        "appeals_cms": "[c]",      # 4 appeals: suppressed, never shown
+        "complaints_received": "200",
+        "complaints_to_date": "1,400",
+        "calls_received": "300,000",
+        "calls_answered_share": "95%",
+        "calls_30s_share": "80%",
+        "accuracy_share": "90%",
+        "accuracy_checks": "200",
+        "accuracy_change": "down 5 percentage points from 95% in May 2016",
+    }
+
+
+def test_changes_of_circumstances_not_the_highest():
+    # 1,900 in July against 2,000 in every earlier month.
+    got = texts.service_standards(chapter(service_frame(july_received=1_900), "2016-08"))
+    assert got["coc_highest"] == "not the highest monthly volume received so far"
+
+
+def test_highest_ever_rule():
+    s = pd.Series([2.0, 3.0, 3.0], index=["2016-05", "2016-06", "2016-07"])
+    assert is_highest_ever(s, "2016-07")          # equal to the highest so far counts
+    assert not is_highest_ever(s, "2016-05")
+    assert not is_highest_ever(s, "2016-08")      # no figure for the month
+    assert not is_highest_ever(s.iloc[:1], "2016-05")  # one month is no record
+
+
+# An edition for May 2014: before fees (July 2014) and before service type (August 2014).
+EARLY = months_between("2014-02", "2014-05")
+
+
+def test_fee_exemptions_before_the_fee():
+    got = texts.fee_exemptions(chapter(frame([
+        ("T1", "total_intake", "all", "count", {}, 5_000, EARLY)]), "2014-05"))
+    assert got["fees_first_label"] == "30 June 2014"
+    assert got["fees_findings"] == (
+        "Application fees were introduced on 30 June 2014. This edition covers the months to "
+        "May 2014, before any fee was charged, so there are no fee-paying applications or "
+        "exemptions to report.")
+    assert "fees_share" not in got
+
+
+def test_compliance_before_service_type():
+    # Case groups contributing 60% -> 65% (+5 points); cash paid 70% in both quarters.
+    ch = chapter(frame([
+        ("T5", "case_groups_with_current_liability", "all", "count", {}, 20_000, EARLY),
+        ("T5", "case_groups_contributing", "all", "count", {"2014-05": 13_000}, 12_000, EARLY),
+        ("T5", "case_groups_contributing_share", "all", "share", {"2014-05": 0.65}, 0.60, EARLY),
+        ("T6", "cash_due", "all", "gbp", {}, 2_000_000, EARLY),
+        ("T6", "cash_paid", "all", "gbp", {}, 1_400_000, EARLY),
+        ("T6", "cash_paid_share", "all", "share", {}, 0.70, EARLY),
+    ]), "2014-05")
+    got = texts.compliance(ch)
+    assert {k: v for k, v in got.items() if k.startswith("compliance_")} == {
+        "compliance_groups_share": "65%",
+        "compliance_groups": "20,000",
+        "compliance_groups_contributing": "13,000",
+        "compliance_groups_change": "up 5 percentage points from 60% in the quarter to February 2014",
+        "compliance_cash_share": "70%",
+        "compliance_cash_due": "£2.0 million",
+        "compliance_cash_paid": "£1.4 million",
+        "compliance_cash_change": "unchanged from 70% in the quarter to February 2014",
+        "compliance_quarter_label": "the quarter to May 2014",
+        "compliance_service_type_findings": (
+            "Service type is published from August 2014, when collection charges began. This "
+            "edition covers the months to May 2014, so there is no service type split to report."),
+    }
+
+
+@pytest.fixture(scope="module")
+def book_chapter():
+    extract = {"source": "synthetic", "first_month": "2015-08", "last_month": "2016-08",
+               "sample_months": ["2015-09", "2016-03"],
+               "generator": {"name": "cms-stats synthetic", "version": "1", "seed": 2012, "scale": 1.0}}
+    return chapter(book_measures(), PERIOD, extract)
+
+
+@pytest.mark.parametrize("name", [*texts.CHAPTERS, "methodology_all"])
+def test_every_chapter_texts_run_on_the_book_fixture(name, book_chapter):
+    got = getattr(texts, name)(book_chapter)
+    assert got["period_label"] == "August 2016"
+    assert all(isinstance(v, str) and v and "nan" not in v.lower() for v in got.values())
+
+
+def test_book_fixture_key_figures(book_chapter):
+    # Worked in test_book_fixtures: arrears £77.5m (+22%), £594.9m liability, and the Direct
+    # Pay sensitivity with D = £400m: 0.05 * 400 / 594.9 = 3.4 points; at 80% compliance
+    # (77.5 + 0.2 * 400) / 594.9 = 26%. 166,200 changes received in July 2016, the highest.
+    arrears = texts.arrears(book_chapter)
+    assert arrears["arrears_latest"] == "£77.5 million"
+    assert arrears["arrears_change"] == "an increase of 22% from May 2016"
+    assert arrears["arrears_liability"] == "£594.9 million"
+    assert arrears["arrears_sensitivity_step"] == "3 percentage point"
+    assert (arrears["arrears_sensitivity_low_compliance"],
+            arrears["arrears_sensitivity_low_share"]) == ("80%", "26%")
+    service = texts.service_standards(book_chapter)
+    assert (service["coc_received"], service["coc_highest"]) == (
+        "166,200", "the highest monthly volume received so far")
+    assert texts.children(book_chapter)["children_sample_label"] == "March 2016"
+    assert texts.about(book_chapter)["about_seed"] == "2012"
+
+
+def test_a_chapter_imports_only_its_own_texts():
+    code = ("import sys, cms_stats.book as book; book.texts.caseload; "
+            "print(sorted(m for m in sys.modules if m.startswith('cms_stats.book.texts.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['cms_stats.book.texts.caseload', 'cms_stats.book.texts.shared']"
