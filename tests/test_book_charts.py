@@ -21,6 +21,7 @@ LATEST = {
     "children": "281,100",
     "compliance": "88%",
     "service_type": "70%",
+    "service_type_transfers": "6,660",
     "arrears_share": "13%",
     "arrears_liability": "£594.9 million",
     # A = £77.5m, TML = £594.9m: 13% at full compliance.

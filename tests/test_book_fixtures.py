@@ -68,6 +68,15 @@ def book_measures() -> pd.DataFrame:
     add("T7", "cases_due_to_pay", {"2015-08": 45_000, "2016-08": 60_000}, "count", "collect_and_pay")
     add("T7", "cases_due_to_pay", {"2015-08": 145_000, "2016-08": 200_000}, "count")
     add("T7", "direct_pay_share", {"2015-08": 100 / 145, "2016-08": 0.70}, "share")
+    # T15 transfers in Aug 2016: 2,987 to Collect and Pay, 3,672 to Direct Pay (6,659 of the
+    # 200,000 cases due to pay: 3.3%), published to the nearest 10: 2,990, 3,670 and 6,660.
+    add("T15", "service_type_transfers", {"2015-08": 2_000, "2016-08": 2_987}, "count",
+        "direct_pay_to_collect_and_pay")
+    add("T15", "service_type_transfers", {"2015-08": 2_500, "2016-08": 3_672}, "count",
+        "collect_and_pay_to_direct_pay")
+    add("T15", "service_type_transfers", {"2015-08": 4_500, "2016-08": 6_659}, "count")
+    add("T15", "service_type_transfers_share", {"2015-08": 4_500 / 145_000, "2016-08": 6_659 / 200_000},
+        "share")
     # T8 arrears: £77.5m in Aug, 22% above May; liability £594.9m.
     arrears = _path({"2015-08": 30e6, "2016-05": 63_534_709.0, "2016-08": 77_512_345.0})
     liability = _path({"2015-08": 250e6, "2016-05": 480e6, "2016-08": 594_912_345.0})

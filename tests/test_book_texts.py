@@ -202,6 +202,9 @@ def test_compliance_before_service_type():
         "compliance_service_type_findings": (
             "Service type is published from August 2014, when collection charges began. This "
             "edition covers the months to May 2014, so there is no service type split to report."),
+        "compliance_transfers_findings": (
+            "Service type is published from August 2014, when collection charges began. This "
+            "edition covers the months to May 2014, so there are no transfers to report."),
     }
 
 
@@ -231,6 +234,10 @@ def test_book_fixture_key_figures(book_chapter):
     assert arrears["arrears_sensitivity_step"] == "3 percentage point"
     assert (arrears["arrears_sensitivity_low_compliance"],
             arrears["arrears_sensitivity_low_share"]) == ("80%", "26%")
+    # 6,659 transfers of 200,000 cases due to pay (3.3%), counts to the nearest 10.
+    assert texts.compliance(book_chapter)["compliance_transfers_findings"] == (
+        "In August 2016, 6,660 cases changed service type (3% of cases due to pay): 2,990 moved "
+        "from Direct Pay to Collect and Pay and 3,670 from Collect and Pay to Direct Pay.")
     service = texts.service_standards(book_chapter)
     assert (service["coc_received"], service["coc_highest"]) == (
         "166,200", "the highest monthly volume received so far")

@@ -353,6 +353,20 @@ def test_t7_service_type(result):
     assert_frame_equal(table(result[0], "T7"), exp)
 
 
+def test_t15_service_type_transfers(result):
+    """August: every case that was in July keeps its service type (C3 is new, not a transfer).
+    September: C5 moves from Collect and Pay to Direct Pay; C1 leaves Direct Pay for no
+    liability, which is not a transfer. Shares are of cases due to pay (T7): 0 of 4, 1 of 3."""
+    to_cp, to_dp = "direct_pay_to_collect_and_pay", "collect_and_pay_to_direct_pay"
+    exp = expected("T15", monthly({
+        "2014-08": {("service_type_transfers", to_cp): 0, ("service_type_transfers", to_dp): 0,
+                    ("service_type_transfers", "all"): 0, "service_type_transfers_share": 0.0},
+        "2014-09": {("service_type_transfers", to_cp): 0, ("service_type_transfers", to_dp): 1,
+                    ("service_type_transfers", "all"): 1, "service_type_transfers_share": 1 / 3},
+    }, count_or_share))
+    assert_frame_equal(table(result[0], "T15"), exp)
+
+
 def test_t8_arrears_and_liability(result):
     def t8(arrears, groups, dp, cp):
         tml = dp + cp

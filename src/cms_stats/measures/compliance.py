@@ -1,4 +1,4 @@
-"""T5 (case groups contributing), T6 (cash compliance), T7 (service type).
+"""T5 (case groups contributing), T6 (cash compliance), T7 (service type), T15 (transfers).
 
 T5 and T6 are measures of the quarter to month m (Q = the three snapshot months ending with m);
 they are computed from small per-month summaries of the snapshots (:func:`liable_cases`) so that
@@ -14,7 +14,7 @@ import pandas as pd
 
 from .common import ALL, Rows, date_month_index, flag, id_codes, month_index, share
 
-T5, T6, T7 = "T5", "T6", "T7"
+T5, T6, T7, T15 = "T5", "T6", "T7", "T15"
 T7_FIRST_MONTH = "2014-08"
 LIABLE_COLUMNS = ["case_id", "case_group_id", "direct_pay", "liability_due"]
 
@@ -150,3 +150,32 @@ def t5_t6(ctx, quarter) -> pd.DataFrame:
 def t7(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
     """T7 for one month (``compliance.t7 per month``)."""
     return service_type_month(snapshot, month)
+
+
+def transfers(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
+    """T15 for one month (``compliance.transfers per month``; published from August 2014).
+
+    A case *transfers* in month m when it is in the snapshots of both m-1 and m, with
+    ``service_type`` Direct Pay at the end of m-1 and Collect and Pay at the end of m
+    (``direct_pay_to_collect_and_pay``), or the reverse (``collect_and_pay_to_direct_pay``);
+    moves to or from ``no_liability`` are not transfers. ``service_type_transfers_share`` =
+    all transfers / cases due to pay at the end of m (T7's ``cases_due_to_pay``, all). The first
+    month of the data has no month before it, so no figure.
+    """
+    kind = np.where(flag(snapshot["service_type"], "direct_pay"), 1,
+                    np.where(flag(snapshot["service_type"], "collect_and_pay"), 2, 0))
+    current = pd.Series(kind, index=pd.Index(id_codes(snapshot["case_id"])))
+    previous = ctx.carry.get("transfers.service_type")
+    ctx.carry["transfers.service_type"] = current
+    rows = Rows()
+    if previous is None or month < T7_FIRST_MONTH:
+        return rows.frame()
+    before = previous.reindex(current.index).to_numpy()  # NaN: the case is new this month
+    to_cp = int(((before == 1) & (kind == 2)).sum())
+    to_dp = int(((before == 2) & (kind == 1)).sum())
+    due = int(((snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0) & (kind > 0)).sum())
+    rows.add(T15, month, "service_type_transfers", "direct_pay_to_collect_and_pay", to_cp, "count")
+    rows.add(T15, month, "service_type_transfers", "collect_and_pay_to_direct_pay", to_dp, "count")
+    rows.add(T15, month, "service_type_transfers", ALL, to_cp + to_dp, "count")
+    rows.add(T15, month, "service_type_transfers_share", ALL, share(to_cp + to_dp, due), "share")
+    return rows.frame()

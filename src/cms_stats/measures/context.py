@@ -63,6 +63,9 @@ class Context:
         self.previous_closing: pd.Series | None = None
         self.sample_children = None
         self.population: int | None = None
+        #: What a per-month function carries to the next month, under a key of its own
+        #: (e.g. last month's service type of each case, for transfers).
+        self.carry: dict[str, object] = {}
 
     # -- events as known at the as-at date ------------------------------------------------
     @cached_property

@@ -1,4 +1,5 @@
-"""Texts of the Compliance chapter: T5, T6 and the service type split T7 (from August 2014)."""
+"""Texts of the Compliance chapter: T5, T6, the service type split T7 and transfers T15 (both
+from August 2014)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def compliance(ch) -> dict[str, str]:
         "compliance_cash_paid": ch.shown("cash_paid", table="T6", long_money=True),
         "compliance_cash_change": share_change(ch, "cash_paid_share", "T6", quarter=True),
         "compliance_quarter_label": quarter_label(ch.period),
+        "compliance_transfers_findings": transfers_findings(ch),
     })
     reason = ch.not_applicable("T7")
     if reason:
@@ -34,3 +36,17 @@ def compliance(ch) -> dict[str, str]:
         f"At the end of {ch.label}, {direct_pay_share} of the {due_to_pay} cases due to pay "
         f"used Direct Pay ({direct_pay} cases); {collect_and_pay} paid through Collect and Pay.")
     return out
+
+
+def transfers_findings(ch) -> str:
+    """T15: cases that changed service type in the period month, by direction."""
+    if ch.not_applicable("T15"):
+        return not_yet(ch, ch.not_applicable("T15"), ", so there are no transfers to report.")
+    to_collect = ch.shown("service_type_transfers", breakdown="direct_pay_to_collect_and_pay",
+                          table="T15")
+    to_direct = ch.shown("service_type_transfers", breakdown="collect_and_pay_to_direct_pay",
+                         table="T15")
+    return (f"In {ch.label}, {ch.shown('service_type_transfers', table='T15')} cases changed "
+            f"service type ({ch.shown('service_type_transfers_share', table='T15')} of cases due "
+            f"to pay): {to_collect} moved from Direct Pay to Collect and Pay and {to_direct} from "
+            f"Collect and Pay to Direct Pay.")
