@@ -16,25 +16,13 @@ import importlib
 import sys
 import types
 
-#: texts function -> the module that defines it (a chapter's module has the chapter's name).
-FUNCTIONS = {
-    "common": "shared",
-    "summary": "summary",
-    "intake": "intake",
-    "caseload": "caseload",
-    "fee_exemptions": "fee_exemptions",
-    "children": "children",
-    "compliance": "compliance",
-    "arrears": "arrears",
-    "service_standards": "service_standards",
-    "methodology": "methodology",
-    "methodology_all": "methodology",
-    "about": "about",
-}
+from cms_stats.registry import load_registry
 
-#: The chapters' texts modules (one per notebook that glues texts).
-CHAPTERS = ("summary", "intake", "caseload", "fee_exemptions", "children", "compliance",
-            "arrears", "service_standards", "methodology", "about")
+#: The chapters' texts modules: one per chapter of the registry, named as the chapter.
+CHAPTERS = load_registry().chapter_order
+
+#: texts function -> the module that defines it (a chapter's function has the chapter's name).
+FUNCTIONS = {name: name for name in CHAPTERS} | {"common": "shared", "methodology_all": "methodology"}
 
 __all__ = sorted(FUNCTIONS)
 
