@@ -17,21 +17,30 @@ Typical use::
     assert_release_clean(release, policy)
 """
 
-from cms_stats.publish.disclosure import DisclosureError, assert_release_clean, check_release
-from cms_stats.publish.manifest import build_manifest, hash_folder, sha256_file, write_manifest
-from cms_stats.publish.policy import Policy, PolicyError, load_metadata, load_policy
-from cms_stats.publish.revisions import apply_revisions
-from cms_stats.publish.rounding import (
-    format_value,
-    publication_tables,
-    publish_tidy,
-    round_half_up,
-    round_value,
-    sort_tidy,
-    to_number,
-)
-from cms_stats.publish.spreadsheet import sheet_name, write_spreadsheet
-from cms_stats.publish.tidy_csv import csv_metadata, read_csv, write_csv
+import importlib
+
+#: Public name -> the module that defines it. Loaded on first use: a chapter imports only the
+#: policy and rounding it publishes with, so its cache key does not cover the spreadsheet,
+#: manifest or disclosure code (nor the extracts layer that the disclosure check reads).
+_EXPORTS = {
+    "DisclosureError": "disclosure", "assert_release_clean": "disclosure", "check_release": "disclosure",
+    "build_manifest": "manifest", "hash_folder": "manifest", "sha256_file": "manifest",
+    "write_manifest": "manifest",
+    "Policy": "policy", "PolicyError": "policy", "load_metadata": "policy", "load_policy": "policy",
+    "apply_revisions": "revisions",
+    "format_value": "rounding", "publication_tables": "rounding", "publish_tidy": "rounding",
+    "round_half_up": "rounding", "round_value": "rounding", "sort_tidy": "rounding",
+    "to_number": "rounding",
+    "sheet_name": "spreadsheet", "write_spreadsheet": "spreadsheet",
+    "csv_metadata": "tidy_csv", "read_csv": "tidy_csv", "write_csv": "tidy_csv",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DisclosureError",
