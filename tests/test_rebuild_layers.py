@@ -9,7 +9,7 @@ per layer:
   chapter imports the extracts layer and the figures are the same;
 - measures (the caseload definition changes): the working files are computed again; the
   chapters that read Table 2 execute, and those whose kernel imported the edited module;
-- publish (a function body every chapter imports): every chapter executes;
+- publish (the rounding every chapter imports): every chapter executes;
 - book, one chapter's generated wording: that chapter alone executes;
 - book, the headlines (only the Summary imports them): the Summary alone executes.
 """
@@ -113,10 +113,12 @@ def test_measures_edit_executes_the_chapters_whose_figures_or_code_it_changes(pr
 
 
 def test_publish_edit_executes_every_chapter_that_imports_it(project):
-    _insert_in_body(project["package"] / "publish" / "revisions.py", "apply_revisions",
+    _insert_in_body(project["package"] / "publish" / "rounding.py", "round_value",
                     "_edited_by_the_layers_test = True")
-    importers = _importers(project, "publish/revisions.py")
+    importers = _importers(project, "publish/rounding.py")
     assert importers == _all_chapters(project)  # every chapter publishes through the policy
+    # the spreadsheet's code is imported by no chapter: an edit to it re-executes none
+    assert _importers(project, "publish/spreadsheet.py") == set()
     run = _release(project)
     assert run["working_files"] == "computed"
     assert set(run["executed"]) == importers
