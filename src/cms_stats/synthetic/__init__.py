@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from cms_stats.months import month_from_index, month_index
+
 from . import _writer as w
-from ._model import anchors, month_label, month_number, simulate
+from ._model import anchors, simulate
 
 __all__ = ["generate", "load_parameters", "GENERATOR_NAME", "GENERATOR_VERSION", "PARAMETERS_FILE"]
 
@@ -75,7 +77,7 @@ def generate(out, seed: int = 2012, scale: float = 1.0, start: str = "2013-08",
     ValueError
         If ``scale`` is not positive, a month is malformed or ``end`` precedes ``start``.
     """
-    first, last = month_number(start), month_number(end)
+    first, last = month_index(start), month_index(end)
     if last < first:
         raise ValueError(f"end {end} is before start {start}")
     if not scale > 0:
@@ -188,8 +190,8 @@ def _generate_into(folder: Path, params: dict, seed: int, scale: float, first: i
 
     meta = {
         "source": "synthetic",
-        "first_month": month_label(first),
-        "last_month": month_label(last),
+        "first_month": month_from_index(first),
+        "last_month": month_from_index(last),
         "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION,
                       "seed": seed, "scale": scale},
     }
@@ -202,7 +204,7 @@ def _noisy(rng, expected: np.ndarray, sd: float) -> np.ndarray:
 
 def _write_mi(folder: Path, params: dict, rng, scale: float, res: dict) -> None:
     numbers = res["numbers"]
-    labels = [month_label(int(x)) for x in numbers]
+    labels = [month_from_index(int(x)) for x in numbers]
     sd = params["mi_noise_sd"]
     mi = folder / "mi"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cms_stats.months import month_from_index, month_index
+
 from ._writer import ExtractWriter
 
 # service type codes inside the simulation
@@ -19,21 +21,9 @@ PAYER_CLASSES = ("full", "partial", "none")
 
 
 # --- calendar helpers -----------------------------------------------------------------
-def month_number(month: str) -> int:
-    """Absolute month number of ``"YYYY-MM"`` (year * 12 + month - 1)."""
-    year, mon = month.split("-")
-    if len(year) != 4 or len(mon) != 2 or not (1 <= int(mon) <= 12):
-        raise ValueError(f"not a month 'YYYY-MM': {month!r}")
-    return int(year) * 12 + int(mon) - 1
-
-
-def month_label(number: int) -> str:
-    return f"{number // 12:04d}-{number % 12 + 1:02d}"
-
-
 def month_start_day(number: int) -> int:
     """Days since 1970-01-01 of the first day of the month."""
-    return int(np.datetime64(month_label(number) + "-01", "D").astype(np.int64))
+    return int(np.datetime64(month_from_index(number) + "-01", "D").astype(np.int64))
 
 
 def day_of(date: str) -> int:
@@ -44,7 +34,7 @@ def anchors(spec, numbers: np.ndarray) -> np.ndarray:
     """Evaluate a parameter that is a constant or a ``{YYYY-MM: value}`` anchor mapping."""
     if not isinstance(spec, dict):
         return np.full(len(numbers), float(spec))
-    points = sorted((month_number(str(k)), float(v)) for k, v in spec.items())
+    points = sorted((month_index(str(k)), float(v)) for k, v in spec.items())
     xs = np.array([p[0] for p in points], dtype=float)
     ys = np.array([p[1] for p in points], dtype=float)
     return np.interp(numbers.astype(float), xs, ys)
@@ -89,10 +79,10 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
     # --- intake volumes, drawn up front so every case has its slot -------------------
     new_rate = anchors(params["new_applications"], numbers) * scale
     ao_rate = anchors(params["arrears_only_applications"], numbers) * scale
-    ao_rate[numbers < month_number("2014-12")] = 0.0  # arrears-only data from Dec 2014
+    ao_rate[numbers < month_index("2014-12")] = 0.0  # arrears-only data from Dec 2014
     n_new = rng.poisson(new_rate)
     n_ao = rng.poisson(ao_rate)
-    n_pre = int(rng.poisson(params["pathfinder_cases"] * scale)) if first <= month_number("2013-08") else 0
+    n_pre = int(rng.poisson(params["pathfinder_cases"] * scale)) if first <= month_index("2013-08") else 0
     n_cases = n_pre + int(n_new.sum() + n_ao.sum())
 
     origin = np.zeros(n_cases, np.int8)           # 0 new application, 1 arrears only
@@ -334,7 +324,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
                  amount=amount[amount > 0])
 
         stype = np.where(weekly[cur] > 0, service[cur], NONE).astype(np.int8)
-        writer.snapshot(month_label(int(numbers[m])), cur, group[cur], origin[cur], opened_day[cur],
+        writer.snapshot(month_from_index(int(numbers[m])), cur, group[cur], origin[cur], opened_day[cur],
                         stype, weekly[cur], due, opening, accrued, toward_arrears, adjustment,
                         closing_bal)
 
@@ -366,7 +356,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
                  service=service[rc[rv]], reason=np.full(int(rv.sum()), 2, np.int8))
 
         # --- six-monthly children sample ---------------------------------------------------
-        label = month_label(int(numbers[m]))
+        label = month_from_index(int(numbers[m]))
         if label[5:] in ("03", "09") and label >= "2013-09":
             population = cur[weekly[cur] > 0]
             n = min(sample_size, len(population))
