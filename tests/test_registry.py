@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from cms_stats.book.charts import chart_names, chart_specs
+from cms_stats.extracts import CONTRACT
 from cms_stats.measures import MeasureError, check_declared, compute_function
 from cms_stats.measures.common import TABLE_ORDER, Rows
 from cms_stats.publish.policy import PolicyError, load_metadata, load_policy
@@ -46,6 +48,9 @@ def test_the_registry_loads_and_orders_tables_and_chapters():
     (lambda d: d["chapters"]["intake"].update(tables=["T1", "T99"]), "unknown table 'T99'"),
     (lambda d: d["chapters"]["intake"].update(tables=[]), "shows table T1 but does not declare it"),
     (lambda d: d["chapters"]["about"].update(files=["notes.txt"]), "unknown working file 'notes.txt'"),
+    (lambda d: d["chapters"]["about"].update(files=[]), "must read extract.json"),
+    (lambda d: d["tables"]["T3"]["not_applicable"][0].update(breakdown="over_19"),
+     "unknown breakdown 'over_19'"),
     (lambda d: d["tables"].update(Table99=d["tables"]["T2"]), "a table id is T<number>"),
 ])
 def test_anything_unknown_is_an_error_naming_where(tmp_path, edit, message):
@@ -93,6 +98,13 @@ def test_computed_measures_must_be_declared_with_their_unit():
     wrong_unit.add("T2", "2016-08", "caseload", "all", 5.0, "mean")
     with pytest.raises(MeasureError, match="computed in 'mean' but declared in 'count'"):
         check_declared(wrong_unit.frame())
+    wrong_breakdown = Rows()
+    wrong_breakdown.add("T2", "2016-08", "caseload", "transferred", 5.0, "count")
+    with pytest.raises(MeasureError, match="breakdown 'transferred' of measure 'caseload'"):
+        check_declared(wrong_breakdown.frame())
+    open_breakdowns = Rows()  # one per quarantine reason: declared open
+    open_breakdowns.add("DQ", "2016-08", "quarantined_rows", "events/payments.parquet: any", 3.0, "count")
+    check_declared(open_breakdowns.frame())
     unknown = pd.DataFrame([("T99", "2016-08", "x", "all", 1.0, "count")],
                            columns=["table", "period", "measure", "breakdown", "value", "unit"])
     with pytest.raises(MeasureError, match="table 'T99' is not declared"):
@@ -102,6 +114,20 @@ def test_computed_measures_must_be_declared_with_their_unit():
 @pytest.mark.parametrize("spec", REGISTRY.compute_functions(), ids=lambda s: s.name)
 def test_every_compute_function_exists(spec):
     assert callable(compute_function(spec))
+
+
+def test_every_table_reads_extracts_of_the_contract():
+    for table in REGISTRY.tables.values():
+        assert table.reads and set(table.reads) <= set(CONTRACT), (table.id, table.reads)
+
+
+def test_every_chart_is_declared_by_its_table_and_drawn_by_a_spec():
+    declared = [c for t in REGISTRY.tables.values() for c in t.charts]
+    assert len(declared) == len(set(declared))
+    assert set(declared) == set(chart_names())
+    for table in REGISTRY.tables.values():
+        for name in table.charts:
+            assert chart_specs()[name].get("table", table.id) == table.id, name
 
 
 def test_a_missing_compute_function_is_named(tmp_path):

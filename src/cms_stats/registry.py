@@ -47,8 +47,8 @@ _TABLE_KEYS = {"chapter", "title", "description", "frequency", "reads", "compute
                "complete_months", "not_applicable", "charts", "notes", "measures"}
 _TABLE_REQUIRED = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
                    "notes", "measures"}
-_MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "count_base", "published_unit",
-                 "scale", "decimals"}
+_MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "open_breakdowns", "count_base",
+                 "published_unit", "scale", "decimals"}
 _RULE_KEYS = {"measure", "breakdown", "before", "reason"}
 _CHAPTER_KEYS = {"tables", "files"}
 _COMPUTE_RE = re.compile(r"(?P<module>[a-z_]+)\.(?P<function>[a-z_][a-z0-9_]*) per (?P<per>\w+)\Z")
@@ -69,6 +69,12 @@ class MeasureSpec:
     unit: str
     breakdowns: dict[str, str] = field(default_factory=dict)
     rounding: dict = field(default_factory=dict)  # count_base, published_unit, scale, decimals
+    #: breakdowns come from the data (e.g. one per quarantine reason), besides those declared
+    open_breakdowns: bool = False
+
+    def allows(self, breakdown: str) -> bool:
+        """Whether the measure may be computed with ``breakdown`` (``all`` when none declared)."""
+        return self.open_breakdowns or breakdown in (self.breakdowns or {"all": ""})
 
 
 @dataclass(frozen=True)
@@ -276,7 +282,7 @@ def _measure(where: str, name: str, cfg) -> MeasureSpec:
         raise _fail(where, "count_base applies to counts only and must be a positive integer")
     return MeasureSpec(name=name, label=str(cfg["label"]), description=str(cfg["description"]),
                        unit=cfg["unit"], breakdowns={str(k): str(v) for k, v in breakdowns.items()},
-                       rounding=rounding)
+                       rounding=rounding, open_breakdowns=bool(cfg.get("open_breakdowns", False)))
 
 
 def _compute(where: str, value) -> tuple[ComputeSpec, ...]:
@@ -304,6 +310,10 @@ def _rules(where: str, value, measures: dict[str, MeasureSpec]) -> tuple[NotAppl
         measure = rule.get("measure")
         if measure is not None and measure not in measures:
             raise _fail(rw, f"unknown measure {measure!r}")
+        breakdown = rule.get("breakdown")
+        if breakdown is not None and not any(
+                m.allows(str(breakdown)) for m in measures.values() if measure in (None, m.name)):
+            raise _fail(rw, f"unknown breakdown {breakdown!r}")
         out.append(NotApplicableRule(before=before, reason=str(rule["reason"]), measure=measure,
                                      breakdown=rule.get("breakdown")))
     return tuple(out)
@@ -375,6 +385,8 @@ def _parse(path: Path, notes_path: Path) -> Registry:
         for f in files:
             if f not in WORKING_FILES:
                 raise _fail(where, f"unknown working file {f!r} (one of {', '.join(WORKING_FILES)})")
+        if "extract.json" not in files:  # every page says whether its data is synthetic
+            raise _fail(where, "must read extract.json (the synthetic-data notice depends on it)")
         shown = [t.id for t in tables.values() if t.chapter == name]
         missing = [t for t in shown if t not in reads]
         if missing:

@@ -22,6 +22,7 @@ import yaml
 from cms_stats import paths
 from cms_stats.book import format as fmt
 from cms_stats.book import values
+from cms_stats.book.style import recent_months
 from cms_stats.publish.policy import load_metadata
 from cms_stats.publish.rounding import publication_tables
 from cms_stats.registry import load_registry
@@ -378,9 +379,7 @@ def recent_table(wide: pd.DataFrame, months: int | None = None, upto: str | None
     Months become words (``Aug 2016``), numbers get thousands separators and their published
     decimals; symbols (``[c]``, ``[x]``, ``[z]``) are kept.
     """
-    from cms_stats.book.charts import chart_style  # deferred: heavy (matplotlib)
-
-    months = months or int(chart_style().get("recent_months", 13))
+    months = months or recent_months()
     period_col = wide.attrs.get("period_column", wide.columns[0])
     frame = wide if upto is None else wide[wide[period_col] <= upto]
     frame = frame.tail(months)

@@ -34,6 +34,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from cms_stats import paths  # noqa: E402
 from cms_stats.book import format as fmt  # noqa: E402
+from cms_stats.book.style import chart_style  # noqa: E402
 from cms_stats.book.values import series, shown  # noqa: E402
 from cms_stats.months import add_months, month_short, month_words  # noqa: E402
 from cms_stats.publish.policy import load_policy  # noqa: E402
@@ -53,13 +54,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- style
-@lru_cache(maxsize=1)
-def chart_style() -> dict:
-    """The chart style data file (``resources/chart_style.yaml``) as a dict."""
-    with open(paths.RESOURCES_DIR / "chart_style.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
 def _base_style_path() -> Path:
     return Path(afcharts.__file__).parent / f"{chart_style()['base_style']}.mplstyle"
 
@@ -404,7 +398,7 @@ def sensitivity_grid(measures: pd.DataFrame, month: str) -> pd.DataFrame:
     DataFrame
         ``compliance`` (0..1), ``arrears_share`` (0..1).
     """
-    # deferred: heavy (cms_stats.measures brings scipy; only the arrears chapter needs it)
+    # deferred: only the arrears chapter draws it, so only its cache key covers this measure
     from cms_stats.measures.arrears import direct_pay_sensitivity, sensitivity_inputs
 
     return direct_pay_sensitivity(**sensitivity_inputs(measures, month))

@@ -9,99 +9,26 @@ to a release period.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 
-import pandas as pd
+#: Public name -> the module of this package that defines it. Loaded on first use: a chapter
+#: that needs one definition (the arrears chapter's Direct Pay sensitivity) imports that module
+#: alone, so its cache key does not cover every measure.
+_EXPORTS = {
+    "compute_all": "compute", "compute_function": "compute", "check_declared": "compute",
+    "MeasureError": "compute",
+    "COLUMNS": "common", "TABLE_ORDER": "common", "tidy": "common",
+    "Context": "context", "Quarter": "context",
+    "children_benefiting": "children", "children_bootstrap_interval": "children",
+    "direct_pay_sensitivity": "arrears", "sensitivity_inputs": "arrears",
+}
+_MODULES = ("arrears", "caseload", "children", "compliance", "fees", "intake", "quality", "service")
 
-from cms_stats.registry import ComputeSpec, load_registry
-
-from . import arrears, caseload, children, compliance, fees, intake, quality, service
-from .arrears import direct_pay_sensitivity, sensitivity_inputs
-from .children import children_benefiting, children_bootstrap_interval
-from .common import COLUMNS, TABLE_ORDER, tidy
-from .context import Context, Quarter
-
-__all__ = [
-    "COLUMNS", "TABLE_ORDER", "Context", "Quarter", "compute_all", "compute_function",
-    "check_declared", "children_benefiting", "children_bootstrap_interval",
-    "direct_pay_sensitivity", "sensitivity_inputs",
-    "arrears", "caseload", "children", "compliance", "fees", "intake", "quality", "service",
-]
+__all__ = sorted(_EXPORTS) + list(_MODULES)
 
 
-class MeasureError(ValueError):
-    """A compute function or its output does not match the registry."""
-
-
-def compute_function(spec: ComputeSpec) -> Callable:
-    """The function of ``cms_stats.measures`` that a registry ``compute`` entry names."""
-    try:
-        module = importlib.import_module(f"{__name__}.{spec.module}")
-        return getattr(module, spec.function)
-    except (ImportError, AttributeError):
-        raise MeasureError(f"tables.yaml: compute '{spec.name} per {spec.per}': no function "
-                           f"{spec.function!r} in cms_stats.measures.{spec.module}") from None
-
-
-def check_declared(frame: pd.DataFrame) -> None:
-    """Every (table, measure, unit) computed must be declared so in the registry.
-
-    A measure computed but not declared would otherwise be rounded by a default and published
-    without a label; an undeclared unit would be rounded by the wrong rule.
-    """
-    registry = load_registry()
-    for table, measure, unit in frame[["table", "measure", "unit"]].drop_duplicates().itertuples(index=False):
-        if table not in registry.tables:
-            raise MeasureError(f"computed table {table!r} is not declared in tables.yaml")
-        declared = registry.tables[table].measures.get(measure)
-        if declared is None:
-            raise MeasureError(f"computed measure {measure!r} of {table} is not declared in tables.yaml")
-        if declared.unit != unit:
-            raise MeasureError(f"measure {measure!r} of {table} is computed in {unit!r} but "
-                               f"declared in {declared.unit!r} in tables.yaml")
-
-
-def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every table of the registry for every month up to ``period``, as known at its as-at date.
-
-    Parameters
-    ----------
-    folder
-        An extract folder (:func:`cms_stats.extracts.open_extracts`) or any object with the
-        same API: ``months``, ``snapshot(month)``, ``applications()``, ``payments()``,
-        ``liabilities()``, ``service_requests()``, ``reconsiderations()``, ``sample_months``,
-        ``children_sample(month)``, ``mi(name)``, ``quarantine``.
-    period : str
-        The release period ``"YYYY-MM"``.
-    quarantine : DataFrame, optional
-        The quarantine of a validation of the whole folder
-        (:attr:`cms_stats.extracts.ValidationReport.quarantine`): the DQ count then comes from
-        it, whatever this function reads. Without it every extract is read here.
-
-    Returns
-    -------
-    DataFrame
-        Tidy and unrounded: ``table, period, measure, breakdown, value, unit``, sorted by table,
-        period, measure and breakdown.
-
-    Notes
-    -----
-    The functions called are those the registry names (``compute`` in ``tables.yaml``): those
-    ``per month`` and ``per quarter`` in one pass over the snapshots (one held at a time, see
-    :meth:`Context.snapshots`), then those ``per period``. The as-at date is the last day of
-    ``period``: events dated after it are ignored, a ``cleared_date`` after it counts as not
-    cleared, MI rows are taken for months up to ``period``.
-    """
-    ctx = Context(folder, period, quarantine=quarantine)
-    specs = load_registry().compute_functions()
-    calls = {per: [compute_function(s) for s in specs if s.per == per]
-             for per in ("month", "quarter", "period")}
-    parts = []
-    if calls["month"] or calls["quarter"]:
-        for snap, month, quarter in ctx.snapshots():
-            parts += [f(ctx, snap, month) for f in calls["month"]]
-            parts += [f(ctx, quarter) for f in calls["quarter"]]
-    parts += [f(ctx) for f in calls["period"]]
-    frame = tidy([p for p in parts if len(p)] or [])
-    check_declared(frame)
-    return frame
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -41,7 +41,7 @@ from cms_stats import paths
 from cms_stats.files import (atomic_write_text, combine_hashes, hash_files, lock,
                              move_into_place, pid_alive)
 from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
-                                        chapter_key, chapter_key_parts, run_chapters)
+                                        chapter_key_parts, run_chapters)
 from cms_stats.release.outputs import check_disclosure, write_tables
 from cms_stats.release.pdf import print_pdf
 from cms_stats.release.website import build_books, offline_problems, stage_book
@@ -49,7 +49,7 @@ from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError,
                             check_period_format, compute_work, default_data_dir, prepare_work,
                             validate_folder)
 
-__all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release", "chapter_key",
+__all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release",
            "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
            "WORK_FILES"]
 

@@ -42,7 +42,7 @@ from cms_stats.registry import load_registry
 from cms_stats.release.workers import Workers, read_notebook
 from cms_stats.work import ReleaseError
 
-__all__ = ["Chapter", "book_chapters", "chapter_input_hashes", "chapter_key_parts", "chapter_key",
+__all__ = ["Chapter", "book_chapters", "chapter_input_hashes", "chapter_key_parts",
            "run_chapters", "merge_narrative", "source_part", "DEPS_TAG"]
 
 #: Tag of the cell the release appends to record a chapter's imported modules (then removed).
@@ -121,24 +121,33 @@ def chapter_input_hashes(work_dir: Path, names: list[str]) -> dict[str, str]:
     return hashes
 
 
-def source_part(modules: list[str] | None) -> str:
+def source_part(modules: list[str] | None, package: dict[str, str]) -> str:
     """The ``source`` part of a chapter's key: the content of the ``cms_stats`` modules it
-    imported (files under the package; others are ignored) and of ``resources/``.
+    imported and of ``resources/``, from ``package`` (:func:`package_hashes`, taken once when
+    the release starts, so an edit made while chapters run shows as a change next time).
 
-    ``None`` (no record: never executed) gives a value no record can match.
+    ``None`` (no record: never executed), or a module that is not a file of this package (a
+    kernel that imported another copy of ``cms_stats``), gives a value no record can match.
     """
     if modules is None:
         return "unknown"
-    package = paths.PACKAGE_DIR
+    root = paths.PACKAGE_DIR.resolve()
     hashes = {}
     for file in modules:
-        path = Path(file)
-        if not path.is_relative_to(package):
+        if not file:  # a module with no file (none of ours today) has no source to key on
             continue
-        rel = path.relative_to(package).as_posix()
-        hashes[rel] = sha256_file(path) if path.is_file() else "absent"
-    hashes.update({f"resources/{k}": v for k, v in hash_files(paths.RESOURCES_DIR).items()})
+        path = Path(file).resolve()
+        if not path.is_relative_to(root):
+            return "unknown: a module from outside the package (" + file + ")"
+        rel = path.relative_to(root).as_posix()
+        hashes[rel] = package.get(rel, "absent")
+    hashes.update({rel: d for rel, d in package.items() if rel.startswith("resources/")})
     return combine_hashes(hashes)
+
+
+def package_hashes() -> dict[str, str]:
+    """SHA-256 of every file of the ``cms_stats`` package (relative path -> hex)."""
+    return hash_files(paths.PACKAGE_DIR.resolve())
 
 
 def _read_deps(path: Path) -> list[str] | None:
@@ -157,11 +166,6 @@ def chapter_key_parts(nb, parameters: dict, source_hash: str) -> dict[str, str]:
         "source": source_hash,
         "python": digest(sys.version),
     }
-
-
-def chapter_key(nb, parameters: dict, source_hash: str) -> str:
-    """The cache key of a chapter: one hash of :func:`chapter_key_parts`."""
-    return digest(chapter_key_parts(nb, parameters, source_hash))
 
 
 def stale_parts(cached_key: Path, parts: dict[str, str]) -> list[str]:
@@ -189,9 +193,7 @@ def merge_narrative(source_nb, executed_nb):
     it = iter(ran)
     for cell in source_nb.cells:
         if cell.cell_type != "code":
-            new = copy.deepcopy(cell)
-            new.metadata.update({k: v for k, v in cell.metadata.items()})
-            cells.append(new)
+            cells.append(copy.deepcopy(cell))
             continue
         done = copy.deepcopy(next(it))
         done.metadata["tags"] = list(cell.metadata.get("tags", []))
@@ -236,13 +238,14 @@ def run_chapters(chapters: list[Chapter], parameters: dict[str, dict], cache: Pa
     of its key changed.
     """
     reasons = {} if reasons is None else reasons
+    package = package_hashes()
     chapter_cache = cache / "chapters"
     chapter_cache.mkdir(parents=True, exist_ok=True)
     notebooks, executed, reused, todo = {}, [], [], []
     for ch in chapters:
         nb = read_notebook(ch.source)
         deps = _read_deps(chapter_cache / f"{ch.name}.deps.json")
-        parts = chapter_key_parts(nb, parameters[ch.name], source_part(deps))
+        parts = chapter_key_parts(nb, parameters[ch.name], source_part(deps, package))
         cached_nb, cached_key = chapter_cache / f"{ch.name}.ipynb", chapter_cache / f"{ch.name}.key"
         stale = stale_parts(cached_key, parts) if cached_nb.is_file() else ["not cached"]
         if not stale:
@@ -277,7 +280,7 @@ def run_chapters(chapters: list[Chapter], parameters: dict[str, dict], cache: Pa
         nbformat.write(nb, out)
         # The key is stored with the modules this run imported: the next release compares
         # their content now with their content then.
-        parts = dict(parts, source=source_part(_read_deps(deps_file)))
+        parts = dict(parts, source=source_part(_read_deps(deps_file), package))
         for suffix in ("key", "deps.json", "ipynb"):
             (chapter_cache / f"{ch.name}.{suffix}").unlink(missing_ok=True)
         os.replace(deps_file, chapter_cache / f"{ch.name}.deps.json")

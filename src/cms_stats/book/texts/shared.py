@@ -4,15 +4,10 @@ and the sentence for an edition before a table applies."""
 from __future__ import annotations
 
 from cms_stats.book import format as fmt
-from cms_stats.book.charts import chart_style
+from cms_stats.book.style import recent_months
 from cms_stats.months import month_name, month_words
 
 __all__ = ["common", "quarter_label", "recent_months", "share_change", "not_yet"]
-
-
-def recent_months() -> int:
-    """Months shown in a chapter's tables (``recent_months`` of ``chart_style.yaml``)."""
-    return int(chart_style().get("recent_months", 13))
 
 
 def quarter_label(month: str) -> str:

@@ -1,0 +1,28 @@
+"""The book's style data (``resources/chart_style.yaml``), readable without matplotlib.
+
+Chapters that draw nothing (and the texts every chapter glues) read settings such as
+``recent_months`` from here, so they do not import the chart code (a chapter's cache key covers
+only the modules it imports).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import yaml
+
+from cms_stats import paths
+
+__all__ = ["chart_style", "recent_months"]
+
+
+@lru_cache(maxsize=1)
+def chart_style() -> dict:
+    """The chart style data file (``resources/chart_style.yaml``) as a dict."""
+    with open(paths.RESOURCES_DIR / "chart_style.yaml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def recent_months() -> int:
+    """How many months a chapter's tables show (``recent_months``, default 13)."""
+    return int(chart_style().get("recent_months", 13))
