@@ -8,9 +8,10 @@ per layer:
 - extracts (a function body): the working files are computed again; no chapter executes, as no
   chapter imports the extracts layer and the figures are the same;
 - measures (the caseload definition changes): the working files are computed again; the
-  chapters that read Table 2 execute, and those whose kernel imported the edited module;
+  chapters that read Table 2 execute, and no other (no chapter imports the caseload code);
 - publish (the rounding every chapter imports): every chapter executes;
 - book, one chapter's generated wording: that chapter alone executes;
+- book, the chart code: the chapters that draw execute, the others (About) do not;
 - book, the headlines (only the Summary imports them): the Summary alone executes.
 """
 
@@ -102,14 +103,13 @@ def test_measures_edit_executes_the_chapters_whose_figures_or_code_it_changes(pr
     # One case fewer in every month's caseload: Table 2's figures change.
     _insert_in_body(project["package"] / "measures" / "caseload.py", "caseload_month",
                     "snapshot = snapshot.iloc[1:]")
-    importers = _importers(project, "measures/caseload.py")
+    # no chapter runs the caseload code: it reaches the book through the working files only
+    assert _importers(project, "measures/caseload.py") == set()
     run = _release(project)
     assert run["working_files"] == "computed"
-    readers_of_t2 = {"caseload", "summary"}
-    assert set(run["executed"]) == readers_of_t2 | importers, run["why_executed"]
-    for name in readers_of_t2 - importers:
+    assert sorted(run["executed"]) == ["caseload", "summary"], run["why_executed"]  # they read T2
+    for name in ("caseload", "summary"):
         assert run["why_executed"][name] == ["parameters", "data"], name
-    assert {"intake", "fee_exemptions", "service_standards", "about"} <= set(run["reused"])
 
 
 def test_publish_edit_executes_every_chapter_that_imports_it(project):
@@ -137,6 +137,15 @@ def test_wording_edit_executes_only_the_chapter_that_shows_it(project):
     assert run["why_executed"]["caseload"] == ["source"]
     html = (project["build"] / "release" / PERIOD / "html" / "notebooks" / "caseload.html").read_text()
     assert re.search(r"[0-9,]+ cases in all", html)
+
+
+def test_chart_edit_executes_only_the_chapters_that_draw(project):
+    drawers = _importers(project, "book/charts.py")
+    assert "about" not in drawers and "caseload" in drawers
+    _insert_in_body(project["package"] / "book" / "charts.py", "chart",
+                    "_edited_by_the_layers_test = True")
+    run = _release(project)
+    assert set(run["executed"]) == drawers, run["why_executed"]
 
 
 def test_headlines_edit_executes_only_the_summary(project):

@@ -1,4 +1,4 @@
-"""The ``cms-stats`` command line.
+"""cms-stats: the command line of the CMS 2012 Scheme statistics book.
 
 Every command turns a known failure (bad extract, bad period, failed chapter) into one line on
 stderr and exit code 2: a reader of the log sees what is wrong and where, never a traceback.
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("--data", default=None, help="extract folder (default: the synthetic data)")
     rel.add_argument("--previous", default=None,
                      help="an earlier period already released: its published figures are revised "
-                          "against (changes under 5%% keep the published figure, appeals excepted)")
+                          "against by the revisions policy (resources/rounding_policy.yaml)")
     rel.set_defaults(func=_cmd_release)
 
     latest = sub.add_parser("latest-period", help="print the latest quarter-end month in the data")

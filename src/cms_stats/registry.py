@@ -143,7 +143,7 @@ class Registry:
 
     @property
     def table_order(self) -> tuple[str, ...]:
-        """Table ids in publication order (T1..T14, DQ)."""
+        """Table ids in publication order (T1, T2, ..., DQ: the order of the file)."""
         return tuple(self.tables)
 
     @property

@@ -23,6 +23,7 @@ from cms_stats import paths
 from cms_stats.book import format as fmt
 from cms_stats.book import values
 from cms_stats.book.style import recent_months
+from cms_stats.months import is_month, month_short
 from cms_stats.publish.policy import load_metadata
 from cms_stats.publish.rounding import publication_tables
 from cms_stats.registry import load_registry
@@ -385,7 +386,7 @@ def recent_table(wide: pd.DataFrame, months: int | None = None, upto: str | None
     frame = frame.tail(months)
     columns = wide.attrs.get("columns", {})
     out = pd.DataFrame({
-        period_col: [f"{fmt.month_name(p)[:3]} {p[:4]}" if len(p) == 7 else p for p in frame[period_col]]
+        period_col: [month_short(p) if is_month(p) else p for p in frame[period_col]]
     })
     for header in frame.columns:
         if header == period_col:

@@ -137,7 +137,7 @@ class Rows:
 def tidy(records) -> pd.DataFrame:
     """Records or frames -> the tidy shape, typed and sorted deterministically.
 
-    Sorted by table (publication order T1..T14, DQ), then period, measure and breakdown.
+    Sorted by table (the registry's publication order: T1, T2, ..., DQ), then period, measure and breakdown.
     """
     rank = {t: i for i, t in enumerate(TABLE_ORDER)}
     if isinstance(records, pd.DataFrame) or (

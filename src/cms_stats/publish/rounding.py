@@ -183,7 +183,7 @@ def _order_maps(metadata: Mapping) -> tuple[dict, dict]:
 
 
 def sort_tidy(frame: pd.DataFrame, metadata: Mapping | None = None) -> pd.DataFrame:
-    """Sort a tidy frame deterministically: table (T1..T14, DQ), period, then measure and
+    """Sort a tidy frame deterministically: table (the registry's order), period, then measure and
     breakdown in the order of ``measures_metadata.yaml`` (unknown ones after, by name)."""
     metadata = metadata if metadata is not None else load_metadata()
     measure_pos, breakdown_pos = _order_maps(metadata)
@@ -235,7 +235,7 @@ def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | Non
         Same columns. ``value`` is the published text (``"21400"``, ``"77.5"``, ``"33"``)
         or a symbol (``[c]``, ``[z]``, ``[x]``, ``[low]``); ``unit`` is the published unit
         (``count``, ``gbp_million``, ``gbp_thousand``, ``percent``, ``mean``). Tables the
-        policy publishes as a month grid (T1-T14) get a row for every month of the
+        policy publishes as a month grid (the T tables) get a row for every month of the
         release and every measure/breakdown they have; a missing figure is ``[x]``, one
         covered by a not-applicable rule is ``[z]``. Rows are sorted (table, period,
         metadata order), so the output is deterministic.

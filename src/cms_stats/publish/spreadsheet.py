@@ -175,7 +175,7 @@ def write_spreadsheet(
     ----------
     published_tables : mapping of str to DataFrame
         From :func:`publication_tables` (table id -> wide rounded table). Table sheets
-        are written in order T1..T14; a ``"DQ"`` entry becomes the data-quality sheet.
+        are written in the registry's order; a ``"DQ"`` entry becomes the data-quality sheet.
     path : str or Path
         The ``.xlsx`` file to write.
     period : str
