@@ -250,3 +250,45 @@ def test_a_chapter_imports_only_its_own_texts():
             "print(sorted(m for m in sys.modules if m.startswith('cms_stats.book.texts.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['cms_stats.book.texts.caseload', 'cms_stats.book.texts.shared']"
+
+
+def test_children_fees_about_and_methodology_on_the_book_fixture(book_chapter):
+    """Worked from the fixture (test_book_fixtures): values between the given months are linear
+    in the month's position, and the latest sample is March 2016 (7 months after August 2015)."""
+    children = texts.children(book_chapter)
+    # 281,100 against 250,000 in May: +12.4%; cases paying 186,160 to the nearest 100.
+    assert (children["children_estimate"], children["children_lower"], children["children_upper"]) == (
+        "281,100", "272,000", "290,200")
+    assert children["children_change"] == "an increase of 12% from the quarter to May 2016"
+    assert children["children_cases_paying"] == "186,200"
+    assert (children["children_mean"], children["children_mean_lower"], children["children_mean_upper"]) == (
+        "1.51", "1.46", "1.56")
+    # n = 1,100 of N = 100,000 + 50,000 * 7/12 = 129,167 cases in March 2016: 0.85%, shown as 1%.
+    assert (children["children_sample_size"], children["children_sample_fraction"]) == ("1,100", "1%")
+    # The interval at the sample month: 174,000 + 68,000 * 7/9 and 186,000 + 72,000 * 7/9.
+    assert (children["children_sample_lower"], children["children_sample_upper"]) == ("226,900", "242,000")
+
+    fees = texts.fee_exemptions(book_chapter)
+    # 33% in August against 30% + 3% * 9/12 = 32.25% in May: up 0.75 points, shown as 1.
+    assert fees["fees_share_change"] == "up 1 percentage point from 32% in May 2016"
+    assert fees["fees_findings"] == (
+        "In August 2016 there were 3,540 exemptions from the application fee, 33% of new "
+        "applications, up 1 percentage point from 32% in May 2016. 3,500 were for domestic "
+        "violence and 40 for applicants under nineteen; 7,180 applications paid the fee. Over the "
+        "months shown in the table below, the share of new applications exempt ranged from 30% to "
+        "33%.")
+
+    about = texts.about(book_chapter)
+    assert (about["about_source"], about["about_seed"], about["about_scale"], about["about_period"]) == (
+        "synthetic", "2012", "1.0", "2016-08")
+
+    method = texts.methodology(book_chapter)
+    # validation.json of the fixture chapter: 1,000 + 40 rows in, 958 + 40 used, 42 quarantined,
+    # each to the nearest 10 (the DQ base); two files.
+    assert (method["dq_rows_in"], method["dq_rows_used"], method["dq_rows_quarantined"],
+            method["dq_files"]) == ("1,040", "1,000", "40", "2")
+    # The policy: counts under 10 suppressed, 5% revisions rule, appeals (T11) always revised,
+    # count bases as declared in the registry, largest first.
+    assert (method["method_suppression_threshold"], method["method_revision_threshold"],
+            method["method_always_revise"], method["method_count_bases"]) == ("10", "5%", "T11", "100, 10, 5")
+    assert method["dq_revisions"] == "no"
