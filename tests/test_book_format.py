@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from cms_stats import months
 from cms_stats.book import format as fmt
 
 
@@ -53,11 +54,12 @@ def test_whole_points_rounds_half_up():
 
 def test_months():
     # the chapter helpers' names for cms_stats.months
-    assert fmt.month_label("2016-08") == "August 2016"
-    assert fmt.month_name("2016-08") == "August"
-    assert fmt.shift_month("2016-01", -1) == "2015-12"
-    assert fmt.shift_month("2016-08", -3) == "2016-05"
-    assert fmt.shift_month("2015-11", 3) == "2016-02"
+    assert months.month_words("2016-08") == "August 2016"
+    assert months.month_name("2016-08") == "August"
+    assert months.month_short("2016-08") == "Aug 2016"
+    assert months.add_months("2016-01", -1) == "2015-12"
+    assert months.add_months("2016-08", -3) == "2016-05"
+    assert months.add_months("2015-11", 3) == "2016-02"
 
 
 def test_a_change_under_half_a_point_never_contradicts_the_figures_shown():

@@ -1,7 +1,5 @@
 """Rounding and disclosure policy: values checked by hand and against integer arithmetic."""
 
-import math
-import re
 from decimal import Decimal
 from pathlib import Path
 

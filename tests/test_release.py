@@ -15,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from cms_stats import paths
+from cms_stats.months import add_months
 from cms_stats.registry import load_registry
 from cms_stats.release import ReleaseError, book_chapters, release
 
@@ -201,7 +202,6 @@ HEADLINE_FIGURES = [
 
 
 def test_summary_headlines_equal_the_rounded_measures(small_release, small_work):
-    from cms_stats.book.format import shift_month
     from cms_stats.publish.policy import load_policy
 
     measures = pd.read_parquet(small_work / "measures.parquet")
@@ -210,7 +210,7 @@ def test_summary_headlines_equal_the_rounded_measures(small_release, small_work)
     items = [" ".join(li.get_text(" ", strip=True).split()) for li in section.find_all("li")]
     assert len(items) >= 5
     for words, table, measure, breakdown, offset in HEADLINE_FIGURES:
-        month = shift_month("2016-08", offset)
+        month = add_months("2016-08", offset)
         shown = _expected(measures, policy, table, measure, month, breakdown)
         matching = [t for t in items if words in t]
         assert matching, f"no headline about {words!r}: {items}"

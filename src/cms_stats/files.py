@@ -137,16 +137,15 @@ def move_into_place(staged: Path, final: Path) -> None:
 
 
 @contextlib.contextmanager
-
-
 def lock(path: Path, error: type[Exception] = Busy):
-    """One release of a period at a time (they share the period's cache)."""
+    """Hold an exclusive lock on ``path`` (one release of a period at a time: they share the
+    period's cache); ``error`` (default :class:`Busy`) when another process holds it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ReleaseError(f"another release of this period is running (lock {path})") from None
+            raise error(f"another release of this period is running (lock {path})") from None
         try:
             yield
         finally:

@@ -10,7 +10,6 @@ it as its first two stages.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from cms_stats import paths
 from cms_stats.extracts import check_period, open_extracts, validate
 from cms_stats.files import move_into_place
 from cms_stats.measures import compute_all
+from cms_stats.months import is_month
 from cms_stats.publish.policy import load_policy
 from cms_stats.publish.revisions import apply_revisions
 from cms_stats.publish.rounding import publish_tidy
@@ -38,7 +38,8 @@ class ReleaseError(Exception):
 
 
 def check_period_format(period: str) -> None:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(period)):
+    """A release period is a month ``YYYY-MM``; anything else stops in one line."""
+    if not is_month(period):
         raise ReleaseError(f"period {period!r} is not a month in the form YYYY-MM")
 
 

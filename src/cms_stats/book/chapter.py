@@ -17,13 +17,12 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cms_stats import paths
 from cms_stats.book import format as fmt
 from cms_stats.book import values
 from cms_stats.book.style import recent_months
-from cms_stats.months import is_month, month_short
+from cms_stats.months import add_months, is_month, month_short, month_words
 from cms_stats.publish.policy import load_metadata
 from cms_stats.publish.rounding import publication_tables
 from cms_stats.registry import load_registry
@@ -55,11 +54,11 @@ class Chapter:
     @property
     def label(self) -> str:
         """The period as words: ``"August 2016"``."""
-        return fmt.month_label(self.period)
+        return month_words(self.period)
 
     def month(self, back: int = 0) -> str:
         """The month ``back`` months before the period (``ch.month(3)`` -> ``"2016-05"``)."""
-        return fmt.shift_month(self.period, -back)
+        return add_months(self.period, -back)
 
     # -- values -----------------------------------------------------------------------------
     def value(self, measure: str, month: str | None = None, breakdown: str = "all",
@@ -124,7 +123,7 @@ class Chapter:
 
         reason = self.not_applicable(table) if table else None
         if reason:
-            text = f"No chart for {fmt.month_label(self.period)}: {reason}"
+            text = f"No chart for {month_words(self.period)}: {reason}"
             return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
 
         fig, alt = charts.chart(name, self.measures, self.period, self.policy)
@@ -147,7 +146,7 @@ class Chapter:
         """Unrounded change on ``back`` months: relative for counts/money, difference for shares."""
         month = month or self.period
         now = self.value(measure, month, breakdown, table)
-        before = self.value(measure, fmt.shift_month(month, -back), breakdown, table)
+        before = self.value(measure, add_months(month, -back), breakdown, table)
         if values.unit_of(self.measures, measure, breakdown, table) == "share":
             return now - before
         return now / before - 1 if before else math.nan
@@ -167,7 +166,7 @@ class Chapter:
         """
         if table not in self.tables:
             reason = self.not_applicable(table) or "no figures are available for this edition."
-            text = f"Table {table[1:]} has no figures up to {fmt.month_label(self.period)}: {reason}"
+            text = f"Table {table[1:]} has no figures up to {month_words(self.period)}: {reason}"
             return HTMLBlock(f'<p class="cms-no-table">{html.escape(text)}</p>', text)
         return table_html(recent_table(self.tables[table], months, upto=self.period),
                           caption=self.tables[table].attrs.get("title", table),
@@ -229,7 +228,7 @@ class Chapter:
         revised = self.revisions["is_revised"].astype(str).str.lower() == "true"
         frame = pd.DataFrame({
             "Table": self.revisions["table"],
-            "Month": [fmt.month_label(m) for m in self.revisions["period"]],
+            "Month": [month_words(m) for m in self.revisions["period"]],
             "Figure": [figure(r) for _, r in self.revisions.iterrows()],
             "Previously published": [shown(v) for v in self.revisions["previous"]],
             "This release": [shown(v) for v in self.revisions["revised"]],

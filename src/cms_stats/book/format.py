@@ -14,9 +14,6 @@ from cms_stats import months
 from cms_stats.publish.rounding import round_half_up
 
 __all__ = [
-    "month_label",
-    "month_name",
-    "shift_month",
     "fmt_count",
     "fmt_gbp_millions",
     "fmt_share",
@@ -39,13 +36,6 @@ _ONE_DECIMAL_BELOW = 0.10
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-# Month words and arithmetic are cms_stats.months'; these names stay for the chapter helpers
-# and the release that call them (``shift_month("2016-08", -3)`` -> ``"2016-05"``).
-shift_month = months.add_months
-month_label = months.month_words
-month_name = months.month_name
 
 
 def fmt_count(value) -> str:

@@ -1,5 +1,5 @@
-"""What every part of the loader shares: what a month is, values in messages, the first failing
-row, failing early on an unreadable file, and :class:`Ctx` (where a table came from)."""
+"""What every part of the loader shares: values in messages, the first failing row, failing
+early on an unreadable file, and :class:`Ctx` (where a table came from)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cms_stats import months
-
 from .errors import ExtractError
-
-
-def is_month(value) -> bool:
-    """:func:`cms_stats.months.is_month`, with ASCII digits only.
-
-    ``months.MONTH_RE`` writes the digits as ``\\d``, which also matches other scripts' digits
-    (Arabic-Indic, for instance); the contract's months are ASCII (``MONTH_PATTERN``), as the
-    loader has always required of ``extract.json``, file names and release periods.
-    """
-    return months.is_month(value) and value.isascii()
 
 
 def fmt(value) -> str:

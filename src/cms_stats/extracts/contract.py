@@ -487,12 +487,5 @@ def identifier_patterns(contract: dict[str, FileSpec] | None = None) -> dict[str
         Kind -> regular expression (e.g. ``"case": "C[0-9]{8}"``): the kinds of the contract's
         identifier columns in contract order, then any other kind declared in :data:`ID_PATTERNS`.
     """
-    contract = CONTRACT if contract is None else contract
-    out: dict[str, str] = {}
-    for spec in contract.values():
-        for col in spec.columns:
-            if col.type == "id":
-                out.setdefault(col.id_kind, col.pattern)
-    for kind, pattern in ID_PATTERNS.items():
-        out.setdefault(kind, pattern)
-    return out
+    kinds = dict.fromkeys(identifier_columns(contract).values())  # contract order, once each
+    return {kind: ID_PATTERNS[kind] for kind in [*kinds, *ID_PATTERNS]}

@@ -11,7 +11,9 @@ import pyarrow.compute as pc
 from cms_stats.months import months_between
 
 from .columns import check_table
-from .common import Ctx, fmt, is_month
+from cms_stats.months import is_month
+
+from .common import Ctx, fmt
 from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, SAMPLE_CALENDAR_MONTHS
 from .errors import ExtractError, PeriodError
 from .metadata import read_metadata

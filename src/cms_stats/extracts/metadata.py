@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .common import fmt, is_month, read_bytes
+from cms_stats.months import is_month
+
+from .common import fmt, read_bytes
 from .contract import GENERATOR_FIELDS, SCHEME_START_MONTH, SOURCES
 from .errors import ExtractError
 

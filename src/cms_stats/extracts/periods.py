@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .common import fmt, is_month
+from cms_stats.months import is_month
+
+from .common import fmt
 from .errors import PeriodError
 
 if TYPE_CHECKING:
