@@ -78,6 +78,8 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
 
     # --- intake volumes, drawn up front so every case has its slot -------------------
     new_rate = anchors(params["new_applications"], numbers) * scale
+    december = np.array([month_from_index(int(x)).endswith("-12") for x in numbers])
+    new_rate[december] *= anchors(params["december_new_application_factor"], numbers)[december]
     ao_rate = anchors(params["arrears_only_applications"], numbers) * scale
     ao_rate[numbers < month_index("2014-12")] = 0.0  # arrears-only data from Dec 2014
     n_new = rng.poisson(new_rate)
@@ -131,12 +133,14 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
     dv_share = anchors(params["fee"]["exempt_domestic_violence"], numbers)
     u19_share = float(params["fee"]["exempt_under_19"])
     dp_share = anchors(params["direct_pay_share_of_calculations"], numbers)
+    cp_to_dp = anchors(params["monthly_switch_cp_to_dp"], numbers)
     wl = params["weekly_liability"]
-    payer_share = np.array([params["payer_classes"][c]["share"] for c in PAYER_CLASSES], float)
+    payer_share = np.stack([anchors(params["payer_classes"][c]["share"], numbers) for c in PAYER_CLASSES], 1)
     pay_prob = np.array([params["payer_classes"][c]["pay_probability"] for c in PAYER_CLASSES])
     frac_lo = np.array([params["payer_classes"][c]["fraction_low"] for c in PAYER_CLASSES])
     frac_hi = np.array([params["payer_classes"][c]["fraction_high"] for c in PAYER_CLASSES])
     hz = params["closure_hazard"]
+    first_pay = anchors(params["first_month_pay_factor"], numbers)
     coc_rate = anchors(params["change_of_circumstances_rate"], numbers)
     coc_fast = anchors(params["coc_cleared_within_28_days"], numbers)
     mr_rate = anchors(params["mr_rate"], numbers)
@@ -152,7 +156,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         return np.round(pounds * 100).astype(np.int64)
 
     def draw_payer(k: int) -> np.ndarray:
-        return rng.choice(3, k, p=payer_share / payer_share.sum()).astype(np.int8)
+        return rng.choice(3, k, p=payer_share[m] / payer_share[m].sum()).astype(np.int8)
 
     apps = _Events("day", "type", "group", "rparent", "fee", "case", "dup")
     liab = _Events("case", "day", "weekly", "service", "reason")
@@ -246,7 +250,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         liab.add(case=recalc, day=np.full(len(recalc), month_lo), weekly=weekly[recalc],
                  service=service[recalc], reason=np.ones(len(recalc), np.int8))
         rs = rng.random(len(stay))
-        to_dp = stay[(service[stay] == CP) & (rs < params["monthly_switch_cp_to_dp"])]
+        to_dp = stay[(service[stay] == CP) & (rs < cp_to_dp[m])]
         to_cp = stay[(service[stay] == DP) & (rs < params["monthly_switch_dp_to_cp"])]
         service[to_dp] = DP
         service[to_cp] = CP
@@ -292,7 +296,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         cpay = (service[cur] == CP) & (due > 0)
         cls = payer[cur]
         # the first month on Collect and Pay is often missed while payments are set up
-        p_pay = np.where(cp_since[cur] == m, pay_prob[cls] * params["first_month_pay_factor"], pay_prob[cls])
+        p_pay = np.where(cp_since[cur] == m, pay_prob[cls] * first_pay[m], pay_prob[cls])
         paying = cpay & (rng.random(len(cur)) < p_pay)
         frac = frac_lo[cls] + rng.random(len(cur)) * (frac_hi[cls] - frac_lo[cls])
         toward_current = np.where(paying, np.minimum(np.round(due * frac).astype(np.int64), due), 0)
