@@ -190,7 +190,10 @@ def test_snapshots_follow_the_contract(small):
                  "arrears_paid", "arrears_closing"]
         assert (s[money] >= 0).all().all(), month
         assert (s.loc[s["service_type"] == "no_liability", "weekly_liability"] == 0).all()
-        assert (s.loc[s["service_type"] != "no_liability", "weekly_liability"] > 0).all()
+        # a service type with a nil weekly amount only when the liability ended during the month
+        # (maintenance due for the days before it; issue 15)
+        served = s[s["service_type"] != "no_liability"]
+        assert ((served["weekly_liability"] > 0) | (served["liability_due"] > 0)).all()
         assert (s.loc[s["origin"] == "arrears_only", "service_type"] == "no_liability").all()
         # Direct Pay accrues no 2012-scheme arrears
         assert (s.loc[s["service_type"] != "collect_and_pay", "arrears_accrued"] == 0).all()
@@ -232,7 +235,9 @@ def test_events_follow_the_contract(small):
     # fees: none before 30 June 2014 or on arrears-only applications
     before = apps["received_date"] < pd.Timestamp(PARAMS["fee_start"])
     assert (apps.loc[before | (apps["application_type"] == "arrears_only"), "fee_status"] == "no_fee").all()
-    assert (apps.loc[~before & (apps["application_type"] == "new_application"), "fee_status"] != "no_fee").all()
+    # after it, no_fee on a new application only as the rare recording error (issue 15)
+    after = apps.loc[~before & (apps["application_type"] == "new_application"), "fee_status"]
+    assert (after == "no_fee").mean() <= 3 * PARAMS["definition_cases"]["no_fee_recorded_in_error"]
     assert apps.loc[apps["application_type"] == "arrears_only", "received_date"].min() >= pd.Timestamp("2014-12-01")
 
 

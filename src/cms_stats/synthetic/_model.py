@@ -148,6 +148,8 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
     checks_n = anchors(params["accuracy_checks"]["checks"], numbers) * scale
     inaccurate = anchors(params["accuracy_checks"]["inaccurate_share"], numbers)
     sample_size = int(params["children_sample_size"])
+    dc = params["definition_cases"]
+    pending_closed = (np.empty(0, np.int64), np.empty(0, np.int64))  # closed last month, their arrears
 
     def draw_weekly(kind: np.ndarray) -> np.ndarray:
         med = np.where(kind == DP, wl["direct_pay"]["median"], wl["collect_and_pay"]["median"])
@@ -188,6 +190,13 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         closing = prior[rng.random(len(prior)) < h]
         is_open[closing] = False
         was_closed[closing] = True
+        # a closed case with arrears sometimes still pays after its last snapshot
+        late = closing[(arrears[closing] > 0) & (rng.random(len(closing)) < dc["closed_case_payment"])]
+        if len(late):
+            pays.add(case=late, group=group[late],
+                     day=_uniform_days(rng, np.full(len(late), month_lo), np.full(len(late), month_hi)),
+                     amount=np.maximum(1, np.round(arrears[late] * rng.uniform(0.1, 1.0, len(late))))
+                     .astype(np.int64))
 
         # --- this month's openings: case groups, parents, applications --------------------
         new_idx = np.arange(lo, hi)
@@ -211,6 +220,17 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         k = int(fresh.sum())
         group[new_idx[fresh]] = n_groups + np.arange(k)
         n_groups += k
+        ao_fresh = new_idx[fresh & ~is_new_app]
+        pair = ao_fresh[rng.random(len(ao_fresh)) < dc["arrears_only_with_same_day_new_application"]]
+        new_fresh = new_idx[fresh & is_new_app]
+        if len(pair) and len(new_fresh):
+            at = np.searchsorted(opened_day[new_fresh], opened_day[pair])
+            at = np.minimum(at, len(new_fresh) - 1)
+            ok = opened_day[new_fresh[at]] == opened_day[pair]
+            group[pair[ok]] = group[new_fresh[at[ok]]]
+            rparent[pair[ok]] = n_rparents + np.arange(int(ok.sum()))
+            n_rparents += int(ok.sum())
+            rparent[new_fresh[at[ok]]] = rparent[pair[ok]]
         need_rp = new_idx[rparent[new_idx] < 0]
         rparent[need_rp] = n_rparents + np.arange(len(need_rp))
         n_rparents += len(need_rp)
@@ -223,6 +243,8 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         uf = rng.random(len(new_idx))
         fee[charged] = np.where(uf[charged] < dv_share[m], 2,
                                 np.where(uf[charged] < dv_share[m] + u19_share, 3, 1))
+        # fee status recorded in error: a new application after the fee recorded no_fee
+        fee[charged & (rng.random(len(new_idx)) < dc["no_fee_recorded_in_error"])] = 0
         apps.add(day=days, type=origin[new_idx], group=group[new_idx], rparent=rparent[new_idx],
                  fee=fee, case=new_idx, dup=np.zeros(len(new_idx), bool))
         dup = new_idx[is_new_app & (rng.random(len(new_idx)) < faults["duplicate_new_application_share"])]
@@ -237,10 +259,14 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         nil_c = calc[weekly[calc] == 0]
         r = rng.random(len(pos_c))
         ends_l = pos_c[r < params["monthly_liability_end"]]
+        # a liability ends on a day of the month: due for the days before it, nil weekly at month end
+        end_day = _uniform_days(rng, np.full(len(ends_l), month_lo), np.full(len(ends_l), month_hi))
+        end_weekly = weekly[ends_l].copy()
+        end_service = service[ends_l].copy()
         recalc = pos_c[(r >= params["monthly_liability_end"])
                        & (r < params["monthly_liability_end"] + params["monthly_recalculation"])]
         stay = pos_c[r >= params["monthly_liability_end"] + params["monthly_recalculation"]]
-        liab.add(case=ends_l, day=np.full(len(ends_l), month_lo), weekly=np.zeros(len(ends_l), np.int64),
+        liab.add(case=ends_l, day=end_day, weekly=np.zeros(len(ends_l), np.int64),
                  service=service[ends_l], reason=np.ones(len(ends_l), np.int8))
         weekly[ends_l] = 0
         service[ends_l] = NONE
@@ -285,6 +311,13 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         first_month = np.isin(cur, init)
         days_due[first_month] = month_hi - eff[np.searchsorted(init, cur[first_month])] + 1
         due = np.round(weekly[cur] * days_due / 7).astype(np.int64)
+        ended = np.searchsorted(ends_l, cur)
+        ended_here = (ended < len(ends_l)) & (ends_l[np.minimum(ended, max(len(ends_l) - 1, 0))] == cur) \
+            if len(ends_l) else np.zeros(len(cur), bool)
+        at = ended[ended_here]
+        due[ended_here] = np.round(end_weekly[at] * (end_day[at] - month_lo) / 7).astype(np.int64)
+        svc = service[cur].copy()          # an ended liability keeps its service type for the month
+        svc[ended_here] = np.where(due[ended_here] > 0, end_service[at], NONE)
 
         opening = arrears[cur].copy()  # last month's reported closing; 0 for a new case
         with_arrears = opening > 0
@@ -293,7 +326,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         opening[lost] = np.floor(opening[lost] * rng.uniform(0.0, 0.8, int(lost.sum()))).astype(np.int64)
         fault_counts["arrears_lost_between_months"] += int(lost.sum())
 
-        cpay = (service[cur] == CP) & (due > 0)
+        cpay = (svc == CP) & (due > 0)
         cls = payer[cur]
         # the first month on Collect and Pay is often missed while payments are set up
         p_pay = np.where(cp_since[cur] == m, pay_prob[cls] * first_pay[m], pay_prob[cls])
@@ -304,6 +337,11 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         toward_arrears = np.where(paying & (opening > 0),
                                   np.minimum(opening, np.round(due * params["arrears_repayment_rate"])
                                              .astype(np.int64)), 0)
+        # arrears paid through the Collection Service by a case not on Collect and Pay (Direct Pay
+        # after a switch, liability ended, arrears-only with 2012-scheme arrears)
+        other = ~cpay & (opening > 0) & (rng.random(len(cur)) < dc["arrears_payment_off_collect_and_pay"])
+        toward_arrears[other] = np.minimum(opening[other], np.maximum(
+            100, np.round(opening[other] * rng.uniform(0.05, 0.3, int(other.sum()))))).astype(np.int64)
         balance = opening + accrued - toward_arrears
         adjustment = np.zeros(len(cur), np.int64)
         ra = rng.random(len(cur))
@@ -313,6 +351,10 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         correct = (balance > 0) & (ra >= params["monthly_write_off"]) \
             & (ra < params["monthly_write_off"] + params["monthly_correction"])
         adjustment[correct] = rng.integers(1, int(params["correction_max"] * 100) + 1, int(correct.sum()))
+        # 2012-scheme arrears put onto a new arrears-only case (an earlier 2012 case of the parents)
+        ao_new = (origin[cur] == 1) & (opened_day[cur] >= month_lo) \
+            & (rng.random(len(cur)) < dc["arrears_only_with_2012_arrears"])
+        adjustment[ao_new] = rng.integers(5000, 200000, int(ao_new.sum()))
         closing_bal = balance + adjustment
         broken = with_arrears & (rng.random(len(cur)) < faults["arrears_lost_within_month"])
         closing_bal[broken] = np.floor(closing_bal[broken] * rng.uniform(0.0, 0.8, int(broken.sum()))) \
@@ -327,7 +369,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
                                    np.full(len(payer_rows), month_hi)),
                  amount=amount[amount > 0])
 
-        stype = np.where(weekly[cur] > 0, service[cur], NONE).astype(np.int8)
+        stype = np.where((weekly[cur] > 0) | (due > 0), svc, NONE).astype(np.int8)
         writer.snapshot(month_from_index(int(numbers[m])), cur, group[cur], origin[cur], opened_day[cur],
                         stype, weekly[cur], due, opening, accrued, toward_arrears, adjustment,
                         closing_bal)
@@ -378,6 +420,15 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         diff = np.maximum(150, np.round(calculated * rng.uniform(0.05, 0.3, k))).astype(np.int64)
         sign = np.where((rng.random(k) < 0.5) & (calculated - diff > 0), -1, 1)
         correct_amt[wrong] = calculated[wrong] + (sign * diff)[wrong]
+        # checks exactly on the tolerance: GBP 1 off a small amount, or exactly 2% of a larger one
+        edge = ~wrong & (rng.random(k) < dc["accuracy_check_on_tolerance"])
+        small = edge & (calculated <= 5100) & (calculated > 200)
+        correct_amt[small] = calculated[small] - 100
+        large = edge & (calculated > 5100)
+        base = np.round(calculated[large] / 51 * 50 / 50).astype(np.int64) * 50   # a multiple of 50p
+        correct_amt[large] = base
+        calculated = calculated.copy()
+        calculated[large] = base + base // 50                                        # +2% exactly
         checks.add(month=np.full(k, m), case=chosen, calculated=calculated, correct=correct_amt)
 
     return {
