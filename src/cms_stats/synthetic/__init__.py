@@ -25,7 +25,7 @@ __all__ = ["generate", "load_parameters", "GENERATOR_NAME", "GENERATOR_VERSION",
 
 GENERATOR_NAME = "cms_stats.synthetic"
 PARAMETERS_FILE = Path(__file__).with_name("parameters.yaml")
-_MODEL_VERSION = "1.0"  # bump on a deliberate change of the model
+_MODEL_VERSION = "1.1"  # bump on a deliberate change of the model
 
 
 def _content_version() -> str:
