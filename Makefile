@@ -8,10 +8,11 @@ SCALE ?= 1.0
 PERIOD ?=
 APT_PACKAGES := chromium poppler-utils fonts-dejavu-core
 
-.PHONY: setup book test test-fast qa bench data clean help
+.PHONY: setup book editions test test-fast qa bench data clean help
 
 help:
 	@echo "make book   - set up, generate the synthetic data if absent, release the latest period"
+	@echo "make editions [FROM=2014-02 TO=2016-08] - every edition of the calendar into _build/site"
 	@echo "make test   - set up and run the whole test suite (builds books)"
 	@echo "make test-fast - unit and property tests only, no book build (the edit-test loop)"
 	@echo "make qa PERIOD=YYYY-MM - re-run a release's notebooks (nbval) and check it in a browser"
@@ -49,6 +50,11 @@ data: setup
 book: data
 	@period=$${PERIOD:-$$($(VENV)/bin/cms-stats latest-period)}; \
 	$(VENV)/bin/cms-stats release --period $$period
+
+FROM ?= 2014-02
+TO ?= 2016-08
+editions: data
+	$(VENV)/bin/cms-stats editions --from $(FROM) --to $(TO)
 
 test: setup
 	$(VENV)/bin/pytest -q

@@ -243,7 +243,7 @@ def run_chapters(chapters: list[Chapter], parameters: dict[str, dict], cache: Pa
     chapter_cache.mkdir(parents=True, exist_ok=True)
     notebooks, executed, reused, todo = {}, [], [], []
     for ch in chapters:
-        nb = read_notebook(ch.source)
+        nb = read_notebook(ch.source, parameters[ch.name].get("period"))
         deps = _read_deps(chapter_cache / f"{ch.name}.deps.json")
         parts = chapter_key_parts(nb, parameters[ch.name], source_part(deps, package))
         cached_nb, cached_key = chapter_cache / f"{ch.name}.ipynb", chapter_cache / f"{ch.name}.key"
