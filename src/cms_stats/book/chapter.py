@@ -278,8 +278,9 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
     data_dir : str or Path
         Extract folder; empty means :data:`cms_stats.paths.DEFAULT_DATA_DIR`.
     work_dir : str or Path
-        Working folder; empty means ``<build>/work/<period>``. When its files are missing they
-        are computed by :func:`cms_stats.work.prepare_work`.
+        Working folder; empty means ``<build>/work/<period>``, a relative path is under the
+        build root (an issue of the series, ``work/2016-08-correction-1``). When its files are
+        missing they are computed by :func:`cms_stats.work.prepare_work`.
     previous : str
         Earlier period to revise against (only used when the files are computed here).
     policy : Policy, optional
@@ -295,6 +296,8 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
     """
     data = Path(data_dir) if data_dir else paths.DEFAULT_DATA_DIR
     work = Path(work_dir) if work_dir else _default_work_dir(period)
+    if work_dir and not work.is_absolute():  # the release's own, e.g. work/2016-08-correction-1
+        work = paths.build_dir() / work
     needed = ("measures.parquet", "published.parquet", "validation.json", "extract.json")
     if not all((work / name).is_file() for name in needed):
         # deferred: only a notebook run on its own computes the working files. A release has

@@ -76,7 +76,7 @@ def whats_changed(ch: Chapter) -> HTMLBlock:
         parts.append(f"<p>{html.escape(s)}</p>")
         text.append(s)
 
-    para(f"This edition has data to {ed['period_words']}, from the data as known at the end of "
+    para(f"This edition has data to {ed['period_words']}, from the data as known on "
          f"{ed['known_at_words']}; it was published on {ed['published_words']}.")
     corr = ed.get("correction")
     if corr:

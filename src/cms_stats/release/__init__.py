@@ -209,7 +209,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         input_hashes = chapter_input_hashes(work_dir, [ch.name for ch in chapters])
         shown_previous = previous.name if isinstance(previous, Path) else previous
         parameters = {ch.name: _chapter_parameters(period, ch.name, input_hashes[ch.name],
-                                                   shown_previous) for ch in chapters}
+                                                   shown_previous, name) for ch in chapters}
         reasons: dict[str, list[str]] = {}
         notebooks, executed, reused = run_chapters(
             chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
@@ -255,11 +255,16 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     return final
 
 
-def _chapter_parameters(period: str, chapter: str, data_hash: str, previous: str | None) -> dict:
+def _chapter_parameters(period: str, chapter: str, data_hash: str, previous: str | None,
+                        name: str) -> dict:
     """A chapter's papermill parameters: no path of the build machine (the workers find the
-    working files through ``CMS_STATS_BUILD_DIR``), the chapter's own name injected."""
-    return {"period": period, "chapter": chapter, "data_hash": data_hash,
-            "previous": previous or ""}
+    working files through ``CMS_STATS_BUILD_DIR``; an issue named other than its period, a
+    correction, gets its working folder relative to the build root), the chapter's name."""
+    params = {"period": period, "chapter": chapter, "data_hash": data_hash,
+              "previous": previous or ""}
+    if name != period:
+        params["work_dir"] = f"work/{name}"
+    return params
 
 
 @contextlib.contextmanager

@@ -44,7 +44,7 @@ def edition_lines(facts: dict) -> list[str]:
                         f"{facts['correction']['original_published_words']})"
                         if facts.get("correction") else "") + ".")
     if facts.get("cutoff_words"):
-        lines.append(f"Data as known at the end of {facts['known_at_words']} (the data cut-off "
+        lines.append(f"Data as known on {facts['known_at_words']} (the data cut-off "
                      f"of this edition is {facts['cutoff_words']}).")
     nxt = facts.get("next")
     if nxt:
