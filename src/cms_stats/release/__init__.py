@@ -232,7 +232,8 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
 
             stages.start("writing spreadsheet, CSV and manifest")
             write_tables(tmp, work_dir, period,
-                         {"period": period, "data_dir": str(data_dir), "work_dir": str(work_dir),
+                         {"period": period, "data_dir": str(data_dir),
+                          "work_dir": work_dir.relative_to(build_root).as_posix(),
                           "data_hash": data_hash, "previous": str(shown_previous or ""),
                           "known_at": known_at.isoformat() if known_at else "",
                           "corrects": corrects.name if corrects else "",

@@ -272,8 +272,14 @@ def run_chapters(chapters: list[Chapter], parameters: dict[str, dict], cache: Pa
         out, deps_file = scratch / f"{ch.name}.ipynb", scratch / f"{ch.name}.deps.json"
         nb = nbformat.read(out, as_version=4)
         nb.cells = [c for c in nb.cells if DEPS_TAG not in c.metadata.get("tags", [])]
-        for where in ("input_path", "output_path"):  # paths of the build machine, not published
+        # Paths of the build machine and clock times are not published: the same inputs give
+        # the same notebook bytes (an edition rebuilt from its cut-off is byte-identical).
+        for where in ("input_path", "output_path", "start_time", "end_time", "duration"):
             nb.metadata.get("papermill", {}).pop(where, None)
+        for cell in nb.cells:
+            cell.metadata.pop("execution", None)
+            for where in ("start_time", "end_time", "duration"):
+                cell.metadata.get("papermill", {}).pop(where, None)
         for cell in nb.cells:
             tag_hidden(cell)
         stable_ids(nb)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -45,3 +47,24 @@ def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path) -> 
     if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
         err = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()][-1:] or ["no output"]
         raise ReleaseError(f"PDF: Chromium failed (exit {proc.returncode}): {one_line(err[0])}")
+    _fix_dates(pdf)
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]*\)")
+
+
+def _fix_dates(pdf: Path) -> None:
+    """With ``SOURCE_DATE_EPOCH`` (an edition's publication date), the PDF's creation and
+    modification dates become that date, written in the same number of bytes so the file's
+    cross-reference offsets stay right: a rebuild is byte-identical."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not (epoch and epoch.isdigit()):
+        return
+    stamp = dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+    data = pdf.read_bytes()
+
+    def same_length(m: re.Match) -> bytes:
+        new = b"/" + m.group(1) + b" (D:" + stamp.encode() + b"+00'00')"
+        return new if len(new) == len(m.group(0)) else m.group(0)
+
+    pdf.write_bytes(_PDF_DATE.sub(same_length, data))
