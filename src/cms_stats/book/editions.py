@@ -22,7 +22,7 @@ _SITE_ROOT = "../../../"
 
 
 def edition_line(ch: Chapter) -> HTMLBlock:
-    """``Published 26 October 2016. Next edition: January 2017.`` (from the calendar)."""
+    """``Published <date>. Next edition: <month year>.`` (both from the calendar)."""
     ed = ch.edition
     if not ed.get("published_words"):
         return HTMLBlock("", "")

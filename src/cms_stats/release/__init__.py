@@ -238,7 +238,9 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
                           "known_at": known_at.isoformat() if known_at else "",
                           "corrects": corrects.name if corrects else "",
                           "chapter_data_hashes": input_hashes},
-                         data_dir, metadata, {"executed": executed, "reused": reused}, facts)
+                         data_dir, metadata,
+                         # sorted: the order chapters finish in is not part of the release
+                         {"executed": sorted(executed), "reused": sorted(reused)}, facts)
 
             stages.start("checking disclosure and moving into place")
             check_disclosure(tmp)
