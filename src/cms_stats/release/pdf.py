@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import urllib.parse
 import subprocess
 import tempfile
 from pathlib import Path
@@ -47,7 +48,31 @@ def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path) -> 
     if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
         err = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()][-1:] or ["no output"]
         raise ReleaseError(f"PDF: Chromium failed (exit {proc.returncode}): {one_line(err[0])}")
+    _relative_links(pdf, single_dir.parent.parent)
     _fix_dates(pdf)
+
+
+_PDF_FILE_URI = re.compile(rb"\(file://(/[^)]*)\)")
+
+
+def _relative_links(pdf: Path, release_root: Path) -> None:
+    """Links to the release's own files (the chapters' spreadsheet and CSV downloads, the
+    previous editions) printed by Chromium as ``file://`` paths of the build machine become
+    relative to the PDF (which sits where the web book's ``../../`` points), written in the
+    same number of bytes (padded with PDF whitespace) so the cross-references stay right."""
+    data = pdf.read_bytes()
+
+    def relative(m: re.Match) -> bytes:
+        target = urllib.parse.unquote(m.group(1).decode("utf-8", "replace"))
+        rel = os.path.relpath(target, release_root).replace(os.sep, "/")
+        new = b"(" + urllib.parse.quote(rel, safe="/.-_#").encode() + b")"
+        if len(new) > len(m.group(0)):
+            return m.group(0)
+        return new + b" " * (len(m.group(0)) - len(new))
+
+    fixed = _PDF_FILE_URI.sub(relative, data)
+    if fixed != data:
+        pdf.write_bytes(fixed)
 
 
 _PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]*\)")
