@@ -16,6 +16,7 @@ help:
 	@echo "make test   - set up and run the whole test suite (builds books)"
 	@echo "make test-fast - unit and property tests only, no book build (the edit-test loop)"
 	@echo "make qa PERIOD=YYYY-MM - re-run a release's notebooks (nbval) and check it in a browser"
+	@echo "make qa EDITION=2016-05 - the same for an edition of the archive site (_build/site)"
 	@echo "make bench [SCALE=1.0] - print timings and peak memory of every stage"
 
 setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp
@@ -63,10 +64,11 @@ test: setup
 test-fast: setup
 	$(VENV)/bin/pytest -q -m "not slow"
 
+EDITION ?=
 qa: setup
-	@test -n "$(PERIOD)" || { echo "usage: make qa PERIOD=YYYY-MM"; exit 2; }
-	$(PY) -m cms_stats.qa nbval --period $(PERIOD)
-	$(PY) -m cms_stats.qa browser --period $(PERIOD)
+	@test -n "$(PERIOD)$(EDITION)" || { echo "usage: make qa PERIOD=YYYY-MM or make qa EDITION=<id in _build/site>"; exit 2; }
+	@which=$$( [ -n "$(EDITION)" ] && echo "--edition $(EDITION)" || echo "--period $(PERIOD)" ); \
+	$(PY) -m cms_stats.qa nbval $$which && $(PY) -m cms_stats.qa browser $$which
 
 bench: setup
 	$(PY) benchmarks/bench.py --scale $(SCALE)
