@@ -31,7 +31,7 @@ from cms_stats.registry import load_registry
 
 __all__ = ["ReleaseError", "WORK_FILES", "prepare_work", "compute_work", "validate_folder",
            "validation_summary", "check_period_format", "default_data_dir", "corrections_log",
-           "folder_vintage"]
+           "folder_vintage", "measure_edition", "measure_key"]
 
 #: Working files written by :func:`prepare_work` (``revisions.csv`` only with a previous period).
 WORK_FILES = ("measures.parquet", "published.parquet", "validation.json", "extract.json",
@@ -146,20 +146,44 @@ def corrections_log(corrected: pd.DataFrame, original: pd.DataFrame, reason: str
     return changed.sort_values(key, kind="stable").reset_index(drop=True)
 
 
-def compute_work(report, folder, data_dir: Path, period: str, work_dir: Path,
-                  previous, build_root: Path, stamp: dict | None, *,
-                  edition: dict | None = None, corrects: Path | None = None) -> Path:
-    """Measures, published figures, revisions and ``edition.json`` into ``work_dir`` (whole).
+def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None) -> dict:
+    """Validation and measures of one edition: everything of its working files that does not
+    depend on the previous edition (so a series can compute the next edition's while the
+    previous one is still being published).
 
-    ``edition`` is the release calendar's facts for this issue (written to ``edition.json``
-    with what changed); ``corrects`` the published folder of the issue this one corrects.
+    Returns
+    -------
+    dict
+        ``key`` (data folder, period, known_at), ``measures`` (tidy, unrounded, only the tables
+        of this edition), ``validation`` (:func:`validation_summary`), ``vintage``.
     """
+    report, folder = validate_folder(data_dir, period, known_at)
     # The validation already read the whole folder: its quarantine is the DQ count, whatever
     # the measures read (so the count cannot depend on the order things were read in).
     measures = compute_all(folder, period, quarantine=report.quarantine)
     # A table first published in a later edition is absent from this one (not [x]).
     measures = measures[measures["table"].isin(load_registry().tables_in_edition(period))]
-    measures = measures.reset_index(drop=True)
+    return {"key": measure_key(data_dir, period, known_at),
+            "measures": measures.reset_index(drop=True),
+            "validation": validation_summary(report), "vintage": folder_vintage(folder, known_at)}
+
+
+def measure_key(data_dir: Path, period: str, known_at: dt.date | None) -> tuple:
+    return (str(Path(data_dir).resolve()), period, known_at.isoformat() if known_at else None)
+
+
+def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
+                  previous, build_root: Path, stamp: dict | None, *,
+                  edition: dict | None = None, corrects: Path | None = None) -> Path:
+    """Published figures, revisions and ``edition.json`` from :func:`measure_edition`'s
+    result, into ``work_dir`` (swapped in whole).
+
+    ``previous`` is the previous edition (a period or its published folder: its files as
+    published); ``edition`` the release calendar's facts for this issue (written to
+    ``edition.json`` with what changed); ``corrects`` the published folder of the issue this
+    one corrects.
+    """
+    measures = measured["measures"]
     policy = load_policy()
     published = publish_tidy(measures, policy)
     revisions = None
@@ -168,7 +192,7 @@ def compute_work(report, folder, data_dir: Path, period: str, work_dir: Path,
         published, revisions = apply_revisions(published, prev, policy)
     facts = dict(edition or {})
     facts["new_tables"] = list(load_registry().new_tables(period))
-    facts["vintage"] = folder_vintage(folder, _date_or_none(facts.get("known_at")))
+    facts["vintage"] = measured["vintage"]
     if corrects is not None:
         log = corrections_log(published, read_csv(Path(corrects) / "csv"),
                               str(facts.get("correction", {}).get("reason", "")))
@@ -181,7 +205,7 @@ def compute_work(report, folder, data_dir: Path, period: str, work_dir: Path,
         measures.to_parquet(tmp / "measures.parquet", index=False)
         published.to_parquet(tmp / "published.parquet", index=False)
         (tmp / "validation.json").write_text(
-            json.dumps(validation_summary(report), indent=2) + "\n", encoding="utf-8")
+            json.dumps(measured["validation"], indent=2) + "\n", encoding="utf-8")
         shutil.copyfile(data_dir / "extract.json", tmp / "extract.json")
         (tmp / "edition.json").write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
@@ -194,10 +218,6 @@ def compute_work(report, folder, data_dir: Path, period: str, work_dir: Path,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return work_dir
-
-
-def _date_or_none(value) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
 
 
 def prepare_work(period: str, data_dir=None, work_dir=None, previous: str | None = None) -> Path:
@@ -235,5 +255,5 @@ def prepare_work(period: str, data_dir=None, work_dir=None, previous: str | None
     data_dir = default_data_dir(data_dir)
     build_root = paths.build_dir()
     work_dir = Path(work_dir or build_root / "work" / period).resolve()
-    report, folder = validate_folder(data_dir, period)
-    return compute_work(report, folder, data_dir, period, work_dir, previous, build_root, None)
+    return compute_work(measure_edition(data_dir, period), data_dir, period, work_dir, previous,
+                        build_root, None)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cms_stats import paths
@@ -31,7 +32,7 @@ from cms_stats.editions.site import (EditionError, check_issue, output_hashes, w
                                      write_latest)
 from cms_stats.months import month_words
 from cms_stats.release import release
-from cms_stats.work import default_data_dir
+from cms_stats.work import default_data_dir, measure_edition
 
 __all__ = ["EditionError", "build_editions", "issue_facts", "output_hashes", "check_issue",
            "site_dir", "published_issues"]
@@ -153,28 +154,40 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
             check_issue(site / issue.id, issue.id)
     t0 = time.perf_counter()
     built = []
-    for issue in [i for i in archive if i.period in periods]:
-        folder = site / issue.id
-        if folder.exists():
-            say(f"edition {issue.id}: in the archive, unchanged")
-            continue
-        previous = _previous_issue(calendar, issue)
-        if previous is not None and not (site / previous.id).is_dir():
-            raise EditionError(f"edition {issue.id}: the previous edition {previous.id} is not "
-                               f"in the archive {site} (build from {previous.period})")
-        say(f"edition {issue.id}: data as known at {issue.known_at}, published "
-            f"{date_words(issue.published)}"
-            + (f", revised against {previous.id} as published" if previous else ""))
-        started = time.perf_counter()
-        release(issue.period, data_dir=data_dir,
-                previous=(site / previous.id) if previous else None,
-                progress=(lambda line: say("  " + line)), notebooks_dir=notebooks_dir,
-                build_dir=build_root, workers=workers, known_at=issue.known_at, out=folder,
-                edition=issue_facts(calendar, issue),
-                corrects=(site / issue.period) if issue.correction else None,
-                build_date=issue.published)
-        built.append((issue.id, round(time.perf_counter() - started, 1)))
-        _refresh(site, calendar)
+    todo = [i for i in archive if i.period in periods and not (site / i.id).exists()]
+    for issue in [i for i in archive if i.period in periods and (site / i.id).exists()]:
+        say(f"edition {issue.id}: in the archive, unchanged")
+    # The next issue's validation and measures (which do not depend on the issue before it)
+    # are computed in a thread while the current one runs: its book, PDF and checks leave a
+    # core idle.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure-ahead") as ahead:
+        future = None
+        for n, issue in enumerate(todo):
+            previous = _previous_issue(calendar, issue)
+            if previous is not None and not (site / previous.id).is_dir():
+                raise EditionError(f"edition {issue.id}: the previous edition {previous.id} is "
+                                   f"not in the archive {site} (build from {previous.period})")
+            say(f"edition {issue.id}: data as known at {issue.known_at}, published "
+                f"{date_words(issue.published)}"
+                + (f", revised against {previous.id} as published" if previous else ""))
+            mine = future
+            future = (ahead.submit(measure_edition, data_dir, todo[n + 1].period,
+                                   todo[n + 1].known_at) if n + 1 < len(todo) else None)
+            started = time.perf_counter()
+            try:
+                release(issue.period, data_dir=data_dir,
+                        previous=(site / previous.id) if previous else None,
+                        progress=(lambda line: say("  " + line)), notebooks_dir=notebooks_dir,
+                        build_dir=build_root, workers=workers, known_at=issue.known_at,
+                        out=site / issue.id, edition=issue_facts(calendar, issue),
+                        corrects=(site / issue.period) if issue.correction else None,
+                        build_date=issue.published, measured=mine)
+            except BaseException:
+                if future is not None:
+                    future.cancel()
+                raise
+            built.append((issue.id, round(time.perf_counter() - started, 1)))
+            _refresh(site, calendar)
     if not built:
         _refresh(site, calendar)
     say(f"site {site}: {len(built)} built"

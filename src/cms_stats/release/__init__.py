@@ -47,9 +47,9 @@ from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_ha
 from cms_stats.release.outputs import check_disclosure, write_tables
 from cms_stats.release.pdf import print_pdf
 from cms_stats.release.website import build_books, offline_problems, stage_book
-from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError,
-                            check_period_format, compute_work, default_data_dir, prepare_work,
-                            validate_folder)
+from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError, measure_key,
+                            check_period_format, compute_work, default_data_dir, measure_edition,
+                            prepare_work)
 
 __all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release",
            "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
@@ -119,7 +119,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             progress: Callable[..., None] | None = print, *, notebooks_dir=None,
             build_dir=None, workers: int | None = None, known_at: dt.date | None = None,
             out: Path | None = None, edition: dict | None = None, corrects: Path | None = None,
-            build_date: dt.date | None = None) -> Path:
+            build_date: dt.date | None = None, measured=None) -> Path:
     """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
 
     Parameters
@@ -152,6 +152,10 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     build_date : datetime.date, optional
         A fixed build date (the publication date): the footer's "Last updated", the manifest's
         build time and the PDF's dates, so a rebuild is byte-identical.
+    measured : concurrent.futures.Future, optional
+        The validation and measures of this edition computed ahead
+        (:func:`cms_stats.work.measure_edition`, e.g. while the previous edition was being
+        published); used when it was computed for this folder, period and cut-off.
 
     Returns
     -------
@@ -192,7 +196,6 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
                  "corrects_hash": _previous_hash(corrects, build_root),
                  "known_at": known_at.isoformat() if known_at else None, "edition": edition}
         current = _stamp_matches(work_dir, stamp)
-        report, folder = (None, None) if current else validate_folder(data_dir, period, known_at)
         if current:
             stages.say("      extracts and code unchanged since the last validation")
 
@@ -200,7 +203,13 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         if current:
             stages.say(f"      reused {work_dir}")
         else:
-            compute_work(report, folder, data_dir, period, work_dir, previous, build_root, stamp,
+            ahead = measured.result() if measured is not None else None
+            if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at):
+                ahead = measure_edition(data_dir, period, known_at)
+            else:
+                stages.say("      validated and measured ahead, while the previous edition was "
+                           "published")
+            compute_work(ahead, data_dir, period, work_dir, previous, build_root, stamp,
                          edition=edition, corrects=corrects)
         metadata = json.loads((work_dir / "extract.json").read_text(encoding="utf-8"))
         facts = json.loads((work_dir / "edition.json").read_text(encoding="utf-8"))

@@ -32,6 +32,13 @@ def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path) -> 
     if not Path(_CHROMIUM).is_file():
         raise ReleaseError(f"PDF: {_CHROMIUM} not found (install the Debian package chromium)")
     profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=scratch))
+    # Printed through a link of fixed length (``<tmp>/cms-print-XXXXXXXX/r``) to the folder the
+    # book's ``../../`` links point to: the links Chromium writes have the same length on any
+    # build machine, so once made relative (same bytes, padded) the PDF is byte-identical.
+    link_dir = Path(tempfile.mkdtemp(prefix="cms-print-"))
+    root = link_dir / "r"
+    root.symlink_to(single_dir.parent.parent.resolve(), target_is_directory=True)
+    page = root / single_dir.resolve().relative_to(single_dir.parent.parent.resolve()) / page.name
     cmd = [_CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--disable-quic", "--disable-extensions", "--disable-dev-shm-usage",
@@ -45,10 +52,11 @@ def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path) -> 
         raise ReleaseError(f"PDF: Chromium did not finish within {_PRINT_TIMEOUT_S} s") from None
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+        shutil.rmtree(link_dir, ignore_errors=True)
     if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
         err = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()][-1:] or ["no output"]
         raise ReleaseError(f"PDF: Chromium failed (exit {proc.returncode}): {one_line(err[0])}")
-    _relative_links(pdf, single_dir.parent.parent)
+    _relative_links(pdf, root)
     _fix_dates(pdf)
 
 
