@@ -76,8 +76,12 @@ def whats_changed(ch: Chapter) -> HTMLBlock:
         parts.append(f"<p>{html.escape(s)}</p>")
         text.append(s)
 
-    para(f"This edition has data to {ed['period_words']}, from the data as known on "
-         f"{ed['known_at_words']}; it was published on {ed['published_words']}.")
+    if ed.get("published_words"):
+        para(f"This edition has data to {ed['period_words']}, from the data as known on "
+             f"{ed['known_at_words']}; it was published on {ed['published_words']}.")
+    else:  # a release outside the series (cms-stats release): no calendar facts
+        para(f"This release has data to {month_words(ch.period)}; it is not an edition of the "
+             "series (cms-stats editions), so it has no publication date.")
     corr = ed.get("correction")
     if corr:
         fixed = pd.DataFrame(ed.get("corrected_figures") or [])

@@ -158,8 +158,8 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
     for issue in [i for i in archive if i.period in periods and (site / i.id).exists()]:
         say(f"edition {issue.id}: in the archive, unchanged")
     # The next issue's validation and measures (which do not depend on the issue before it)
-    # are computed in a thread while the current one runs: its book, PDF and checks leave a
-    # core idle.
+    # are computed in a thread once the current issue's chapters have run: its book, PDF and
+    # checks leave a core idle.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure-ahead") as ahead:
         future = None
         for n, issue in enumerate(todo):
@@ -170,9 +170,13 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
             say(f"edition {issue.id}: data as known at {issue.known_at}, published "
                 f"{date_words(issue.published)}"
                 + (f", revised against {previous.id} as published" if previous else ""))
-            mine = future
-            future = (ahead.submit(measure_edition, data_dir, todo[n + 1].period,
-                                   todo[n + 1].known_at) if n + 1 < len(todo) else None)
+            mine, future = future, None
+
+            def measure_next(n=n):
+                nonlocal future
+                if n + 1 < len(todo):
+                    future = ahead.submit(measure_edition, data_dir, todo[n + 1].period,
+                                          todo[n + 1].known_at)
             started = time.perf_counter()
             try:
                 release(issue.period, data_dir=data_dir,
@@ -181,7 +185,8 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
                         build_dir=build_root, workers=workers, known_at=issue.known_at,
                         out=site / issue.id, edition=issue_facts(calendar, issue),
                         corrects=(site / issue.period) if issue.correction else None,
-                        build_date=issue.published, measured=mine)
+                        build_date=issue.published, measured=mine,
+                        after_chapters=measure_next)
             except BaseException:
                 if future is not None:
                     future.cancel()

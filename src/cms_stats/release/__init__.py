@@ -119,7 +119,8 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             progress: Callable[..., None] | None = print, *, notebooks_dir=None,
             build_dir=None, workers: int | None = None, known_at: dt.date | None = None,
             out: Path | None = None, edition: dict | None = None, corrects: Path | None = None,
-            build_date: dt.date | None = None, measured=None) -> Path:
+            build_date: dt.date | None = None, measured=None,
+            after_chapters: Callable[[], None] | None = None) -> Path:
     """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
 
     Parameters
@@ -156,6 +157,9 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         The validation and measures of this edition computed ahead
         (:func:`cms_stats.work.measure_edition`, e.g. while the previous edition was being
         published); used when it was computed for this folder, period and cut-off.
+    after_chapters : callable, optional
+        Called once the chapters have run (the series starts measuring the next edition then,
+        when the book and PDF leave a core idle).
 
     Returns
     -------
@@ -224,6 +228,8 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
             stages.say, reasons, env={"CMS_STATS_BUILD_DIR": str(build_root)})
         stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
+        if after_chapters is not None:
+            after_chapters()
 
         stages.start("building the web book")
         html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata, build_date)
