@@ -230,3 +230,14 @@ def test_a_tampered_edition_stops_the_build_in_one_line(series, tmp_path):
     assert "edition 2016-05 in the archive" in str(err.value)
     assert "csv/T13.csv changed" in str(err.value)
     assert (root / "site" / "index.html").read_bytes() == landing
+
+
+def test_an_edition_passes_the_browser_checks_inside_the_site(series):
+    """Served as the site is published: its links to the previous editions and its downloads
+    resolve, no console error, axe-core finds nothing serious (the correction notice and the
+    edition line included)."""
+    from cms_stats.qa.site import check_site
+
+    report = check_site(series["site"] / "2016-08-correction-1" / "html", axe=True)
+    assert report.ok, report.format()
+    assert report.broken_links == []
