@@ -8,13 +8,15 @@ SCALE ?= 1.0
 PERIOD ?=
 APT_PACKAGES := chromium poppler-utils fonts-dejavu-core
 
-.PHONY: setup book test test-fast qa bench data clean help
+.PHONY: setup book editions test test-fast qa bench data clean help
 
 help:
 	@echo "make book   - set up, generate the synthetic data if absent, release the latest period"
+	@echo "make editions [FROM=2014-02 TO=2016-08] - every edition of the calendar into _build/site"
 	@echo "make test   - set up and run the whole test suite (builds books)"
 	@echo "make test-fast - unit and property tests only, no book build (the edit-test loop)"
 	@echo "make qa PERIOD=YYYY-MM - re-run a release's notebooks (nbval) and check it in a browser"
+	@echo "make qa EDITION=2016-05 - the same for an edition of the archive site (_build/site)"
 	@echo "make bench [SCALE=1.0] - print timings and peak memory of every stage"
 
 setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp
@@ -50,6 +52,11 @@ book: data
 	@period=$${PERIOD:-$$($(VENV)/bin/cms-stats latest-period)}; \
 	$(VENV)/bin/cms-stats release --period $$period
 
+FROM ?= 2014-02
+TO ?= 2016-08
+editions: data
+	$(VENV)/bin/cms-stats editions --from $(FROM) --to $(TO)
+
 test: setup
 	$(VENV)/bin/pytest -q
 
@@ -57,10 +64,11 @@ test: setup
 test-fast: setup
 	$(VENV)/bin/pytest -q -m "not slow"
 
+EDITION ?=
 qa: setup
-	@test -n "$(PERIOD)" || { echo "usage: make qa PERIOD=YYYY-MM"; exit 2; }
-	$(PY) -m cms_stats.qa nbval --period $(PERIOD)
-	$(PY) -m cms_stats.qa browser --period $(PERIOD)
+	@test -n "$(PERIOD)$(EDITION)" || { echo "usage: make qa PERIOD=YYYY-MM or make qa EDITION=<id in _build/site>"; exit 2; }
+	@which=$$( [ -n "$(EDITION)" ] && echo "--edition $(EDITION)" || echo "--period $(PERIOD)" ); \
+	$(PY) -m cms_stats.qa nbval $$which && $(PY) -m cms_stats.qa browser $$which
 
 bench: setup
 	$(PY) benchmarks/bench.py --scale $(SCALE)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cms_stats import paths
 
+from cms_stats.calendar import CalendarError
 from cms_stats.extracts import ExtractError, PeriodError, open_extracts, validate
 from cms_stats.registry import RegistryError, registry_files
 from cms_stats.synthetic import generate
@@ -20,7 +21,7 @@ from cms_stats.work import ReleaseError
 
 EXIT_BAD_INPUT = 2
 #: Exceptions that carry a clear one-line message for the user.
-KNOWN_ERRORS = (ExtractError, PeriodError, ReleaseError, RegistryError)
+KNOWN_ERRORS = (ExtractError, PeriodError, ReleaseError, RegistryError, CalendarError)
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -63,6 +64,16 @@ def _cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_editions(args: argparse.Namespace) -> int:
+    # deferred: heavy (papermill, Sphinx) for other commands
+    from cms_stats.editions import build_editions
+
+    site = build_editions(args.first, args.last, data_dir=Path(args.data) if args.data else None,
+                          progress=print)
+    print(f"site written to {site}: open {site / 'index.html'} (publish the folder as it is)")
+    return 0
+
+
 def _cmd_latest_period(args: argparse.Namespace) -> int:
     """Print the latest quarter-end month the data covers (used by ``make book``)."""
 
@@ -97,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="an earlier period already released: its published figures are revised "
                           "against by the revisions policy (resources/rounding_policy.yaml)")
     rel.set_defaults(func=_cmd_release)
+
+    eds = sub.add_parser("editions", help="build every edition of the release calendar in order "
+                                          "into the archive site (<build>/site)")
+    eds.add_argument("--from", dest="first", required=True, help="first edition, YYYY-MM")
+    eds.add_argument("--to", dest="last", required=True, help="last edition, YYYY-MM")
+    eds.add_argument("--data", default=None, help="extract folder (default: the synthetic data)")
+    eds.set_defaults(func=_cmd_editions)
 
     latest = sub.add_parser("latest-period", help="print the latest quarter-end month in the data")
     latest.add_argument("--data", default=None)

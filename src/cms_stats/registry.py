@@ -40,11 +40,11 @@ UNITS = ("count", "gbp", "share", "mean")
 SCOPES = ("period", "month", "quarter")
 FREQUENCIES = ("monthly", "month end", "quarter to month", "release")
 #: Working files (other than the measures) a chapter may declare.
-WORKING_FILES = ("extract.json", "validation.json", "revisions.csv")
+WORKING_FILES = ("extract.json", "validation.json", "revisions.csv", "edition.json")
 PUBLISHED_UNITS = ("count", "gbp_million", "gbp_thousand", "percent", "mean")
 
 _TABLE_KEYS = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
-               "complete_months", "not_applicable", "charts", "notes", "measures"}
+               "complete_months", "not_applicable", "charts", "notes", "measures", "first_edition"}
 _TABLE_REQUIRED = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
                    "notes", "measures"}
 _MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "open_breakdowns", "count_base",
@@ -117,6 +117,12 @@ class TableSpec:
     charts: tuple[str, ...]
     notes: tuple[str, ...]
     measures: dict[str, MeasureSpec]
+    #: The edition (period ``YYYY-MM``) the table is first published in; None: from the first.
+    first_edition: str | None = None
+
+    def in_edition(self, period: str) -> bool:
+        """Whether the table is published in the edition of ``period`` (absent before it)."""
+        return self.first_edition is None or period >= self.first_edition
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,15 @@ class Registry:
     def chapter_tables(self, name: str) -> tuple[str, ...]:
         """The tables a chapter shows (those whose ``chapter`` is ``name``)."""
         return tuple(t.id for t in self.tables.values() if t.chapter == name)
+
+    def tables_in_edition(self, period: str) -> tuple[str, ...]:
+        """Table ids published in the edition of ``period`` (a table whose ``first_edition``
+        is later is absent from it: not in its book, spreadsheet or CSV)."""
+        return tuple(t.id for t in self.tables.values() if t.in_edition(period))
+
+    def new_tables(self, period: str) -> tuple[str, ...]:
+        """Table ids first published in the edition of ``period``."""
+        return tuple(t.id for t in self.tables.values() if t.first_edition == period)
 
     def compute_functions(self) -> list[ComputeSpec]:
         """Every compute function once, in publication order."""
@@ -341,6 +356,9 @@ def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
         raise _fail(where, "no measures")
     measures = {str(name): _measure(f"{where}, measure {name}", str(name), m)
                 for name, m in cfg["measures"].items()}
+    first = cfg.get("first_edition")
+    if first is not None and not (isinstance(first, str) and is_month(first)):
+        raise _fail(where, f"first_edition {first!r} must be an edition period 'YYYY-MM'")
     return TableSpec(
         id=table_id, chapter=cfg["chapter"], title=str(cfg["title"]),
         description=str(cfg["description"]), frequency=cfg["frequency"],
@@ -348,7 +366,7 @@ def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
         count_base=base, complete_months=bool(cfg.get("complete_months", True)),
         not_applicable=_rules(where, cfg.get("not_applicable"), measures),
         charts=_strings(where + ", charts", cfg.get("charts")), notes=table_notes,
-        measures=measures)
+        measures=measures, first_edition=first)
 
 
 def _read(path: Path) -> dict:

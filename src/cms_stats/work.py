@@ -9,28 +9,35 @@ it as its first two stages.
 
 from __future__ import annotations
 
+import datetime as dt
+import inspect
 import json
 import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from cms_stats import paths
 from cms_stats.extracts import check_period, open_extracts, validate
 from cms_stats.files import move_into_place
 from cms_stats.measures import compute_all
-from cms_stats.months import is_month
+from cms_stats.months import is_month, month_start
 from cms_stats.publish.policy import load_policy
 from cms_stats.publish.revisions import apply_revisions
 from cms_stats.publish.rounding import publish_tidy
 from cms_stats.publish.tidy_csv import read_csv
+from cms_stats.registry import load_registry
 
 __all__ = ["ReleaseError", "WORK_FILES", "prepare_work", "compute_work", "validate_folder",
-           "validation_summary", "check_period_format", "default_data_dir"]
+           "validation_summary", "check_period_format", "default_data_dir", "corrections_log",
+           "folder_vintage", "measure_edition", "measure_key"]
 
 #: Working files written by :func:`prepare_work` (``revisions.csv`` only with a previous period).
-WORK_FILES = ("measures.parquet", "published.parquet", "validation.json", "extract.json")
+WORK_FILES = ("measures.parquet", "published.parquet", "validation.json", "extract.json",
+              "edition.json")
 WORK_STAMP = "work_key.json"
-WORK_FORMAT = 2  # bump when prepare_work writes its files differently
+WORK_FORMAT = 3  # bump when prepare_work writes its files differently
 
 
 class ReleaseError(Exception):
@@ -64,8 +71,17 @@ def validation_summary(report) -> dict:
     }
 
 
-def previous_published(previous: str, build_root: Path):
-    """The published figures of an earlier release, for revisions: its ``csv/`` as published."""
+def previous_published(previous, build_root: Path):
+    """The published figures of an earlier release, for revisions: its ``csv/`` as published.
+
+    ``previous`` is a period (its release under ``<build>/release/``) or a published edition's
+    folder (a :class:`~pathlib.Path`: what readers saw, never a recomputation).
+    """
+    if isinstance(previous, Path):
+        folder = previous / "csv"
+        if not folder.is_dir():
+            raise ReleaseError(f"previous edition {previous}: no published csv/ folder")
+        return read_csv(folder)
     check_period_format(previous)
     folder = build_root / "release" / previous / "csv"
     if not folder.is_dir():
@@ -74,24 +90,113 @@ def previous_published(previous: str, build_root: Path):
     return read_csv(folder)
 
 
-def validate_folder(data_dir: Path, period: str):
-    report = validate(data_dir)
-    folder = open_extracts(data_dir)
+def _accepts_known_at(func) -> bool:
+    try:
+        return "known_at" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _with_known_at(func, data_dir: Path, known_at: dt.date | None):
+    """Call the loader as known at ``known_at``. A loader without vintages (folders with no
+    recording dates) is the same at every cut-off, so it is called without one."""
+    if known_at is not None and _accepts_known_at(func):
+        return func(data_dir, known_at=known_at)
+    return func(data_dir)
+
+
+def folder_vintage(folder, known_at: dt.date | None) -> dict:
+    """The data vintage an edition used: ``ExtractFolder.vintage`` where the loader records it,
+    else the folder as a whole (no recording dates: the same at every cut-off)."""
+    vintage = getattr(folder, "vintage", None)
+    if isinstance(vintage, dict):
+        return {str(k): (v.isoformat() if isinstance(v, dt.date) else v)
+                for k, v in vintage.items()}
+    return {"known_at": known_at.isoformat() if known_at else None,
+            "extracted": None, "recording_dates": False, "not_yet_known": {}}
+
+
+def validate_folder(data_dir: Path, period: str, known_at: dt.date | None = None):
+    """Validate the folder as known at ``known_at`` and check the period lies inside it.
+
+    A cut-off before the folder's first month stops in one line (nothing was known then).
+    """
+    report = _with_known_at(validate, data_dir, known_at)
+    folder = _with_known_at(open_extracts, data_dir, known_at)
+    if known_at is not None and folder.months and known_at < month_start(folder.months[0]):
+        raise ReleaseError(f"cut-off {known_at} is before the first month of the extract folder "
+                           f"{data_dir} ({folder.months[0]})")
     check_period(folder, period)
     return report, folder
 
 
-def compute_work(report, folder, data_dir: Path, period: str, work_dir: Path,
-                  previous: str | None, build_root: Path, stamp: dict | None) -> Path:
+def corrections_log(corrected: pd.DataFrame, original: pd.DataFrame, reason: str) -> pd.DataFrame:
+    """Figures a correction changed: every published figure that differs from the issue it
+    corrects (a correction is not subject to the 5% rule: it replaces what was published).
+
+    Columns ``table, period, measure, breakdown, previous`` (as first published), ``revised``
+    (the corrected figure), ``reason``.
+    """
+    key = ["table", "period", "measure", "breakdown"]
+    a = corrected[key + ["value"]].astype(str)
+    b = original[key + ["value"]].astype(str).rename(columns={"value": "previous"})
+    both = a.merge(b, on=key, how="inner")
+    changed = both[both["value"] != both["previous"]].rename(columns={"value": "revised"})
+    changed = changed[key + ["previous", "revised"]].assign(reason=reason)
+    return changed.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None) -> dict:
+    """Validation and measures of one edition: everything of its working files that does not
+    depend on the previous edition (so a series can compute the next edition's while the
+    previous one is still being published).
+
+    Returns
+    -------
+    dict
+        ``key`` (data folder, period, known_at), ``measures`` (tidy, unrounded, only the tables
+        of this edition), ``validation`` (:func:`validation_summary`), ``vintage``.
+    """
+    report, folder = validate_folder(data_dir, period, known_at)
     # The validation already read the whole folder: its quarantine is the DQ count, whatever
     # the measures read (so the count cannot depend on the order things were read in).
     measures = compute_all(folder, period, quarantine=report.quarantine)
+    # A table first published in a later edition is absent from this one (not [x]).
+    measures = measures[measures["table"].isin(load_registry().tables_in_edition(period))]
+    return {"key": measure_key(data_dir, period, known_at),
+            "measures": measures.reset_index(drop=True),
+            "validation": validation_summary(report), "vintage": folder_vintage(folder, known_at)}
+
+
+def measure_key(data_dir: Path, period: str, known_at: dt.date | None) -> tuple:
+    return (str(Path(data_dir).resolve()), period, known_at.isoformat() if known_at else None)
+
+
+def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
+                  previous, build_root: Path, stamp: dict | None, *,
+                  edition: dict | None = None, corrects: Path | None = None) -> Path:
+    """Published figures, revisions and ``edition.json`` from :func:`measure_edition`'s
+    result, into ``work_dir`` (swapped in whole).
+
+    ``previous`` is the previous edition (a period or its published folder: its files as
+    published); ``edition`` the release calendar's facts for this issue (written to
+    ``edition.json`` with what changed); ``corrects`` the published folder of the issue this
+    one corrects.
+    """
+    measures = measured["measures"]
     policy = load_policy()
     published = publish_tidy(measures, policy)
     revisions = None
     if previous:
         prev = previous_published(previous, build_root)
         published, revisions = apply_revisions(published, prev, policy)
+    facts = dict(edition or {})
+    facts["new_tables"] = list(load_registry().new_tables(period))
+    facts["vintage"] = measured["vintage"]
+    if corrects is not None:
+        log = corrections_log(published, read_csv(Path(corrects) / "csv"),
+                              str(facts.get("correction", {}).get("reason", "")))
+        facts["corrected_figures"] = log.to_dict(orient="records")
 
     # Written next to the final folder and swapped in whole: readers never see half a set.
     work_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -100,8 +205,10 @@ def compute_work(report, folder, data_dir: Path, period: str, work_dir: Path,
         measures.to_parquet(tmp / "measures.parquet", index=False)
         published.to_parquet(tmp / "published.parquet", index=False)
         (tmp / "validation.json").write_text(
-            json.dumps(validation_summary(report), indent=2) + "\n", encoding="utf-8")
+            json.dumps(measured["validation"], indent=2) + "\n", encoding="utf-8")
         shutil.copyfile(data_dir / "extract.json", tmp / "extract.json")
+        (tmp / "edition.json").write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n",
+                                          encoding="utf-8")
         if revisions is not None:
             revisions.to_csv(tmp / "revisions.csv", index=False)
         if stamp is not None:
@@ -148,5 +255,5 @@ def prepare_work(period: str, data_dir=None, work_dir=None, previous: str | None
     data_dir = default_data_dir(data_dir)
     build_root = paths.build_dir()
     work_dir = Path(work_dir or build_root / "work" / period).resolve()
-    report, folder = validate_folder(data_dir, period)
-    return compute_work(report, folder, data_dir, period, work_dir, previous, build_root, None)
+    return compute_work(measure_edition(data_dir, period), data_dir, period, work_dir, previous,
+                        build_root, None)

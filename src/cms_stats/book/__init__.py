@@ -31,11 +31,12 @@ from cms_stats.book.chapter import (  # noqa: F401
 )
 
 __all__ = ["Chapter", "HTMLBlock", "Headline", "glue_texts", "load_chapter", "recent_table",
-           "synthetic_notice", "table_html", "format", "headlines", "texts", "values", "charts"]
+           "synthetic_notice", "table_html", "format", "headlines", "texts", "values", "charts", "editions"]
 
 # Loaded on first use: charts imports matplotlib, and a chapter's cache key covers only the
 # modules its kernel imported (a chapter that draws nothing does not key on the chart code).
-_LAZY = {"charts": "cms_stats.book.charts", "headlines": "cms_stats.book.headlines"}
+_LAZY = {"charts": "cms_stats.book.charts", "headlines": "cms_stats.book.headlines",
+         "editions": "cms_stats.book.editions"}
 
 
 def __getattr__(name):

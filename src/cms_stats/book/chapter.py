@@ -44,6 +44,10 @@ class Chapter:
     extract: dict
     revisions: pd.DataFrame | None
     policy: object = field(repr=False)
+    #: The release calendar's facts for this edition and what changed (``edition.json``;
+    #: empty for a notebook run on its own).
+    edition: dict = field(default_factory=dict)
+    chapter: str = ""
 
     # -- what the reader is told about the data ----------------------------------------------
     @property
@@ -274,8 +278,9 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
     data_dir : str or Path
         Extract folder; empty means :data:`cms_stats.paths.DEFAULT_DATA_DIR`.
     work_dir : str or Path
-        Working folder; empty means ``<build>/work/<period>``. When its files are missing they
-        are computed by :func:`cms_stats.work.prepare_work`.
+        Working folder; empty means ``<build>/work/<period>``, a relative path is under the
+        build root (an issue of the series, ``work/2016-08-correction-1``). When its files are
+        missing they are computed by :func:`cms_stats.work.prepare_work`.
     previous : str
         Earlier period to revise against (only used when the files are computed here).
     policy : Policy, optional
@@ -291,6 +296,8 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
     """
     data = Path(data_dir) if data_dir else paths.DEFAULT_DATA_DIR
     work = Path(work_dir) if work_dir else _default_work_dir(period)
+    if work_dir and not work.is_absolute():  # the release's own, e.g. work/2016-08-correction-1
+        work = paths.build_dir() / work
     needed = ("measures.parquet", "published.parquet", "validation.json", "extract.json")
     if not all((work / name).is_file() for name in needed):
         # deferred: only a notebook run on its own computes the working files. A release has
@@ -304,6 +311,8 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
     published = pd.read_parquet(work / "published.parquet")
     validation = json.loads((work / "validation.json").read_text(encoding="utf-8"))
     revisions = pd.read_csv(revisions_file, dtype=str) if revisions_file.is_file() else None
+    edition_file = work / "edition.json"
+    edition = json.loads(edition_file.read_text(encoding="utf-8")) if edition_file.is_file() else {}
     if chapter:
         declared = load_registry().chapter(chapter)
         tables, files = declared.tables, declared.files
@@ -311,6 +320,7 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
         published = published[published["table"].isin(tables)].reset_index(drop=True)
         validation = validation if "validation.json" in files else {}
         revisions = revisions if "revisions.csv" in files else None
+        edition = edition if "edition.json" in files else {}
     return Chapter(
         period=period,
         data_dir=data,
@@ -321,6 +331,8 @@ def load_chapter(period: str, data_dir: str | Path = "", work_dir: str | Path = 
         extract=json.loads((work / "extract.json").read_text(encoding="utf-8")),
         revisions=revisions,
         policy=policy if policy is not None else values.load_policy(),
+        edition=edition,
+        chapter=chapter,
     )
 
 
@@ -340,10 +352,19 @@ class HTMLBlock:
 
 
 def synthetic_notice(ch: Chapter) -> HTMLBlock:
-    """The admonition every chapter shows when its data is synthetic (empty otherwise).
+    """What every chapter says first: the correction notice when this issue corrects figures
+    of the page's tables, the edition line (publication date, next edition, from the release
+    calendar), and the synthetic-data admonition when the data is synthetic."""
+    # deferred: the edition notices live with the what's-changed section
+    from cms_stats.book.editions import correction_notice, edition_line
 
-    Driven by ``extract.json``'s ``source``; the generator's seed and scale are stated.
-    """
+    parts = [correction_notice(ch), edition_line(ch), _synthetic_block(ch)]
+    return HTMLBlock("".join(p.html for p in parts), "\n".join(p.text for p in parts if p.text))
+
+
+def _synthetic_block(ch: Chapter) -> HTMLBlock:
+    """The synthetic-data admonition (empty unless ``extract.json`` says ``synthetic``);
+    the generator's seed and scale are stated."""
     if not ch.is_synthetic:
         return HTMLBlock("", "")
     gen = ch.extract.get("generator") or {}

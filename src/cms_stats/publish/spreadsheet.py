@@ -168,6 +168,7 @@ def write_spreadsheet(
     quality: pd.DataFrame | None = None,
     policy: Policy | None = None,
     metadata: Mapping | None = None,
+    edition_lines: list[str] | None = None,
 ) -> Path:
     """Write the accessible spreadsheet ``tables.xlsx``.
 
@@ -195,6 +196,9 @@ def write_spreadsheet(
         ``Data_quality`` sheet in place of any ``"DQ"`` entry of ``published_tables``.
     policy, metadata : optional
         Default to the packaged policy and metadata.
+    edition_lines : list of str, optional
+        The edition's facts for the cover (publication date, next edition, correction,
+        previous editions), from the release calendar.
 
     Returns
     -------
@@ -265,6 +269,7 @@ def write_spreadsheet(
         f"This workbook contains the tables of the {pub['title']} for data to "
         f"{month_words(period)} ({pub.get('geography', 'Great Britain')})."
     )
+    intro.extend(edition_lines or [])
     about = [pub["about"]]
     about.append("Symbols used in the tables:")
     about.extend(f"{s} = {d}" for s, d in symbol_defs.items())

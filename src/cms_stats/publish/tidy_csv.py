@@ -98,6 +98,7 @@ def write_csv(
     folder: str | Path,
     policy: Policy | None = None,
     metadata: Mapping | None = None,
+    edition: Mapping | None = None,
 ) -> Path:
     """Write ``folder/csv/<table>.csv`` (tidy, rounded) and ``folder/csv/metadata.json``.
 
@@ -109,6 +110,9 @@ def write_csv(
         The release folder; ``csv/`` is created inside it.
     policy, metadata : optional
         Default to the packaged policy and metadata.
+    edition : mapping, optional
+        The edition's calendar facts and links to previous editions (``metadata.json``'s
+        ``edition``).
 
     Returns
     -------
@@ -129,6 +133,8 @@ def write_csv(
         writer.writerows(part.itertuples(index=False, name=None))
         (out / f"{table}.csv").write_bytes(buf.getvalue().encode("utf-8"))
     meta = csv_metadata(tidy, policy, metadata)
+    if edition:
+        meta["edition"] = dict(edition)
     text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
     (out / "metadata.json").write_bytes(text.encode("utf-8"))
     return out

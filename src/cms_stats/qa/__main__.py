@@ -5,7 +5,9 @@
     python -m cms_stats.qa all     --period 2016-08     # both
     python -m cms_stats.qa compare RELEASE_A RELEASE_B  # two builds identical?
 
-``--release-dir DIR`` checks a release folder elsewhere. Exit code 0 = pass, 1 = a check
+``--edition ID`` checks an edition of the archive site (``_build/site/<ID>``, e.g. ``2016-05`` or
+``2016-08-correction-1``, built by ``cms-stats editions``); ``--release-dir DIR`` checks a
+release folder elsewhere. Exit code 0 = pass, 1 = a check
 failed, 2 = the check could not run (missing release, browser or axe-core).
 """
 
@@ -27,8 +29,14 @@ EXIT_CANNOT_RUN = 2
 def _release_dir(args: argparse.Namespace) -> Path:
     if args.release_dir:
         return Path(args.release_dir)
+    if getattr(args, "edition", None):
+        folder = paths.build_dir() / "site" / args.edition
+        if not folder.is_dir():
+            raise SystemExit(f"edition {args.edition} is not in the archive {folder.parent} "
+                             "(build it with `cms-stats editions`)")
+        return folder
     if not args.period:
-        raise SystemExit("give --period P or --release-dir DIR")
+        raise SystemExit("give --period P, --edition ID or --release-dir DIR")
     return paths.build_dir() / "release" / args.period
 
 
@@ -79,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, aliases=aliases, help=helptext)
         p.add_argument("--period", help="release period YYYY-MM (_build/release/<period>)")
         p.add_argument("--release-dir", help="a release folder (instead of --period)")
+        p.add_argument("--edition", help="an edition of the archive site (_build/site/<ID>)")
         p.add_argument("--qa-dir", help="where screenshots go (default _build/qa/<period>)")
         p.add_argument("--no-axe", action="store_true", help="skip the axe-core accessibility check")
         p.set_defaults(func=func)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import os
 import posixpath
 import re
@@ -355,6 +356,8 @@ def check_site(
         raise QAError(f"{html_dir}: not a built web book (no index.html)")
     if site_root is None:
         site_root = html_dir.parent if (html_dir.parent / "manifest.json").is_file() else html_dir
+        if _in_archive_site(html_dir.parent):  # its links to other editions resolve too
+            site_root = html_dir.parent.parent
     site_root = Path(site_root).resolve()
     prefix = html_dir.relative_to(site_root).as_posix() + "/" if html_dir != site_root else ""
     pages = list_pages(html_dir)
@@ -437,6 +440,17 @@ def check_site(
                 report.screenshot_problems.append(f"{rel}: screenshot '{name}' not taken")
         _check_links(report, origin, prefix)
     return report
+
+
+def _in_archive_site(release: Path) -> bool:
+    """Whether a release folder is an edition of an archive site (``<site>/<issue>/``, with the
+    landing page beside it and its manifest naming the issue)."""
+    try:
+        manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    edition = (manifest.get("extra") or {}).get("edition") or {}
+    return edition.get("id") == release.name and (release.parent / "index.html").is_file()
 
 
 def _check_links(report: SiteReport, origin: str, prefix: str = "") -> None:

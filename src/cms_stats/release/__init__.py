@@ -26,6 +26,8 @@ Set-up it needs (all done by ``make setup``): the venv's ``python3`` kernelspec,
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -45,9 +47,9 @@ from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_ha
 from cms_stats.release.outputs import check_disclosure, write_tables
 from cms_stats.release.pdf import print_pdf
 from cms_stats.release.website import build_books, offline_problems, stage_book
-from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError,
-                            check_period_format, compute_work, default_data_dir, prepare_work,
-                            validate_folder)
+from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError, measure_key,
+                            check_period_format, compute_work, default_data_dir, measure_edition,
+                            prepare_work)
 
 __all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release",
            "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
@@ -113,9 +115,12 @@ def _data_hash(data_dir: Path, cache_root: Path) -> str:
     return digest
 
 
-def release(period: str, data_dir=None, previous: str | None = None,
+def release(period: str, data_dir=None, previous: str | Path | None = None,
             progress: Callable[..., None] | None = print, *, notebooks_dir=None,
-            build_dir=None, workers: int | None = None) -> Path:
+            build_dir=None, workers: int | None = None, known_at: dt.date | None = None,
+            out: Path | None = None, edition: dict | None = None, corrects: Path | None = None,
+            build_date: dt.date | None = None, measured=None,
+            after_chapters: Callable[[], None] | None = None) -> Path:
     """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
 
     Parameters
@@ -124,8 +129,9 @@ def release(period: str, data_dir=None, previous: str | None = None,
         Reference month ``YYYY-MM`` (normally a quarter end).
     data_dir : path, optional
         Extract folder (default ``cms_stats.paths.DEFAULT_DATA_DIR``).
-    previous : str, optional
-        Earlier period: its published figures are revised against (``revisions.csv``).
+    previous : str or Path, optional
+        Earlier period (its release under ``<build>/release/``) or the folder of the previous
+        *published* edition: its published figures are revised against (``revisions.csv``).
     progress : callable, optional
         Called with one line per stage (default ``print``); None for silence.
     notebooks_dir : path, optional
@@ -134,6 +140,26 @@ def release(period: str, data_dir=None, previous: str | None = None,
         Build root (default ``cms_stats.paths.build_dir()``).
     workers : int, optional
         Chapters executed at once (default: 2, or 1 on a single core).
+    known_at : datetime.date, optional
+        The edition's data cut-off: the folder as known at the end of that day (None: all of it).
+    out : Path, optional
+        Where the release goes (default ``<build>/release/<period>``); its name keys the cache
+        and working files (``<build>/cache/<name>``), so issues of one period do not collide.
+    edition : dict, optional
+        The release calendar's facts for this issue (``cms_stats.editions.issue_facts``):
+        shown in the book, the spreadsheet cover, the CSV metadata and the manifest.
+    corrects : Path, optional
+        The published folder of the issue this one corrects (its changed figures are listed).
+    build_date : datetime.date, optional
+        A fixed build date (the publication date): the footer's "Last updated", the manifest's
+        build time and the PDF's dates, so a rebuild is byte-identical.
+    measured : concurrent.futures.Future, optional
+        The validation and measures of this edition computed ahead
+        (:func:`cms_stats.work.measure_edition`, e.g. while the previous edition was being
+        published); used when it was computed for this folder, period and cut-off.
+    after_chapters : callable, optional
+        Called once the chapters have run (the series starts measuring the next edition then,
+        when the book and PDF leave a core idle).
 
     Returns
     -------
@@ -152,21 +178,28 @@ def release(period: str, data_dir=None, previous: str | None = None,
     stages = _Stages(progress)
     build_root = Path(build_dir or paths.build_dir()).resolve()
     data_dir = default_data_dir(data_dir)
-    final = build_root / "release" / period
-    cache = build_root / "cache" / period
-    work_dir = build_root / "work" / period
+    final = Path(out).resolve() if out else build_root / "release" / period
+    name = final.name if out else period
+    cache = build_root / "cache" / name
+    work_dir = build_root / "work" / name
     chapters = book_chapters(Path(notebooks_dir or paths.NOTEBOOKS_DIR).resolve())
-    with lock(build_root / "cache" / f"{period}.lock", error=ReleaseError):
+    edition = dict(edition or {})
+    if known_at is not None:
+        edition.setdefault("known_at", known_at.isoformat())
+    with lock(build_root / "cache" / f"{name}.lock", error=ReleaseError), \
+            _source_date(build_date):
         cache.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(final)
         stages.start("validating extracts")
         data_hash = _data_hash(data_dir, build_root / "cache")
         stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir),
-                 "data_hash": data_hash, "source_hash": work_source_hash(), "previous": previous,
-                 "previous_hash": _previous_hash(previous, build_root)}
+                 "data_hash": data_hash, "source_hash": work_source_hash(),
+                 "previous": str(previous) if previous else None,
+                 "previous_hash": _previous_hash(previous, build_root),
+                 "corrects_hash": _previous_hash(corrects, build_root),
+                 "known_at": known_at.isoformat() if known_at else None, "edition": edition}
         current = _stamp_matches(work_dir, stamp)
-        report, folder = (None, None) if current else validate_folder(data_dir, period)
         if current:
             stages.say("      extracts and code unchanged since the last validation")
 
@@ -174,23 +207,34 @@ def release(period: str, data_dir=None, previous: str | None = None,
         if current:
             stages.say(f"      reused {work_dir}")
         else:
-            compute_work(report, folder, data_dir, period, work_dir, previous, build_root, stamp)
+            ahead = measured.result() if measured is not None else None
+            if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at):
+                ahead = measure_edition(data_dir, period, known_at)
+            else:
+                stages.say("      validated and measured ahead, while the previous edition was "
+                           "published")
+            compute_work(ahead, data_dir, period, work_dir, previous, build_root, stamp,
+                         edition=edition, corrects=corrects)
         metadata = json.loads((work_dir / "extract.json").read_text(encoding="utf-8"))
+        facts = json.loads((work_dir / "edition.json").read_text(encoding="utf-8"))
 
         stages.start("running chapters")
         input_hashes = chapter_input_hashes(work_dir, [ch.name for ch in chapters])
-        parameters = {ch.name: _chapter_parameters(period, ch.name, input_hashes[ch.name], previous)
-                      for ch in chapters}
+        shown_previous = previous.name if isinstance(previous, Path) else previous
+        parameters = {ch.name: _chapter_parameters(period, ch.name, input_hashes[ch.name],
+                                                   shown_previous, name) for ch in chapters}
         reasons: dict[str, list[str]] = {}
         notebooks, executed, reused = run_chapters(
             chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
             stages.say, reasons, env={"CMS_STATS_BUILD_DIR": str(build_root)})
         stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
+        if after_chapters is not None:
+            after_chapters()
 
         stages.start("building the web book")
-        html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata)
+        html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata, build_date)
 
-        tmp = Path(tempfile.mkdtemp(prefix=f".{period}.tmp-{os.getpid()}-", dir=final.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=final.parent))
         tmp.chmod(0o755)  # a published folder, readable by all (mkdtemp makes it private)
         try:
             shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
@@ -203,10 +247,15 @@ def release(period: str, data_dir=None, previous: str | None = None,
 
             stages.start("writing spreadsheet, CSV and manifest")
             write_tables(tmp, work_dir, period,
-                         {"period": period, "data_dir": str(data_dir), "work_dir": str(work_dir),
-                          "data_hash": data_hash, "previous": previous or "",
+                         {"period": period, "data_dir": str(data_dir),
+                          "work_dir": work_dir.relative_to(build_root).as_posix(),
+                          "data_hash": data_hash, "previous": str(shown_previous or ""),
+                          "known_at": known_at.isoformat() if known_at else "",
+                          "corrects": corrects.name if corrects else "",
                           "chapter_data_hashes": input_hashes},
-                         data_dir, metadata, {"executed": executed, "reused": reused})
+                         data_dir, metadata,
+                         # sorted: the order chapters finish in is not part of the release
+                         {"executed": sorted(executed), "reused": sorted(reused)}, facts)
 
             stages.start("checking disclosure and moving into place")
             check_disclosure(tmp)
@@ -224,17 +273,42 @@ def release(period: str, data_dir=None, previous: str | None = None,
     return final
 
 
-def _chapter_parameters(period: str, chapter: str, data_hash: str, previous: str | None) -> dict:
+def _chapter_parameters(period: str, chapter: str, data_hash: str, previous: str | None,
+                        name: str) -> dict:
     """A chapter's papermill parameters: no path of the build machine (the workers find the
-    working files through ``CMS_STATS_BUILD_DIR``), the chapter's own name injected."""
-    return {"period": period, "chapter": chapter, "data_hash": data_hash,
-            "previous": previous or ""}
+    working files through ``CMS_STATS_BUILD_DIR``; an issue named other than its period, a
+    correction, gets its working folder relative to the build root), the chapter's name."""
+    params = {"period": period, "chapter": chapter, "data_hash": data_hash,
+              "previous": previous or ""}
+    if name != period:
+        params["work_dir"] = f"work/{name}"
+    return params
+
+
+@contextlib.contextmanager
+def _source_date(build_date: dt.date | None):
+    """``SOURCE_DATE_EPOCH`` set to ``build_date`` while the release runs (Sphinx's "Last
+    updated", the manifest's build time and the PDF's dates read it), then restored."""
+    if build_date is None:
+        yield
+        return
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    epoch = dt.datetime(build_date.year, build_date.month, build_date.day, tzinfo=dt.timezone.utc)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch.timestamp()))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
 
 
 def _website(cache: Path, chapters: list[Chapter], notebooks: dict, period: str,
-             metadata: dict) -> tuple[Path, Path]:
+             metadata: dict, build_date: dt.date | None = None) -> tuple[Path, Path]:
     """Stage the book, build html and singlehtml, and refuse a page that would go off-machine."""
-    fresh = stage_book(cache / "book", chapters, notebooks, period, metadata)
+    fresh = stage_book(cache / "book", chapters, notebooks, period, metadata,
+                       build_date=build_date)
     html_dir, single_dir = build_books(cache / "book", cache, chapters, fresh=fresh)
     offline = offline_problems(html_dir) + offline_problems(single_dir)
     if offline:
@@ -251,10 +325,10 @@ def _remove_stale(final: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def _previous_hash(previous: str | None, build_root: Path) -> str | None:
+def _previous_hash(previous, build_root: Path) -> str | None:
     if not previous:
         return None
-    folder = build_root / "release" / previous / "csv"
+    folder = (previous if isinstance(previous, Path) else build_root / "release" / previous) / "csv"
     return combine_hashes(hash_files(folder)) if folder.is_dir() else None
 
 

@@ -243,7 +243,7 @@ def run_chapters(chapters: list[Chapter], parameters: dict[str, dict], cache: Pa
     chapter_cache.mkdir(parents=True, exist_ok=True)
     notebooks, executed, reused, todo = {}, [], [], []
     for ch in chapters:
-        nb = read_notebook(ch.source)
+        nb = read_notebook(ch.source, parameters[ch.name].get("period"))
         deps = _read_deps(chapter_cache / f"{ch.name}.deps.json")
         parts = chapter_key_parts(nb, parameters[ch.name], source_part(deps, package))
         cached_nb, cached_key = chapter_cache / f"{ch.name}.ipynb", chapter_cache / f"{ch.name}.key"
@@ -272,8 +272,14 @@ def run_chapters(chapters: list[Chapter], parameters: dict[str, dict], cache: Pa
         out, deps_file = scratch / f"{ch.name}.ipynb", scratch / f"{ch.name}.deps.json"
         nb = nbformat.read(out, as_version=4)
         nb.cells = [c for c in nb.cells if DEPS_TAG not in c.metadata.get("tags", [])]
-        for where in ("input_path", "output_path"):  # paths of the build machine, not published
+        # Paths of the build machine and clock times are not published: the same inputs give
+        # the same notebook bytes (an edition rebuilt from its cut-off is byte-identical).
+        for where in ("input_path", "output_path", "start_time", "end_time", "duration"):
             nb.metadata.get("papermill", {}).pop(where, None)
+        for cell in nb.cells:
+            cell.metadata.pop("execution", None)
+            for where in ("start_time", "end_time", "duration"):
+                cell.metadata.get("papermill", {}).pop(where, None)
         for cell in nb.cells:
             tag_hidden(cell)
         stable_ids(nb)

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from cms_stats.files import hash_files
 from cms_stats.publish.disclosure import check_release
 from cms_stats.publish.manifest import write_manifest
 from cms_stats.publish.policy import load_metadata, load_policy
 from cms_stats.publish.rounding import publication_tables
 from cms_stats.publish.spreadsheet import write_spreadsheet
 from cms_stats.publish.tidy_csv import write_csv
+from cms_stats.registry import load_registry
 from cms_stats.work import ReleaseError
 
 __all__ = ["write_tables", "check_disclosure", "published_validation"]
@@ -31,26 +33,81 @@ def published_validation(validation: dict) -> dict:
     }
 
 
+def edition_lines(facts: dict) -> list[str]:
+    """The edition's facts for the spreadsheet cover and the CSV metadata: publication date,
+    next edition, the correction it is, and where the previous editions are (from the
+    release calendar, through ``edition.json``; nothing typed)."""
+    lines = []
+    if facts.get("published_words"):
+        lines.append(f"Published: {facts['published_words']}"
+                     + (" (a correction of the edition first published on "
+                        f"{facts['correction']['original_published_words']})"
+                        if facts.get("correction") else "") + ".")
+    if facts.get("cutoff_words"):
+        lines.append(f"Data as known on {facts['known_at_words']} (the data cut-off "
+                     f"of this edition is {facts['cutoff_words']}).")
+    nxt = facts.get("next")
+    if nxt:
+        lines.append(f"Next edition: {nxt['published_month_words']} (data to {nxt['period_words']}).")
+    if facts.get("correction"):
+        lines.append(f"Correction: {facts['correction']['reason']}")
+    for prev in facts.get("previous_editions", []):
+        lines.append(f"Previous edition: data to {prev['period_words']}, published "
+                     f"{prev['published_words']}: {prev['href']}tables.xlsx")
+    return lines
+
+
 def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_dir: Path,
-                  metadata: dict, chapters_run: dict) -> None:
-    """``tables.xlsx``, ``csv/``, ``revisions.csv`` and ``manifest.json`` from the working files."""
+                  metadata: dict, chapters_run: dict, facts: dict | None = None) -> None:
+    """``tables.xlsx``, ``csv/``, ``revisions.csv`` and ``manifest.json`` from the working files.
+
+    ``facts`` (``edition.json``) adds the edition's calendar facts and links to previous
+    editions to the cover and ``csv/metadata.json``, and its cut-off and data vintage to the
+    manifest.
+    """
+    facts = facts or {}
     policy = load_policy()
     published = pd.read_parquet(work_dir / "published.parquet")
     revisions = None
     if (work_dir / "revisions.csv").is_file():
         shutil.copyfile(work_dir / "revisions.csv", out / "revisions.csv")
         revisions = pd.read_csv(work_dir / "revisions.csv", dtype=str, keep_default_na=False)
-    tables = publication_tables(published, policy, load_metadata())
+    # A table first published in a later edition is absent: not in the metadata either.
+    meta = load_metadata()
+    in_edition = set(load_registry().tables_in_edition(period))
+    meta = {**meta, "tables": {k: v for k, v in meta["tables"].items() if k in in_edition}}
+    tables = publication_tables(published, policy, meta)
+    lines = edition_lines(facts)
     write_spreadsheet(
         {k: v for k, v in tables.items() if k != "DQ"}, out / "tables.xlsx", period=period,
         is_synthetic=metadata.get("source") == "synthetic", revisions_log=revisions,
-        quality=tables.get("DQ"), policy=policy)
-    write_csv(published, out, policy)
+        quality=tables.get("DQ"), policy=policy, metadata=meta, edition_lines=lines)
+    write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines))
     validation = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))
     write_manifest(
         out / "manifest.json", period=period, parameters=parameters, input_files=data_dir,
         extra={"extract": metadata, "validation": published_validation(validation),
-               "chapters": chapters_run})
+               "chapters": chapters_run,
+               "edition": {k: facts.get(k) for k in ("id", "period", "cutoff", "known_at",
+                                                     "published", "status")
+                           if facts.get(k) is not None},
+               "vintage": facts.get("vintage", {}),
+               # Every file of the release (but this manifest): a published edition is checked
+               # against them before a later one is built (cms_stats.editions).
+               "outputs": {rel: d for rel, d in hash_files(out).items() if rel != "manifest.json"}})
+
+
+def _csv_edition(facts: dict, lines: list[str]) -> dict | None:
+    if not facts.get("id"):
+        return None
+    return {"id": facts["id"], "period": facts.get("period"), "cutoff": facts.get("cutoff"),
+            "known_at": facts.get("known_at"), "published": facts.get("published"),
+            "next_edition": (facts.get("next") or {}).get("published_month_words"),
+            "correction_of": (facts.get("correction") or {}).get("original_id"),
+            "previous_editions": [{"id": p["id"], "published": p["published"],
+                                   "csv": f"{p['href']}csv/"}
+                                  for p in facts.get("previous_editions", [])],
+            "notes": lines}
 
 
 def check_disclosure(out: Path) -> None:

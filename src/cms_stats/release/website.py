@@ -19,6 +19,7 @@ import yaml
 
 from cms_stats import paths
 from cms_stats.files import tree_files, write_if_changed
+from cms_stats.calendar import date_words
 from cms_stats.months import month_words
 from cms_stats.registry import load_registry
 from cms_stats.release.workers import one_line
@@ -49,7 +50,7 @@ def _mathjax_dir() -> Path:
     )
 
 
-def _stage_config(period: str, metadata: dict) -> bytes:
+def _stage_config(period: str, metadata: dict, build_date=None) -> bytes:
     config = yaml.safe_load((paths.PROJECT_ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = f"{config.get('title', '')}: {month_words(period)}"
     html = config.setdefault("html", {})
@@ -62,6 +63,12 @@ def _stage_config(period: str, metadata: dict) -> bytes:
     sphinx_config["mathjax_path"] = "mathjax/tex-chtml.js"
     sphinx_config["html_css_files"] = ["print.css"]
     sphinx_config["templates_path"] = ["_templates"]
+    # "Last updated" in the footer, as UK readers write a date; with a fixed build date (an
+    # edition's publication date, SOURCE_DATE_EPOCH) a rebuild writes the same footer, and the
+    # date is in the staged configuration so a new date re-writes every page.
+    sphinx_config["html_last_updated_fmt"] = "%-d %B %Y"
+    if build_date is not None:
+        sphinx_config["today"] = date_words(build_date)
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True).encode()
 
 
@@ -89,13 +96,13 @@ def _stage_vendor(stage: Path) -> None:
 
 
 def stage_book(stage: Path, chapters: list, notebooks: dict, period: str,
-                metadata: dict) -> bool:
+                metadata: dict, build_date=None) -> bool:
     """Write the book's sources into the persistent staging folder (unchanged files untouched).
 
     Returns True when the configuration or the table of contents changed: then the kept Sphinx
     environments are not trusted (a page that is not re-read would keep stale links).
     """
-    changed = write_if_changed(stage / "_config.yml", _stage_config(period, metadata))
+    changed = write_if_changed(stage / "_config.yml", _stage_config(period, metadata, build_date))
     changed |= write_if_changed(stage / "_toc.yml", load_registry().toc().encode())
     _stage_vendor(stage)
     wanted = set()

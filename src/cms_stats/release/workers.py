@@ -22,6 +22,7 @@ import jupytext
 import nbformat
 import papermill as pm
 
+from cms_stats.registry import load_registry
 from cms_stats.work import ReleaseError
 
 __all__ = ["Workers", "execute_chapter", "worker_main", "read_notebook", "one_line"]
@@ -31,9 +32,24 @@ _CHAPTER_TIMEOUT_S = 1800
 _KERNEL_START_TIMEOUT_S = 120
 
 
-def read_notebook(source: Path):
-    """A MyST markdown chapter as a notebook (papermill reads ``.ipynb`` only)."""
-    return jupytext.read(source, fmt="md:myst")
+#: Cells tagged ``table-<id>`` belong to a table's section: absent from an edition before the
+#: table's ``first_edition`` (registry).
+TABLE_TAG = re.compile(r"table-(T\d+|DQ)\Z")
+
+
+def read_notebook(source: Path, period: str | None = None):
+    """A MyST markdown chapter as a notebook (papermill reads ``.ipynb`` only).
+
+    With ``period``, the cells of tables not yet published in that edition (tagged
+    ``table-<id>``) are left out: the table is absent from the edition, not shown as ``[x]``.
+    """
+    nb = jupytext.read(source, fmt="md:myst")
+    if period:
+        present = set(load_registry().tables_in_edition(period))
+        nb.cells = [c for c in nb.cells if all(
+            m.group(1) in present for m in
+            (TABLE_TAG.match(t) for t in c.metadata.get("tags", [])) if m)]
+    return nb
 
 
 def execute_chapter(source: str, out_path: str, parameters: dict, cwd: str,
@@ -45,7 +61,7 @@ def execute_chapter(source: str, out_path: str, parameters: dict, cwd: str,
     """
     os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")  # the venv's kernelspec, not ~/.local
     os.environ.setdefault("MPLBACKEND", "agg")
-    nb = read_notebook(Path(source))
+    nb = read_notebook(Path(source), parameters.get("period"))
     if final_cell:
         nb.cells.append(nbformat.v4.new_code_cell(final_cell, metadata={"tags": [final_tag]}))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",

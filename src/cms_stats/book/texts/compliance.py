@@ -3,6 +3,8 @@ from August 2014)."""
 
 from __future__ import annotations
 
+from cms_stats.registry import load_registry
+
 from cms_stats.book.texts.shared import common, not_yet, quarter_label, share_change
 
 
@@ -39,7 +41,10 @@ def compliance(ch) -> dict[str, str]:
 
 
 def transfers_findings(ch) -> str:
-    """T15: cases that changed service type in the period month, by direction."""
+    """T15: cases that changed service type in the period month, by direction (no text in an
+    edition before T15's first, where the table is absent)."""
+    if not load_registry().table("T15").in_edition(ch.period):
+        return ""
     if ch.not_applicable("T15"):
         return not_yet(ch, ch.not_applicable("T15"), ", so there are no transfers to report.")
     to_collect = ch.shown("service_type_transfers", breakdown="direct_pay_to_collect_and_pay",

@@ -1,0 +1,243 @@
+"""The quarterly series built for real on the small data: an archive of three issues.
+
+A small calendar (2016-05, 2016-08 and its correction) keeps the CI time modest. Each later
+issue is built from a *modified copy* of the small folder (telephony MI re-delivered with
+revised months), as a statistician cuts each edition from that quarter's extract: so the
+revisions policy meets real changes against the earlier edition as published.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from cms_stats.calendar import CALENDAR_FILE, load_calendar
+from cms_stats.files import hash_files
+
+pytestmark = pytest.mark.slow
+
+
+def _calendar(tmp: Path, corrections: bool) -> Path:
+    data = yaml.safe_load(CALENDAR_FILE.read_text(encoding="utf-8"))
+    eds = [e for e in data["editions"] if e["period"] in ("2016-05", "2016-08", "2016-11")]
+    if not corrections:
+        eds[1].pop("corrections")
+    path = tmp / f"calendar-{int(corrections)}.yaml"
+    path.write_text(yaml.safe_dump({"editions": eds}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _telephony(folder: Path, factors: dict[str, float]) -> dict[str, int]:
+    """Re-deliver the telephony MI with calls received scaled in some months (Total kept
+    right); returns the new calls received of those months."""
+    path = folder / "mi" / "telephony.xlsx"
+    wb = load_workbook(path)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    col = header.index("calls_received") + 1
+    new, total_row, total = {}, None, 0
+    for row in range(2, ws.max_row + 1):
+        month = ws.cell(row, 1).value
+        if month == "Total":
+            total_row = row
+            continue
+        if month in factors:
+            ws.cell(row, col).value = int(round(ws.cell(row, col).value * factors[month]))
+            new[month] = ws.cell(row, col).value
+        total += ws.cell(row, col).value or 0
+    ws.cell(total_row, col).value = total
+    wb.save(path)
+    return new
+
+
+@pytest.fixture(scope="module")
+def series(small_data, tmp_path_factory):
+    from cms_stats.editions import build_editions
+
+    tmp = tmp_path_factory.mktemp("series")
+    root = tmp / "build"
+    first, second = (load_calendar(_calendar(tmp, c)) for c in (False, True))
+    build_editions("2016-05", "2016-05", small_data, root, progress=None, calendar=first)
+    site = root / "site"
+    before = hash_files(site / "2016-05")
+    # The next quarter's extract: March 2016 calls revised by 3% (under the 5% rule) and
+    # April 2016 by 25% (revised).
+    later = tmp / "extract-2016-09"
+    shutil.copytree(small_data, later)
+    revised = _telephony(later, {"2016-03": 1.03, "2016-04": 1.25})
+    build_editions("2016-08", "2016-08", later, root, progress=None, calendar=first)
+    # The correction, from the data as known later still (August's calls corrected too).
+    corrected = tmp / "extract-2016-11"
+    shutil.copytree(later, corrected)
+    _telephony(corrected, {"2016-08": 1.5})
+    build_editions("2016-08", "2016-08", corrected, root, progress=None, calendar=second)
+    return {"root": root, "site": site, "before": before, "revised": revised,
+            "calendar": second, "data": small_data}
+
+
+def _csv(folder: Path, table: str) -> pd.DataFrame:
+    return pd.read_csv(folder / "csv" / f"{table}.csv", dtype=str, keep_default_na=False)
+
+
+def _value(frame: pd.DataFrame, period: str, measure: str) -> str:
+    rows = frame[(frame["period"] == period) & (frame["measure"] == measure)]
+    assert len(rows) == 1
+    return rows["value"].iloc[0]
+
+
+def _text(page: Path) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")))
+
+
+def test_building_later_editions_never_changes_a_byte_of_an_earlier_one(series):
+    assert hash_files(series["site"] / "2016-05") == series["before"]
+    assert sorted(p.name for p in series["site"].iterdir()) == [
+        "2016-05", "2016-08", "2016-08-correction-1", "index.html", "latest"]
+
+
+def test_revisions_are_made_against_the_earlier_edition_as_published(series):
+    site = series["site"]
+    old, new = _csv(site / "2016-05", "T13"), _csv(site / "2016-08", "T13")
+    log = pd.read_csv(site / "2016-08" / "revisions.csv", dtype=str, keep_default_na=False)
+    calls = log[(log["table"] == "T13") & (log["measure"] == "calls_received")]
+    by_month = calls.set_index("period")
+    # April: +25%, revised; the published figure is the new data's, rounded to 100
+    april = by_month.loc["2016-04"]
+    assert april["is_revised"] == "True"
+    assert april["previous"] == _value(old, "2016-04", "calls_received")
+    assert april["revised"] == _value(new, "2016-04", "calls_received")
+    assert int(april["revised"]) == round(series["revised"]["2016-04"] / 100) * 100
+    # March: about +3%, under the 5% rule: logged, the published figure kept
+    march = by_month.loc["2016-03"]
+    assert march["is_revised"] == "False"
+    assert _value(new, "2016-03", "calls_received") == _value(old, "2016-03", "calls_received")
+    assert march["revised"] == str(round(series["revised"]["2016-03"] / 100) * 100)
+    assert "less than 5%" in march["reason"]
+
+
+def test_a_table_new_in_a_later_edition_is_absent_before_it(series):
+    site = series["site"]
+    assert not (site / "2016-05" / "csv" / "T15.csv").exists()
+    assert (site / "2016-08" / "csv" / "T15.csv").exists()
+    meta = json.loads((site / "2016-05" / "csv" / "metadata.json").read_text())
+    assert not any(m["table"] == "T15" for m in meta["measures"])
+    assert "Table_15" not in load_workbook(site / "2016-05" / "tables.xlsx").sheetnames
+    assert "Table 15" not in _text(site / "2016-05" / "html" / "notebooks" / "compliance.html")
+    assert "Table 15" in _text(site / "2016-08" / "html" / "notebooks" / "compliance.html")
+
+
+def test_whats_changed_lists_revisions_new_tables_and_methodology(series):
+    page = _text(series["site"] / "2016-08" / "html" / "notebooks" / "methodology.html")
+    section = page[page.index("What’s changed in this edition"):]
+    log = pd.read_csv(series["site"] / "2016-08" / "revisions.csv", dtype=str)
+    revised = int((log["is_revised"] == "True").sum())
+    assert (f"{revised:,} figures revised and {len(log) - revised:,} changes kept at the "
+            "previously published figure") in section
+    assert "Tables new in this edition: Table 15:" in section
+    assert "duplicated new applications have been removed" in section
+    assert "Data to May 2016, published 20 July 2016" in section
+    assert "published on 26 October 2016" in section
+    early = _text(series["site"] / "2016-05" / "html" / "notebooks" / "methodology.html")
+    assert "there is no earlier edition to revise against" in early
+    assert "No table is new in this edition." in early
+
+
+def test_the_correction_is_kept_beside_the_original_with_notices(series):
+    site = series["site"]
+    fixed = site / "2016-08-correction-1"
+    pages = fixed / "html" / "notebooks"
+    notice = "Following the initial publication on 26 October 2016, an update was required"
+    assert notice in _text(pages / "intake.html") and notice in _text(pages / "fee_exemptions.html")
+    assert notice not in _text(pages / "arrears.html")
+    assert notice not in _text(site / "2016-08" / "html" / "notebooks" / "intake.html")
+    section = _text(pages / "methodology.html")
+    old = _value(_csv(site / "2016-08", "T13"), "2016-08", "calls_received")
+    new = _value(_csv(fixed, "T13"), "2016-08", "calls_received")
+    assert old != new
+    assert re.search(rf"T13 August 2016 calls received {old} {new}", section)
+    assert "Corrected edition, re-issued 8 December 2016 (first published 26 October 2016)" \
+        in _text(pages / "intake.html")
+    assert json.loads((site / "latest" / "manifest.json").read_text())["extra"]["edition"]["id"] \
+        == "2016-08-correction-1"
+    landing = _text(site / "index.html")
+    assert "superseded by the correction of 8 December 2016" in landing
+
+
+def test_dates_come_from_the_calendar_everywhere(series):
+    ed = series["site"] / "2016-08"
+    assert "Last updated on 26 October 2016." in _text(ed / "html" / "notebooks" / "intake.html")
+    cover = [c.value for row in load_workbook(ed / "tables.xlsx")["Cover"].iter_rows()
+             for c in row if c.value]
+    assert "Published: 26 October 2016." in cover
+    assert "Next edition: January 2017 (data to November 2016)." in cover
+    assert any(str(v).startswith("Previous edition: data to May 2016, published 20 July 2016: "
+                                 "../2016-05/tables.xlsx") for v in cover)
+    meta = json.loads((ed / "csv" / "metadata.json").read_text())["edition"]
+    assert meta["published"] == "2016-10-26" and meta["next_edition"] == "January 2017"
+    assert meta["previous_editions"] == [{"id": "2016-05", "published": "2016-07-20",
+                                          "csv": "../2016-05/csv/"}]
+    manifest = json.loads((ed / "manifest.json").read_text())
+    assert manifest["parameters"]["known_at"] == "2016-09-30"
+    assert manifest["extra"]["edition"]["cutoff"] == "2016-09-30"
+    assert manifest["build_time"].startswith("2016-10-26")
+    assert "known_at" in manifest["extra"]["vintage"]
+
+
+def test_chapter_downloads_resolve_inside_the_published_site(series):
+    """Issue 11: the chapter links climb out of html/ to the edition's spreadsheet and CSV;
+    in the site those files are there, so a web server publishing the site serves them."""
+    for issue in ("2016-05", "2016-08", "latest"):
+        page = series["site"] / issue / "html" / "notebooks" / "intake.html"
+        links = re.findall(r'href="(\.\./\.\./[^"#]+)"', page.read_text(encoding="utf-8"))
+        assert links
+        for link in links:
+            assert (page.parent / link).resolve().is_file(), link
+        assert (page.parent / link).resolve().is_relative_to(series["site"].resolve())
+
+
+def test_a_published_edition_rebuilds_byte_identically(series, tmp_path):
+    """From the extract folder and its cut-off alone, in a fresh build root (every chapter
+    executed again): every file equals the archive's, manifest included."""
+    from cms_stats.editions import build_editions
+
+    cal = load_calendar(_calendar(tmp_path, False))
+    build_editions("2016-05", "2016-05", series["data"], tmp_path / "b", progress=None,
+                   calendar=cal)
+    again = hash_files(tmp_path / "b" / "site" / "2016-05")
+    original = hash_files(series["site"] / "2016-05")
+    assert [k for k in sorted(set(again) | set(original)) if again.get(k) != original.get(k)] == []
+
+
+def test_a_tampered_edition_stops_the_build_in_one_line(series, tmp_path):
+    from cms_stats.editions import EditionError, build_editions
+
+    root = tmp_path / "copy"
+    shutil.copytree(series["root"] / "site", root / "site", symlinks=True)
+    csv = root / "site" / "2016-05" / "csv" / "T13.csv"
+    csv.write_text(csv.read_text().replace("calls_received,all,", "calls_received,all,1", 1))
+    landing = (root / "site" / "index.html").read_bytes()
+    with pytest.raises(EditionError) as err:
+        build_editions("2016-08", "2016-08", series["data"], root, progress=None,
+                       calendar=series["calendar"])
+    assert "\n" not in str(err.value)
+    assert "edition 2016-05 in the archive" in str(err.value)
+    assert "csv/T13.csv changed" in str(err.value)
+    assert (root / "site" / "index.html").read_bytes() == landing
+
+
+def test_an_edition_passes_the_browser_checks_inside_the_site(series):
+    """Served as the site is published: its links to the previous editions and its downloads
+    resolve, no console error, axe-core finds nothing serious (the correction notice and the
+    edition line included)."""
+    from cms_stats.qa.site import check_site
+
+    report = check_site(series["site"] / "2016-08-correction-1" / "html", axe=True)
+    assert report.ok, report.format()
+    assert report.broken_links == []
