@@ -27,9 +27,10 @@ import yaml
 
 from cms_stats import paths
 from cms_stats.months import is_month
+from cms_stats.relations import Relation, Term, complete_terms, parse_relation, parse_term
 
 __all__ = ["RegistryError", "Registry", "TableSpec", "MeasureSpec", "ChapterSpec", "ComputeSpec",
-           "NotApplicableRule", "load_registry", "REGISTRY_FILE", "UNITS", "SCOPES",
+           "NotApplicableRule", "Term", "Relation", "load_registry", "REGISTRY_FILE", "UNITS", "SCOPES",
            "WORKING_FILES", "registry_files"]
 
 REGISTRY_FILE = paths.RESOURCES_DIR / "tables.yaml"
@@ -44,15 +45,17 @@ WORKING_FILES = ("extract.json", "validation.json", "revisions.csv")
 PUBLISHED_UNITS = ("count", "gbp_million", "gbp_thousand", "percent", "mean")
 
 _TABLE_KEYS = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
-               "complete_months", "not_applicable", "charts", "notes", "measures"}
+               "complete_months", "not_applicable", "charts", "notes", "measures", "relations"}
 _TABLE_REQUIRED = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
                    "notes", "measures"}
 _MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "open_breakdowns", "count_base",
-                 "published_unit", "scale", "decimals"}
+                 "published_unit", "scale", "decimals", "breakdowns_add_up", "ratio", "derived_from",
+                 "sample"}
 _RULE_KEYS = {"measure", "breakdown", "before", "reason"}
 _CHAPTER_KEYS = {"tables", "files"}
 _COMPUTE_RE = re.compile(r"(?P<module>[a-z_]+)\.(?P<function>[a-z_][a-z0-9_]*) per (?P<per>\w+)\Z")
 _ROUNDING_NOTE_RE = re.compile(r"rounding_counts_(\d+)\Z")
+
 
 
 class RegistryError(ValueError):
@@ -71,6 +74,15 @@ class MeasureSpec:
     rounding: dict = field(default_factory=dict)  # count_base, published_unit, scale, decimals
     #: breakdowns come from the data (e.g. one per quarantine reason), besides those declared
     open_breakdowns: bool = False
+    #: the breakdowns besides ``all`` add up to ``all`` (default: a count or money measure with
+    #: ``all`` and at least one other breakdown)
+    breakdowns_add_up: bool = False
+    #: a share: (numerator, denominator); never published when either is suppressed
+    ratio: tuple[Term, Term] | None = None
+    #: other figures it is computed from: suppressed with any of them
+    derived_from: tuple[Term, ...] = ()
+    #: the sample size it is estimated from: ``[low]`` below the policy's minimum sample
+    sample: Term | None = None
 
     def allows(self, breakdown: str) -> bool:
         """Whether the measure may be computed with ``breakdown`` (``all`` when none declared)."""
@@ -117,6 +129,7 @@ class TableSpec:
     charts: tuple[str, ...]
     notes: tuple[str, ...]
     measures: dict[str, MeasureSpec]
+    relations: tuple[Relation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +197,19 @@ class Registry:
             for c in t.compute:
                 seen.setdefault(c.name, c)
         return list(seen.values())
+
+    def additive_relations(self) -> list[Relation]:
+        """Every relation a reader can use between published figures of a period (disclosure
+        control): each measure's breakdowns adding up to ``all`` and the table's ``relations``."""
+        out = []
+        for t in self.tables.values():
+            for m in t.measures.values():
+                if m.breakdowns_add_up:
+                    parts = tuple(Term(t.id, m.name, b) for b in m.breakdowns if b != "all")
+                    out.append(Relation(t.id, Term(t.id, m.name), "=", parts,
+                                        f"{m.name}: breakdowns add up to all", m.open_breakdowns))
+            out.extend(t.relations)
+        return out
 
     # -- derived views for the publication layer -----------------------------------------
     def rounding_tables(self) -> dict[str, dict]:
@@ -280,9 +306,39 @@ def _measure(where: str, name: str, cfg) -> MeasureSpec:
         raise _fail(where, f"unknown published_unit {rounding['published_unit']!r}")
     if "count_base" in rounding and (cfg["unit"] != "count" or int(rounding["count_base"]) < 1):
         raise _fail(where, "count_base applies to counts only and must be a positive integer")
+    parts = [b for b in breakdowns if b != "all"]
+    adds = cfg.get("breakdowns_add_up", cfg["unit"] in ("count", "gbp") and "all" in breakdowns
+                   and (bool(parts) or bool(cfg.get("open_breakdowns"))))
+    if cfg["unit"] == "share" and "ratio" not in cfg:
+        raise _fail(where, "a share states its ratio: '<numerator> / <denominator>'")
+    if cfg["unit"] == "mean" and "sample" not in cfg:
+        raise _fail(where, "a mean states the sample it is estimated from (sample: <measure>)")
+    ratio = None
+    if "ratio" in cfg:
+        num, sep, den = str(cfg["ratio"]).partition("/")
+        if not sep:
+            raise _fail(where, f"ratio {cfg['ratio']!r} is not '<numerator> / <denominator>'")
+        ratio = (_term(where, num.strip()), _term(where, den.strip()))
     return MeasureSpec(name=name, label=str(cfg["label"]), description=str(cfg["description"]),
                        unit=cfg["unit"], breakdowns={str(k): str(v) for k, v in breakdowns.items()},
-                       rounding=rounding, open_breakdowns=bool(cfg.get("open_breakdowns", False)))
+                       rounding=rounding, open_breakdowns=bool(cfg.get("open_breakdowns", False)),
+                       breakdowns_add_up=bool(adds), ratio=ratio,
+                       derived_from=tuple(_term(where, x) for x in _strings(where, cfg.get("derived_from"))),
+                       sample=_term(where, str(cfg["sample"])) if "sample" in cfg else None)
+
+
+def _term(where: str, text: str, table: str = "", sign: int = 1) -> Term:
+    try:
+        return parse_term(text, table, sign)
+    except ValueError as err:
+        raise _fail(where, str(err)) from None
+
+
+def _relation(where: str, table: str, text) -> Relation:
+    try:
+        return parse_relation(str(text), table)
+    except ValueError as err:
+        raise _fail(where, str(err)) from None
 
 
 def _compute(where: str, value) -> tuple[ComputeSpec, ...]:
@@ -348,7 +404,9 @@ def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
         count_base=base, complete_months=bool(cfg.get("complete_months", True)),
         not_applicable=_rules(where, cfg.get("not_applicable"), measures),
         charts=_strings(where + ", charts", cfg.get("charts")), notes=table_notes,
-        measures=measures)
+        measures=measures,
+        relations=tuple(_relation(where, table_id, r) for r in _strings(where + ", relations",
+                                                                          cfg.get("relations"))))
 
 
 def _read(path: Path) -> dict:
@@ -392,6 +450,10 @@ def _parse(path: Path, notes_path: Path) -> Registry:
         if missing:
             raise _fail(where, f"shows table {missing[0]} but does not declare it in its tables")
         chapters[str(name)] = ChapterSpec(name=str(name), tables=reads, files=files)
+    try:
+        tables = complete_terms(tables)
+    except ValueError as err:
+        raise RegistryError(f"tables.yaml: {err}") from None
     return Registry(chapters=chapters, tables=tables, source=path)
 
 
