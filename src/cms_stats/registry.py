@@ -318,25 +318,20 @@ def _measure(where: str, name: str, cfg) -> MeasureSpec:
         num, sep, den = str(cfg["ratio"]).partition("/")
         if not sep:
             raise _fail(where, f"ratio {cfg['ratio']!r} is not '<numerator> / <denominator>'")
-        ratio = (_term(where, num.strip()), _term(where, den.strip()))
+        ratio = (_parsed(where, parse_term, num), _parsed(where, parse_term, den))
     return MeasureSpec(name=name, label=str(cfg["label"]), description=str(cfg["description"]),
                        unit=cfg["unit"], breakdowns={str(k): str(v) for k, v in breakdowns.items()},
                        rounding=rounding, open_breakdowns=bool(cfg.get("open_breakdowns", False)),
                        breakdowns_add_up=bool(adds), ratio=ratio,
-                       derived_from=tuple(_term(where, x) for x in _strings(where, cfg.get("derived_from"))),
-                       sample=_term(where, str(cfg["sample"])) if "sample" in cfg else None)
+                       derived_from=tuple(_parsed(where, parse_term, x)
+                                          for x in _strings(where, cfg.get("derived_from"))),
+                       sample=_parsed(where, parse_term, str(cfg["sample"])) if "sample" in cfg else None)
 
 
-def _term(where: str, text: str, table: str = "", sign: int = 1) -> Term:
+def _parsed(where: str, parse, *args):
+    """``parse(*args)`` (a term or relation of :mod:`cms_stats.relations`), failing as the registry."""
     try:
-        return parse_term(text, table, sign)
-    except ValueError as err:
-        raise _fail(where, str(err)) from None
-
-
-def _relation(where: str, table: str, text) -> Relation:
-    try:
-        return parse_relation(str(text), table)
+        return parse(*args)
     except ValueError as err:
         raise _fail(where, str(err)) from None
 
@@ -405,8 +400,8 @@ def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
         not_applicable=_rules(where, cfg.get("not_applicable"), measures),
         charts=_strings(where + ", charts", cfg.get("charts")), notes=table_notes,
         measures=measures,
-        relations=tuple(_relation(where, table_id, r) for r in _strings(where + ", relations",
-                                                                          cfg.get("relations"))))
+        relations=tuple(_parsed(where, parse_relation, r, table_id)
+                        for r in _strings(where + ", relations", cfg.get("relations"))))
 
 
 def _read(path: Path) -> dict:
