@@ -82,6 +82,15 @@ class Chapter:
         """A value computed here (e.g. a sum over the quarter) published by the policy, as text."""
         return values.shown_raw(raw, table, measure, unit, self.policy, long_money=long_money)
 
+    def shown_total(self, measure: str, months, table: str, breakdown: str = "all") -> str:
+        """A total over months of a published figure, as text; withheld (``[c]``) when any
+        month's figure is ``[c]``: the total less the other months would give it away."""
+        c = self.policy.symbols["suppressed"]
+        if any(self.shown(measure, m, breakdown, table) == c for m in months):
+            return c
+        raw = sum(self.value(measure, m, breakdown, table) for m in months)
+        return self.shown_raw(raw, table, measure, values.unit_of(self.measures, measure, breakdown, table))
+
     def headlines(self):
         """The edition's headlines (:func:`cms_stats.book.headlines.headlines`)."""
         # deferred: only the Summary imports headlines, so only its cache key covers them

@@ -145,7 +145,9 @@ def _changes_of_circumstances(measures, period, policy, published=None):
     highest = is_highest_ever(received, month)
     was = (shown(published, measures, "cleared_within_28_days_share", compare, policy, table="T9")
            if not math.isnan(before) else None)
-    if math.isnan(diff):
+    if fmt.is_symbol(v_share) or fmt.is_symbol(was):
+        trend = f"not compared with {month_words(compare)}: a figure is withheld ([c] or [low])"
+    elif math.isnan(diff):
         trend = f"no {month_words(compare)} figure is available for comparison"
     elif fmt.whole_points(diff) == 0 and was == v_share:
         trend = f"unchanged from {was} in {month_words(compare)}"

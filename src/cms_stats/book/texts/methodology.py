@@ -12,6 +12,14 @@ from cms_stats.book.values import series
 from cms_stats.months import month_words
 
 
+def _any_suppressed(ch, measure: str) -> bool:
+    """Whether a month's published figure is [c] (then no total over the months is printed: the
+    total less the other months would give it away)."""
+    pub = ch.published
+    rows = pub[(pub["measure"] == measure) & (pub["breakdown"] == "all") & (pub["period"] <= ch.period)]
+    return bool((rows["value"] == ch.policy.symbols["suppressed"]).any())
+
+
 def methodology(ch) -> dict[str, str]:
     """Methods, rounding, revisions and the data-quality results of this run."""
     out = common(ch)
@@ -37,7 +45,9 @@ def methodology(ch) -> dict[str, str]:
         "method_count_bases": ", ".join(sorted(
             {f"{int(cfg.get('count_base')):,}" for cfg in raw.get("tables", {}).values()
              if cfg and cfg.get("count_base")}, key=lambda s: int(s.replace(",", "")), reverse=True)),
-        "dq_duplicates_to_date": ch.shown_raw(dups, "DQ", "duplicate_new_applications_removed", "count"),
+        "dq_duplicates_to_date": (
+            ch.policy.symbols["suppressed"] if _any_suppressed(ch, "duplicate_new_applications_removed")
+            else ch.shown_raw(dups, "DQ", "duplicate_new_applications_removed", "count")),
         "dq_duplicates": _dq_shown(ch, "duplicate_new_applications_removed"),
         "dq_rows_in": ch.shown_raw(counts["rows_in"], "DQ", "quarantined_rows", "count"),
         "dq_rows_used": ch.shown_raw(counts["rows_used"], "DQ", "quarantined_rows", "count"),
