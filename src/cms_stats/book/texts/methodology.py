@@ -60,6 +60,12 @@ def methodology(ch) -> dict[str, str]:
         "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
         "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
     })
+    n, k = policy.dominance
+    out.update({
+        "method_dominance_n": f"{n}", "method_dominance_k": f"{k:g}%",
+        "method_minimum_sample": f"{policy.minimum_sample:,}",
+        "method_money_protection": f"{policy.money_protection_percent:g}%",
+    })
     return out
 
 
