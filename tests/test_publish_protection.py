@@ -327,3 +327,42 @@ def test_declared_relations_hold_on_the_unrounded_measures(small_data):
             else:
                 assert lhs >= total - 1e-9, (rel.text, period)
     assert checked > 500
+
+
+# -- the narrative ----------------------------------------------------------------------------------
+def test_no_change_is_described_from_a_withheld_share():
+    from cms_stats.book import format as fmt
+
+    assert fmt.pp_change_phrase(0.05, "2016-05", "[c]", current_text="40%") == (
+        "no comparison with May 2016: a figure is not shown, to protect confidentiality "
+        "([c], see the notes)")
+    assert fmt.pp_change_phrase(0.05, "2016-05", "35%", current_text="[low]").startswith(
+        "no comparison with May 2016: a figure is not shown: too few cases")
+    assert fmt.pp_change_phrase(0.05, "2016-05", "35%", current_text="40%") == (
+        "up 5 percentage points from 35% in May 2016")
+
+
+def test_transfers_sentence_never_quotes_a_share_of_a_suppressed_count():
+    """The issue's example: "[c] cases changed service type (2% ...)" cannot be printed."""
+    from types import SimpleNamespace
+
+    from cms_stats.book.texts.compliance import transfers_findings
+
+    def chapter(shown):
+        return SimpleNamespace(label="August 2016", not_applicable=lambda t: None,
+                               shown=lambda m, breakdown="all", table=None: shown[(m, breakdown)])
+
+    withheld = chapter({("service_type_transfers", "all"): "[c]",
+                        ("service_type_transfers_share", "all"): "[c]",
+                        ("service_type_transfers", "direct_pay_to_collect_and_pay"): "[c]",
+                        ("service_type_transfers", "collect_and_pay_to_direct_pay"): "[c]"})
+    assert transfers_findings(withheld) == (
+        "The number of cases that changed service type in August 2016 is not shown, to protect "
+        "confidentiality ([c], see the notes).")
+    split = chapter({("service_type_transfers", "all"): "20",
+                     ("service_type_transfers_share", "all"): "2%",
+                     ("service_type_transfers", "direct_pay_to_collect_and_pay"): "[c]",
+                     ("service_type_transfers", "collect_and_pay_to_direct_pay"): "[c]"})
+    assert transfers_findings(split) == (
+        "In August 2016, 20 cases changed service type (2% of cases due to pay); the split by "
+        "direction is not shown, to protect confidentiality ([c], see the notes).")
