@@ -366,3 +366,17 @@ def test_transfers_sentence_never_quotes_a_share_of_a_suppressed_count():
     assert transfers_findings(split) == (
         "In August 2016, 20 cases changed service type (2% of cases due to pay); the split by "
         "direction is not shown, to protect confidentiality ([c], see the notes).")
+
+
+def test_summary_changes_are_not_computed_from_withheld_figures():
+    """Appeals received 4 then 6 (both [c]): the summary table must not print "+50%"."""
+    from cms_stats.book.headlines import quarter_changes
+
+    m = tidy([("T11", "2016-05", "appeals_received", "all", 4.0, "count"),
+              ("T11", "2016-08", "appeals_received", "all", 6.0, "count"),
+              ("T2", "2016-05", "caseload", "all", 1000.0, "count"),
+              ("T2", "2016-08", "caseload", "all", 1500.0, "count")])
+    published = publish_tidy(m, POLICY)
+    table = quarter_changes(m, "2016-08", POLICY, published=published).set_index("Table")
+    assert list(table.loc["T11", ["Latest", "Three months earlier", "Change"]]) == ["[c]", "[c]", "[c]"]
+    assert list(table.loc["T2", ["Latest", "Three months earlier", "Change"]]) == ["1,500", "1,000", "+50%"]

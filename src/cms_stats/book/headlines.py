@@ -276,7 +276,8 @@ def quarter_changes(measures: pd.DataFrame, period: str, policy, labels: dict | 
     -------
     DataFrame
         Columns ``Measure``, ``Table``, ``Latest month``, ``Latest``, ``Three months earlier``,
-        ``Change`` (text such as ``"+19%"`` or ``"-1 pp"``).
+        ``Change`` (text such as ``"+19%"`` or ``"-1 pp"``; the symbol of a withheld figure
+        when either figure is withheld, ``[c]`` or ``[low]``).
     """
     rows = []
     for table, measure, breakdown in QUARTER_CHANGE_MEASURES:
@@ -302,13 +303,18 @@ def quarter_changes(measures: pd.DataFrame, period: str, policy, labels: dict | 
             change = size if size.startswith("[") or float(size.rstrip("%")) == 0 else (
                 f"{'+' if rel > 0 else '-'}{size}")
         label = (labels or {}).get((table, measure), measure.replace("_", " ").capitalize())
+        latest = shown(published, measures, measure, month, policy, breakdown, table)
+        earlier = (shown(published, measures, measure, compare, policy, breakdown, table)
+                   if not math.isnan(before) else fmt.SYMBOL_NOT_AVAILABLE)
+        withheld = [t for t in (latest, earlier) if fmt.is_symbol(t) and t != fmt.SYMBOL_NOT_AVAILABLE]
+        if withheld:  # never a change computed from a withheld figure: it would give it away
+            change = withheld[0]
         rows.append({
             "Measure": label,
             "Table": table,
             "Latest month": month_words(month),
-            "Latest": shown(published, measures, measure, month, policy, breakdown, table),
-            "Three months earlier": (shown(published, measures, measure, compare, policy, breakdown, table)
-                                     if not math.isnan(before) else fmt.SYMBOL_NOT_AVAILABLE),
+            "Latest": latest,
+            "Three months earlier": earlier,
             "Change": change,
         })
     return pd.DataFrame(rows, columns=["Measure", "Table", "Latest month", "Latest",
