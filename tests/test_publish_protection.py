@@ -380,3 +380,19 @@ def test_summary_changes_are_not_computed_from_withheld_figures():
     table = quarter_changes(m, "2016-08", POLICY, published=published).set_index("Table")
     assert list(table.loc["T11", ["Latest", "Three months earlier", "Change"]]) == ["[c]", "[c]", "[c]"]
     assert list(table.loc["T2", ["Latest", "Three months earlier", "Change"]]) == ["1,500", "1,000", "+50%"]
+
+
+def test_release_check_allows_for_figures_held_by_the_revisions_policy(tmp_path):
+    """A release whose revisions.csv holds a figure at its previous value (changed by less than
+    5%): a reader knows only that each published figure is within 5% of the rounded one, so the
+    intervals widen: all 20 -> [16.5, 23.5], resolution 20 -> [16.5, 23.5], review in [0, 7]."""
+    naive = publish_tidy(tidy(_complaints(18, 3)), POLICY, protect=False)
+    write_csv(naive, tmp_path, POLICY)
+    pd.DataFrame([{"table": "T12", "period": "2013-08", "measure": "complaints_received",
+                   "breakdown": "all", "previous": "20", "revised": "25", "change": 5.0,
+                   "percent_change": 4.0, "reason": "not revised", "is_revised": False}]).to_csv(
+        tmp_path / "revisions.csv", index=False)
+    lines, _ = audit_tables(tmp_path, POLICY)
+    assert lines == ["csv/T12.csv: T12 2013-08 complaints_received review: a reader of the "
+                     "published tables can narrow this suppressed figure to [0, 7], narrower than "
+                     "the protection of 10"]
