@@ -213,8 +213,20 @@ class Chapter:
         def show(n):
             return self.shown_raw(int(n), "DQ", "quarantined_rows", "count") if n else "0"
 
-        return pd.DataFrame([(name, *(show(n) for n in counts)) for name, counts in groups.items()],
+        withheld = self.files_withheld()
+        c = self.policy.symbols["suppressed"]
+        return pd.DataFrame([(name, show(counts[0]),
+                              *((c, c) if withheld else (show(counts[1]), show(counts[2]))))
+                             for name, counts in groups.items()],
                             columns=["File", "Rows in", "Rows used", "Rows quarantined"])
+
+    def files_withheld(self) -> bool:
+        """Whether a reason quarantined a small count: then no file's rows used or quarantined
+        is shown (a file's total less its other reasons, or the total less the other files,
+        would give it away); the rows read are."""
+        counts = [n for reasons in self.validation.get("quarantined_by_reason", {}).values()
+                  for n in reasons.values()]
+        return any(0 < int(n) < self.policy.threshold for n in counts)
 
     def revisions_table(self) -> "HTMLBlock":
         """The revisions made by this release against the previous one (or a sentence)."""

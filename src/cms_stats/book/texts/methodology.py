@@ -38,6 +38,7 @@ def methodology(ch) -> dict[str, str]:
         dups = float(series(ch.measures, "duplicate_new_applications_removed", table="T1",
                             upto=ch.period).sum())
     counts = {k: sum(v.get(k, {}).values()) for k in ("rows_in", "rows_used", "rows_quarantined")}
+    suppressed = policy.symbols["suppressed"]
     out.update({
         "method_suppression_threshold": f"{policy.threshold:,}",
         "method_revision_threshold": f"{policy.revision_threshold_percent:g}%",
@@ -50,8 +51,10 @@ def methodology(ch) -> dict[str, str]:
             else ch.shown_raw(dups, "DQ", "duplicate_new_applications_removed", "count")),
         "dq_duplicates": _dq_shown(ch, "duplicate_new_applications_removed"),
         "dq_rows_in": ch.shown_raw(counts["rows_in"], "DQ", "quarantined_rows", "count"),
-        "dq_rows_used": ch.shown_raw(counts["rows_used"], "DQ", "quarantined_rows", "count"),
-        "dq_rows_quarantined": ch.shown_raw(counts["rows_quarantined"], "DQ", "quarantined_rows", "count"),
+        "dq_rows_used": (suppressed if ch.files_withheld()
+                         else ch.shown_raw(counts["rows_used"], "DQ", "quarantined_rows", "count")),
+        "dq_rows_quarantined": (suppressed if ch.files_withheld() else ch.shown_raw(
+            counts["rows_quarantined"], "DQ", "quarantined_rows", "count")),
         "dq_files": f"{len(v.get('rows_in', {})):,}",
         "dq_roll_forward_failures": _dq_shown(ch, "arrears_roll_forward_failures"),
         "dq_money_at_stake": _dq_shown(ch, "arrears_roll_forward_money_at_stake", long_money=True),
