@@ -179,9 +179,14 @@ def _children(measures, period, policy, published=None):
     v = shown(published, measures, "children_benefiting", period, policy, "estimate", table="T4")
     lo = shown(published, measures, "children_benefiting", period, policy, "lower_95", table="T4")
     hi = shown(published, measures, "children_benefiting", period, policy, "upper_95", table="T4")
+    was = shown(published, measures, "children_benefiting", compare, policy, "estimate", table="T4") \
+        if not math.isnan(before) else None
+    withheld = next((t for t in (v, was) if fmt.is_symbol(t)), None)
+    trend = (f"no comparison with the quarter to {month_words(compare)}: an estimate is "
+             f"{fmt.withheld(withheld)}" if withheld else
+             fmt.change_phrase(change, compare).replace(' from ', ' from the quarter to ', 1))
     text = (f"In the quarter to {month_words(period)}, an estimated {v} children benefited "
-            f"from maintenance (95% confidence interval {lo} to {hi}), "
-            f"{fmt.change_phrase(change, compare).replace(' from ', ' from the quarter to ', 1)}.")
+            f"from maintenance (95% confidence interval {lo} to {hi}), {trend}.")
     return _make("children_benefiting", text, now, v, period, compare, before, change, "relative",
                  "T4", "children_benefiting")
 
