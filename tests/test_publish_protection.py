@@ -396,3 +396,29 @@ def test_release_check_allows_for_figures_held_by_the_revisions_policy(tmp_path)
     assert lines == ["csv/T12.csv: T12 2013-08 complaints_received review: a reader of the "
                      "published tables can narrow this suppressed figure to [0, 7], narrower than "
                      "the protection of 10"]
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)),
+                min_size=1, max_size=3))
+def test_random_cross_measure_tables_are_protected(months):
+    """T10 with its relations and share: cleared = revised + not revised, within 20 days <=
+    cleared, and the share of those within 20 days. Whatever the counts, after the disclosure
+    control no suppressed count can be narrowed below the threshold (the LP audit), and no
+    published figure other than those withheld changes."""
+    rows = []
+    for k, (revised, not_revised, late) in enumerate(months, start=1):
+        period = f"2015-{k:02d}"
+        cleared = revised + not_revised
+        within = max(cleared - late, 0)
+        rows += [("T10", period, "mandatory_reconsiderations_cleared", "all", float(cleared), "count"),
+                 ("T10", period, "mandatory_reconsiderations_revised", "all", float(revised), "count"),
+                 ("T10", period, "mandatory_reconsiderations_not_revised", "all", float(not_revised), "count"),
+                 ("T10", period, "mandatory_reconsiderations_cleared_within_20_days", "all", float(within), "count"),
+                 ("T10", period, "cleared_within_20_days_share", "all",
+                  within / cleared if cleared else float("nan"), "share")]
+    naive = publish_tidy(tidy(rows), POLICY, protect=False)
+    protected = publish_tidy(tidy(rows), POLICY)
+    assert audit_published(protected, POLICY)[0] == []
+    changed = protected["value"] != naive["value"]
+    assert (protected.loc[changed, "value"] == "[c]").all()
