@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from cms_stats import paths
-from cms_stats.registry import load_registry, registry_files
+from cms_stats.registry import load_registry
+from cms_stats.registry_docs import registry_files
 
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 MAX_LINES = 500

@@ -292,3 +292,25 @@ def test_children_fees_about_and_methodology_on_the_book_fixture(book_chapter):
     assert (method["method_suppression_threshold"], method["method_revision_threshold"],
             method["method_always_revise"], method["method_count_bases"]) == ("10", "5%", "T11", "100, 10, 5")
     assert method["dq_revisions"] == "no"
+
+
+def test_a_small_quarantine_reason_withholds_the_files_rows_used_and_quarantined(book_chapter):
+    """42 rows quarantined from payments: 39 for one reason and 3 for another. The 3 is [c] in
+    the data-quality table, so neither the file's quarantined total (42 -> 40, less 39 -> 40)
+    nor its rows used (rows in less used) nor the totals in the prose may be shown."""
+    import dataclasses
+
+    small = dataclasses.replace(book_chapter, validation={
+        **book_chapter.validation,
+        "quarantined_by_reason": {"events/payments.parquet": {"unknown case": 39, "bad date": 3}}})
+    table = small.rows_by_file().set_index("File")
+    assert list(table.loc["events/payments.parquet"]) == ["1,000", "[c]", "[c]"]
+    method = texts.methodology(small)
+    assert (method["dq_rows_in"], method["dq_rows_used"], method["dq_rows_quarantined"]) == (
+        "1,040", "[c]", "[c]")
+    # without the small reason the figures are shown, rounded
+    large = dataclasses.replace(book_chapter, validation={
+        **book_chapter.validation,
+        "quarantined_by_reason": {"events/payments.parquet": {"unknown case": 30, "bad date": 12}}})
+    assert list(large.rows_by_file().set_index("File").loc["events/payments.parquet"]) == [
+        "1,000", "960", "40"]

@@ -224,7 +224,8 @@ def expected(table, records):
 
 
 def table(out, name):
-    return out.loc[out["table"] == name].reset_index(drop=True)
+    """One table's rows in the tidy shape (the contributions for dominance are tested apart)."""
+    return out.loc[out["table"] == name, COLUMNS].reset_index(drop=True)
 
 
 def monthly(measures_by_month, unit_of):
@@ -387,6 +388,35 @@ def test_t8_arrears_and_liability(result):
     assert_frame_equal(table(result[0], "T8"), exp)
 
 
+def test_t8_reports_the_largest_contributions_for_dominance(result):
+    """Per month, the two largest case groups' liability due (by service type and in all),
+    summed over the months: an independent groupby of the fixture's snapshots. Only money
+    figures computed by breakdown report them (the rest is NaN)."""
+    out, _ = result
+    folder = FakeFolder()  # its own reads: the shared fixture counts the snapshots read
+    tml = out[(out["table"] == "T8") & (out["measure"] == "total_maintenance_liability")]
+    running, expected_top = {}, {}
+    for month in sorted(tml["period"].unique()):
+        snap = folder.snapshot(month)
+        for part in ("direct_pay", "collect_and_pay", "all"):
+            rows = snap if part == "all" else snap[snap["service_type"] == part]
+            top = rows.groupby("case_group_id")["liability_due"].sum().nlargest(2).tolist() + [0.0, 0.0]
+            acc = running.setdefault(part, [0.0, 0.0])
+            acc[0] += top[0]
+            acc[1] += top[1]
+            expected_top[(month, part)] = tuple(acc)
+    got = {(p, b): (t1, t2) for p, b, t1, t2 in tml[["period", "breakdown", "top1", "top2"]]
+           .itertuples(index=False)}
+    assert got.keys() == expected_top.keys()
+    for key, value in expected_top.items():
+        assert got[key] == pytest.approx(value), key
+    reported = out["top1"].notna()
+    assert set(out.loc[reported, "measure"]) <= {"total_maintenance_liability",
+                                                 "arrears_roll_forward_money_at_stake",
+                                                 "arrears_on_closed_cases"}
+    assert (out.loc[reported, "unit"] == "gbp").all()
+
+
 def test_t9_changes_of_circumstances_to_p_minus_1(result):
     p = "changes_of_circumstances"
     exp = expected("T9", monthly({
@@ -490,7 +520,7 @@ def test_dq_table(result):
 # --- compute_all: shape, order, as-at, one snapshot at a time --------------------------------
 def test_compute_all_shape_and_order(result):
     out, folder = result
-    assert list(out.columns) == COLUMNS
+    assert list(out.columns) == COLUMNS + ["top1", "top2"]  # contributions: unrounded frame only
     assert out["value"].dtype == np.float64
     assert all(out[c].dtype == "str" for c in COLUMNS if c != "value")
     assert out["period"].str.fullmatch(r"\d{4}-\d{2}").all()

@@ -25,6 +25,7 @@ def measures():
             ("T2", "2016-07", "caseload", "all", 300_049.0, "count"),
             ("T1", "2016-07", "total_intake", "all", 7.0, "count"),
             ("T4", "2016-08", "mean_children_per_case", "estimate", 1.5, "mean"),
+            ("T4", "2016-08", "sample_size", "all", 400.0, "count"),  # a mean needs its sample
             ("DQ", "2016-08", "quarantined_rows", "events/payments.parquet: payment, unknown case", 12.0, "count"),
         ],
         columns=["table", "period", "measure", "breakdown", "value", "unit"],
@@ -42,7 +43,8 @@ def test_csv_files_exact_bytes(tmp_path):
         b"T1,2016-08,total_intake,all,21400,count\n"
     )
     assert (out / "T8.csv").read_bytes().splitlines()[-1] == b"T8,2016-08,outstanding_arrears,all,77.5,gbp_million"
-    assert (out / "T4.csv").read_bytes().splitlines()[-1] == b"T4,2016-08,mean_children_per_case,estimate,1.50,mean"
+    assert (out / "T4.csv").read_bytes().splitlines()[-2:] == [
+        b"T4,2016-08,mean_children_per_case,estimate,1.50,mean", b"T4,2016-08,sample_size,all,400,count"]
     assert b'"events/payments.parquet: payment, unknown case",10,count' in (out / "DQ.csv").read_bytes()
     assert b"\r" not in b"".join(p.read_bytes() for p in out.iterdir())
     # round trip, and same bytes from shuffled input

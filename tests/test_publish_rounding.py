@@ -185,7 +185,9 @@ def test_publish_tidy_hand_worked():
             ("T1", "2014-07", "arrears_only_applications", "all", "[z]", "count"),
             ("T1", "2014-07", "duplicate_new_applications_removed", "all", "[x]", "count"),
             ("T3", "2014-06", "fee_exemption_share", "all", "[z]", "percent"),
-            ("T3", "2014-07", "fee_exemption_share", "all", "33", "percent"),
+            # 32.5% would round to 33, but its denominator (T1 new applications) is [c]: a
+            # share of a suppressed figure is never published
+            ("T3", "2014-07", "fee_exemption_share", "all", "[c]", "percent"),
             ("T8", "2014-06", "outstanding_arrears", "all", "[x]", "gbp_million"),
             ("T8", "2014-07", "outstanding_arrears", "all", "1.1", "gbp_million"),
             ("T9", "2014-06", "changes_of_circumstances_received", "all", "5000", "count"),

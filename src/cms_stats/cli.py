@@ -15,7 +15,8 @@ from cms_stats import paths
 
 from cms_stats.calendar import CalendarError
 from cms_stats.extracts import ExtractError, PeriodError, open_extracts, validate
-from cms_stats.registry import RegistryError, registry_files
+from cms_stats.registry import RegistryError
+from cms_stats.registry_docs import registry_files
 from cms_stats.synthetic import generate
 from cms_stats.work import ReleaseError
 

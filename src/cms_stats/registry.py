@@ -27,10 +27,11 @@ import yaml
 
 from cms_stats import paths
 from cms_stats.months import is_month
+from cms_stats.relations import Relation, Term, complete_terms, parse_relation, parse_term
 
 __all__ = ["RegistryError", "Registry", "TableSpec", "MeasureSpec", "ChapterSpec", "ComputeSpec",
-           "NotApplicableRule", "load_registry", "REGISTRY_FILE", "UNITS", "SCOPES",
-           "WORKING_FILES", "registry_files"]
+           "NotApplicableRule", "Term", "Relation", "load_registry", "REGISTRY_FILE", "UNITS", "SCOPES",
+           "WORKING_FILES"]
 
 REGISTRY_FILE = paths.RESOURCES_DIR / "tables.yaml"
 NOTES_FILE = paths.RESOURCES_DIR / "measures_metadata.yaml"
@@ -44,15 +45,18 @@ WORKING_FILES = ("extract.json", "validation.json", "revisions.csv", "edition.js
 PUBLISHED_UNITS = ("count", "gbp_million", "gbp_thousand", "percent", "mean")
 
 _TABLE_KEYS = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
-               "complete_months", "not_applicable", "charts", "notes", "measures", "first_edition"}
+               "complete_months", "not_applicable", "charts", "notes", "measures", "first_edition",
+               "relations"}
 _TABLE_REQUIRED = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
                    "notes", "measures"}
 _MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "open_breakdowns", "count_base",
-                 "published_unit", "scale", "decimals"}
+                 "published_unit", "scale", "decimals", "breakdowns_add_up", "ratio", "derived_from",
+                 "sample"}
 _RULE_KEYS = {"measure", "breakdown", "before", "reason"}
 _CHAPTER_KEYS = {"tables", "files"}
 _COMPUTE_RE = re.compile(r"(?P<module>[a-z_]+)\.(?P<function>[a-z_][a-z0-9_]*) per (?P<per>\w+)\Z")
 _ROUNDING_NOTE_RE = re.compile(r"rounding_counts_(\d+)\Z")
+
 
 
 class RegistryError(ValueError):
@@ -71,6 +75,15 @@ class MeasureSpec:
     rounding: dict = field(default_factory=dict)  # count_base, published_unit, scale, decimals
     #: breakdowns come from the data (e.g. one per quarantine reason), besides those declared
     open_breakdowns: bool = False
+    #: the breakdowns besides ``all`` add up to ``all`` (default: a count or money measure with
+    #: ``all`` and at least one other breakdown)
+    breakdowns_add_up: bool = False
+    #: a share: (numerator, denominator); never published when either is suppressed
+    ratio: tuple[Term, Term] | None = None
+    #: other figures it is computed from: suppressed with any of them
+    derived_from: tuple[Term, ...] = ()
+    #: the sample size it is estimated from: ``[low]`` below the policy's minimum sample
+    sample: Term | None = None
 
     def allows(self, breakdown: str) -> bool:
         """Whether the measure may be computed with ``breakdown`` (``all`` when none declared)."""
@@ -123,6 +136,7 @@ class TableSpec:
     def in_edition(self, period: str) -> bool:
         """Whether the table is published in the edition of ``period`` (absent before it)."""
         return self.first_edition is None or period >= self.first_edition
+    relations: tuple[Relation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,19 @@ class Registry:
                 seen.setdefault(c.name, c)
         return list(seen.values())
 
+    def additive_relations(self) -> list[Relation]:
+        """Every relation a reader can use between published figures of a period (disclosure
+        control): each measure's breakdowns adding up to ``all`` and the table's ``relations``."""
+        out = []
+        for t in self.tables.values():
+            for m in t.measures.values():
+                if m.breakdowns_add_up:
+                    parts = tuple(Term(t.id, m.name, b) for b in m.breakdowns if b != "all")
+                    out.append(Relation(t.id, Term(t.id, m.name), "=", parts,
+                                        f"{m.name}: breakdowns add up to all", m.open_breakdowns))
+            out.extend(t.relations)
+        return out
+
     # -- derived views for the publication layer -----------------------------------------
     def rounding_tables(self) -> dict[str, dict]:
         """Per-table rounding rules in the rounding policy's shape (``count_base``, overrides)."""
@@ -232,19 +259,6 @@ class Registry:
             out[t.id] = {"title": t.title, "description": t.description,
                          "frequency": t.frequency, "notes": list(t.notes), "measures": measures}
         return out
-
-    def measures_markdown(self) -> str:
-        """The table of tables and measures in ``DESIGN.md`` (generated, never edited)."""
-        out = ["| table | chapter | frequency | from | measures (unit; breakdowns besides `all`) |",
-               "|---|---|---|---|---|"]
-        for t in self.tables.values():
-            whole = [r.before for r in t.not_applicable if r.measure is None]
-            cells = []
-            for m in t.measures.values():
-                extra = [b for b in m.breakdowns if b != "all"]
-                cells.append(f"`{m.name}` ({m.unit}" + (f"; {', '.join(f'`{b}`' for b in extra)}" if extra else "") + ")")
-            out.append(f"| {t.id} | {t.chapter} | {t.frequency} | {whole[0] if whole else ''} | {', '.join(cells)} |")
-        return "\n".join(out) + "\n"
 
     def toc(self) -> str:
         """The text of ``_toc.yml``: the chapters in book order (generated, never edited)."""
@@ -295,9 +309,34 @@ def _measure(where: str, name: str, cfg) -> MeasureSpec:
         raise _fail(where, f"unknown published_unit {rounding['published_unit']!r}")
     if "count_base" in rounding and (cfg["unit"] != "count" or int(rounding["count_base"]) < 1):
         raise _fail(where, "count_base applies to counts only and must be a positive integer")
+    parts = [b for b in breakdowns if b != "all"]
+    adds = cfg.get("breakdowns_add_up", cfg["unit"] in ("count", "gbp") and "all" in breakdowns
+                   and (bool(parts) or bool(cfg.get("open_breakdowns"))))
+    if cfg["unit"] == "share" and "ratio" not in cfg:
+        raise _fail(where, "a share states its ratio: '<numerator> / <denominator>'")
+    if cfg["unit"] == "mean" and "sample" not in cfg:
+        raise _fail(where, "a mean states the sample it is estimated from (sample: <measure>)")
+    ratio = None
+    if "ratio" in cfg:
+        num, sep, den = str(cfg["ratio"]).partition("/")
+        if not sep:
+            raise _fail(where, f"ratio {cfg['ratio']!r} is not '<numerator> / <denominator>'")
+        ratio = (_parsed(where, parse_term, num), _parsed(where, parse_term, den))
     return MeasureSpec(name=name, label=str(cfg["label"]), description=str(cfg["description"]),
                        unit=cfg["unit"], breakdowns={str(k): str(v) for k, v in breakdowns.items()},
-                       rounding=rounding, open_breakdowns=bool(cfg.get("open_breakdowns", False)))
+                       rounding=rounding, open_breakdowns=bool(cfg.get("open_breakdowns", False)),
+                       breakdowns_add_up=bool(adds), ratio=ratio,
+                       derived_from=tuple(_parsed(where, parse_term, x)
+                                          for x in _strings(where, cfg.get("derived_from"))),
+                       sample=_parsed(where, parse_term, str(cfg["sample"])) if "sample" in cfg else None)
+
+
+def _parsed(where: str, parse, *args):
+    """``parse(*args)`` (a term or relation of :mod:`cms_stats.relations`), failing as the registry."""
+    try:
+        return parse(*args)
+    except ValueError as err:
+        raise _fail(where, str(err)) from None
 
 
 def _compute(where: str, value) -> tuple[ComputeSpec, ...]:
@@ -366,7 +405,9 @@ def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
         count_base=base, complete_months=bool(cfg.get("complete_months", True)),
         not_applicable=_rules(where, cfg.get("not_applicable"), measures),
         charts=_strings(where + ", charts", cfg.get("charts")), notes=table_notes,
-        measures=measures, first_edition=first)
+        measures=measures, first_edition=first,
+        relations=tuple(_parsed(where, parse_relation, r, table_id)
+                        for r in _strings(where + ", relations", cfg.get("relations"))))
 
 
 def _read(path: Path) -> dict:
@@ -410,6 +451,10 @@ def _parse(path: Path, notes_path: Path) -> Registry:
         if missing:
             raise _fail(where, f"shows table {missing[0]} but does not declare it in its tables")
         chapters[str(name)] = ChapterSpec(name=str(name), tables=reads, files=files)
+    try:
+        tables = complete_terms(tables)
+    except ValueError as err:
+        raise RegistryError(f"tables.yaml: {err}") from None
     return Registry(chapters=chapters, tables=tables, source=path)
 
 
@@ -441,20 +486,3 @@ def load_registry(path: str | Path | None = None) -> Registry:
     except OSError as err:
         raise RegistryError(f"{path.name}: cannot read: {err}") from None
     return _cached(str(path), str(NOTES_FILE), stamp)
-
-
-DESIGN_BEGIN = ("<!-- BEGIN REGISTRY TABLES (generated from src/cms_stats/resources/tables.yaml by "
-                "`cms-stats registry`: do not edit by hand) -->")
-DESIGN_END = "<!-- END REGISTRY TABLES -->"
-
-
-def registry_files(registry: Registry | None = None) -> dict[Path, str]:
-    """The project files generated from the registry, with the text each should have:
-    ``_toc.yml`` and ``DESIGN.md`` (its table of tables between the markers)."""
-    registry = registry or load_registry()
-    design = paths.PROJECT_ROOT / "DESIGN.md"
-    text = design.read_text(encoding="utf-8")
-    head, rest = text.split(DESIGN_BEGIN, 1)
-    _, tail = rest.split(DESIGN_END, 1)
-    return {paths.PROJECT_ROOT / "_toc.yml": registry.toc(),
-            design: f"{head}{DESIGN_BEGIN}\n\n{registry.measures_markdown()}\n{DESIGN_END}{tail}"}

@@ -86,6 +86,15 @@ class Chapter:
         """A value computed here (e.g. a sum over the quarter) published by the policy, as text."""
         return values.shown_raw(raw, table, measure, unit, self.policy, long_money=long_money)
 
+    def shown_total(self, measure: str, months, table: str, breakdown: str = "all") -> str:
+        """A total over months of a published figure, as text; withheld (``[c]``) when any
+        month's figure is ``[c]``: the total less the other months would give it away."""
+        c = self.policy.symbols["suppressed"]
+        if any(self.shown(measure, m, breakdown, table) == c for m in months):
+            return c
+        raw = sum(self.value(measure, m, breakdown, table) for m in months)
+        return self.shown_raw(raw, table, measure, values.unit_of(self.measures, measure, breakdown, table))
+
     def headlines(self):
         """The edition's headlines (:func:`cms_stats.book.headlines.headlines`)."""
         # deferred: only the Summary imports headlines, so only its cache key covers them
@@ -208,8 +217,20 @@ class Chapter:
         def show(n):
             return self.shown_raw(int(n), "DQ", "quarantined_rows", "count") if n else "0"
 
-        return pd.DataFrame([(name, *(show(n) for n in counts)) for name, counts in groups.items()],
+        withheld = self.files_withheld()
+        c = self.policy.symbols["suppressed"]
+        return pd.DataFrame([(name, show(counts[0]),
+                              *((c, c) if withheld else (show(counts[1]), show(counts[2]))))
+                             for name, counts in groups.items()],
                             columns=["File", "Rows in", "Rows used", "Rows quarantined"])
+
+    def files_withheld(self) -> bool:
+        """Whether a reason quarantined a small count: then no file's rows used or quarantined
+        is shown (a file's total less its other reasons, or the total less the other files,
+        would give it away); the rows read are."""
+        counts = [n for reasons in self.validation.get("quarantined_by_reason", {}).values()
+                  for n in reasons.values()]
+        return any(0 < int(n) < self.policy.threshold for n in counts)
 
     def revisions_table(self) -> "HTMLBlock":
         """The revisions made by this release against the previous one (or a sentence)."""

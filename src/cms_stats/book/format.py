@@ -122,6 +122,20 @@ def change_phrase(change, since: str) -> str:
     return f"{word} of {shown} from {months.month_words(since)}"
 
 
+def is_symbol(text) -> bool:
+    """Whether a shown figure is a symbol (``[c]``, ``[low]``, ``[x]``, ``[z]``), not a number."""
+    return isinstance(text, str) and text.startswith("[") and text.endswith("]")
+
+
+def withheld(text: str) -> str:
+    """Why a figure is not given, for a sentence that would have quoted it."""
+    if text == "[c]":
+        return "not shown, to protect confidentiality ([c], see the notes)"
+    if text == "[low]":
+        return "not shown: too few cases to estimate it reliably ([low], see the notes)"
+    return f"not available ({text})"
+
+
 def pp_change_phrase(difference, since: str, previous_text: str | None = None,
                      quarter: bool = False, current_text: str | None = None) -> str:
     """Describe a change of a share in percentage points on a comparison month.
@@ -132,9 +146,13 @@ def pp_change_phrase(difference, since: str, previous_text: str | None = None,
     percentage points is ``"unchanged from ..."``, unless the figures as shown differ
     (``current_text`` "89%" against ``previous_text`` "88%"): then it is ``"up by less than
     half a percentage point from 88% in ..."``, so the prose never contradicts the figures.
+    When either figure is withheld (a symbol such as ``[c]``), no change is given.
     """
     where = ("the quarter to " if quarter else "") + months.month_words(since)
     was = f"{previous_text} in {where}" if previous_text else where
+    for text in (current_text, previous_text):
+        if is_symbol(text):  # never a change computed from a withheld figure
+            return f"no comparison with {where}: a figure is {withheld(text)}"
     if _missing(difference):
         return f"no comparison with {where} is available"
     points = whole_points(difference)

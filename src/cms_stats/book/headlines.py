@@ -145,7 +145,9 @@ def _changes_of_circumstances(measures, period, policy, published=None):
     highest = is_highest_ever(received, month)
     was = (shown(published, measures, "cleared_within_28_days_share", compare, policy, table="T9")
            if not math.isnan(before) else None)
-    if math.isnan(diff):
+    if fmt.is_symbol(v_share) or fmt.is_symbol(was):
+        trend = f"not compared with {month_words(compare)}: a figure is withheld ([c] or [low])"
+    elif math.isnan(diff):
         trend = f"no {month_words(compare)} figure is available for comparison"
     elif fmt.whole_points(diff) == 0 and was == v_share:
         trend = f"unchanged from {was} in {month_words(compare)}"
@@ -177,9 +179,14 @@ def _children(measures, period, policy, published=None):
     v = shown(published, measures, "children_benefiting", period, policy, "estimate", table="T4")
     lo = shown(published, measures, "children_benefiting", period, policy, "lower_95", table="T4")
     hi = shown(published, measures, "children_benefiting", period, policy, "upper_95", table="T4")
+    was = shown(published, measures, "children_benefiting", compare, policy, "estimate", table="T4") \
+        if not math.isnan(before) else None
+    withheld = next((t for t in (v, was) if fmt.is_symbol(t)), None)
+    trend = (f"no comparison with the quarter to {month_words(compare)}: an estimate is "
+             f"{fmt.withheld(withheld)}" if withheld else
+             fmt.change_phrase(change, compare).replace(' from ', ' from the quarter to ', 1))
     text = (f"In the quarter to {month_words(period)}, an estimated {v} children benefited "
-            f"from maintenance (95% confidence interval {lo} to {hi}), "
-            f"{fmt.change_phrase(change, compare).replace(' from ', ' from the quarter to ', 1)}.")
+            f"from maintenance (95% confidence interval {lo} to {hi}), {trend}.")
     return _make("children_benefiting", text, now, v, period, compare, before, change, "relative",
                  "T4", "children_benefiting")
 
@@ -274,7 +281,8 @@ def quarter_changes(measures: pd.DataFrame, period: str, policy, labels: dict | 
     -------
     DataFrame
         Columns ``Measure``, ``Table``, ``Latest month``, ``Latest``, ``Three months earlier``,
-        ``Change`` (text such as ``"+19%"`` or ``"-1 pp"``).
+        ``Change`` (text such as ``"+19%"`` or ``"-1 pp"``; the symbol of a withheld figure
+        when either figure is withheld, ``[c]`` or ``[low]``).
     """
     rows = []
     for table, measure, breakdown in QUARTER_CHANGE_MEASURES:
@@ -300,13 +308,18 @@ def quarter_changes(measures: pd.DataFrame, period: str, policy, labels: dict | 
             change = size if size.startswith("[") or float(size.rstrip("%")) == 0 else (
                 f"{'+' if rel > 0 else '-'}{size}")
         label = (labels or {}).get((table, measure), measure.replace("_", " ").capitalize())
+        latest = shown(published, measures, measure, month, policy, breakdown, table)
+        earlier = (shown(published, measures, measure, compare, policy, breakdown, table)
+                   if not math.isnan(before) else fmt.SYMBOL_NOT_AVAILABLE)
+        withheld = [t for t in (latest, earlier) if fmt.is_symbol(t) and t != fmt.SYMBOL_NOT_AVAILABLE]
+        if withheld:  # never a change computed from a withheld figure: it would give it away
+            change = withheld[0]
         rows.append({
             "Measure": label,
             "Table": table,
             "Latest month": month_words(month),
-            "Latest": shown(published, measures, measure, month, policy, breakdown, table),
-            "Three months earlier": (shown(published, measures, measure, compare, policy, breakdown, table)
-                                     if not math.isnan(before) else fmt.SYMBOL_NOT_AVAILABLE),
+            "Latest": latest,
+            "Three months earlier": earlier,
             "Change": change,
         })
     return pd.DataFrame(rows, columns=["Measure", "Table", "Latest month", "Latest",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .common import ALL, Rows, flag, id_codes, share, sorted_unique
+from .common import ALL, Rows, flag, id_codes, share, largest_two, sorted_unique
 
 TABLE = "T8"
 SERVICE_TYPES = ("direct_pay", "collect_and_pay")
@@ -19,21 +19,31 @@ class CumulativeLiability:
 
     ``by_service`` holds the Direct Pay and Collect and Pay parts; ``other`` any liability due
     on a case whose month-end service type is ``no_liability`` (liability ended in the month),
-    which is in the total but in neither part.
+    which is in the total but in neither part. ``top`` holds, per part and for ``all``, the sums
+    over the months of each month's largest and second largest case group: an upper bound of the
+    largest two case groups' cumulative contributions (the sum of the largest two over months is
+    at least the largest two of the sums), so the dominance rule on it errs towards suppressing.
     """
 
     total: float = 0.0
     by_service: dict = field(default_factory=lambda: {s: 0.0 for s in SERVICE_TYPES})
     other: float = 0.0
+    top: dict = field(default_factory=lambda: {s: [0.0, 0.0] for s in (*SERVICE_TYPES, ALL)})
 
     def add(self, snapshot: pd.DataFrame) -> None:
         due = snapshot["liability_due"].to_numpy(dtype=np.float64)
+        _, groups = np.unique(id_codes(snapshot["case_group_id"]), return_inverse=True)
         month_total = float(due.sum())
         parts = 0.0
         for s in SERVICE_TYPES:
-            part = float(due[flag(snapshot["service_type"], s)].sum())
+            mask = flag(snapshot["service_type"], s)
+            part = float(due[mask].sum())
             self.by_service[s] += part
             parts += part
+            for i, t in enumerate(largest_two(np.bincount(groups[mask], weights=due[mask]))):
+                self.top[s][i] += t
+        for i, t in enumerate(largest_two(np.bincount(groups, weights=due))):
+            self.top[ALL][i] += t
         self.total += month_total
         self.other += month_total - parts
 
@@ -57,8 +67,10 @@ def arrears_month(snapshot: pd.DataFrame, month: str, cumulative: CumulativeLiab
     rows.add(TABLE, month, "outstanding_arrears", ALL, arrears, "gbp")
     rows.add(TABLE, month, "case_groups_with_arrears", ALL, groups, "count")
     for s in SERVICE_TYPES:
-        rows.add(TABLE, month, "total_maintenance_liability", s, cumulative.by_service[s], "gbp")
-    rows.add(TABLE, month, "total_maintenance_liability", ALL, cumulative.total, "gbp")
+        rows.add(TABLE, month, "total_maintenance_liability", s, cumulative.by_service[s], "gbp",
+                 top=tuple(cumulative.top[s]))
+    rows.add(TABLE, month, "total_maintenance_liability", ALL, cumulative.total, "gbp",
+             top=tuple(cumulative.top[ALL]))
     rows.add(TABLE, month, "arrears_share_of_liability", ALL, share(arrears, cumulative.total), "share")
     rows.add(TABLE, month, "proxy_amount_collected", ALL, cumulative.total - arrears, "gbp")
     return rows.frame()

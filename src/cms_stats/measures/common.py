@@ -18,6 +18,10 @@ from cms_stats.months import month_index
 from cms_stats.registry import UNITS, load_registry
 
 COLUMNS = ["table", "period", "measure", "breakdown", "value", "unit"]
+#: The largest and second largest contribution (case group) to a money figure, reported by the
+#: measures that compute money by breakdown for the dominance rule (cms_stats.publish.protection);
+#: kept in the unrounded working frame only, never published. NaN where not reported.
+CONTRIBUTOR_COLUMNS = ["top1", "top2"]
 #: Tables in publication order, as declared in the registry (resources/tables.yaml).
 TABLE_ORDER = load_registry().table_order
 ALL = "all"
@@ -125,10 +129,15 @@ class Rows:
     def __init__(self) -> None:
         self.records: list[tuple] = []
 
-    def add(self, table: str, period: str, measure: str, breakdown: str, value, unit: str) -> None:
+    def add(self, table: str, period: str, measure: str, breakdown: str, value, unit: str,
+            top: tuple[float, float] | None = None) -> None:
+        """Add one figure; ``top``: its two largest contributions (money, for dominance)."""
         if unit not in UNITS:
             raise ValueError(f"unknown unit {unit!r}")
-        self.records.append((table, period, measure, breakdown, float(value), unit))
+        record = (table, period, measure, breakdown, float(value), unit)
+        if top is not None:
+            record += (float(top[0]), float(top[1]))
+        self.records.append(record)
 
     def frame(self) -> pd.DataFrame:
         return tidy(self.records)
@@ -143,8 +152,10 @@ def tidy(records) -> pd.DataFrame:
     if isinstance(records, pd.DataFrame) or (
             isinstance(records, list) and records and isinstance(records[0], pd.DataFrame)):
         frames = [records] if isinstance(records, pd.DataFrame) else records
-        frame = pd.concat([f[COLUMNS] for f in frames], ignore_index=True)
-        frame = frame.astype({c: "str" for c in COLUMNS if c != "value"} | {"value": "float64"})
+        columns = COLUMNS + ([c for c in CONTRIBUTOR_COLUMNS if any(c in f.columns for f in frames)])
+        frame = pd.concat([f[[c for c in columns if c in f.columns]] for f in frames], ignore_index=True)
+        frame = frame.astype({c: "str" for c in COLUMNS if c != "value"}
+                             | {c: "float64" for c in columns if c not in COLUMNS or c == "value"})
         order = frame["table"].map(rank).fillna(len(TABLE_ORDER)).astype("int64")
         return (frame.assign(_rank=order)
                 .sort_values(["_rank", "table", "period", "measure", "breakdown"], kind="stable")
@@ -155,7 +166,29 @@ def tidy(records) -> pd.DataFrame:
     if not records:
         return pd.DataFrame({c: pd.array([], dtype="float64" if c == "value" else "str")
                              for c in COLUMNS})
+    if any(len(r) > len(COLUMNS) for r in records):  # contributions reported for some figures
+        nan = (float("nan"),) * len(CONTRIBUTOR_COLUMNS)
+        records = [r if len(r) > len(COLUMNS) else r + nan for r in records]
+        return pd.DataFrame.from_records(records, columns=COLUMNS + CONTRIBUTOR_COLUMNS)
     return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def top_two(groups: np.ndarray, amounts: np.ndarray) -> tuple[float, float]:
+    """The largest and second largest total of ``amounts`` by ``groups`` (0 when fewer)."""
+    if len(amounts) == 0:
+        return 0.0, 0.0
+    _, inverse = np.unique(groups, return_inverse=True)
+    return largest_two(np.bincount(inverse, weights=amounts))
+
+
+def largest_two(totals: np.ndarray) -> tuple[float, float]:
+    """The largest and second largest of ``totals`` (0 when fewer)."""
+    if len(totals) == 0:
+        return 0.0, 0.0
+    if len(totals) == 1:
+        return float(totals[0]), 0.0
+    two = np.partition(totals, len(totals) - 2)[-2:]
+    return float(two[1]), float(two[0])
 
 
 def empty_tidy() -> pd.DataFrame:

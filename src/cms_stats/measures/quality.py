@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .common import ALL, Rows, id_codes
+from .common import ALL, Rows, id_codes, top_two
 from .intake import intake_counts, intake_table
 
 TABLE = "DQ"
@@ -93,8 +93,9 @@ def roll_forward_month(snapshot: pd.DataFrame, month: str,
     for name, (fail, pence) in parts.items():
         rows.add(TABLE, month, "arrears_roll_forward_failures", name,
                  np.unique(group[fail]).size, "count")
+        top = top_two(group[fail], pence[fail] / 100.0)  # per case group, for dominance
         rows.add(TABLE, month, "arrears_roll_forward_money_at_stake", name,
-                 pence.sum() / 100.0, "gbp")
+                 pence.sum() / 100.0, "gbp", top=top)
     if previous_closing is not None:
         # Arrears that leave the 2012 scheme's books with their case: last month's cases with
         # arrears that are not in this month's snapshot. Outstanding arrears (T8) no longer
@@ -102,7 +103,9 @@ def roll_forward_month(snapshot: pd.DataFrame, month: str,
         gone = ~previous_closing.index.isin(id_codes(snapshot["case_id"]))
         left = previous_closing[gone & (previous_closing.to_numpy() > 0)]
         rows.add(TABLE, month, "cases_closed_with_arrears", ALL, len(left), "count")
-        rows.add(TABLE, month, "arrears_on_closed_cases", ALL, float(np.rint(left.sum() * 100) / 100), "gbp")
+        top = top_two(left.index.to_numpy(), left.to_numpy(dtype=np.float64))  # per case
+        rows.add(TABLE, month, "arrears_on_closed_cases", ALL, float(np.rint(left.sum() * 100) / 100), "gbp",
+                 top=top)
     return rows.frame()
 
 

@@ -10,7 +10,10 @@ JSON and text files) and reports:
   an extract column name used as a table cell or header (``case_id``, ``arrears_closing``),
   or a line naming two or more extract columns (a printed DataFrame header);
 * a count below the suppression threshold left unsuppressed in a CSV file or spreadsheet
-  (a count-unit value ``v`` with ``0 < v < threshold``).
+  (a count-unit value ``v`` with ``0 < v < threshold``);
+* a suppressed figure of the tables (``csv/``) that a reader can work out, from the published
+  figures and the relations the registry declares, to within less than the protection
+  (:func:`audit_tables`: linear programming, :mod:`cms_stats.publish.audit`).
 
 The identifiers and extract columns screened are derived from the data contract when a check
 runs, so a new identifier column or kind in the contract is screened without a change here.
@@ -30,8 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import pandas as pd
+
 from cms_stats.extracts import contract as extract_contract
 from cms_stats.publish.policy import Policy, load_policy
+from cms_stats.publish.tidy_csv import read_csv
 
 # An ISO date followed by a money amount with pence: the shape of an extract row.
 _DATE_MONEY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b[\s,;|\t\"']{1,12}-?\d{1,9}\.\d{2}\b")
@@ -275,6 +281,43 @@ def _check_pdf(path: Path, rel: str, screen: _Screen) -> list[str]:
     return list(_text_problems(rel, result.stdout.decode("utf-8", errors="replace"), screen))
 
 
+# -- the published tables, as a reader can combine them ---------------------------------------
+def audit_tables(release_dir: str | Path, policy: Policy | None = None) -> tuple[list[str], dict]:
+    """What a reader can work out about every suppressed figure of a release's tables.
+
+    Reads the release's ``csv/`` (the published figures, what a reader has) and solves, by
+    linear programming, the feasible interval of every ``[c]`` figure across the relations the
+    registry declares (:func:`cms_stats.publish.audit.audit_published`). When ``revisions.csv``
+    shows figures held at their previously published value, the intervals allow for it.
+
+    Parameters
+    ----------
+    release_dir : str or Path
+        The release folder (with ``csv/``).
+    policy : Policy, optional
+
+    Returns
+    -------
+    problems : list of str
+        One line per suppressed figure a reader can narrow below the protection (table, period,
+        measure, breakdown and the interval); empty when every one is protected.
+    stats : dict
+        ``suppressed``, ``variables``, ``relations``, ``solves``, ``seconds``.
+    """
+    from cms_stats.publish.audit import audit_published  # deferred: scipy (only releases need it)
+
+    policy = policy if policy is not None else load_policy()
+    root = Path(release_dir)
+    published = read_csv(root)
+    revision = 0.0
+    if (root / "revisions.csv").is_file():
+        log = pd.read_csv(root / "revisions.csv", dtype=str, keep_default_na=False)
+        if (log.get("is_revised", pd.Series(dtype=str)).str.lower() == "false").any():
+            revision = policy.revision_threshold_percent
+    findings, stats = audit_published(published, policy, revision_percent=revision)
+    return [f"csv/{f.table}.csv: {f.line()}" for f in findings], stats
+
+
 # -- public API --------------------------------------------------------------------------
 def check_release(release_dir: str | Path, policy: Policy | None = None) -> list[str]:
     """List disclosure problems in a release folder (empty list = clean).
@@ -295,7 +338,9 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
         (text via ``pdftotext``), ``.xlsx`` (every cell; counts in columns headed
         ``(number)``), ``.csv`` (text; counts by the ``unit`` column), ``.ipynb`` (sources
         and outputs), ``.json``/``.txt``/``.md``/``.xml``/``.tex`` (text). Script and style
-        assets (``.js``, ``.css``) and images are not checked.
+        assets (``.js``, ``.css``) and images are not checked. When the folder has ``csv/``,
+        every suppressed figure is also checked against what a reader can work out from the
+        published figures (:func:`audit_tables`).
     """
     policy = policy if policy is not None else load_policy()
     root = Path(release_dir)
@@ -321,6 +366,8 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
         else:
             continue
         problems.extend(_first_per_kind(found))
+    if (root / "csv").is_dir():
+        problems.extend(audit_tables(root, policy)[0])
     return problems
 
 

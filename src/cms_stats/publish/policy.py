@@ -135,10 +135,35 @@ class Policy:
         return bool(table_cfg.get("complete_months", self.raw.get("complete_months", True)))
 
     @property
+    def minimum_sample(self) -> int:
+        """A mean (and what is computed from it) from a smaller sample is published ``[low]``."""
+        return int(self.raw["suppression"].get("minimum_sample", 30))
+
+    @property
+    def share_complements(self) -> bool:
+        """Whether a share whose numerator and denominator differ by a count below the threshold
+        is suppressed too (the difference is not a published count; see rounding_policy.yaml)."""
+        return bool(self.raw["suppression"].get("share_complements", False))
+
+    @property
+    def money_protection_percent(self) -> float:
+        """A suppressed money figure must not be narrowed to less than this % of its value."""
+        return float(self.raw["suppression"].get("money_protection_percent", 10))
+
+    @property
+    def dominance(self) -> tuple[int, float]:
+        """The (n, k) dominance rule for money: suppressed when the ``n`` largest contributors
+        make up more than ``k`` per cent of the figure."""
+        rule = self.raw["suppression"].get("dominance") or {}
+        return int(rule.get("n", 2)), float(rule.get("k", 90))
+
+    @property
     def symbol_definitions(self) -> dict[str, str]:
         """Symbol -> explanation (with the threshold filled in)."""
         defs = self.raw.get("symbol_definitions") or {}
-        return {k: str(v).format(threshold=self.threshold) for k, v in defs.items()}
+        n, k = self.dominance
+        return {key: str(v).format(threshold=self.threshold, minimum_sample=self.minimum_sample,
+                                   n=n, k=f"{k:g}") for key, v in defs.items()}
 
     @property
     def revision_threshold_percent(self) -> float:

@@ -216,7 +216,8 @@ def _check_tidy(measures: pd.DataFrame) -> None:
         )
 
 
-def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | None = None) -> pd.DataFrame:
+def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | None = None,
+                 protect: bool = True) -> pd.DataFrame:
     """Round, suppress and mark the unrounded tidy measures for publication.
 
     Parameters
@@ -228,6 +229,11 @@ def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | Non
         From :func:`load_policy`.
     metadata : dict, optional
         From :func:`load_metadata` (used for the row order only).
+    protect : bool
+        Apply the disclosure control beyond the small-count rule (default):
+        :func:`cms_stats.publish.protection.protect` (dominance, no share or mean from a
+        suppressed figure or a small sample, secondary suppression). ``False`` gives the primary
+        suppression only (to show what secondary suppression adds).
 
     Returns
     -------
@@ -285,6 +291,12 @@ def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | Non
             "unit": units,
         }
     ).astype(str)
+    if protect:
+        # deferred: protection imports this module (to_number), and a chapter that only rounds
+        # a figure does not import the disclosure control (nor scipy) into its cache key
+        from cms_stats.publish.protection import protect as protect_published
+
+        published, _ = protect_published(published, measures, policy)
     return sort_tidy(published, metadata)
 
 

@@ -19,6 +19,17 @@ def _sample_month(ch) -> str:
     return month
 
 
+def _children_change(ch) -> str:
+    """The change on the quarter three months before; none when either estimate is withheld."""
+    for month in (ch.period, ch.month(3)):
+        text = ch.shown("children_benefiting", month, breakdown="estimate", table="T4")
+        if fmt.is_symbol(text):
+            return (f"no comparison with the quarter to {month_words(ch.month(3))}: an estimate "
+                    f"is {fmt.withheld(text)}")
+    return fmt.change_phrase(ch.change("children_benefiting", breakdown="estimate", table="T4"),
+                             ch.month(3)).replace(" from ", " from the quarter to ", 1)
+
+
 def children(ch) -> dict[str, str]:
     """Children benefiting; the latest sample's mean and interval, and the quarter's estimate."""
     out = common(ch)
@@ -28,9 +39,7 @@ def children(ch) -> dict[str, str]:
         "children_estimate": ch.shown("children_benefiting", breakdown="estimate", table="T4"),
         "children_lower": ch.shown("children_benefiting", breakdown="lower_95", table="T4"),
         "children_upper": ch.shown("children_benefiting", breakdown="upper_95", table="T4"),
-        "children_change": fmt.change_phrase(
-            ch.change("children_benefiting", breakdown="estimate", table="T4"), ch.month(3)
-        ).replace(" from ", " from the quarter to ", 1),
+        "children_change": _children_change(ch),
         "children_cases_paying": ch.shown("cases_paying", table="T4"),
         "children_mean": ch.shown("mean_children_per_case", breakdown="estimate", table="T4"),
         "children_mean_lower": ch.shown("mean_children_per_case", breakdown="lower_95", table="T4"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cms_stats.registry import load_registry
 
+from cms_stats.book import format as fmt
 from cms_stats.book.texts.shared import common, not_yet, quarter_label, share_change
 
 
@@ -51,7 +52,14 @@ def transfers_findings(ch) -> str:
                           table="T15")
     to_direct = ch.shown("service_type_transfers", breakdown="collect_and_pay_to_direct_pay",
                          table="T15")
-    return (f"In {ch.label}, {ch.shown('service_type_transfers', table='T15')} cases changed "
-            f"service type ({ch.shown('service_type_transfers_share', table='T15')} of cases due "
-            f"to pay): {to_collect} moved from Direct Pay to Collect and Pay and {to_direct} from "
+    total = ch.shown("service_type_transfers", table="T15")
+    share = ch.shown("service_type_transfers_share", table="T15")
+    if fmt.is_symbol(total):
+        return (f"The number of cases that changed service type in {ch.label} is "
+                f"{fmt.withheld(total)}.")
+    out = f"In {ch.label}, {total} cases changed service type"
+    out += f" ({share} of cases due to pay)" if not fmt.is_symbol(share) else ""
+    if fmt.is_symbol(to_collect) or fmt.is_symbol(to_direct):
+        return out + f"; the split by direction is {fmt.withheld('[c]')}."
+    return (out + f": {to_collect} moved from Direct Pay to Collect and Pay and {to_direct} from "
             f"Collect and Pay to Direct Pay.")

@@ -20,8 +20,11 @@ def intake(ch) -> dict[str, str]:
     months = [ch.month(k) for k in (2, 1, 0)]
     dup = sum(ch.value("duplicate_new_applications_removed", m, table="T1") for m in months)
     kept = sum(ch.value("new_applications", m, table="T1") for m in months)
-    out["intake_duplicates_quarter"] = ch.shown_raw(
-        dup, "T1", "duplicate_new_applications_removed", "count")
-    out["intake_duplicates_quarter_share"] = (fmt.fmt_share(dup / (dup + kept)) if dup + kept
-                                              else fmt.SYMBOL_NOT_AVAILABLE)
+    out["intake_duplicates_quarter"] = ch.shown_total("duplicate_new_applications_removed",
+                                                      months, "T1")
+    withheld = fmt.is_symbol(out["intake_duplicates_quarter"]) or fmt.is_symbol(
+        ch.shown_total("new_applications", months, "T1"))
+    out["intake_duplicates_quarter_share"] = (
+        out["intake_duplicates_quarter"] if withheld  # never a share of a suppressed figure
+        else fmt.fmt_share(dup / (dup + kept)) if dup + kept else fmt.SYMBOL_NOT_AVAILABLE)
     return out

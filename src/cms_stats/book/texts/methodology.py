@@ -12,6 +12,14 @@ from cms_stats.book.values import series
 from cms_stats.months import month_words
 
 
+def _any_suppressed(ch, measure: str) -> bool:
+    """Whether a month's published figure is [c] (then no total over the months is printed: the
+    total less the other months would give it away)."""
+    pub = ch.published
+    rows = pub[(pub["measure"] == measure) & (pub["breakdown"] == "all") & (pub["period"] <= ch.period)]
+    return bool((rows["value"] == ch.policy.symbols["suppressed"]).any())
+
+
 def methodology(ch) -> dict[str, str]:
     """Methods, rounding, revisions and the data-quality results of this run."""
     out = common(ch)
@@ -30,6 +38,7 @@ def methodology(ch) -> dict[str, str]:
         dups = float(series(ch.measures, "duplicate_new_applications_removed", table="T1",
                             upto=ch.period).sum())
     counts = {k: sum(v.get(k, {}).values()) for k in ("rows_in", "rows_used", "rows_quarantined")}
+    suppressed = policy.symbols["suppressed"]
     out.update({
         "method_suppression_threshold": f"{policy.threshold:,}",
         "method_revision_threshold": f"{policy.revision_threshold_percent:g}%",
@@ -37,11 +46,15 @@ def methodology(ch) -> dict[str, str]:
         "method_count_bases": ", ".join(sorted(
             {f"{int(cfg.get('count_base')):,}" for cfg in raw.get("tables", {}).values()
              if cfg and cfg.get("count_base")}, key=lambda s: int(s.replace(",", "")), reverse=True)),
-        "dq_duplicates_to_date": ch.shown_raw(dups, "DQ", "duplicate_new_applications_removed", "count"),
+        "dq_duplicates_to_date": (
+            ch.policy.symbols["suppressed"] if _any_suppressed(ch, "duplicate_new_applications_removed")
+            else ch.shown_raw(dups, "DQ", "duplicate_new_applications_removed", "count")),
         "dq_duplicates": _dq_shown(ch, "duplicate_new_applications_removed"),
         "dq_rows_in": ch.shown_raw(counts["rows_in"], "DQ", "quarantined_rows", "count"),
-        "dq_rows_used": ch.shown_raw(counts["rows_used"], "DQ", "quarantined_rows", "count"),
-        "dq_rows_quarantined": ch.shown_raw(counts["rows_quarantined"], "DQ", "quarantined_rows", "count"),
+        "dq_rows_used": (suppressed if ch.files_withheld()
+                         else ch.shown_raw(counts["rows_used"], "DQ", "quarantined_rows", "count")),
+        "dq_rows_quarantined": (suppressed if ch.files_withheld() else ch.shown_raw(
+            counts["rows_quarantined"], "DQ", "quarantined_rows", "count")),
         "dq_files": f"{len(v.get('rows_in', {})):,}",
         "dq_roll_forward_failures": _dq_shown(ch, "arrears_roll_forward_failures"),
         "dq_money_at_stake": _dq_shown(ch, "arrears_roll_forward_money_at_stake", long_money=True),
@@ -49,6 +62,12 @@ def methodology(ch) -> dict[str, str]:
         "extract_last_label": month_words(str(ch.extract.get("last_month") or ch.period)),
         "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
         "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
+    })
+    n, k = policy.dominance
+    out.update({
+        "method_dominance_n": f"{n}", "method_dominance_k": f"{k:g}%",
+        "method_minimum_sample": f"{policy.minimum_sample:,}",
+        "method_money_protection": f"{policy.money_protection_percent:g}%",
     })
     return out
 

@@ -1,0 +1,187 @@
+"""Disclosure control beyond the small-count rule: dominance for money, no share or mean from a
+suppressed figure or a small sample, and secondary (complementary) suppression.
+
+Applied by :func:`cms_stats.publish.rounding.publish_tidy` after rounding and the primary
+suppression (a count with ``0 < value < threshold`` is ``[c]``), in this order:
+
+1. **Dominance** (money): a money figure whose ``n`` largest contributors (case groups) make up
+   more than ``k`` per cent of it is ``[c]`` (the (n, k) rule; ``n = 2``, ``k = 90`` as ACRO's
+   defaults). The measures that compute money report, per figure, the largest two contributions
+   in the unrounded columns ``top1`` and ``top2`` (never published).
+2. **Derived figures**: a share is ``[c]`` when its numerator or denominator (``ratio`` in the
+   registry) is ``[c]`` (and, with the policy's ``share_complements``, when they differ by a
+   count below the threshold); a figure ``derived_from`` a ``[c]`` figure is ``[c]``; a mean
+   estimated from a ``sample`` smaller than the policy's ``minimum_sample``, and what is derived
+   from it, is ``[low]``.
+3. **Secondary suppression**: least-cost complementary suppression, checked by linear
+   programming (:class:`cms_stats.publish.audit.ReaderSystem`): each suppressed figure, in table
+   order, whose feasible interval (what a reader can work out from the published figures and the
+   registry's relations) is narrower than the protection gets one more figure suppressed, until
+   it is protected. The complement is chosen among the figures that share an additive relation
+   with it, at the least cost: an equality before an inequality, a part before a total (never an
+   ``all`` total while a part will do), then the smallest published value (the cost of a
+   suppression is the value hidden, as in tau-ARGUS's default cost function). A complement is
+   itself then checked, and the figures derived from it (shares) are suppressed in step 2 again.
+   Suppressing a figure only removes what a reader knows, so a figure once protected stays so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cms_stats.publish.audit import ReaderSystem
+from cms_stats.publish.policy import Policy
+
+__all__ = ["Protection", "protect"]
+
+Key = tuple[str, str, str, str]
+
+
+@dataclass
+class Protection:
+    """What the disclosure control did: key -> reason, per kind (never published per figure:
+    telling a secondary suppression from a primary one would point at the small counts)."""
+
+    primary: int = 0
+    dominance: list[Key] = field(default_factory=list)
+    derived: dict[Key, str] = field(default_factory=dict)
+    secondary: list[Key] = field(default_factory=list)
+    unprotected: list[Key] = field(default_factory=list)
+    solves: int = 0
+
+    def summary(self) -> dict:
+        """Counts of each kind (for the release log and the figures in DESIGN.md)."""
+        return {"primary": self.primary, "dominance": len(self.dominance),
+                "derived": len(self.derived), "secondary": len(self.secondary),
+                "unprotected": len(self.unprotected), "linear_programs": self.solves}
+
+
+def _dominance(values: dict, measures: pd.DataFrame, policy: Policy, out: Protection) -> None:
+    if "top1" not in measures.columns:
+        return
+    n, k = policy.dominance
+    if n not in (1, 2):
+        raise ValueError("rounding_policy.yaml: dominance n must be 1 or 2 (the measures report "
+                         "the two largest contributions)")
+    money = measures[(measures["unit"] == "gbp") & measures["top1"].notna()]
+    c = policy.symbols["suppressed"]
+    for t, p, m, b, v, t1, t2 in money[["table", "period", "measure", "breakdown", "value", "top1",
+                                        "top2"]].itertuples(index=False):
+        key = (t, p, m, b)
+        top = float(t1) + (float(t2) if n == 2 and not pd.isna(t2) else 0.0)
+        if key in values and to_symbol(values[key]) is None and v > 0 and top > k / 100.0 * v:
+            values[key] = c
+            out.dominance.append(key)
+
+
+def to_symbol(text: str) -> str | None:
+    """The symbol of a published text, or None for a number."""
+    return text if text.startswith("[") else None
+
+
+def _derived(values: dict, raw: dict, policy: Policy, out: Protection) -> None:
+    c, low = policy.symbols["suppressed"], policy.symbols.get("low", "[low]")
+    registry = policy.registry
+    for (t, p, m, b), text in sorted(values.items()):
+        if to_symbol(text) is not None:
+            continue
+        spec = registry.tables[t].measures.get(m)
+        if spec is None:
+            continue
+        reason = None
+        if spec.sample is not None:
+            size = raw.get((spec.sample.table, p, spec.sample.measure, spec.sample.breakdown))
+            if size is None or math.isnan(size) or size < policy.minimum_sample:
+                reason = (low, f"sample of fewer than {policy.minimum_sample}")
+        sources = list(spec.derived_from) + list(spec.ratio or ())
+        for term in sources:
+            src = values.get((term.table, p, term.measure, term.breakdown))
+            if src == c:
+                reason = (c, f"computed from a suppressed figure ({term.table} {term.measure})")
+                break
+            if src == low and reason is None and term in spec.derived_from:
+                reason = (low, f"computed from a low figure ({term.table} {term.measure})")
+        if reason is None and spec.ratio is not None and policy.share_complements:
+            num, den = (raw.get((x.table, p, x.measure, x.breakdown)) for x in spec.ratio)
+            units = {registry.measure(x.table, x.measure).unit for x in spec.ratio}
+            if units == {"count"} and num is not None and den is not None \
+                    and 0 < den - num < policy.threshold:
+                reason = (c, "numerator and denominator differ by a small count")
+        if reason is not None:
+            values[(t, p, m, b)] = reason[0]
+            out.derived[(t, p, m, b)] = reason[1]
+
+
+def _complement(system: ReaderSystem, i: int) -> int | None:
+    best, best_cost = None, None
+    for r in system.rows_of[i]:
+        row = system.rows[r]
+        if not row.additive or not row.active:
+            continue
+        for w in row.coefs:
+            number = system.value[w]
+            if w == i or system.text[w] == system.policy.symbols["suppressed"] or not number:
+                continue
+            if system.kind[w] != system.kind[i]:
+                continue
+            total = w == row.lhs or system.keys[w][3] == "all"
+            cost = (row.op != "=", total, abs(number), system.keys[w])
+            if best_cost is None or cost < best_cost:
+                best, best_cost = w, cost
+    return best
+
+
+def _secondary(published: pd.DataFrame, values: dict, policy: Policy, out: Protection) -> None:
+    system = ReaderSystem.from_published(published, policy)
+    queue = list(system.suppressed())
+    seen = set(queue)
+    while queue:
+        i = queue.pop(0)
+        while system.check(i) is not None:
+            w = _complement(system, i)
+            if w is None:
+                out.unprotected.append(system.keys[i])
+                break
+            system.suppress(w)
+            values[system.keys[w]] = policy.symbols["suppressed"]
+            out.secondary.append(system.keys[w])
+            if w not in seen:
+                seen.add(w)
+                queue.append(w)
+    out.solves = system.solves
+
+
+def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy) -> tuple[pd.DataFrame, Protection]:
+    """Apply dominance, the derived-figure rules and secondary suppression to a published frame.
+
+    Parameters
+    ----------
+    published : DataFrame
+        Published tidy frame after rounding and primary suppression (values as text).
+    measures : DataFrame
+        The unrounded tidy measures it was published from (with ``top1``/``top2`` for money
+        when the measures report contributors).
+    policy : Policy
+
+    Returns
+    -------
+    published : DataFrame
+        Same rows, more figures ``[c]`` / ``[low]``; every other figure unchanged.
+    protection : Protection
+        What was suppressed and why.
+    """
+    out = Protection()
+    keys = list(zip(published["table"], published["period"], published["measure"],
+                    published["breakdown"]))
+    values = dict(zip(keys, published["value"]))
+    out.primary = sum(1 for v in values.values() if v == policy.symbols["suppressed"])
+    raw = dict(zip(zip(measures["table"], measures["period"], measures["measure"],
+                       measures["breakdown"]), measures["value"].astype(float)))
+    _dominance(values, measures, policy, out)
+    _derived(values, raw, policy, out)
+    _secondary(published.assign(value=[values[k] for k in keys]), values, policy, out)
+    _derived(values, raw, policy, out)
+    return published.assign(value=[values[k] for k in keys]), out
