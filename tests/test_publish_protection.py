@@ -349,7 +349,7 @@ def test_transfers_sentence_never_quotes_a_share_of_a_suppressed_count():
     from cms_stats.book.texts.compliance import transfers_findings
 
     def chapter(shown):
-        return SimpleNamespace(label="August 2016", not_applicable=lambda t: None,
+        return SimpleNamespace(label="August 2016", period="2016-08", not_applicable=lambda t: None,
                                shown=lambda m, breakdown="all", table=None: shown[(m, breakdown)])
 
     withheld = chapter({("service_type_transfers", "all"): "[c]",
