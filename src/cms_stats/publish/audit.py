@@ -274,8 +274,8 @@ class ReaderSystem:
             c[pos[i]] = sign
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
             self.solves += 1
-            if res.status == 2:
-                return math.nan, math.nan
+            if res.status not in (0, 3):  # infeasible, or unsolved (iteration limit, numerical
+                return math.nan, math.nan     # trouble): no proof of protection, so a finding
             out.append(sign * res.fun if res.status == 0 else sign * -math.inf)
         return out[0], out[1]
 

@@ -15,6 +15,8 @@ driven by playwright; no browser is downloaded) and records what a reader would 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import http.server
@@ -351,6 +353,10 @@ def check_site(
     SiteReport
         ``report.ok`` and ``report.format()``.
     """
+    if browser is None and _loop_running():  # Playwright's sync API refuses a running loop:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # the browser gets its own thread
+            return pool.submit(check_site, html_dir, site_root=site_root, screenshot_dir=screenshot_dir,
+                               screenshots=screenshots, axe=axe, progress=progress).result()
     html_dir = Path(html_dir).resolve()
     if not (html_dir / "index.html").is_file():
         raise QAError(f"{html_dir}: not a built web book (no index.html)")
@@ -442,6 +448,13 @@ def check_site(
     return report
 
 
+def _loop_running() -> bool:
+    try:
+        return asyncio.get_running_loop() is not None
+    except RuntimeError:
+        return False
+
+
 def _in_archive_site(release: Path) -> bool:
     """Whether a release folder is an edition of an archive site (``<site>/<issue>/``, with the
     landing page beside it and its manifest naming the issue)."""
@@ -450,7 +463,10 @@ def _in_archive_site(release: Path) -> bool:
     except (OSError, ValueError):
         return False
     edition = (manifest.get("extra") or {}).get("edition") or {}
-    return edition.get("id") == release.name and (release.parent / "index.html").is_file()
+    name, marker = release.name, release / ".issue"
+    if name == "latest":  # a copy of the issue its ``.issue`` marker names
+        name = marker.read_text(encoding="utf-8") if marker.is_file() else ""
+    return edition.get("id") == name and (release.parent / "index.html").is_file()
 
 
 def _check_links(report: SiteReport, origin: str, prefix: str = "") -> None:

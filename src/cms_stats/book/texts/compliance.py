@@ -60,6 +60,7 @@ def transfers_findings(ch) -> str:
     out = f"In {ch.label}, {total} cases changed service type"
     out += f" ({share} of cases due to pay)" if not fmt.is_symbol(share) else ""
     if fmt.is_symbol(to_collect) or fmt.is_symbol(to_direct):
-        return out + f"; the split by direction is {fmt.withheld('[c]')}."
+        symbol = to_collect if fmt.is_symbol(to_collect) else to_direct
+        return out + f"; the split by direction is {fmt.withheld(symbol)}."
     return (out + f": {to_collect} moved from Direct Pay to Collect and Pay and {to_direct} from "
             f"Collect and Pay to Direct Pay.")
