@@ -40,6 +40,8 @@ class ValidationReport:
     seconds: float = 0.0
     months: list[str] = field(default_factory=list)
     sample_months: list[str] = field(default_factory=list)
+    #: optional columns absent from the files (see ``ExtractFolder.absent_columns``)
+    absent_columns: dict[str, list[str]] = field(default_factory=dict)
 
     def quarantine_counts(self) -> pd.DataFrame:
         """Quarantined rows counted by file and reason: ``file, reason, rows``."""
@@ -84,6 +86,8 @@ class ValidationReport:
                 lines.append(f"    {r.file}: {r.reason}: {r.rows:,}")
         else:
             lines.append("  no rows quarantined")
+        for f, cols in self.absent_columns.items():
+            lines.append(f"  optional columns absent from {f}: {', '.join(cols)} (see data/README.md)")
         lines.append(f"All files meet the contract (read and checked in {self.seconds:.1f} s).")
         return "\n".join(lines)
 
@@ -139,4 +143,5 @@ def validate(data_dir: str | Path) -> ValidationReport:
         seconds=time.perf_counter() - started,
         months=folder.months,
         sample_months=folder.sample_months,
+        absent_columns=folder.absent_columns,
     )
