@@ -104,10 +104,11 @@ class Chapter:
         return headlines(self.measures, self.period, self.policy, published=self.published)
 
     def headlines_block(self) -> "HTMLBlock":
-        """The headlines as an HTML list (the Summary page)."""
-        items = "".join(f"<li>{html.escape(h.text)}</li>" for h in self.headlines())
-        return HTMLBlock(f'<ul class="cms-headlines">{items}</ul>',
-                         "\n".join(h.text for h in self.headlines()))
+        """The headline tiles that open the Summary (:func:`cms_stats.book.tiles.headline_tiles`)."""
+        from cms_stats.book.tiles import headline_tiles  # deferred: as the headlines
+
+        return HTMLBlock(*headline_tiles(self.headlines(), self.measures, self.policy,
+                                         self.published))
 
     def quarter_changes(self) -> "HTMLBlock":
         """The changes on the quarter as an HTML table."""
