@@ -470,7 +470,9 @@ def table_html(frame: pd.DataFrame, caption: str = "", table_id: str = "") -> HT
         cells += [_td(v) for v in row[1:]]
         body.append("<tr>" + "".join(cells) + "</tr>")
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    # (the span keeps the caption on screen while a wide table scrolls: book.css)
+    cap = (f'<caption><span class="cms-caption">{html.escape(caption)}</span></caption>'
+           if caption else "")
     # A scrollable region must take keyboard focus and have a name (WCAG 2.1.1, axe
     # scrollable-region-focusable).
     label = html.escape(caption or "table")
