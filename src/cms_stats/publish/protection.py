@@ -151,7 +151,7 @@ def _secondary(published: pd.DataFrame, values: dict, policy: Policy, out: Prote
             if w not in seen:
                 seen.add(w)
                 queue.append(w)
-    out.solves = system.solves
+    out.solves += system.solves
 
 
 def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy) -> tuple[pd.DataFrame, Protection]:
@@ -181,7 +181,12 @@ def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy) -> 
     raw = dict(zip(zip(measures["table"], measures["period"], measures["measure"],
                        measures["breakdown"]), measures["value"].astype(float)))
     _dominance(values, measures, policy, out)
-    _derived(values, raw, policy, out)
-    _secondary(published.assign(value=[values[k] for k in keys]), values, policy, out)
-    _derived(values, raw, policy, out)
+    # Until nothing changes: a figure withheld as a complement can withhold a share computed
+    # from it, and a share withheld can need complements of its own.
+    while True:
+        before = dict(values)
+        _derived(values, raw, policy, out)
+        _secondary(published.assign(value=[values[k] for k in keys]), values, policy, out)
+        if values == before:
+            break
     return published.assign(value=[values[k] for k in keys]), out
