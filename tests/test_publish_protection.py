@@ -435,3 +435,21 @@ def test_random_cross_measure_tables_are_protected(months):
     assert audit_published(protected, POLICY)[0] == []
     changed = protected["value"] != naive["value"]
     assert (protected.loc[changed, "value"] == "[c]").all()
+
+
+def test_complements_avoid_figures_the_previous_edition_published():
+    """Resolution 18, review 3, all 21: review is [c] and one complement is needed. Alone, the
+    least cost is the breakdown (resolution). If the previous edition published resolution as
+    a number (readers have it in the archive), withholding it now hides nothing: the total is
+    withheld instead."""
+    current = tidy(_complaints(18, 3))
+    alone = publish_tidy(current, POLICY)
+    assert [_value(alone, "T12", "2013-08", "complaints_received", b)
+            for b in ("resolution", "review", "all")] == ["[c]", "[c]", "20"]
+    # the previous edition: resolution published, review and the total withheld
+    previous = pd.DataFrame({"table": "T12", "period": "2013-08", "measure": "complaints_received",
+                             "breakdown": ["resolution", "review", "all"],
+                             "value": ["20", "[c]", "[c]"], "unit": "count"})
+    informed = publish_tidy(current, POLICY, known=previous)
+    assert [_value(informed, "T12", "2013-08", "complaints_received", b)
+            for b in ("resolution", "review", "all")] == ["20", "[c]", "[c]"]
