@@ -453,3 +453,14 @@ def test_complements_avoid_figures_the_previous_edition_published():
     informed = publish_tidy(current, POLICY, known=previous)
     assert [_value(informed, "T12", "2013-08", "complaints_received", b)
             for b in ("resolution", "review", "all")] == ["20", "[c]", "[c]"]
+
+
+@pytest.mark.parametrize("cases, shown", [(3, "[c]"), (12, "5.0")])
+def test_an_amount_from_fewer_contributors_than_the_threshold_is_withheld(cases, shown):
+    """Arrears of £5,000 on the cases that left the caseload (published in £ thousand): from 3
+    cases it is [c] (an amount of fewer than 10 contributors: each one's arrears would be
+    close to it), from 12 it is published."""
+    m = tidy([("DQ", "2016-08", "cases_closed_with_arrears", "all", float(cases), "count"),
+              ("DQ", "2016-08", "arrears_on_closed_cases", "all", 5000.0, "gbp")])
+    published = publish_tidy(m, POLICY)
+    assert _value(published, "DQ", "2016-08", "arrears_on_closed_cases") == shown

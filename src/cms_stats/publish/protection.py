@@ -96,6 +96,12 @@ def _derived(values: dict, raw: dict, policy: Policy, out: Protection) -> None:
             size = raw.get((spec.sample.table, p, spec.sample.measure, spec.sample.breakdown))
             if size is None or math.isnan(size) or size < policy.minimum_sample:
                 reason = (low, f"sample of fewer than {policy.minimum_sample}")
+        if spec.contributors is not None:
+            term = spec.contributors
+            count = raw.get((term.table, p, term.measure, b),
+                            raw.get((term.table, p, term.measure, term.breakdown)))
+            if count is not None and not math.isnan(count) and 0 < count < policy.threshold:
+                reason = (c, f"an amount from fewer than {policy.threshold} contributors")
         sources = list(spec.derived_from) + list(spec.ratio or ())
         for term in sources:
             src = values.get((term.table, p, term.measure, term.breakdown))
