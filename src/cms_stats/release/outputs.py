@@ -82,7 +82,8 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
         {k: v for k, v in tables.items() if k != "DQ"}, out / "tables.xlsx", period=period,
         is_synthetic=metadata.get("source") == "synthetic", revisions_log=revisions,
         quality=tables.get("DQ"), policy=policy, metadata=meta, edition_lines=lines)
-    write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines))
+    write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines), period=period,
+              is_synthetic=metadata.get("source") == "synthetic")
     validation = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))
     write_manifest(
         out / "manifest.json", period=period, parameters=parameters, input_files=data_dir,
