@@ -10,7 +10,7 @@ service's tools:
   one indicator column per measure (the measure's name);
 * monthly figures have ``time_identifier`` the month's name and ``time_period`` its year
   (four digits). A quarterly measure is given at the month its quarter ends, as in the
-  tables, and its label says so;
+  tables, and its indicator grouping says so (``Quarter ending in the month``);
 * every figure is Great Britain: ``geographic_level`` ``National``, ``country_code``
   ``K03000001`` (the GSS code of Great Britain), ``country_name`` ``Great Britain``;
 * the symbols are the GSS symbols without brackets (``c``, ``x``, ``z``, ``low``), as EES
@@ -50,7 +50,7 @@ TOTAL = "Total"
 #: Published unit -> EES indicator unit ("" when EES has none: the label gives the unit).
 _EES_UNITS = {"gbp_million": "£m", "percent": "%"}
 _UNIT_WORDS = {"gbp_thousand": " (£ thousand)"}
-_QUARTER_WORDS = " in the quarter ending in the month"
+_QUARTER_GROUP = "Quarter ending in the month"
 
 
 def ees_file_stem(table: str) -> str:
@@ -130,8 +130,9 @@ def ees_table(published_tidy: pd.DataFrame, table: str, policy: Policy | None = 
         mcfg = (tcfg.get("measures") or {}).get(m) or {}
         unit = units[m]
         label = str(mcfg.get("label") or m.replace("_", " ").capitalize())
-        label += _UNIT_WORDS.get(unit, "") + (_QUARTER_WORDS if quarterly else "")
+        label += _UNIT_WORDS.get(unit, "")
         meta_rows.append({"col_name": m, "col_type": "Indicator", "label": label,
+                          "indicator_grouping": _QUARTER_GROUP if quarterly else "",
                           "indicator_unit": _EES_UNITS.get(unit, ""),
                           "indicator_dp": str(policy.decimals(table, m, unit))})
     meta = pd.DataFrame([{c: r.get(c, "") for c in EES_META_COLUMNS} for r in meta_rows], dtype=str)
