@@ -21,6 +21,8 @@ from pathlib import Path
 
 import openpyxl
 from odf import dc, meta, number, style, table, text
+from odf.element import Element
+from odf.namespaces import nsdict
 from odf.opendocument import OpenDocumentSpreadsheet
 
 _DECIMALS = re.compile(r"^#,##0(?:\.(0+))?$")
@@ -190,6 +192,11 @@ def write_ods(xlsx_path: str | Path, ods_path: str | Path, *, title: str, create
     finally:
         wb.close()
     raw = io.BytesIO()
+    # odfpy declares, in every XML file, the namespaces it has met so far in the process (a
+    # class-level dict): declare all it knows, in a fixed order, so the bytes do not depend on
+    # what else the process did with odfpy.
+    Element.namespaces.clear()
+    Element.namespaces.update(sorted(nsdict.items(), key=lambda item: item[1]))
     doc.write(raw)
     path = Path(ods_path)
     path.write_bytes(_fixed_zip(raw.getvalue(), created))
