@@ -125,6 +125,8 @@ def test_contents_list_the_notes_and_every_table_with_a_link(built):
     ws = wb["Contents"]
     links = {c.value: c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink}
     assert list(links) == wb.sheetnames[2:]  # Notes, then every table sheet
+    described = {row[0].value: row[1].value for row in ws.iter_rows() if row[0].hyperlink}
+    assert described["Notes"].startswith("Notes: the text of the notes referenced in table titles")
     assert all(loc == f"'{name}'!A1" for name, loc in links.items())
     widths = wb["Notes"].column_dimensions["B"].width
     assert widths <= 101

@@ -10,6 +10,7 @@ same inputs give the same bytes.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from datetime import datetime, time
@@ -220,7 +221,7 @@ def cover_about(pub: Mapping, symbol_defs: Mapping[str, str]) -> list[str]:
                  "(csv/, described in csv/metadata.json; also in the Explore Education Statistics "
                  "data-file layout in csv/ees/).")
     if pub.get("licence"):
-        about.append(pub["licence"].rstrip(".") + ".")
+        about.append(pub["licence"])
     return about
 
 
@@ -236,7 +237,9 @@ def _produce_workbook(path: Path, sheets: dict, cover: gpt.Cover, notes_table: p
     cover_ws.write_cover(cover)
     wb._update_annotations(sheets)
     notes = wb.make_notesheet(notes_table, title="Notes")
-    contents = wb.make_table_of_contents({NOTES_SHEET: notes, **sheets}, title="Table of contents")
+    entry = copy.copy(notes)  # what the contents say of the notes sheet
+    entry.set_title("Notes: the text of the notes referenced in table titles as [note 1], [note 2] and so on")
+    contents = wb.make_table_of_contents({NOTES_SHEET: entry, **sheets}, title="Table of contents")
     for label, gptable in {CONTENTS_SHEET: contents, NOTES_SHEET: notes, **sheets}.items():
         ws = wb.add_worksheet(label, gridlines="hide_all")
         ws.write_gptable(gptable, True, wb._annotations)
