@@ -383,11 +383,14 @@ class HTMLBlock:
 def synthetic_notice(ch: Chapter) -> HTMLBlock:
     """What every chapter says first: the correction notice when this issue corrects figures
     of the page's tables, the edition line (publication date, next edition, from the release
-    calendar), and the synthetic-data admonition when the data is synthetic."""
+    calendar), the downloads (book, all data, spreadsheet, the chapter's CSV) and the
+    synthetic-data admonition when the data is synthetic."""
     # deferred: the edition notices live with the what's-changed section
+    from cms_stats.book.downloads import downloads_bar
     from cms_stats.book.editions import correction_notice, edition_line
 
-    parts = [correction_notice(ch), edition_line(ch), _synthetic_block(ch)]
+    bar = HTMLBlock(*downloads_bar(ch.edition.get("id") or ch.period, ch.period, ch.chapter))
+    parts = [correction_notice(ch), edition_line(ch), bar, _synthetic_block(ch)]
     return HTMLBlock("".join(p.html for p in parts), "\n".join(p.text for p in parts if p.text))
 
 

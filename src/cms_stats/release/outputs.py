@@ -18,6 +18,7 @@ from cms_stats.publish.rounding import publication_tables
 from cms_stats.publish.spreadsheet import created_datetime, write_spreadsheet
 from cms_stats.publish.tidy_csv import write_csv
 from cms_stats.registry import load_registry
+from cms_stats.release.archive import write_data_archive
 from cms_stats.work import ReleaseError
 
 __all__ = ["write_tables", "check_disclosure", "published_validation"]
@@ -90,6 +91,8 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
               created=created_datetime(period))
     write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines), period=period,
               is_synthetic=metadata.get("source") == "synthetic")
+    # The PDF, spreadsheet and CSV in one archive (before the manifest, which hashes it).
+    write_data_archive(out, facts.get("id") or period)
     validation = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))
     write_manifest(
         out / "manifest.json", period=period, parameters=parameters, input_files=data_dir,
