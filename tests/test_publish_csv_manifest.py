@@ -36,24 +36,27 @@ def test_csv_files_exact_bytes(tmp_path):
     published = publish_tidy(measures(), POLICY)
     out = write_csv(published, tmp_path)
     assert out == tmp_path / "csv"
-    assert sorted(p.name for p in out.iterdir()) == ["DQ.csv", "T1.csv", "T2.csv", "T4.csv", "T8.csv", "metadata.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "DQ.csv", "T1.csv", "T2.csv", "T4.csv", "T8.csv", "ees", "metadata.json"]
     assert (out / "T1.csv").read_bytes() == (
-        b"table,period,measure,breakdown,value,unit\n"
-        b"T1,2016-07,total_intake,all,[c],count\n"
-        b"T1,2016-08,total_intake,all,21400,count\n"
+        b"table,period,measure,breakdown,value,unit,value_numeric,marker\n"
+        b"T1,2016-07,total_intake,all,[c],count,,[c]\n"
+        b"T1,2016-08,total_intake,all,21400,count,21400,\n"
     )
-    assert (out / "T8.csv").read_bytes().splitlines()[-1] == b"T8,2016-08,outstanding_arrears,all,77.5,gbp_million"
+    assert (out / "T8.csv").read_bytes().splitlines()[-1] == (
+        b"T8,2016-08,outstanding_arrears,all,77.5,gbp_million,77.5,")
     assert (out / "T4.csv").read_bytes().splitlines()[-2:] == [
-        b"T4,2016-08,mean_children_per_case,estimate,1.50,mean", b"T4,2016-08,sample_size,all,400,count"]
-    assert b'"events/payments.parquet: payment, unknown case",10,count' in (out / "DQ.csv").read_bytes()
-    assert b"\r" not in b"".join(p.read_bytes() for p in out.iterdir())
+        b"T4,2016-08,mean_children_per_case,estimate,1.50,mean,1.50,", b"T4,2016-08,sample_size,all,400,count,400,"]
+    assert b'"events/payments.parquet: payment, unknown case",10,count,10,' in (out / "DQ.csv").read_bytes()
+    assert b"\r" not in b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
     # round trip, and same bytes from shuffled input
     back = read_csv(tmp_path)
     pd.testing.assert_frame_equal(back.sort_values(list(back.columns)).reset_index(drop=True),
                                   published.sort_values(list(published.columns)).reset_index(drop=True))
     again = write_csv(publish_tidy(measures().sample(frac=1, random_state=1), POLICY), tmp_path / "again")
-    for p in out.iterdir():
-        assert (again / p.name).read_bytes() == p.read_bytes(), p.name
+    for p in out.rglob("*"):
+        if p.is_file():
+            assert (again / p.relative_to(out)).read_bytes() == p.read_bytes(), p.name
 
 
 def test_csv_refuses_unrounded(tmp_path):
@@ -64,7 +67,8 @@ def test_csv_refuses_unrounded(tmp_path):
 def test_metadata_json_describes_columns_and_measures(tmp_path):
     out = write_csv(publish_tidy(measures(), POLICY), tmp_path)
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
-    assert list(meta["columns"]) == ["table", "period", "measure", "breakdown", "value", "unit"]
+    assert list(meta["columns"]) == ["table", "period", "measure", "breakdown", "value", "unit",
+                                     "value_numeric", "marker"]
     assert all(meta["columns"].values())
     assert [f["file"] for f in meta["files"]] == ["T1.csv", "T2.csv", "T4.csv", "T8.csv", "DQ.csv"]
     described = {(m["table"], m["measure"]) for m in meta["measures"]}

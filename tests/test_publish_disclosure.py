@@ -1,6 +1,7 @@
 """The disclosure check: a clean fake release passes; each kind of leak is caught."""
 
 import dataclasses
+from datetime import datetime
 import json
 import re
 import shutil
@@ -23,6 +24,7 @@ from cms_stats.publish.disclosure import (  # noqa: E402
     extract_columns,
 )
 from cms_stats.publish.manifest import write_manifest  # noqa: E402
+from cms_stats.publish.ods import write_ods  # noqa: E402
 from cms_stats.publish.policy import load_policy  # noqa: E402
 from cms_stats.publish.rounding import publication_tables, publish_tidy  # noqa: E402
 from cms_stats.publish.spreadsheet import write_spreadsheet  # noqa: E402
@@ -71,6 +73,7 @@ def template(tmp_path_factory):
     published = publish_tidy(measures(), POLICY)
     write_csv(published, rel)
     write_spreadsheet(publication_tables(published, POLICY), rel / "tables.xlsx", period="2016-08", is_synthetic=True)
+    write_ods(rel / "tables.xlsx", rel / "tables.ods", title="CMS", created=datetime(2016, 8, 31))
     data = tmp_path / "data"
     data.mkdir()
     (data / "extract.json").write_text("{}")
@@ -182,6 +185,21 @@ def test_identifier_in_spreadsheet(release):
     wb["Notes"]["B4"] = "Worst case G12345678"
     wb.save(path)
     assert check_release(release, POLICY) == ["tables.xlsx Notes!B4: case group identifier 'G12345678'"]
+
+
+def test_unsuppressed_count_and_identifier_in_ods(release, tmp_path):
+    """The OpenDocument spreadsheet is checked like the xlsx: made here from a spoiled copy."""
+    wb = openpyxl.load_workbook(release / "tables.xlsx")
+    cells = [c for row in wb["Table_11"].iter_rows() for c in row if c.value == "[c]"]
+    cells[0].value = 7
+    money = [c for row in wb["Table_8"].iter_rows() for c in row if isinstance(c.value, float)]
+    money[0].value = 3.5  # a small money figure is not a count
+    wb["Notes"]["B4"] = "Worst case G12345678"
+    wb.save(tmp_path / "spoiled.xlsx")
+    write_ods(tmp_path / "spoiled.xlsx", release / "tables.ods", title="CMS", created=datetime(2016, 8, 31))
+    assert check_release(release, POLICY) == [
+        "tables.ods Notes!R4C2: case group identifier 'G12345678'",
+        f"tables.ods Table_11!R{cells[0].row}C{cells[0].column}: unsuppressed count 7 below 10"]
 
 
 @pytest.mark.skipif(not HAS_PDFTOTEXT, reason="pdftotext (poppler-utils) not installed")

@@ -10,7 +10,7 @@ from openpyxl.utils.cell import range_boundaries
 from cms_stats.publish.policy import load_metadata, load_policy
 from cms_stats.publish.revisions import apply_revisions
 from cms_stats.publish.rounding import publication_tables, publish_tidy, to_number
-from cms_stats.publish.spreadsheet import sheet_name, write_spreadsheet
+from cms_stats.publish.spreadsheet import drop_months_not_applicable, sheet_name, write_spreadsheet
 
 POLICY = load_policy()
 META = load_metadata()
@@ -103,7 +103,7 @@ def test_every_table_sheet_is_one_excel_table_covering_the_data(built):
         ws = wb[sheet_name(table)]
         min_col, min_row, max_col, max_row = _table_area(ws)
         assert (min_col, max_col) == (1, frame.shape[1])
-        assert max_row - min_row == len(frame)
+        assert max_row - min_row == len(drop_months_not_applicable(frame, "[z]")[0])
         assert [ws.cell(min_row, c).value for c in range(1, max_col + 1)] == list(frame.columns)
         assert ws.max_row == max_row  # nothing below the table
     min_col, min_row, max_col, max_row = _table_area(wb["Revisions"])
@@ -135,7 +135,12 @@ def test_values_equal_published_tidy(built):
                     assert isinstance(cell, (int, float)), (table, period, header, cell)
                     assert cell == pytest.approx(to_number(expected), abs=1e-9)
                 checked += 1
-    assert checked == len(published)
+    # the figures left out are the months of a table in which every figure is [z]
+    shown = {(t, ws_period) for t in tables for ws_period in
+             drop_months_not_applicable(tables[t], "[z]")[0].iloc[:, 0]}
+    left_out = published[[(t, p) not in shown for t, p in zip(published["table"], published["period"])]]
+    assert set(left_out["value"]) == {"[z]"} and set(left_out["table"]) == {"T3"}
+    assert checked + len(left_out) == len(published)
 
 
 def test_symbols_where_expected(built):
@@ -147,9 +152,13 @@ def test_symbols_where_expected(built):
     t9 = {row[0]: row for row in wb["Table_9"].iter_rows(values_only=True)}
     assert t9["2014-08"][1] == "[x]"
     t3 = {row[0]: row for row in wb["Table_3"].iter_rows(values_only=True)}
-    assert t3["2014-06"][1:] == ("[z]", "[z]") and t3["2014-07"][1:] == (360, 32)
-    legend = [row[0] for row in wb["Table_3"].iter_rows(values_only=True) if row[0] and str(row[0]).startswith("[z] =")]
-    assert legend
+    # June 2014 (fees not yet introduced: every figure [z]) is left out; the title says "from July 2014"
+    assert "2014-06" not in t3 and t3["2014-07"][1:] == (360, 32)
+    assert "from July 2014" in wb["Table_3"]["A1"].value
+    assert ("Months before July 2014 are not shown: no figure of this table applies to them "
+            "(they are [z] in the CSV files).") in t3
+    assert wb["Table_1"]["A3"].value.startswith("Data to") and not any(
+        str(row[0]).startswith("Months before") for row in wb["Table_1"].iter_rows(values_only=True))
     rev = [row for row in wb["Revisions"].iter_rows(values_only=True) if row[0] == "T1"]
     assert rev == [("T1", "2014-06", "new_applications", "all", 1100, 1200, 100, 9.1, "Yes", "revised: changed by 5% or more")]
 

@@ -54,7 +54,7 @@ def test_toc_lists_the_chapters_in_order():
 def test_release_folder_layout(small_release, small_work):
     assert small_release.name == "2016-08"
     top = {p.name for p in small_release.iterdir()}
-    assert top == {"html", "book.pdf", "notebooks", "tables.xlsx", "csv", "manifest.json",
+    assert top == {"html", "book.pdf", "notebooks", "tables.xlsx", "tables.ods", "csv", "manifest.json",
                    "cms-statistics-2016-08.zip"}
     assert (small_release / "html" / "index.html").is_file()
     assert sorted(p.name for p in (small_release / "notebooks").iterdir()) == sorted(
@@ -69,6 +69,34 @@ def test_release_folder_layout(small_release, small_work):
         assert (small_work / name).is_file(), name
     # Nothing half-written left next to it.
     assert [p.name for p in small_release.parent.iterdir()] == ["2016-08"]
+
+
+def test_the_data_files_a_user_loads(small_release):
+    """The release's own files: EES files pass the screener's rules, the ODS equals the xlsx cell
+    by cell, the CSV metadata says what the files are, and the archive holds them all."""
+    import zipfile
+
+    from test_publish_ees import screen
+    from test_publish_ods import _xlsx_cells
+
+    ees = sorted(p for p in (small_release / "csv" / "ees").glob("*.csv") if not p.name.endswith(".meta.csv"))
+    assert {p.stem for p in ees} == {f"table_{t[1:]}" for t in load_registry().tables_in_edition("2016-08")
+                                     if t != "DQ"}
+    for path in ees:
+        assert screen(path) == [], path.name
+    xlsx = _xlsx_cells(small_release / "tables.xlsx")
+    ods = pd.read_excel(small_release / "tables.ods", sheet_name=None, header=None, engine="odf")
+    assert list(ods) == list(xlsx)
+    for name, rows in xlsx.items():
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                other = ods[name].iat[r, c]
+                assert (pd.isna(other) if value is None else other == value), (name, r, c, value, other)
+    meta = json.loads((small_release / "csv" / "metadata.json").read_text())
+    assert meta["publication"]["synthetic"] is True and meta["publication"]["geography"]["code"] == "K03000001"
+    with zipfile.ZipFile(small_release / "cms-statistics-2016-08.zip") as archive:
+        names = set(archive.namelist())
+    assert {"tables.ods", "csv/metadata.json", "csv/ees/table_1.csv", "csv/ees/table_1.meta.csv"} <= names
 
 
 def test_manifest_records_the_parameters_and_data_hash(small_release, small_data, small_work):

@@ -89,6 +89,8 @@ def landing_html(site: Path, calendar: Calendar, present: list[Issue]) -> str:
                 parts = [_link(d + "html/index.html", "web book"), _link(d + "book.pdf", "PDF"),
                          _link(d + "tables.xlsx", "spreadsheet"),
                          _link(d + "csv/metadata.json", "CSV (metadata and files)")]
+                if (site / issue.id / "tables.ods").is_file():
+                    parts.insert(3, _link(d + "tables.ods", "spreadsheet (OpenDocument)"))
                 if (site / issue.id / "revisions.csv").is_file():
                     parts.append(_link(d + "revisions.csv", "revisions"))
                 parts.append(_link(d + "manifest.json", "manifest"))

@@ -1,5 +1,6 @@
-"""Publication layer: rounding and disclosure policy, revisions, spreadsheet, tidy CSV,
-provenance manifest and the disclosure check run on every release.
+"""Publication layer: rounding and disclosure policy, revisions, spreadsheet (xlsx and ODS), tidy
+CSV (and the Explore Education Statistics layout), provenance manifest and the disclosure check
+run on every release.
 
 Input everywhere is the unrounded tidy measures frame
 ``table, period, measure, breakdown, value, unit`` (``cms_stats.measures.compute_all``).
@@ -11,7 +12,8 @@ Typical use::
     tables = publication_tables(published, policy)                 # wide, readable
     write_spreadsheet(tables, release / "tables.xlsx", period=period,
                       is_synthetic=True, notes=None, revisions_log=log)
-    write_csv(published, release)
+    write_ods(release / "tables.xlsx", release / "tables.ods", title=..., created=...)
+    write_csv(published, release, period=period, is_synthetic=True)   # csv/, csv/ees/
     write_manifest(release / "manifest.json", period=period, parameters=params,
                    input_files=data_dir)
     assert_release_clean(release, policy)
@@ -32,7 +34,8 @@ _EXPORTS = {
     "round_half_up": "rounding", "round_value": "rounding", "sort_tidy": "rounding",
     "to_number": "rounding",
     "sheet_name": "spreadsheet", "write_spreadsheet": "spreadsheet",
-    "csv_metadata": "tidy_csv", "read_csv": "tidy_csv", "write_csv": "tidy_csv",
+    "csv_metadata": "tidy_csv", "read_csv": "tidy_csv", "split_value": "tidy_csv", "write_csv": "tidy_csv",
+    "write_ods": "ods", "ees_table": "ees", "write_ees": "ees",
 }
 
 
@@ -51,6 +54,7 @@ __all__ = [
     "build_manifest",
     "check_release",
     "csv_metadata",
+    "ees_table",
     "format_value",
     "hash_folder",
     "load_metadata",
@@ -63,8 +67,11 @@ __all__ = [
     "sha256_file",
     "sheet_name",
     "sort_tidy",
+    "split_value",
     "to_number",
     "write_csv",
+    "write_ees",
     "write_manifest",
+    "write_ods",
     "write_spreadsheet",
 ]

@@ -10,6 +10,7 @@ JSON and text files) and reports:
   an extract column name used as a table cell or header (``case_id``, ``arrears_closing``),
   or a line naming two or more extract columns (a printed DataFrame header);
 * a count below the suppression threshold left unsuppressed in a CSV file or spreadsheet
+  (``.xlsx`` or ``.ods``)
   (a count-unit value ``v`` with ``0 < v < threshold``);
 * a suppressed figure of the tables (``csv/``) that a reader can work out, from the published
   figures and the relations the registry declares, to within less than the protection
@@ -231,6 +232,33 @@ def _check_xlsx(path: Path, rel: str, policy: Policy, screen: _Screen) -> list[s
     return problems
 
 
+def _check_ods(path: Path, rel: str, policy: Policy, screen: _Screen) -> list[str]:
+    """Every cell of an OpenDocument spreadsheet: text screened; a number below a column header
+    naming a count unit (``... (number)``) checked against the suppression threshold."""
+    count_labels = tuple(f"({policy.unit_label(u)})" for u in policy.suppressed_units)
+    problems = []
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, engine="odf")
+    except (OSError, ValueError, ImportError) as err:
+        return [f"{rel}: cannot read the OpenDocument spreadsheet ({err})"]
+    for name, frame in sheets.items():
+        for c in range(frame.shape[1]):
+            counts = False
+            for r, v in enumerate(frame.iloc[:, c], start=1):
+                if isinstance(v, float) and pd.isna(v):
+                    continue
+                where = f"{rel} {name}!R{r}C{c + 1}"
+                if isinstance(v, str):
+                    counts = counts or v.endswith(count_labels)
+                    problems.extend(_text_problems(where, v, screen))
+                    p = _cell_problem(where, v, screen)
+                    if p:
+                        problems.append(p)
+                elif counts and isinstance(v, (int, float)) and _is_small_count(v, policy.threshold):
+                    problems.append(f"{where}: unsuppressed count {v} below {policy.threshold}")
+    return problems
+
+
 def _notebook_texts(nb: dict) -> Iterator[tuple[str, str, bool]]:
     """(label, text, is_html) for every source and text output of a notebook."""
 
@@ -342,7 +370,7 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
     list of str
         One line per problem, naming the file and where in it (sheet and cell, CSV row,
         notebook cell, ...). Checked: ``.html``/``.htm`` (text and table cells), ``.pdf``
-        (text via ``pdftotext``), ``.xlsx`` (every cell; counts in columns headed
+        (text via ``pdftotext``), ``.xlsx`` and ``.ods`` (every cell; counts in columns headed
         ``(number)``), ``.csv`` (text; counts by the ``unit`` column), ``.ipynb`` (sources
         and outputs), ``.json``/``.txt``/``.md``/``.xml``/``.tex`` (text). Script and style
         assets (``.js``, ``.css``) and images are not checked. When the folder has ``csv/``,
@@ -364,6 +392,8 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
             found = _check_csv(path, rel, policy, screen)
         elif suffix == ".xlsx":
             found = _check_xlsx(path, rel, policy, screen)
+        elif suffix == ".ods":
+            found = _check_ods(path, rel, policy, screen)
         elif suffix == ".ipynb":
             found = _check_notebook(path, rel, screen)
         elif suffix == ".pdf":

@@ -10,6 +10,7 @@ same inputs give the same bytes.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from datetime import datetime, time
@@ -31,6 +32,7 @@ QUALITY_SHEET = "Data_quality"
 REVISIONS_SHEET = "Revisions"
 _NUMBER_FORMATS = {0: "#,##0", 1: "#,##0.0", 2: "#,##0.00"}
 _SYNTHETIC_SUBTITLE = "Synthetic data: not official statistics."
+_NOTES_WIDTH = 100  # characters
 
 
 def sheet_name(table: str) -> str:
@@ -157,6 +159,95 @@ def _normalise_notes(notes: Mapping[str, Any] | None, tables: list[str]) -> tupl
     return texts, attach
 
 
+def sheet_symbol_definitions(table: str, policy: Policy) -> dict[str, str]:
+    """The symbols as a table's legend explains them: about that table only.
+
+    The cover's definitions give examples from several tables; a table's legend gives the
+    definition without another table's example, and for ``[z]`` the reasons the registry
+    gives for that table's not-applicable figures.
+    """
+    z = policy.symbols["not_applicable"]
+    out = {}
+    for symbol, definition in policy.symbol_definitions.items():
+        short = definition.split(" (for example")[0].rstrip(".") + "."
+        if symbol == z:
+            reasons = [str(r["reason"]) for r in policy.raw.get("not_applicable") or []
+                       if r.get("table") == table and r.get("reason")]
+            short = " ".join([short, *dict.fromkeys(reasons)])
+        out[symbol] = short
+    return out
+
+
+def drop_months_not_applicable(frame: pd.DataFrame, z: str) -> tuple[pd.DataFrame, str | None]:
+    """Leave out the first months of a table in which no figure applies (every cell ``[z]``).
+
+    Returns
+    -------
+    frame : DataFrame
+        From the first month with a figure that applies (``attrs`` kept).
+    shown_from : str or None
+        That month (``YYYY-MM``) when earlier months were left out, else ``None``.
+    """
+    values = frame.iloc[:, 1:]
+    applies = [any(v != z for v in row) for row in values.itertuples(index=False, name=None)]
+    first = applies.index(True) if True in applies else 0
+    if first == 0:
+        return frame, None
+    out = frame.iloc[first:].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out, str(out.iloc[0, 0])
+
+
+def cover_intro(pub: Mapping, period: str, is_synthetic: bool, edition_lines: list[str] | None) -> list[str]:
+    """The cover's introductory lines: what the workbook is, its status and the edition's facts."""
+    intro = [pub["synthetic_statement"]] if is_synthetic else []
+    intro.append(f"This workbook contains the tables of the {pub['title']} for data to "
+                 f"{month_words(period)} ({pub.get('geography', 'Great Britain')}).")
+    if pub.get("statistics_status"):
+        intro.append(f"Statistics status: {pub['statistics_status']}"
+                     + (" (computed here from synthetic data: not official statistics)." if is_synthetic else "."))
+    intro.extend(edition_lines or [])
+    return intro
+
+
+def cover_about(pub: Mapping, symbol_defs: Mapping[str, str]) -> list[str]:
+    """The cover's "About these data": scope, symbols, notes, other formats and the licence."""
+    about = [pub["about"], "Symbols used in the tables:"]
+    about.extend(f"{s} = {d}" for s, d in symbol_defs.items())
+    about.append("Notes are referenced in table titles as [note 1], [note 2] and so on; "
+                 "their text is on the Notes worksheet.")
+    about.append("The same tables are published as an OpenDocument spreadsheet (tables.ods), and "
+                 "as CSV files with one figure per row, numbers and symbols in separate columns "
+                 "(csv/, described in csv/metadata.json; also in the Explore Education Statistics "
+                 "data-file layout in csv/ees/).")
+    if pub.get("licence"):
+        about.append(pub["licence"])
+    return about
+
+
+def _produce_workbook(path: Path, sheets: dict, cover: gpt.Cover, notes_table: pd.DataFrame):
+    """gptables' ``produce_workbook`` with the Notes worksheet listed in the contents.
+
+    gptables lists only the table sheets in the contents; a reader also needs the notes. The
+    steps are those of ``produce_workbook`` (gptables 2.0.2): cover, annotations numbered in
+    sheet order, notes, contents (now of the notes and the tables), then the sheets in order.
+    """
+    wb = gpt.GPWorkbook(path.as_posix())
+    cover_ws = wb.add_worksheet(cover.cover_label, gridlines="hide_all")
+    cover_ws.write_cover(cover)
+    wb._update_annotations(sheets)
+    notes = wb.make_notesheet(notes_table, title="Notes")
+    entry = copy.copy(notes)  # what the contents say of the notes sheet
+    entry.set_title("Notes: the text of the notes referenced in table titles as [note 1], [note 2] and so on")
+    contents = wb.make_table_of_contents({NOTES_SHEET: entry, **sheets}, title="Table of contents")
+    for label, gptable in {CONTENTS_SHEET: contents, NOTES_SHEET: notes, **sheets}.items():
+        ws = wb.add_worksheet(label, gridlines="hide_all")
+        ws.write_gptable(gptable, True, wb._annotations)
+    # The notes column is as wide as the longest note would make it: wrap at a readable width.
+    wb.get_worksheet_by_name(NOTES_SHEET).set_column(1, 1, _NOTES_WIDTH)
+    return wb
+
+
 def write_spreadsheet(
     published_tables: Mapping[str, pd.DataFrame],
     path: str | Path,
@@ -225,7 +316,8 @@ def write_spreadsheet(
     sheets: dict[str, gpt.GPTable] = {}
     referenced: list[str] = []
 
-    def add(table_id: str, frame: pd.DataFrame, title: str, keys: list[str], source: str | None) -> None:
+    def add(table_id: str, frame: pd.DataFrame, title: str, keys: list[str], source: str | None,
+            more: list[str] | None = None) -> None:
         keys = list(dict.fromkeys(keys))
         referenced.extend(keys)
         sheets[sheet_name(table_id)] = _table_gptable(
@@ -233,15 +325,19 @@ def write_spreadsheet(
             frame,
             title=title,
             note_keys=keys,
-            subtitles=subtitles,
-            symbol_defs=symbol_defs,
+            subtitles=subtitles + list(more or []),
+            symbol_defs=sheet_symbol_definitions(table_id, policy),
             source=source,
         )
 
     for table in order:
         tcfg = metadata["tables"].get(table) or {}
         keys = list(tcfg.get("notes") or []) + extra_attach.get(table, [])
-        add(table, tables[table], tcfg.get("title", table), keys, "Source: Child Maintenance Service administrative data and management information.")
+        frame, shown_from = drop_months_not_applicable(tables[table], policy.symbols["not_applicable"])
+        more = ([f"Months before {month_words(shown_from)} are not shown: no figure of this table "
+                 "applies to them (they are [z] in the CSV files)."] if shown_from else [])
+        add(table, frame, tcfg.get("title", table), keys,
+            "Source: Child Maintenance Service administrative data and management information.", more)
     if quality is not None:
         qcfg = metadata["tables"].get("DQ") or {}
         keys = list(qcfg.get("notes") or []) + extra_attach.get("DQ", [])
@@ -262,25 +358,10 @@ def write_spreadsheet(
         {"key": referenced, "Note text": [note_texts[k] for k in referenced]}
     )
 
-    intro = []
-    if is_synthetic:
-        intro.append(pub["synthetic_statement"])
-    intro.append(
-        f"This workbook contains the tables of the {pub['title']} for data to "
-        f"{month_words(period)} ({pub.get('geography', 'Great Britain')})."
-    )
-    intro.extend(edition_lines or [])
-    about = [pub["about"]]
-    about.append("Symbols used in the tables:")
-    about.extend(f"{s} = {d}" for s, d in symbol_defs.items())
-    about.append(
-        "Notes are referenced in table titles as [note 1], [note 2] and so on; "
-        "their text is on the Notes worksheet."
-    )
     cover = gpt.Cover(
         title=pub["title"] + (" (synthetic data)" if is_synthetic else ""),
-        intro=intro,
-        about=about,
+        intro=cover_intro(pub, period, is_synthetic, edition_lines),
+        about=cover_about(pub, symbol_defs),
         contact=[pub["contact"]],
     )
     with warnings.catch_warnings():
@@ -289,16 +370,7 @@ def write_spreadsheet(
         # Any other warning, e.g. its warning about empty cells (refused above), still shows.
         warnings.filterwarnings("ignore", category=Pandas4Warning, module=r"gptables\.")
         warnings.filterwarnings("ignore", category=ResourceWarning, module=r"gptables\.")
-        wb = gpt.produce_workbook(
-            filename=path.as_posix(),
-            sheets=sheets,
-            cover=cover,
-            contentsheet_label=CONTENTS_SHEET,
-            contentsheet_options={"title": "Table of contents"},
-            notes_table=notes_table,
-            notesheet_label=NOTES_SHEET,
-            notesheet_options={"title": "Notes"},
-        )
+        wb = _produce_workbook(path, sheets, cover, notes_table)
     # A fixed creation time (not "now") keeps identical inputs byte-identical.
     wb.set_properties(
         {

@@ -4,6 +4,7 @@
 
 - ``csv/``: the same file names and byte-identical files (``metadata.json`` included);
 - ``tables.xlsx``: the same sheets in the same order, and every cell's value equal (openpyxl);
+- ``tables.ods``: the same bytes (it is written deterministically);
 - ``notebooks/*.ipynb``: the same cells (source) with the same outputs, all MIME types including
   images, after dropping what records *when* or *how long* (papermill and execution timings;
   execution counts are kept: they are deterministic in a top-to-bottom run). Each release's build
@@ -208,6 +209,12 @@ def compare_releases(first: str | os.PathLike[str], second: str | os.PathLike[st
         return out
     out += compare_csv(a / "csv", b / "csv")
     out += compare_workbooks(a / "tables.xlsx", b / "tables.xlsx")
+    # The OpenDocument edition is made deterministic: the same bytes (when either has one).
+    if (a / "tables.ods").is_file() or (b / "tables.ods").is_file():
+        if not ((a / "tables.ods").is_file() and (b / "tables.ods").is_file()):
+            out.append("tables.ods: only in one of the releases")
+        elif (a / "tables.ods").read_bytes() != (b / "tables.ods").read_bytes():
+            out.append("tables.ods: bytes differ")
     # <build>/release/<period>: the build root is two levels up.
     out += compare_notebooks(a / "notebooks", b / "notebooks", (a.resolve().parent.parent, b.resolve().parent.parent))
     return out

@@ -12,7 +12,8 @@ prints one progress line per stage with its timing::
     [7/7] checking disclosure and moving into place cms_stats.release.outputs, cms_stats.files
 
 It writes ``<build>/release/<period>/``: ``html/``, ``book.pdf``, ``notebooks/`` (the executed
-chapters), ``tables.xlsx``, ``csv/``, ``manifest.json`` and ``revisions.csv`` when a previous
+chapters), ``tables.xlsx`` and ``tables.ods``, ``csv/`` (tidy files, ``metadata.json`` and the
+Explore Education Statistics layout in ``csv/ees/``), ``manifest.json`` and ``revisions.csv`` when a previous
 period is given. The folder is built next to its final place and moved there only when
 complete: a failed or interrupted release leaves the previous release as it was. Unrounded
 working files go to ``<build>/work/<period>/``, never into the release; ``<build>/cache/<period>/``

@@ -1,4 +1,5 @@
-"""Stages 6 and 7: the spreadsheet, CSV and manifest; the disclosure check that can stop a release."""
+"""Stages 6 and 7: the spreadsheet (xlsx and ODS), CSV and manifest; the disclosure check that can
+stop a release."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pandas as pd
 from cms_stats.files import hash_files
 from cms_stats.publish.disclosure import check_release
 from cms_stats.publish.manifest import write_manifest
+from cms_stats.publish.ods import write_ods
 from cms_stats.publish.policy import load_metadata, load_policy
 from cms_stats.publish.rounding import publication_tables
-from cms_stats.publish.spreadsheet import write_spreadsheet
+from cms_stats.publish.spreadsheet import created_datetime, write_spreadsheet
 from cms_stats.publish.tidy_csv import write_csv
 from cms_stats.registry import load_registry
 from cms_stats.release.archive import write_data_archive
@@ -60,7 +62,8 @@ def edition_lines(facts: dict) -> list[str]:
 
 def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_dir: Path,
                   metadata: dict, chapters_run: dict, facts: dict | None = None) -> None:
-    """``tables.xlsx``, ``csv/``, ``revisions.csv`` and ``manifest.json`` from the working files.
+    """``tables.xlsx``, ``tables.ods``, ``csv/`` (with ``csv/ees/``), ``revisions.csv`` and
+    ``manifest.json`` from the working files.
 
     ``facts`` (``edition.json``) adds the edition's calendar facts and links to previous
     editions to the cover and ``csv/metadata.json``, and its cut-off and data vintage to the
@@ -83,7 +86,11 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
         {k: v for k, v in tables.items() if k != "DQ"}, out / "tables.xlsx", period=period,
         is_synthetic=metadata.get("source") == "synthetic", revisions_log=revisions,
         quality=tables.get("DQ"), policy=policy, metadata=meta, edition_lines=lines)
-    write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines))
+    # The OpenDocument edition, cell for cell the same workbook (the GSS guidance prefers it).
+    write_ods(out / "tables.xlsx", out / "tables.ods", title=meta["publication"]["title"],
+              created=created_datetime(period))
+    write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines), period=period,
+              is_synthetic=metadata.get("source") == "synthetic")
     # The PDF, spreadsheet and CSV in one archive (before the manifest, which hashes it).
     write_data_archive(out, facts.get("id") or period)
     validation = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))
