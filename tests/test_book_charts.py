@@ -190,3 +190,37 @@ def test_chart_text_and_graphics_contrast_on_white(name, measures):
             assert _ratio(patch.get_edgecolor()) >= 3 or _ratio(patch.get_facecolor()) >= 3
     finally:
         charts.plt.close(fig)
+
+
+def _withhold(published, table, measure, months):
+    at = (published["table"] == table) & (published["measure"] == measure) \
+        & (published["period"].isin(months))
+    assert at.sum() == len(months)
+    published.loc[at, "value"] = "[c]"
+
+
+def test_a_withheld_figure_is_neither_drawn_quoted_nor_ranked(measures):
+    """A figure the tables withhold (e.g. a complement) is withheld by the chart too. Total
+    intake withheld in August 2015, the first month: the title starts from September 2015 and
+    the line has a gap there. The arrears share withheld in May 2016, its highest month: the
+    alt text no longer names it (it said "highest 13% in May 2016")."""
+    from cms_stats.publish.rounding import publish_tidy
+
+    policy = load_policy()
+    published = publish_tidy(measures, policy)
+    _withhold(published, "T1", "total_intake", ["2015-08"])
+    _withhold(published, "T8", "arrears_share_of_liability", ["2016-05"])
+    fig, alt = charts.chart("intake", measures, PERIOD, policy, published)
+    try:
+        title = fig.axes[0].get_title(loc="left").replace("\n", " ")
+        assert title.startswith("Total intake has grown from ") and "in September 2015 to" in title
+        assert "from 13,000 in August 2015" not in alt
+        assert math.isnan(fig.axes[0].lines[0].get_ydata()[0])
+    finally:
+        charts.plt.close(fig)
+    fig, alt = charts.chart("arrears_share", measures, PERIOD, policy, published)
+    charts.plt.close(fig)
+    assert "May 2016" not in alt and "[c]" not in alt
+    fig, alt = charts.chart("arrears_share", measures, PERIOD, policy, publish_tidy(measures, policy))
+    charts.plt.close(fig)
+    assert "(highest 13% in May 2016)" in alt  # what the withholding took away

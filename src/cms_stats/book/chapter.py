@@ -141,7 +141,8 @@ class Chapter:
             text = f"No chart for {month_words(self.period)}: {reason}"
             return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
 
-        fig, alt = charts.chart(name, self.measures, self.period, self.policy)
+        fig, alt = charts.chart(name, self.measures, self.period, self.policy,
+                                self.published)
         title = fig.axes[0].get_title(loc="left")
         where = f" The figures are in Table {table[1:]}." if table.startswith("T") else ""
         return charts.chart_figure((fig, alt), description=f"{title}.{where}",

@@ -34,10 +34,12 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from cms_stats import paths  # noqa: E402
 from cms_stats.book import format as fmt  # noqa: E402
+from cms_stats.book.chart_words import (figure_text, span_title, trend,  # noqa: E402
+                                         withheld_months)
 from cms_stats.book.contrast import darkened  # noqa: E402
 from cms_stats.book.style import chart_style  # noqa: E402
-from cms_stats.book.values import series, shown  # noqa: E402
-from cms_stats.months import add_months, month_short, month_words  # noqa: E402
+from cms_stats.book.values import series  # noqa: E402
+from cms_stats.months import month_short, month_words  # noqa: E402
 from cms_stats.publish.policy import load_policy  # noqa: E402
 
 __all__ = [
@@ -142,7 +144,8 @@ def chart_names() -> list[str]:
     return list(chart_specs())
 
 
-def chart(name: str, measures: pd.DataFrame, period: str, policy) -> tuple:
+def chart(name: str, measures: pd.DataFrame, period: str, policy,
+          published: pd.DataFrame | None = None) -> tuple:
     """Draw the chart ``name`` of ``resources/charts.yaml`` for a release period.
 
     Parameters
@@ -155,6 +158,9 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy) -> tuple:
         The reference month ``YYYY-MM``; months after it are not drawn.
     policy : cms_stats.publish.Policy
         The publication policy every figure quoted in the title and alt text is rounded by.
+    published : DataFrame, optional
+        The published tidy frame (after disclosure control and revisions): every figure quoted
+        is read from it, and a figure it withholds is neither drawn, quoted nor ranked.
 
     Returns
     -------
@@ -165,7 +171,12 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy) -> tuple:
     spec = chart_specs()[name]
     if spec["kind"] == "sensitivity":
         return _sensitivity(spec, sensitivity_grid(measures, period), period)
-    data = [_series(spec, ref, measures, period) for ref in spec["series"]]
+
+    def masked(ref: dict) -> pd.Series:  # NaN where the tables withhold the figure
+        s = _series(spec, ref, measures, period)
+        return s.mask(s.index.isin(withheld_months(spec, ref, published)))
+
+    data = [masked(ref) for ref in spec["series"]]
     # The months with a figure in any series: a month with none (e.g. no reconsideration
     # cleared, so no share) has no slot on the axis.
     months = sorted(set().union(*(s.index for s in data)))
@@ -173,68 +184,23 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy) -> tuple:
     words = {"period": month_words(period), "month": month_words(month),
              "first": month_words(months[0])}
     for key, ref in (spec.get("values") or {}).items():
-        words[key] = _value(spec, ref, data, measures, month, policy)
-    title = spec["title"]
+        words[key] = _value(spec, ref, data, measures, month, policy, published)
+    title, ref = spec["title"], spec["series"][0]
     if isinstance(title, dict):
-        title = _span_title(title, spec, months, measures, policy, period)
+        ref = title
+        heading = span_title(title, masked(title).reindex(months), spec, measures, policy,
+                             published, period)
+        # the title's subject in running text
+        label = title["growth"][0].lower() + title["growth"][1:]
     else:
-        title = title.format(**words)
+        heading, label = title.format(**words), f"\u201c{ref['label']}\u201d"
     with _styled():
-        fig, ax = _new_figure(title)
+        fig, ax = _new_figure(heading)
         _KINDS[spec["kind"]](ax, spec, data, months)
         ax.set_ylabel(spec["ylabel"])
     alt = " ".join(spec["alt"].split()).format(**words)
-    return fig, " ".join([alt, _trend(spec, data[0], months, measures, policy)]).strip()
-
-
-def _published(spec: dict, ref: dict, measures, month: str, policy) -> str:
-    return shown(measures, ref["measure"], month, policy, breakdown=ref.get("breakdown", "all"),
-                 table=ref.get("table", spec["table"]))
-
-
-def _span_title(title: dict, spec: dict, months: list[str], measures, policy, period: str) -> str:
-    """'<what> has grown from 200 in August 2013 to 6,900 in August 2016': the message of the
-    whole span drawn, in published figures (the quarter's change is in the chapter's text). When
-    an end is not published as a number, the change on the quarter from unrounded values."""
-    s = _series(spec, title, measures, period)
-    first = months[0]
-    ends = [_published(spec, title, measures, m, policy) for m in (first, period)]
-    if first == period or first not in s.index or not all(e[:1].isdigit() or e[:1] == "£"
-                                                           for e in ends):
-        return _growth_title(title["growth"], s, period)
-    verb = ("grown" if s[period] > s[first] else "fallen" if s[period] < s[first]
-            else "stayed the same")
-    return (f"{title['growth']} has {verb} from {ends[0]} in {month_words(first)} to "
-            f"{ends[1]} in {month_words(period)}")
-
-
-def _trend(spec: dict, s: pd.Series, months: list[str], measures, policy) -> str:
-    """The trend over the span drawn, for the text alternative: where the headline series (the
-    title's, else the first) started and ended and, between, its highest and lowest months, in
-    published figures."""
-    title = spec["title"]
-    ref = title if isinstance(title, dict) else spec["series"][0]
-    # the title's subject in running text, or the series by its label on the chart
-    label = (title["growth"][0].lower() + title["growth"][1:] if isinstance(title, dict)
-             else f"\u201c{ref['label']}\u201d")
-    if ref is not spec["series"][0]:
-        s = _series(spec, ref, measures, months[-1])
-    s = s.reindex(months).dropna()
-    if len(s) < 3 or ref.get("complement"):
-        return ""
-    first, last = s.index[0], s.index[-1]
-
-    def at(month: str) -> str:
-        return f"{_published(spec, ref, measures, month, policy)} in {month_words(month)}"
-
-    if _published(spec, ref, measures, first, policy) == _published(spec, ref, measures, last, policy):
-        text = f"Over the months shown, {label} was {at(first)} and {at(last)}"
-    else:
-        moved = "rose" if s[last] > s[first] else "fell"
-        text = f"Over the months shown, {label} {moved} from {at(first)} to {at(last)}"
-    extremes = [f"highest {at(s.idxmax())}"] if s.idxmax() not in (first, last) else []
-    extremes += [f"lowest {at(s.idxmin())}"] if s.idxmin() not in (first, last) else []
-    return text + (f" ({' and '.join(extremes)})" if extremes else "") + "."
+    said = trend(spec, ref, label, masked(ref).reindex(months), measures, policy, published)
+    return fig, " ".join([alt, said]).strip()
 
 
 def _series(spec: dict, ref: dict, measures: pd.DataFrame, period: str) -> pd.Series:
@@ -243,28 +209,20 @@ def _series(spec: dict, ref: dict, measures: pd.DataFrame, period: str) -> pd.Se
     return 1 - s if ref.get("complement") else s
 
 
-def _value(spec: dict, ref: dict, data: list[pd.Series], measures, month: str, policy) -> str:
-    """A named figure of the title or alt text (see the header of ``charts.yaml``)."""
+def _value(spec: dict, ref: dict, data: list[pd.Series], measures, month: str, policy,
+           published) -> str:
+    """A named figure of the title or alt text (see the header of ``charts.yaml``), as the
+    tables publish it (a withheld share is its symbol, and is no one's minimum or maximum)."""
     if "share" in ref:
         s = data[ref["series"]]
         if ref["share"] == "latest":
-            return fmt.fmt_share(s[month]) if month in s.index else fmt.SYMBOL_NOT_AVAILABLE
+            if month in s.index and not math.isnan(s[month]):
+                return fmt.fmt_share(s[month])
+            return figure_text(spec, spec["series"][ref["series"]], measures, month, policy,
+                               published)
         return fmt.fmt_share(s.min() if ref["share"] == "min" else s.max())
-    return shown(measures, ref["measure"], month, policy, breakdown=ref.get("breakdown", "all"),
-                 table=ref.get("table", spec["table"]), long_money=ref.get("long_money", False))
-
-
-def _growth_title(what: str, s: pd.Series, period: str, back: int = 3) -> str:
-    """'<what> has grown by 19% since May 2016' from unrounded values."""
-    since = add_months(period, -back)
-    if since not in s.index or s[since] == 0:
-        return f"{what} in {month_words(period)}"
-    change = s[period] / s[since] - 1
-    size = fmt.fmt_percent_change(change)
-    if float(size.rstrip("%")) == 0:
-        return f"{what} was little changed from {month_words(since)}"
-    verb = "grown" if change > 0 else "fallen"
-    return f"{what} has {verb} by {size} since {month_words(since)}"
+    return figure_text(spec, ref, measures, month, policy, published,
+                       long_money=ref.get("long_money", False))
 
 
 # --------------------------------------------------------------------------- axes helpers
