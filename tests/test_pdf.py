@@ -68,15 +68,19 @@ def test_every_page_is_a4_and_numbered(small_release):
 
 
 def test_the_title_page_gives_the_release_facts(small_release):
-    """A release outside the edition series has no calendar dates (the editions' title pages
-    are checked in test_editions); the rest comes from the publication's configuration."""
+    """A release outside the edition series gives the calendar's dates of its period's edition
+    as the edition's (the editions' own title pages are checked in test_editions); the rest
+    comes from the publication's configuration."""
     first = _pages(small_release / "book.pdf")[0]
     assert first.startswith("Child Maintenance Service 2012 Scheme statistics "
                             "Data to August 2016, Great Britain")
     assert "Experimental statistics" in first and "SYNTHETIC DATA" in first
-    assert "Contact: Child Maintenance Service statistics team: cm.analysis.research@" in first
+    assert "Contact: Child Maintenance Service statistics team, Department for Work and Pensions" in first
     assert "Open Government Licence" in first
-    assert "Published" not in first.replace("Published under", "")
+    # the calendar's dates of the period's edition, said to be the edition's
+    assert ("The edition with data to August 2016 is published 26 October 2016; this book is "
+            "built from the extract as it stands") in first
+    assert "Next edition: January 2017 (data to November 2016)" in first
 
 
 def test_the_contents_list_every_chapter_in_order(small_release):

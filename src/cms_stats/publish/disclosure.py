@@ -37,6 +37,7 @@ from typing import Iterable, Iterator
 import pandas as pd
 
 from cms_stats.extracts import contract as extract_contract
+from cms_stats.publish.rounding import to_number
 from cms_stats.publish.policy import Policy, load_policy
 from cms_stats.publish.tidy_csv import read_csv
 
@@ -342,9 +343,15 @@ def audit_tables(release_dir: str | Path, policy: Policy | None = None) -> tuple
         # threshold) is shown in the table, and its current value is in revisions.csv: a reader
         # has both, and the current one is what the other current figures add up with.
         log = pd.read_csv(root / "revisions.csv", dtype=str, keep_default_na=False)
-        kept = log[log.get("is_revised", pd.Series(dtype=str)).str.lower() == "false"]
-        current = dict(zip(zip(kept["table"], kept["period"], kept["measure"], kept["breakdown"]),
-                           kept["revised"]))
+        need = ["table", "period", "measure", "breakdown", "revised", "is_revised"]
+        missing = [c for c in need if c not in log.columns]
+        if missing:
+            return [f"revisions.csv: no column {missing[0]!r}: the audit cannot read it"], {}
+        kept = log[log["is_revised"].str.lower() == "false"]
+        # only a number re-enters (a held figure is a number; a symbol would hide a known one)
+        current = {k: v for k, v in zip(zip(kept["table"], kept["period"], kept["measure"],
+                                             kept["breakdown"]), kept["revised"])
+                   if to_number(v) is not None}
         keys = zip(published["table"], published["period"], published["measure"],
                    published["breakdown"])
         published = published.assign(value=[current.get(k, v) for k, v

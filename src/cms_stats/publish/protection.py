@@ -18,8 +18,9 @@ suppression (a count with ``0 < value < threshold`` is ``[c]``), in this order:
    order, whose feasible interval (what a reader can work out from the published figures and the
    registry's relations) is narrower than the protection gets one more figure suppressed, until
    it is protected. The complement is chosen among the figures that share an additive relation
-   with it, at the least cost: an equality before an inequality, a part before a total (never an
-   ``all`` total while a part will do), then the smallest published value (the cost of a
+   with it, at the least cost: a figure the previous edition did not publish as a number (its
+   number is in the archive), an equality before an inequality, a part before a total, then
+   the smallest published value (the cost of a
    suppression is the value hidden, as in tau-ARGUS's default cost function). A complement is
    itself then checked, and the figures derived from it (shares) are suppressed in step 2 again.
    Suppressing a figure only removes what a reader knows, so a figure once protected stays so.
@@ -152,7 +153,8 @@ def _secondary(published: pd.DataFrame, values: dict, policy: Policy, out: Prote
         while system.check(i) is not None:
             w = _complement(system, i, known)
             if w is None:
-                out.unprotected.append(system.keys[i])
+                if system.keys[i] not in out.unprotected:  # (each pass re-checks it)
+                    out.unprotected.append(system.keys[i])
                 break
             system.suppress(w)
             values[system.keys[w]] = policy.symbols["suppressed"]

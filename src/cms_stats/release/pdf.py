@@ -21,6 +21,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
+from cms_stats.calendar import CalendarError, date_words, load_calendar
 from cms_stats.months import month_words
 from cms_stats.publish import load_metadata
 from cms_stats.work import ReleaseError
@@ -40,6 +41,16 @@ def title_page(period: str, facts: dict, extract: dict) -> dict:
     configuration (``measures_metadata.yaml`` ``publication``), the release calendar's facts
     for this issue (``edition.json``) and the extract's description: nothing typed here.
 
+    Parameters
+    ----------
+    period : str
+        The release's period ``YYYY-MM``.
+    facts : dict
+        ``edition.json`` (empty for a release outside the edition series: the calendar's dates
+        of the period's edition are then given as the edition's).
+    extract : dict
+        ``extract.json`` (``source`` says whether the data are synthetic).
+
     Returns
     -------
     dict
@@ -54,6 +65,8 @@ def title_page(period: str, facts: dict, extract: dict) -> dict:
                          f"published {facts['correction']['original_published_words']})")
         else:
             lines.append(f"Published {facts['published_words']}")
+    else:
+        lines += _calendar_lines(period)
     if facts.get("next"):
         lines.append(f"Next edition: {facts['next']['published_month_words']} "
                      f"(data to {facts['next']['period_words']})")
@@ -69,6 +82,25 @@ def title_page(period: str, facts: dict, extract: dict) -> dict:
                       + (f" · published {published}" if published else ""),
             "synthetic": (pub["synthetic_statement"] if extract.get("source") == "synthetic"
                           else "")}
+
+
+def _calendar_lines(period: str) -> list[str]:
+    """For a release outside the edition series: the calendar's dates of the edition of its
+    period, said to be the edition's (this book is built from the extract as it stands, not as
+    known at the edition's cut-off); nothing when the period is not in the calendar."""
+    try:
+        cal = load_calendar()
+        ed = cal.edition(period)
+    except CalendarError:
+        return []
+    out = [f"The edition with data to {month_words(period)} is published {date_words(ed.published)}"
+           f"{' (planned)' if ed.status != 'published' else ''}; this book is built from the "
+           "extract as it stands, not as known at that edition's cut-off"]
+    nxt = cal.next_edition(period)
+    if nxt is not None:
+        out.append(f"Next edition: {nxt.published.strftime('%B %Y')} (data to "
+                   f"{month_words(nxt.period)})")
+    return out
 
 
 def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path,
@@ -110,6 +142,9 @@ def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path,
     if not pdf.is_file() or pdf.stat().st_size == 0:
         raise ReleaseError("PDF: Chromium wrote no file")
     _relative_links(pdf, root)
+    if b"file://" in pdf.read_bytes():
+        raise ReleaseError("PDF: a link to a file of the build machine is left in book.pdf "
+                           "(print.js makes such links text)")
     _fix_dates(pdf)
 
 

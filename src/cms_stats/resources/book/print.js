@@ -2,7 +2,8 @@
 // (cms_stats.release.pdf). Its argument is the title page's facts (or null).
 // 1. Wait until the page is ready: fonts loaded, MathJax typeset, every image decoded.
 // 2. Put a title page and the contents of every chapter (the Summary included) first.
-// 3. Point raw HTML links between pages to their chapter in the single page.
+// 3. Point raw HTML links between pages to their chapter in the single page; links to files
+//    beside the web book become text.
 // 4. Split tables too wide for the page at the print size by columns.
 // 5. Check the print sizes. Returns the problems (tables no split can fit, text below 8 pt).
 async (front) => {
@@ -70,6 +71,13 @@ async (front) => {
     const target = m[2] && document.getElementById(m[2].slice(1))
       ? m[2].slice(1) : "document-notebooks/" + m[1];
     if (document.getElementById(target)) a.setAttribute("href", "#" + target);
+  }
+
+  // Links to files beside the web book (the spreadsheet, a CSV) would be dead in a PDF read on
+  // its own: they become plain text (which names the file); web links and anchors stay.
+  for (const a of article.querySelectorAll("a[href]")) {
+    const href = a.getAttribute("href");
+    if (!/^(#|https?:|mailto:)/.test(href)) a.removeAttribute("href");
   }
 
   // Tables too wide for the page at the print size are split by columns into parts that fit,
