@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cms_stats import paths
-from cms_stats.extracts import check_period, open_extracts, validate
+from cms_stats.extracts import KNOWN_AT_DEFINITION, check_period, open_extracts, validate
 from cms_stats.files import move_into_place
 from cms_stats.measures import compute_all
 from cms_stats.months import is_month, month_start
@@ -193,6 +193,7 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     facts = dict(edition or {})
     facts["new_tables"] = list(load_registry().new_tables(period))
     facts["vintage"] = measured["vintage"]
+    facts["known_at_definition"] = KNOWN_AT_DEFINITION
     if corrects is not None:
         log = corrections_log(published, read_csv(Path(corrects) / "csv"),
                               str(facts.get("correction", {}).get("reason", "")))
