@@ -24,21 +24,27 @@ SAMPLE_CALENDAR_MONTHS = (3, 9)
 #: "The data as known at the cut-off of edition E", defined once (``data/README.md`` and the
 #: Methodology show these words; ``open_extracts(path, known_at=...)`` implements them).
 KNOWN_AT_DEFINITION = (
-    "The data as known at a cut-off (`known_at`, a day) are the extract folder restricted to "
-    "what had been recorded by the end of that day. The cut-off of an edition is the day its "
-    "extract is taken: the last day of the month after its period (a correction after "
-    "publication uses a later day, given in the release calendar). An event row "
-    "(applications, payments, maintenance calculations, service requests, mandatory "
-    "reconsiderations) counts only if its `recorded_date` is on or before the cut-off; rows "
-    "recorded later are left out and counted as not yet known. An MI feed (telephony, "
-    "complaints, appeals) gives, for each month, its latest delivery with `delivered_date` on "
-    "or before the cut-off; a month not yet delivered is absent. Monthly snapshots, children "
-    "samples and accuracy checks are records taken at a month end and never revised: they are "
-    "used as they are. A file that does not carry its recording dates (`recorded_date` or "
-    "`delivered_date` absent) counts every row as known at extraction, so it is the same at "
-    "every cut-off. Dates within a row (such as `cleared_date`) are read as recorded; a "
-    "clearance after a period's end does not count for that period, so it cannot change an "
-    "edition. A cut-off before the folder's first month is refused."
+    "The data as known at a cut-off (a day) are the extract folder restricted to what had been "
+    "recorded by the end of that day. The cut-off of an edition is the day its extract is "
+    "taken: the last day of the month after its period (a correction after publication uses a "
+    "later day, given in the release calendar). An event (an application, payment, "
+    "maintenance calculation, change of circumstances or mandatory reconsideration) counts "
+    "only if it was recorded in the system on or before the cut-off; events recorded later "
+    "are left out and counted as not yet known. Management information (telephony, "
+    "complaints, appeals) gives, for each month, the latest delivery made on or before the "
+    "cut-off; a month not yet delivered is absent. Monthly snapshots, children samples and "
+    "accuracy checks are records taken at a month end and never revised: they are used as "
+    "they are. A file that does not say when its rows were recorded or delivered counts every "
+    "row as known at extraction, so it is the same at every cut-off. Dates within a row (such "
+    "as a clearance date) are read as recorded; a clearance after a period's end does not "
+    "count for that period, so it cannot change an edition. A cut-off before the folder's "
+    "first month is refused."
+)
+#: Where the definition's dates are in the files (``data/README.md`` adds this to it).
+KNOWN_AT_COLUMNS = (
+    "In the files: the day an event was recorded is its `recorded_date`, the day an MI row "
+    "was delivered its `delivered_date` (both optional: see the tables below); the cut-off is "
+    "`known_at` (`open_extracts(path, known_at=...)`, `cms-stats validate --known-at`)."
 )
 
 #: Quarantine reasons (row-level faults the methodology excludes). Rows carrying one are

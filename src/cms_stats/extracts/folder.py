@@ -297,12 +297,13 @@ class ExtractFolder:
         -------
         dict
             ``known_at`` and ``extracted`` (``datetime.date`` or None), ``recording_dates``
-            (bool), ``not_yet_known`` (rows left out, by file; every event file and MI feed is
-            read, validated, to count them) and ``superseded`` (MI rows replaced by a later
+            (bool), ``not_yet_known`` (rows left out, by file; an event file or MI feed not
+            read yet is read, validated, to count them) and ``superseded`` (MI rows replaced by a later
             delivery, by file). Files with nothing left out are not listed.
         """
         for key in (*EVENT_FILES, *MI_FEEDS):
-            self._event(key)
+            if CONTRACT[key].path not in self._rows_in:  # counted once read
+                self._event(key)
         return {
             "known_at": self.known_at,
             "extracted": self.extracted,

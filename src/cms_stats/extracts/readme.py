@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cms_stats import paths
 
-from .contract import CONTRACT, ID_PATTERNS, KNOWN_AT_DEFINITION, Column
+from .contract import CONTRACT, ID_PATTERNS, KNOWN_AT_COLUMNS, KNOWN_AT_DEFINITION, Column
 
 BEGIN = "<!-- BEGIN CONTRACT TABLES (generated from cms_stats.extracts.CONTRACT: do not edit by hand) -->"
 END = "<!-- END CONTRACT TABLES -->"
@@ -39,7 +39,8 @@ def contract_markdown() -> str:
     str
         Markdown: one section per file with its description, key, column table and rules.
     """
-    out: list[str] = ["### The data as known at a cut-off", "", KNOWN_AT_DEFINITION, ""]
+    out: list[str] = ["### The data as known at a cut-off", "", KNOWN_AT_DEFINITION, "",
+                      KNOWN_AT_COLUMNS, ""]
     for spec in CONTRACT.values():
         where = f"`{spec.path}`" + (f", sheet `{spec.sheet}`" if spec.sheet else "")
         out.append(f"### {where}")
