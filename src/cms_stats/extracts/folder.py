@@ -119,7 +119,7 @@ class ExtractFolder:
         else:
             ctx = Ctx(rel, row_base=2, sheet=spec.sheet, month=month)
             table = read_xlsx(path, spec, ctx)
-        check_vintage_rules(table, spec, ctx)
+        check_vintage_rules(table, spec, ctx, self.months[-1])
         rule = FILE_RULES.get(key)
         if rule is not None:
             rule(table, ctx, self)

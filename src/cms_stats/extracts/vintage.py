@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from cms_stats.months import month_end
 
 from .common import Ctx, first_true
+from .contract import SCHEME_START, SCHEME_START_MONTH
 from .spec import FileSpec
 
 RECORDED = "recorded_date"
@@ -38,25 +39,29 @@ def delivered_present(spec: FileSpec, ctx: Ctx) -> bool:
     return spec.delivery_column is not None and spec.delivery_column not in ctx.absent
 
 
-def check_vintage_rules(table: pa.Table, spec: FileSpec, ctx: Ctx) -> None:
+def check_vintage_rules(table: pa.Table, spec: FileSpec, ctx: Ctx, last_month: str) -> None:
     """The fatal rules of the recording dates (one line naming file, column and row).
 
     ``recorded_date`` before the event date; ``delivered_date`` before the last day of its
     month; a month re-delivered with a date before its first delivery; a repeated delivery
-    (``month``, ``delivered_date``).
+    (``month``, ``delivered_date``). A row dated outside the scheme window (before the scheme
+    start or after ``last_month``) is quarantined for its date instead: its recording date is
+    not checked against a date already known to be wrong.
     """
     if recorded_present(spec, ctx) and spec.window_column:
         event, recorded = table.column(spec.window_column), table.column(RECORDED)
-        i = first_true(pc.less(recorded, event))
+        inside = pc.and_(pc.greater_equal(event, pa.scalar(SCHEME_START, pa.date32())),
+                         pc.less_equal(event, pa.scalar(month_end(last_month), pa.date32())))
+        i = first_true(pc.and_(inside, pc.less(recorded, event)))
         if i is not None:
             raise ctx.error(
                 f"recorded {recorded[i].as_py()}, before its {spec.window_column} "
                 f"{event[i].as_py()}", RECORDED, i)
     if delivered_present(spec, ctx):
-        _check_deliveries(table, spec, ctx)
+        _check_deliveries(table, spec, ctx, last_month)
 
 
-def _check_deliveries(table: pa.Table, spec: FileSpec, ctx: Ctx) -> None:
+def _check_deliveries(table: pa.Table, spec: FileSpec, ctx: Ctx, last_month: str) -> None:
     col = spec.delivery_column
     (key,) = spec.primary_key
     months = table.column(key).to_pylist()
@@ -64,6 +69,8 @@ def _check_deliveries(table: pa.Table, spec: FileSpec, ctx: Ctx) -> None:
     first: dict[str, tuple[dt.date, int]] = {}
     seen: dict[tuple[str, dt.date], int] = {}
     for i, (month, day) in enumerate(zip(months, delivered)):
+        if not SCHEME_START_MONTH <= month <= last_month:
+            continue  # quarantined for its month
         if day < month_end(month):
             raise ctx.error(f"delivered {day}, before the end of its month {month}", col, i)
         if (month, day) in seen:
