@@ -2,8 +2,9 @@
 
 Every page of the small release is opened once (one browser for the session): no console error,
 no failed request, no request off the machine, every internal link answers 200 and every
-#fragment exists, axe-core finds no serious or critical WCAG 2.2 AA violation, and screenshots
-of the Summary and a chapter are real pictures. A deliberately broken little site shows that
+#fragment exists, axe-core finds no violation of any impact (WCAG 2.2 AA and best practices, at
+1280 and 390 px, with the light and the dark colour scheme asked for), and screenshots of the
+Summary and a chapter are real pictures. A deliberately broken little site shows that
 each of these checks can fail.
 """
 
@@ -50,7 +51,12 @@ def broken_site(tmp_path_factory):
     (root / "other.html").write_text(page.format(title="Other", body=(
         '<h2 id="present">Present</h2><img src="_static/nothing.png">'
         '<p style="color:#bbb;background:#fff">low contrast text</p>'
-        '<script>throw new Error("uncaught in other")</script>')))
+        '<script>throw new Error("uncaught in other")</script>'
+        # faults only a reader asking for the dark scheme, or on a phone, meets
+        '<style>@media (prefers-color-scheme: dark) { .dk { color: #333; background: #000; } }'
+        '@media (max-width: 500px) { .ph { color: #ccc; background: #fff; } }</style>'
+        '<p class="dk">dark only</p><p class="ph">phone only</p>'
+        '<h4>a best-practice fault: heading levels skipped</h4>')))
     return root
 
 
@@ -76,6 +82,17 @@ def test_checker_catches_every_kind_of_fault(broken_report):
     axe = r.axe_violations()
     assert any("image-alt" in v and v.startswith("other.html") for v in axe), r.format()
     assert any("color-contrast" in v for v in axe), r.format()
+    # every mode is checked, and a fault of any impact (best practice included) is reported
+    contrast = [v for v in axe if "color-contrast" in v and v.startswith("other.html")]
+    by_mode = {m: [v for v in contrast if f"({m})" in v]
+               for m in ("light scheme, 1280 px", "light scheme, 390 px", "dark scheme, 1280 px",
+                         "dark scheme, 390 px")}
+    assert all(by_mode.values()), by_mode
+    assert any(".dk" in v for v in by_mode["dark scheme, 1280 px"])
+    assert not any(".dk" in v for v in by_mode["light scheme, 1280 px"] + by_mode["light scheme, 390 px"])
+    assert any(".ph" in v for v in by_mode["light scheme, 390 px"])
+    assert not any(".ph" in v for v in by_mode["light scheme, 1280 px"] + by_mode["dark scheme, 1280 px"])
+    assert any("[moderate] heading-order" in v for v in axe), r.format()
     assert any("nowhere.html" in p for p in r.screenshot_problems)
     assert "RESULT: FAIL" in r.format()
 

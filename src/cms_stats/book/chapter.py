@@ -250,6 +250,14 @@ class Chapter:
         def shown(value) -> str:
             return "" if pd.isna(value) or str(value).lower() == "nan" else str(value)
 
+        def change(value) -> str:
+            # One decimal place, signed; a change from a published 0 has no percentage.
+            text = shown(value)
+            if not text:
+                return ""
+            number = float(text)
+            return "from 0" if math.isinf(number) else f"{number:+.1f}"
+
         revised = self.revisions["is_revised"].astype(str).str.lower() == "true"
         frame = pd.DataFrame({
             "Table": self.revisions["table"],
@@ -257,7 +265,7 @@ class Chapter:
             "Figure": [figure(r) for _, r in self.revisions.iterrows()],
             "Previously published": [shown(v) for v in self.revisions["previous"]],
             "This release": [shown(v) for v in self.revisions["revised"]],
-            "Change (%)": [shown(v) for v in self.revisions["percent_change"]],
+            "Change (%)": [change(v) for v in self.revisions["percent_change"]],
             "Published": ["revised figure" if r else "previous figure kept" for r in revised],
             "Why": self.revisions["reason"],
         })
@@ -375,11 +383,14 @@ class HTMLBlock:
 def synthetic_notice(ch: Chapter) -> HTMLBlock:
     """What every chapter says first: the correction notice when this issue corrects figures
     of the page's tables, the edition line (publication date, next edition, from the release
-    calendar), and the synthetic-data admonition when the data is synthetic."""
+    calendar), the downloads (book, all data, spreadsheet, the chapter's CSV) and the
+    synthetic-data admonition when the data is synthetic."""
     # deferred: the edition notices live with the what's-changed section
+    from cms_stats.book.downloads import downloads_bar
     from cms_stats.book.editions import correction_notice, edition_line
 
-    parts = [correction_notice(ch), edition_line(ch), _synthetic_block(ch)]
+    bar = HTMLBlock(*downloads_bar(ch.edition.get("id") or ch.period, ch.period, ch.chapter))
+    parts = [correction_notice(ch), edition_line(ch), bar, _synthetic_block(ch)]
     return HTMLBlock("".join(p.html for p in parts), "\n".join(p.text for p in parts if p.text))
 
 
