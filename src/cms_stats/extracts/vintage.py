@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
