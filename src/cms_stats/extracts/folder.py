@@ -109,7 +109,12 @@ class ExtractFolder:
                 raise ExtractError(rel, "missing file")
 
     # ----- loading (arrow level)
-    def _load(self, key: str, month: str | None = None) -> pa.Table:
+    def _load(self, key: str, month: str | None = None, count_only: bool = False) -> pa.Table:
+        """Read, check and quarantine a file; the rows that count as known at ``known_at``.
+
+        ``count_only``: the rows known are only counted, not selected (the table returned is
+        all the rows used before the cut-off): :func:`validate` needs no copy of them.
+        """
         spec = CONTRACT[key]
         rel = spec.path.format(month=month) if month else spec.path
         path = self.path / rel
@@ -128,7 +133,8 @@ class ExtractFolder:
             final = latest_deliveries(table, spec) if delivered_present(spec, ctx) else table
             check_total(final, total_values, spec, ctx, total_index)
         used, quarantine = apply_quarantine(table, spec, ctx, self)
-        used, self._not_yet_known[rel], self._superseded[rel] = as_known_at(used, spec, ctx, self.known_at)
+        used, self._not_yet_known[rel], self._superseded[rel] = as_known_at(
+            used, spec, ctx, self.known_at, count_only)
         self._absent[rel] = list(ctx.absent)
         self._rows_in[rel] = table.num_rows
         self._quarantine[rel] = quarantine

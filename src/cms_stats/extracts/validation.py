@@ -152,7 +152,7 @@ def validate(data_dir: str | Path, *, known_at: dt.date | None = None) -> Valida
         folder._case_ids = unique_strings([c for part in ids for c in part.chunks])
     del ids
     for key in EVENT_FILES:
-        folder._load(key)
+        folder._load(key, count_only=True)
     for m in folder.sample_months:
         folder._load("children_sample", m)
     for key in MI_FEEDS:

@@ -97,23 +97,24 @@ def latest_deliveries(table: pa.Table, spec: FileSpec) -> pa.Table:
     return table.take(pa.array(list(keep.values()), pa.int64()))  # first-delivery order
 
 
-def as_known_at(table: pa.Table, spec: FileSpec, ctx: Ctx,
-                known_at: dt.date | None) -> tuple[pa.Table, int, int]:
+def as_known_at(table: pa.Table, spec: FileSpec, ctx: Ctx, known_at: dt.date | None,
+                count_only: bool = False) -> tuple[pa.Table, int, int]:
     """The checked, quarantined rows of a file as known at the end of ``known_at``.
 
     Returns
     -------
     (table, not_yet_known, superseded)
         The rows that count; the rows left out because they were recorded (delivered) after
-        ``known_at``; for an MI feed, the earlier deliveries replaced by a later one.
+        ``known_at``; for an MI feed, the earlier deliveries replaced by a later one. With
+        ``count_only`` an event file's rows are counted, not selected (no copy is made).
     """
     not_yet_known = 0
     if known_at is not None and (recorded_present(spec, ctx) or delivered_present(spec, ctx)):
         column = RECORDED if recorded_present(spec, ctx) else spec.delivery_column
         known = pc.less_equal(table.column(column), pa.scalar(known_at, pa.date32()))
-        kept = table.filter(known)
-        not_yet_known = table.num_rows - kept.num_rows
-        table = kept
+        not_yet_known = table.num_rows - pc.sum(known).as_py() if table.num_rows else 0
+        if not_yet_known and not (count_only and not delivered_present(spec, ctx)):
+            table = table.filter(known)
     if not delivered_present(spec, ctx):
         return table, not_yet_known, 0
     latest = latest_deliveries(table, spec)
