@@ -84,8 +84,9 @@ def data_vintage(ch) -> dict[str, str]:
     known_at = v.get("known_at")
     extracted = v.get("extracted")
     if known_at:
+        cut = " (its cut-off)" if ed.get("cutoff") in (None, known_at) else ""
         text = (f"This release uses the data as known at the end of "
-                f"{date_words(dt.date.fromisoformat(known_at))}, its cut-off.")
+                f"{date_words(dt.date.fromisoformat(known_at))}{cut}.")
     else:
         text = "This release uses everything the extract folder holds, as known at extraction."
     if extracted:
@@ -97,11 +98,12 @@ def data_vintage(ch) -> dict[str, str]:
                  "recording or delivery dates), so everything in it counts as known at "
                  "extraction: the data are the same at every cut-off, and an earlier edition "
                  "rebuilt from it shows the figures as they are now, not as they were then.")
+    elif known_at and any(v.get("not_yet_known", {}).values()):
+        # no count here: a small count is not published unrounded (it is in the manifest)
+        text += (" Events recorded and management information delivered after that day are "
+                 "left out of this release; they count in later editions.")
     else:
-        left = sum(v.get("not_yet_known", {}).values())
-        text += (f" {left:,} rows of the folder were recorded or delivered after the cut-off and "
-                 "are left out of this release; they count in later editions."
-                 if known_at else " Every row the folder holds counts.")
+        text += " Everything the extract folder holds had been recorded by then."
     definition = ed.get("known_at_definition") or (
         "See the data contract (data/README.md): the data as known at a cut-off.")
     return {"data_vintage": text, "known_at_definition": definition.replace("`", "")}
