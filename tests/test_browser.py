@@ -187,3 +187,78 @@ def test_screenshots_of_summary_and_a_chapter(site_report):
     for shot in shots.values():
         assert shot.stat().st_size > 20_000, f"{shot}: {shot.stat().st_size} bytes"
     assert not site_report.screenshot_problems, _lines(site_report.screenshot_problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading on a phone and with a keyboard
+
+
+@pytest.mark.slow
+def test_no_page_scrolls_sideways_on_a_320_px_phone(small_release, browser):
+    """Wide tables scroll inside their own region; nothing else pushes the page sideways."""
+    wide = []
+    with serve(small_release) as base:
+        page = browser.new_page(viewport={"width": 320, "height": 800})
+        for rel in list_pages(small_release / "html"):
+            page.goto(base + "html/" + rel, wait_until="load")
+            page.wait_for_load_state("networkidle")  # the root page redirects to the Summary
+            width, view = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            if width > view:
+                wide.append(f"{rel}: {width} px for a {view} px screen")
+        page.close()
+    assert wide == []
+
+
+_FOCUSED_JS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e), b = e.getBoundingClientRect();
+  return {what: e.tagName + '.' + String(e.className).slice(0, 40) + ' ' + (e.textContent || '').trim().slice(0, 30),
+          ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+          shown: b.width > 0 && b.height > 0 && b.bottom > 0 && b.top < innerHeight
+                 && b.right > 0 && b.left < innerWidth};
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_keyboard_focus_is_visible_on_every_control(small_release, browser, width):
+    """Tabbing through a chapter: every control that takes focus is on screen with a focus
+    ring of at least 2 px (WCAG 2.4.7, 2.4.11), the skip link and icon buttons included."""
+    problems, seen = [], 0
+    with serve(small_release) as base:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(base + "html/notebooks/intake.html", wait_until="load")
+        for _ in range(45):
+            page.keyboard.press("Tab")
+            got = page.evaluate(_FOCUSED_JS)
+            if got is None:
+                continue
+            seen += 1
+            if not (got["ring"] and got["shown"]):
+                problems.append(got)
+        page.close()
+    assert seen >= 20
+    assert problems == []
+
+
+@pytest.mark.slow
+def test_table_captions_stay_on_a_390_px_screen(small_release, browser):
+    """A wide table scrolls in its region; its caption is read from the left edge, no wider
+    than the screen, even once the table is scrolled to its last column."""
+    off = []
+    with serve(small_release) as base:
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        for rel in ("notebooks/methodology.html", "notebooks/intake.html", "notebooks/summary.html"):
+            page.goto(base + "html/" + rel, wait_until="load")
+            for scrolled in (False, True):
+                if scrolled:
+                    page.evaluate("document.querySelectorAll('.cms-table').forEach(r => r.scrollLeft = r.scrollWidth)")
+                boxes = page.evaluate("""() => [...document.querySelectorAll('.cms-table caption .cms-caption')]
+                    .map(c => { const b = c.getBoundingClientRect(); return [c.textContent.slice(0, 40), b.left, b.right]; })""")
+                assert boxes, rel
+                off += [f"{rel}: '{t}' at {round(l)}..{round(r)} px" for t, l, r in boxes
+                        if l < 0 or r > 390]
+        page.close()
+    assert off == []

@@ -20,6 +20,7 @@ import pandas as pd
 
 from cms_stats import paths
 from cms_stats.book import format as fmt
+from cms_stats.book.cells import td
 from cms_stats.book import values
 from cms_stats.book.style import recent_months
 from cms_stats.months import add_months, is_month, month_short, month_words
@@ -103,10 +104,11 @@ class Chapter:
         return headlines(self.measures, self.period, self.policy, published=self.published)
 
     def headlines_block(self) -> "HTMLBlock":
-        """The headlines as an HTML list (the Summary page)."""
-        items = "".join(f"<li>{html.escape(h.text)}</li>" for h in self.headlines())
-        return HTMLBlock(f'<ul class="cms-headlines">{items}</ul>',
-                         "\n".join(h.text for h in self.headlines()))
+        """The headline tiles that open the Summary (:func:`cms_stats.book.tiles.headline_tiles`)."""
+        from cms_stats.book.tiles import headline_tiles  # deferred: as the headlines
+
+        return HTMLBlock(*headline_tiles(self.headlines(), self.measures, self.policy,
+                                         self.published))
 
     def quarter_changes(self) -> "HTMLBlock":
         """The changes on the quarter as an HTML table."""
@@ -385,8 +387,8 @@ def synthetic_notice(ch: Chapter) -> HTMLBlock:
     of the page's tables, the edition line (publication date, next edition, from the release
     calendar), the downloads (book, all data, spreadsheet, the chapter's CSV) and the
     synthetic-data admonition when the data is synthetic."""
+    from cms_stats.book.downloads import downloads_bar  # deferred: as the edition notices
     # deferred: the edition notices live with the what's-changed section
-    from cms_stats.book.downloads import downloads_bar
     from cms_stats.book.editions import correction_notice, edition_line
 
     bar = HTMLBlock(*downloads_bar(ch.edition.get("id") or ch.period, ch.period, ch.chapter))
@@ -454,10 +456,12 @@ def table_html(frame: pd.DataFrame, caption: str = "", table_id: str = "") -> HT
     body = []
     for row in frame.itertuples(index=False):
         cells = [f'<th scope="row">{html.escape(str(row[0]))}</th>']
-        cells += [f'<td style="text-align:right">{html.escape(str(v))}</td>' for v in row[1:]]
+        cells += [td(v) for v in row[1:]]
         body.append("<tr>" + "".join(cells) + "</tr>")
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    # (the span keeps the caption on screen while a wide table scrolls: book.css)
+    cap = (f'<caption><span class="cms-caption">{html.escape(caption)}</span></caption>'
+           if caption else "")
     # A scrollable region must take keyboard focus and have a name (WCAG 2.1.1, axe
     # scrollable-region-focusable).
     label = html.escape(caption or "table")
