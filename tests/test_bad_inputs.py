@@ -21,9 +21,9 @@ import corrupt  # noqa: E402
 CORRUPTIONS = corrupt.load_corruptions()
 
 
-def run_validate(folder: Path) -> subprocess.CompletedProcess:
+def run_validate(folder: Path, args: list[str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cms_stats.cli", "validate", str(folder)],
+        [sys.executable, "-m", "cms_stats.cli", "validate", str(folder), *(args or [])],
         capture_output=True,
         text=True,
         timeout=120,
@@ -75,7 +75,7 @@ def test_corruption(case, clean_folder, clean_report, tmp_path):
     shutil.copytree(clean_folder, folder)
     corrupt.apply(folder, case["ops"])
     try:
-        result = run_validate(folder)
+        result = run_validate(folder, [str(a) for a in case.get("args", [])])
     finally:
         for p in folder.rglob("*"):  # let pytest clean up after a chmod
             os.chmod(p, 0o755)

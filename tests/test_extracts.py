@@ -223,6 +223,7 @@ def test_valid_folder_loads_with_contract_types(folder):
         "month": pd.Series(["2013-08", "2013-09", "2013-10"], dtype="str"),
         "calls_received": [100, 110, 120], "calls_answered": [90, 100, 118],
         "calls_answered_within_30_seconds": [80, 85, 100],
+        "delivered_date": pd.Series([pd.NaT] * 3, dtype="datetime64[us]"),  # optional, absent
     })
     pd.testing.assert_frame_equal(tel, expected)  # Total row checked and removed
     assert len(f.quarantine) == 0

@@ -37,10 +37,11 @@ def optional_contract(monkeypatch):
 def test_absent_optional_columns_validate_and_load_as_null(tmp_path, optional_contract):
     root = write_folder(tmp_path / "x")  # written to today's contract
     report = validate(root)
-    assert report.absent_columns == {APPS: ["noted_date"], TEL: ["calls_abandoned"]}
-    assert "optional columns absent from events/applications.parquet: noted_date" in report.format()
+    absent = {APPS: ["recorded_date", "noted_date"], TEL: ["delivered_date", "calls_abandoned"]}
+    assert {f: report.absent_columns[f] for f in absent} == absent
+    assert "optional columns absent from events/applications.parquet: recorded_date, noted_date" in report.format()
     folder = open_extracts(root)
-    assert folder.absent_columns == {APPS: ["noted_date"], TEL: ["calls_abandoned"]}
+    assert {f: folder.absent_columns[f] for f in absent} == absent
     apps = folder.applications()
     assert list(apps.columns)[-1] == "noted_date"
     assert apps["noted_date"].dtype == "datetime64[us]" and apps["noted_date"].isna().all()
@@ -49,6 +50,7 @@ def test_absent_optional_columns_validate_and_load_as_null(tmp_path, optional_co
         "month": pd.Series(["2013-08", "2013-09", "2013-10"], dtype="str"),
         "calls_received": [100, 110, 120], "calls_answered": [90, 100, 118],
         "calls_answered_within_30_seconds": [80, 85, 100],
+        "delivered_date": pd.Series([pd.NaT] * 3, dtype="datetime64[us]"),
         "calls_abandoned": pd.Series([None] * 3, dtype="float64"),
     })
     pd.testing.assert_frame_equal(tel, expected)
@@ -61,9 +63,10 @@ def test_present_optional_columns_are_read(tmp_path, optional_contract):
     content[TEL] = [(*r, x) for r, x in zip(content[TEL], ("calls_abandoned", 5, 6, 7, 18))]
     root = write_folder(tmp_path / "x", content)
     report = validate(root)
-    assert report.absent_columns == {}
+    assert report.absent_columns[APPS] == ["recorded_date"]  # the contract's own optional ones
+    assert report.absent_columns[TEL] == ["delivered_date"]
     folder = open_extracts(root)
-    assert folder.absent_columns == {}
+    assert folder.absent_columns == report.absent_columns
     assert folder.applications()["noted_date"].tolist() == [
         pd.Timestamp(2013, 8, 10), pd.Timestamp(2013, 8, 11), pd.Timestamp(2013, 8, 12)]
     assert folder.mi("telephony")["calls_abandoned"].tolist() == [5, 6, 7]

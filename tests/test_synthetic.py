@@ -30,15 +30,15 @@ SCHEMAS = {
                  ("arrears_paid", F), ("arrears_adjustment", F), ("arrears_closing", F)],
     "applications": [("application_id", S), ("received_date", D), ("application_type", S),
                      ("paying_parent_id", S), ("receiving_parent_id", S), ("fee_status", S),
-                     ("case_id", S)],
+                     ("case_id", S), ("recorded_date", D)],
     "payments": [("payment_id", S), ("case_id", S), ("case_group_id", S), ("payment_date", D),
-                 ("amount", F)],
+                 ("amount", F), ("recorded_date", D)],
     "liabilities": [("calculation_id", S), ("case_id", S), ("effective_date", D),
-                    ("weekly_amount", F), ("service_type", S), ("reason", S)],
+                    ("weekly_amount", F), ("service_type", S), ("reason", S), ("recorded_date", D)],
     "service_requests": [("request_id", S), ("case_id", S), ("request_type", S),
-                         ("received_date", D), ("cleared_date", D)],
+                         ("received_date", D), ("cleared_date", D), ("recorded_date", D)],
     "reconsiderations": [("reconsideration_id", S), ("case_id", S), ("received_date", D),
-                         ("cleared_date", D), ("outcome", S)],
+                         ("cleared_date", D), ("outcome", S), ("recorded_date", D)],
     "children": [("sample_month", S), ("case_id", S), ("qualifying_children", I64)],
 }
 ID_PATTERNS = {"case_id": r"C\d{8}", "case_group_id": r"G\d{8}", "application_id": r"A\d{8}",
@@ -56,17 +56,18 @@ CODES = {
 }
 MI_HEADERS = {
     "telephony": ("Telephony", ["month", "calls_received", "calls_answered",
-                                "calls_answered_within_30_seconds"]),
+                                "calls_answered_within_30_seconds", "delivered_date"]),
     "complaints": ("Complaints", ["month", "complaints_resolution", "complaints_review",
-                                  "complaints_total"]),
+                                  "complaints_total", "delivered_date"]),
     "appeals": ("Appeals", ["month", "appeals_received", "appeals_cleared_tribunal_outcome",
-                            "appeals_cleared_cms_outcome", "appeals_cleared"]),
+                            "appeals_cleared_cms_outcome", "appeals_cleared", "delivered_date"]),
     "accuracy_checks": ("Checks", ["check_id", "check_month", "case_id",
                                    "calculated_weekly_amount", "correct_weekly_amount"]),
 }
 FIRST, LAST = "2013-08", "2016-08"
 MONTHS = [str(p) for p in pd.period_range(FIRST, LAST, freq="M")]
 SCHEME_START, EXTRACT_END = pd.Timestamp("2013-08-01"), pd.Timestamp("2016-08-31")
+EXTRACTED = pd.Timestamp("2016-12-31")  # the extraction day: 4 months after the last month
 
 
 def read(path: Path) -> pd.DataFrame:
@@ -130,7 +131,7 @@ def test_layout_and_metadata(small):
     meta = json.loads((small / "extract.json").read_text(encoding="utf-8"))
     assert meta == {"source": "synthetic", "first_month": FIRST, "last_month": LAST,
                     "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION,
-                                  "seed": 7, "scale": 0.03}}
+                                  "seed": 7, "scale": 0.03}, "extracted": "2016-12-31"}
     expected = {"extract.json"} | {f"snapshots/cases_{m}.parquet" for m in MONTHS} \
         | {f"events/{n}.parquet" for n in ("applications", "payments", "liabilities",
                                           "service_requests", "reconsiderations")} \
@@ -224,6 +225,15 @@ def test_events_follow_the_contract(small):
         assert df[key].is_unique
         assert df[date].between(SCHEME_START, EXTRACT_END).all(), key
         assert df[date].notna().all()
+        # recorded on or after the event, by the extraction day
+        assert (df["recorded_date"] >= df[date]).all() and (df["recorded_date"] <= EXTRACTED).all()
+    late = {k: (df["recorded_date"] > df[date]).mean() for k, df, date in (
+        ("applications", apps, "received_date"), ("payments", pays, "payment_date"),
+        ("service_requests", reqs, "received_date"))}
+    for key, share in late.items():  # the stated share, give or take (apps: + the correction)
+        stated = PARAMS["vintages"]["late_recording"][key]["share"]
+        assert stated / 2 < share < stated * 2, (key, share)
+    assert (liab["recorded_date"] == liab["effective_date"]).all()
     for df in (reqs, mrs):
         assert (df["cleared_date"].dropna() <= EXTRACT_END).all()
     assert (mrs["outcome"].isna() == mrs["cleared_date"].isna()).all()
@@ -259,15 +269,26 @@ def test_mi_feeds_follow_the_contract(small):
         rows = list(wb[sheet].iter_rows(values_only=True))
         wb.close()
         assert list(rows[0]) == header
-        body = pd.DataFrame(rows[1:], columns=header)
+        body = pd.DataFrame([tuple(r) + (None,) * (len(header) - len(r)) for r in rows[1:]],
+                            columns=header)  # the Total row's blank delivered_date may be cut
         if name == "accuracy_checks":
             assert body["check_id"].is_unique and body["check_month"].isin(MONTHS).all()
             assert 0 < len(body) < 500  # small at this scale
             continue
-        assert list(body["month"][:-1]) == MONTHS and body["month"].iloc[-1] == "Total"
-        numbers = body[header[1:]].astype("int64")
-        assert (numbers.iloc[:-1] >= 0).all().all()
-        assert numbers.iloc[:-1].sum().tolist() == numbers.iloc[-1].tolist()
+        assert body["month"].iloc[-1] == "Total" and pd.isna(body["delivered_date"].iloc[-1])
+        deliveries = body.iloc[:-1]
+        assert sorted(set(deliveries["month"])) == MONTHS
+        assert list(deliveries["delivered_date"]) == sorted(deliveries["delivered_date"])  # in order
+        assert not deliveries.duplicated(["month", "delivered_date"]).any()
+        first = deliveries.drop_duplicates("month", keep="first")
+        for m, day in zip(first["month"], first["delivered_date"]):  # first on the 10th of M+1
+            assert day.date() == (pd.Period(m, "M") + 1).to_timestamp().date().replace(day=10)
+        latest = deliveries.drop_duplicates("month", keep="last").sort_values("month")
+        numbers = latest[header[1:-1]].astype("int64")
+        assert (deliveries[header[1:-1]].astype("int64") >= 0).all().all()
+        assert numbers.sum().tolist() == body[header[1:-1]].iloc[-1].astype("int64").tolist()
+    app = pd.read_excel(small / "mi/appeals.xlsx", sheet_name="Appeals").iloc[:-1]
+    assert app["month"].duplicated().any()  # appeals re-delivered (revised) for some months
     tel = pd.read_excel(small / "mi/telephony.xlsx", sheet_name="Telephony").iloc[:-1]
     assert (tel["calls_answered_within_30_seconds"] <= tel["calls_answered"]).all()
     assert (tel["calls_answered"] <= tel["calls_received"]).all()

@@ -7,6 +7,7 @@ stderr and exit code 2: a reader of the log sees what is wrong and where, never 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -32,8 +33,16 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> dt.date:
+    """An ISO day for ``--known-at`` (argparse turns a ValueError into a one-line usage error)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    report = validate(Path(args.data_dir))
+    report = validate(Path(args.data_dir), known_at=args.known_at)
     print(report.format())
     return 0
 
@@ -100,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check an extract folder against the data contract")
     val.add_argument("data_dir", nargs="?", default=str(paths.DEFAULT_DATA_DIR))
+    val.add_argument("--known-at", type=_day, default=None, metavar="YYYY-MM-DD",
+                     help="count the folder as known at the end of this day (data/README.md: "
+                          "the data as known at a cut-off)")
     val.set_defaults(func=_cmd_validate)
 
     rel = sub.add_parser("release", help="build the web book, PDF, spreadsheet and CSV for a period")

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from cms_stats import paths
-from cms_stats.extracts import check_period, open_extracts, validate
+from cms_stats.extracts import (KNOWN_AT_DEFINITION, check_period, open_extracts, read_metadata,
+                                validate)
 from cms_stats.files import move_into_place
 from cms_stats.measures import compute_all
 from cms_stats.months import is_month, month_start
@@ -121,11 +122,12 @@ def validate_folder(data_dir: Path, period: str, known_at: dt.date | None = None
 
     A cut-off before the folder's first month stops in one line (nothing was known then).
     """
+    first = read_metadata(Path(data_dir))["first_month"]  # checked before anything is read
+    if known_at is not None and known_at < month_start(first):
+        raise ReleaseError(f"cut-off {known_at} is before the first month of the extract folder "
+                           f"{data_dir} ({first})")
     report = _with_known_at(validate, data_dir, known_at)
     folder = _with_known_at(open_extracts, data_dir, known_at)
-    if known_at is not None and folder.months and known_at < month_start(folder.months[0]):
-        raise ReleaseError(f"cut-off {known_at} is before the first month of the extract folder "
-                           f"{data_dir} ({folder.months[0]})")
     check_period(folder, period)
     return report, folder
 
@@ -193,6 +195,7 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     facts = dict(edition or {})
     facts["new_tables"] = list(load_registry().new_tables(period))
     facts["vintage"] = measured["vintage"]
+    facts["known_at_definition"] = KNOWN_AT_DEFINITION
     if corrects is not None:
         log = corrections_log(published, read_csv(Path(corrects) / "csv"),
                               str(facts.get("correction", {}).get("reason", "")))

@@ -4,6 +4,7 @@
 >>> folder = open_extracts(data_dir)          # layout + extract.json checked
 >>> folder.snapshot("2016-08")                # validated DataFrame, quarantined rows removed
 >>> report = validate(data_dir)               # every file read and checked once
+>>> open_extracts(data_dir, known_at=dt.date(2016, 9, 30))   # as known at a cut-off
 """
 
 from cms_stats.months import month_end, months_between
@@ -11,6 +12,7 @@ from cms_stats.months import month_end, months_between
 from .contract import (
     CONTRACT,
     ID_PATTERNS,
+    KNOWN_AT_DEFINITION,
     QUARANTINE_REASONS,
     SCHEME_START,
     Column,
@@ -26,6 +28,7 @@ from .validation import ValidationReport, validate
 __all__ = [
     "CONTRACT",
     "ID_PATTERNS",
+    "KNOWN_AT_DEFINITION",
     "QUARANTINE_REASONS",
     "SCHEME_START",
     "Column",

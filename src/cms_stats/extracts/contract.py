@@ -21,6 +21,32 @@ SCHEME_START_MONTH = "2013-08"
 #: Months in which the children sample is drawn (March and September).
 SAMPLE_CALENDAR_MONTHS = (3, 9)
 
+#: "The data as known at the cut-off of edition E", defined once (``data/README.md`` and the
+#: Methodology show these words; ``open_extracts(path, known_at=...)`` implements them).
+KNOWN_AT_DEFINITION = (
+    "The data as known at a cut-off (a day) are the extract folder restricted to what had been "
+    "recorded by the end of that day. The cut-off of an edition is the day its extract is "
+    "taken: the last day of the month after its period (a correction after publication uses a "
+    "later day, given in the release calendar). An event (an application, payment, "
+    "maintenance calculation, change of circumstances or mandatory reconsideration) counts "
+    "only if it was recorded in the system on or before the cut-off; events recorded later "
+    "are left out and counted as not yet known. Management information (telephony, "
+    "complaints, appeals) gives, for each month, the latest delivery made on or before the "
+    "cut-off; a month not yet delivered is absent. Monthly snapshots, children samples and "
+    "accuracy checks are records taken at a month end and never revised: they are used as "
+    "they are. A file that does not say when its rows were recorded or delivered counts every "
+    "row as known at extraction, so it is the same at every cut-off. Dates within a row (such "
+    "as a clearance date) are read as recorded; a clearance after a period's end does not "
+    "count for that period, so it cannot change an edition. A cut-off before the folder's "
+    "first month is refused."
+)
+#: Where the definition's dates are in the files (``data/README.md`` adds this to it).
+KNOWN_AT_COLUMNS = (
+    "In the files: the day an event was recorded is its `recorded_date`, the day an MI row "
+    "was delivered its `delivered_date` (both optional: see the tables below); the cut-off is "
+    "`known_at` (`open_extracts(path, known_at=...)`, `cms-stats validate --known-at`)."
+)
+
 #: Quarantine reasons (row-level faults the methodology excludes). Rows carrying one are
 #: removed before any measure is computed, listed in ``folder.quarantine`` and counted.
 QUARANTINE_REASONS: dict[str, str] = {
@@ -43,6 +69,32 @@ def _id(name: str, kind: str, rule: str = "", **kw) -> Column:
 
 def _count(name: str, rule: str = "") -> Column:
     return Column(name, "count", rule, min=0)
+
+
+def _recorded(event_column: str) -> Column:
+    """``recorded_date``: the day an event row was recorded in the system (optional)."""
+    return Column(
+        "recorded_date",
+        "date",
+        f"the day the row was recorded in the system: on or after `{event_column}`; the row is "
+        "known from the end of that day (see *The data as known at a cut-off*)",
+        optional=True,
+        absent="the file does not say when rows were recorded: every row counts as known at "
+        "extraction, so the file is the same at every cut-off",
+    )
+
+
+def _delivered() -> Column:
+    """``delivered_date``: the day a row of an MI feed was delivered (optional)."""
+    return Column(
+        "delivered_date",
+        "date",
+        "the day this row was delivered: not before the last day of its `month`. A month may "
+        "appear once per delivery (re-delivered with revised values), its rows in delivery "
+        "order; the latest delivery on or before the cut-off counts",
+        optional=True,
+        absent="one row per month, each counting as delivered at extraction (never revised)",
+    )
 
 
 _SNAPSHOT = FileSpec(
@@ -109,9 +161,11 @@ _APPLICATIONS = FileSpec(
             codes=("fee_paid", "exempt_domestic_violence", "exempt_under_19", "no_fee"),
         ),
         _id("case_id", "case", "the case the application created"),
+        _recorded("received_date"),
     ),
     primary_key=("application_id",),
     window_column="received_date",
+    rules=("`recorded_date`, when present, is on or after `received_date`",),
 )
 
 _PAYMENTS = FileSpec(
@@ -125,10 +179,12 @@ _PAYMENTS = FileSpec(
         _id("case_group_id", "case_group"),
         Column("payment_date", "date", "within the scheme window (else quarantined)"),
         _money("amount", "> 0", min_inclusive=False),
+        _recorded("payment_date"),
     ),
     primary_key=("payment_id",),
     window_column="payment_date",
-    rules=("a payment whose `case_id` is in no monthly snapshot is quarantined",),
+    rules=(
+        "`recorded_date`, when present, is on or after `payment_date`","a payment whose `case_id` is in no monthly snapshot is quarantined",),
 )
 
 _LIABILITIES = FileSpec(
@@ -148,9 +204,11 @@ _LIABILITIES = FileSpec(
             "",
             codes=("initial", "change_of_circumstances", "mandatory_reconsideration"),
         ),
+        _recorded("effective_date"),
     ),
     primary_key=("calculation_id",),
     window_column="effective_date",
+    rules=("`recorded_date`, when present, is on or after `effective_date`",),
 )
 
 _SERVICE_REQUESTS = FileSpec(
@@ -169,9 +227,11 @@ _SERVICE_REQUESTS = FileSpec(
             "null when not cleared by the extract date; before `received_date`: quarantined",
             nullable=True,
         ),
+        _recorded("received_date"),
     ),
     primary_key=("request_id",),
     window_column="received_date",
+    rules=("`recorded_date`, when present, is on or after `received_date`",),
 )
 
 _RECONSIDERATIONS = FileSpec(
@@ -196,10 +256,12 @@ _RECONSIDERATIONS = FileSpec(
             nullable=True,
             codes=("revised", "not_revised"),
         ),
+        _recorded("received_date"),
     ),
     primary_key=("reconsideration_id",),
     window_column="received_date",
-    rules=("`outcome` is null exactly when `cleared_date` is null",),
+    rules=(
+        "`recorded_date`, when present, is on or after `received_date`","`outcome` is null exactly when `cleared_date` is null",),
 )
 
 _CHILDREN = FileSpec(
@@ -231,16 +293,19 @@ _TELEPHONY = FileSpec(
     kind="xlsx",
     sheet="Telephony",
     total_row=True,
-    description="Telephony MI: one row per month.",
+    description="Telephony MI: one row per month (per delivery of a month when `delivered_date` is present).",
     columns=(
-        Column("month", "month", "key"),
+        Column("month", "month", "key (with `delivered_date`, when present)"),
         _count("calls_received"),
         _count("calls_answered", "<= `calls_received`"),
         _count("calls_answered_within_30_seconds", "<= `calls_answered`"),
+        _delivered(),
     ),
     primary_key=("month",),
+    delivery_column="delivered_date",
     window_column="month",
     rules=(
+        "`delivered_date`, when present: not before the month's last day; a month's re-delivery is dated after its first delivery; (`month`, `delivered_date`) is unique",
         "`calls_answered` <= `calls_received`",
         "`calls_answered_within_30_seconds` <= `calls_answered`",
     ),
@@ -252,16 +317,19 @@ _COMPLAINTS = FileSpec(
     kind="xlsx",
     sheet="Complaints",
     total_row=True,
-    description="Complaints MI: one row per month.",
+    description="Complaints MI: one row per month (per delivery of a month when `delivered_date` is present).",
     columns=(
-        Column("month", "month", "key"),
+        Column("month", "month", "key (with `delivered_date`, when present)"),
         _count("complaints_resolution"),
         _count("complaints_review"),
         _count("complaints_total", "= resolution + review"),
+        _delivered(),
     ),
     primary_key=("month",),
+    delivery_column="delivered_date",
     window_column="month",
-    rules=("`complaints_total` = `complaints_resolution` + `complaints_review`",),
+    rules=(
+        "`delivered_date`, when present: not before the month's last day; a month's re-delivery is dated after its first delivery; (`month`, `delivered_date`) is unique","`complaints_total` = `complaints_resolution` + `complaints_review`",),
 )
 
 _APPEALS = FileSpec(
@@ -270,17 +338,20 @@ _APPEALS = FileSpec(
     kind="xlsx",
     sheet="Appeals",
     total_row=True,
-    description="Appeals MI (Appeals Tracking System): one row per month.",
+    description="Appeals MI (Appeals Tracking System): one row per month (per delivery of a month when `delivered_date` is present).",
     columns=(
-        Column("month", "month", "key"),
+        Column("month", "month", "key (with `delivered_date`, when present)"),
         _count("appeals_received"),
         _count("appeals_cleared_tribunal_outcome"),
         _count("appeals_cleared_cms_outcome"),
         _count("appeals_cleared", "= tribunal outcome + CMS outcome"),
+        _delivered(),
     ),
     primary_key=("month",),
+    delivery_column="delivered_date",
     window_column="month",
     rules=(
+        "`delivered_date`, when present: not before the month's last day; a month's re-delivery is dated after its first delivery; (`month`, `delivered_date`) is unique",
         "`appeals_cleared` = `appeals_cleared_tribunal_outcome` + `appeals_cleared_cms_outcome`",
     ),
 )
@@ -338,6 +409,7 @@ METADATA_FIELDS: dict[str, str] = {
     "generator": (
         'synthetic only: object with `"name"`, `"version"`, `"seed"`, `"scale"`'
     ),
+    "extracted": "optional: `YYYY-MM-DD`, the day the extract was taken (absent: not stated)",
 }
 SOURCES = ("synthetic", "administrative")
 GENERATOR_FIELDS = ("name", "version", "seed", "scale")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -9,19 +10,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cms_stats.months import months_between
+from cms_stats.months import is_month, month_start, months_between
 
 from .columns import check_table
-from cms_stats.months import is_month
-
 from .common import Ctx, fmt
 from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, SAMPLE_CALENDAR_MONTHS
 from .errors import ExtractError, PeriodError
-from .metadata import read_metadata
+from .metadata import extracted_day, read_metadata
 from .parquet import read_column, read_parquet
 from .periods import check_period
 from .quarantine import apply_quarantine, empty_quarantine
 from .rules import FILE_RULES
+from .vintage import as_known_at, check_vintage_rules, delivered_present, latest_deliveries
 from .workbook import check_total, read_xlsx
 
 
@@ -33,10 +33,12 @@ class ExtractFolder:
     removed so far are in :attr:`quarantine`.
     """
 
-    def __init__(self, data_dir: str | Path):
+    def __init__(self, data_dir: str | Path, known_at: dt.date | None = None):
         self.path = Path(data_dir)
         self.metadata: dict = read_metadata(self.path)
         self.months: list[str] = months_between(self.metadata["first_month"], self.metadata["last_month"])
+        self.known_at = _check_known_at(known_at, self.months[0])
+        self.extracted = extracted_day(self.metadata)
         self.sample_months: list[str] = [m for m in self.months if int(m[5:7]) in SAMPLE_CALENDAR_MONTHS]
         self._check_layout()
         self._frames: dict[str, pd.DataFrame] = {}
@@ -45,6 +47,8 @@ class ExtractFolder:
         self._case_ids: pa.Array | None = None
         self._populations: dict[str, pa.Array] = {}
         self._absent: dict[str, list[str]] = {}
+        self._not_yet_known: dict[str, int] = {}
+        self._superseded: dict[str, int] = {}
 
     # ----- layout
     @property
@@ -105,7 +109,12 @@ class ExtractFolder:
                 raise ExtractError(rel, "missing file")
 
     # ----- loading (arrow level)
-    def _load(self, key: str, month: str | None = None) -> pa.Table:
+    def _load(self, key: str, month: str | None = None, count_only: bool = False) -> pa.Table:
+        """Read, check and quarantine a file; the rows that count as known at ``known_at``.
+
+        ``count_only``: the rows known are only counted, not selected (the table returned is
+        all the rows used before the cut-off): :func:`validate` needs no copy of them.
+        """
         spec = CONTRACT[key]
         rel = spec.path.format(month=month) if month else spec.path
         path = self.path / rel
@@ -115,13 +124,17 @@ class ExtractFolder:
         else:
             ctx = Ctx(rel, row_base=2, sheet=spec.sheet, month=month)
             table = read_xlsx(path, spec, ctx)
+        check_vintage_rules(table, spec, ctx, self.months[-1])
         rule = FILE_RULES.get(key)
         if rule is not None:
             rule(table, ctx, self)
         if ctx.total is not None:
             total_values, total_index = ctx.total
-            check_total(table, total_values, spec, ctx, total_index)
+            final = latest_deliveries(table, spec) if delivered_present(spec, ctx) else table
+            check_total(final, total_values, spec, ctx, total_index)
         used, quarantine = apply_quarantine(table, spec, ctx, self)
+        used, self._not_yet_known[rel], self._superseded[rel] = as_known_at(
+            used, spec, ctx, self.known_at, count_only)
         self._absent[rel] = list(ctx.absent)
         self._rows_in[rel] = table.num_rows
         self._quarantine[rel] = quarantine
@@ -255,7 +268,55 @@ class ExtractFolder:
 
     @property
     def rows_used(self) -> dict[str, int]:
-        return {rel: n - len(self._quarantine[rel]) for rel, n in self._rows_in.items()}
+        """Rows that count, by file: read, less quarantined, not yet known at ``known_at`` and
+        (MI feeds) deliveries replaced by a later one."""
+        return {rel: n - len(self._quarantine[rel]) - self._not_yet_known.get(rel, 0)
+                - self._superseded.get(rel, 0) for rel, n in self._rows_in.items()}
+
+    @property
+    def rows_not_yet_known(self) -> dict[str, int]:
+        """Rows left out as recorded (delivered) after ``known_at``, by file read so far."""
+        return {rel: self._not_yet_known.get(rel, 0) for rel in self._rows_in}
+
+    @property
+    def rows_superseded(self) -> dict[str, int]:
+        """MI rows replaced by a later delivery of their month, by file read so far."""
+        return {rel: self._superseded.get(rel, 0) for rel in self._rows_in}
+
+    @property
+    def recording_dates(self) -> bool:
+        """Whether the folder records when facts became known (``recorded_date`` in some event
+        file or ``delivered_date`` in some MI feed); if not, it is the same at every cut-off."""
+        absent = self.absent_columns
+        return any(
+            col in spec.column_names and col not in absent.get(spec.path, [])
+            for key in (*EVENT_FILES, *MI_FEEDS)
+            for spec in (CONTRACT[key],)
+            for col in ("recorded_date", spec.delivery_column or "")
+        )
+
+    @property
+    def vintage(self) -> dict:
+        """The folder as known at ``known_at`` (see ``KNOWN_AT_DEFINITION``).
+
+        Returns
+        -------
+        dict
+            ``known_at`` and ``extracted`` (``datetime.date`` or None), ``recording_dates``
+            (bool), ``not_yet_known`` (rows left out, by file; an event file or MI feed not
+            read yet is read, validated, to count them) and ``superseded`` (MI rows replaced by a later
+            delivery, by file). Files with nothing left out are not listed.
+        """
+        for key in (*EVENT_FILES, *MI_FEEDS):
+            if CONTRACT[key].path not in self._rows_in:  # counted once read
+                self._event(key)
+        return {
+            "known_at": self.known_at,
+            "extracted": self.extracted,
+            "recording_dates": self.recording_dates,
+            "not_yet_known": {f: n for f, n in self.rows_not_yet_known.items() if n},
+            "superseded": {f: n for f, n in self.rows_superseded.items() if n},
+        }
 
 
 def _spec_of_file(rel: str):
@@ -297,12 +358,29 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     return pa.table(cols).to_pandas()
 
 
-def open_extracts(data_dir: str | Path) -> ExtractFolder:
+def _check_known_at(known_at: dt.date | None, first_month: str) -> dt.date | None:
+    if known_at is None:
+        return None
+    if isinstance(known_at, dt.datetime) or not isinstance(known_at, dt.date):
+        raise TypeError(f"known_at must be a datetime.date, got {known_at!r}")
+    if known_at < month_start(first_month):
+        raise PeriodError(
+            "extract.json",
+            f"known_at {known_at} is before the folder's first month ({first_month}): nothing "
+            "was known then",
+        )
+    return known_at
+
+
+def open_extracts(data_dir: str | Path, *, known_at: dt.date | None = None) -> ExtractFolder:
     """Open an extract folder: checks ``extract.json`` and that every file is present.
 
     Parameters
     ----------
     data_dir : the extract folder (synthetic or real).
+    known_at : the folder as known at the end of this day (``KNOWN_AT_DEFINITION``): event
+        rows recorded after it and MI deliveries after it are left out. None: everything the
+        folder holds (as known at extraction).
 
     Returns
     -------
@@ -312,6 +390,7 @@ def open_extracts(data_dir: str | Path) -> ExtractFolder:
     Raises
     ------
     ExtractError
-        Missing folder, file or month; gap in the snapshots; bad ``extract.json``.
+        Missing folder, file or month; gap in the snapshots; bad ``extract.json``; a
+        ``known_at`` before the folder's first month (a :class:`PeriodError`).
     """
-    return ExtractFolder(data_dir)
+    return ExtractFolder(data_dir, known_at=known_at)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
-from cms_stats.months import is_month
+from cms_stats.months import is_month, month_start
 
 from .common import fmt, read_bytes
 from .contract import GENERATOR_FIELDS, SCHEME_START_MONTH, SOURCES
@@ -23,7 +24,7 @@ def read_metadata(data_dir: Path) -> dict:
     -------
     dict
         The metadata: ``source``, ``first_month``, ``last_month`` (and ``generator`` for
-        synthetic data), as in the file.
+        synthetic data) and the optional ``extracted`` (the extraction day), as in the file.
 
     Raises
     ------
@@ -71,6 +72,8 @@ def read_metadata(data_dir: Path) -> dict:
         raise ExtractError(
             rel, f"field 'last_month': {meta['last_month']} is before first_month {meta['first_month']}"
         )
+    if "extracted" in meta:
+        extracted_day(meta)
     if meta["source"] == "synthetic":
         gen = meta.get("generator")
         if not isinstance(gen, dict):
@@ -79,3 +82,26 @@ def read_metadata(data_dir: Path) -> dict:
             if name not in gen:
                 raise ExtractError(rel, f"field 'generator': missing '{name}'")
     return meta
+
+
+def extracted_day(meta: dict) -> dt.date | None:
+    """The optional field ``extracted`` of checked metadata: the day the extract was taken.
+
+    Returns None when the field is absent; raises :class:`ExtractError` unless it is an ISO
+    day (``YYYY-MM-DD``) not before the folder's first month.
+    """
+    rel = "extract.json"
+    if "extracted" not in meta:
+        return None
+    value = meta["extracted"]
+    try:
+        day = dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ExtractError(rel, f"field 'extracted': not a date YYYY-MM-DD ({fmt(value)})")
+    if day < month_start(meta["first_month"]):
+        raise ExtractError(
+            rel, f"field 'extracted': {day} is before the first month {meta['first_month']}"
+        )
+    return day

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cms_stats import paths
 
-from .contract import CONTRACT, ID_PATTERNS, Column
+from .contract import CONTRACT, ID_PATTERNS, KNOWN_AT_COLUMNS, KNOWN_AT_DEFINITION, Column
 
 BEGIN = "<!-- BEGIN CONTRACT TABLES (generated from cms_stats.extracts.CONTRACT: do not edit by hand) -->"
 END = "<!-- END CONTRACT TABLES -->"
@@ -39,15 +39,25 @@ def contract_markdown() -> str:
     str
         Markdown: one section per file with its description, key, column table and rules.
     """
-    out: list[str] = []
+    out: list[str] = ["### The data as known at a cut-off", "", KNOWN_AT_DEFINITION, "",
+                      KNOWN_AT_COLUMNS, ""]
     for spec in CONTRACT.values():
         where = f"`{spec.path}`" + (f", sheet `{spec.sheet}`" if spec.sheet else "")
         out.append(f"### {where}")
         out.append("")
         out.append(spec.description)
         out.append("")
-        out.append(f"Key: {', '.join(f'`{k}`' for k in spec.primary_key)} (unique).")
-        if spec.total_row:
+        key = ", ".join(f"`{k}`" for k in spec.primary_key)
+        if spec.delivery_column:
+            key += f" (with `{spec.delivery_column}`, when present)"
+        out.append(f"Key: {key} (unique).")
+        if spec.total_row and spec.delivery_column:
+            out.append(
+                "Last row: `month` = `Total`, equal to the sum of the rows above it (of each "
+                f"month's latest delivery, when `{spec.delivery_column}` is present; its "
+                f"`{spec.delivery_column}` cell is left blank)."
+            )
+        elif spec.total_row:
             out.append(
                 "Last row: `month` = `Total`, equal to the sum of the rows above it."
             )

@@ -115,6 +115,9 @@ class FileSpec:
     frequency: str = "single"  # "single", "monthly" (snapshots), "six-monthly" (samples)
     #: column checked against the window [SCHEME_START, end of last_month] (quarantine)
     window_column: str | None = None
+    #: MI feeds: the optional column dating each delivery of a month (``primary_key`` + it is
+    #: unique when present; the latest delivery on or before the cut-off counts)
+    delivery_column: str | None = None
     #: further rules, in words (checked by the loader; see rules.FILE_RULES)
     rules: tuple[str, ...] = field(default_factory=tuple)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,11 @@ class ValidationReport:
     sample_months: list[str] = field(default_factory=list)
     #: optional columns absent from the files (see ``ExtractFolder.absent_columns``)
     absent_columns: dict[str, list[str]] = field(default_factory=dict)
+    #: rows recorded (delivered) after ``known_at``, and MI rows replaced by a later delivery
+    rows_not_yet_known: dict[str, int] = field(default_factory=dict)
+    rows_superseded: dict[str, int] = field(default_factory=dict)
+    #: ``ExtractFolder.vintage``: the folder as known at ``known_at``
+    vintage: dict = field(default_factory=dict)
 
     def quarantine_counts(self) -> pd.DataFrame:
         """Quarantined rows counted by file and reason: ``file, reason, rows``."""
@@ -86,18 +92,38 @@ class ValidationReport:
                 lines.append(f"    {r.file}: {r.reason}: {r.rows:,}")
         else:
             lines.append("  no rows quarantined")
+        lines.extend(self._vintage_lines())
         for f, cols in self.absent_columns.items():
             lines.append(f"  optional columns absent from {f}: {', '.join(cols)} (see data/README.md)")
         lines.append(f"All files meet the contract (read and checked in {self.seconds:.1f} s).")
         return "\n".join(lines)
 
 
-def validate(data_dir: str | Path) -> ValidationReport:
+    def _vintage_lines(self) -> list[str]:
+        v = self.vintage
+        if not v:
+            return []
+        known = v.get("known_at")
+        lines = [f"  as known at: {known.isoformat() if known else 'extraction'}"
+                 + (f" (extracted {v['extracted'].isoformat()})" if v.get("extracted") else "")]
+        if not v.get("recording_dates"):
+            lines.append("  the folder does not record when rows became known: it is the same at "
+                         "every cut-off")
+        for what, counts in (("rows not yet known (recorded later)", v.get("not_yet_known")),
+                              ("MI rows replaced by a later delivery", v.get("superseded"))):
+            if counts:
+                lines.append(f"  {what}: " + "; ".join(f"{f} {n:,}" for f, n in counts.items()))
+        return lines
+
+
+def validate(data_dir: str | Path, *, known_at: dt.date | None = None) -> ValidationReport:
     """Read and check every file of an extract folder once.
 
     Parameters
     ----------
     data_dir : the extract folder.
+    known_at : count the folder as known at the end of this day (see
+        :func:`~cms_stats.extracts.open_extracts`); every row is checked whatever its date.
 
     Returns
     -------
@@ -110,7 +136,7 @@ def validate(data_dir: str | Path) -> ValidationReport:
         The first fatal fault found (one line: file, column, row).
     """
     started = time.perf_counter()
-    folder = ExtractFolder(data_dir)
+    folder = ExtractFolder(data_dir, known_at=known_at)
     wanted = _payment_case_ids(folder)  # None if unreadable: the payments check will say why
     ids = []
     for m in folder.months:
@@ -126,7 +152,7 @@ def validate(data_dir: str | Path) -> ValidationReport:
         folder._case_ids = unique_strings([c for part in ids for c in part.chunks])
     del ids
     for key in EVENT_FILES:
-        folder._load(key)
+        folder._load(key, count_only=True)
     for m in folder.sample_months:
         folder._load("children_sample", m)
     for key in MI_FEEDS:
@@ -144,4 +170,7 @@ def validate(data_dir: str | Path) -> ValidationReport:
         months=folder.months,
         sample_months=folder.sample_months,
         absent_columns=folder.absent_columns,
+        rows_not_yet_known={f: folder.rows_not_yet_known[f] for f in files},
+        rows_superseded={f: folder.rows_superseded[f] for f in files},
+        vintage=folder.vintage,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from cms_stats.book import format as fmt
@@ -9,6 +10,7 @@ from cms_stats.book.texts.arrears import arrears
 from cms_stats.book.texts.children import children
 from cms_stats.book.texts.shared import common
 from cms_stats.book.values import series
+from cms_stats.calendar import date_words
 from cms_stats.months import month_words
 
 
@@ -63,6 +65,7 @@ def methodology(ch) -> dict[str, str]:
         "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
         "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
     })
+    out.update(data_vintage(ch))
     n, k = policy.dominance
     out.update({
         "method_dominance_n": f"{n}", "method_dominance_k": f"{k:g}%",
@@ -70,6 +73,40 @@ def methodology(ch) -> dict[str, str]:
         "method_money_protection": f"{policy.money_protection_percent:g}%",
     })
     return out
+
+
+def data_vintage(ch) -> dict[str, str]:
+    """What this release knew: the data as known at its cut-off (``edition.json`` ``vintage``,
+    recorded by the release from the loader) and the definition of that phrase (the contract's,
+    passed through ``edition.json``)."""
+    ed = ch.edition or {}
+    v = ed.get("vintage") or {}
+    known_at = v.get("known_at")
+    extracted = v.get("extracted")
+    if known_at:
+        cut = " (its cut-off)" if ed.get("cutoff") in (None, known_at) else ""
+        text = (f"This release uses the data as known at the end of "
+                f"{date_words(dt.date.fromisoformat(known_at))}{cut}.")
+    else:
+        text = "This release uses everything the extract folder holds, as known at extraction."
+    if extracted:
+        text += f" The extract was taken on {date_words(dt.date.fromisoformat(extracted))}."
+    if not v:
+        text = "This notebook was run outside a release: it uses everything the extract folder holds."
+    elif not v.get("recording_dates"):
+        text += (" The extract folder does not record when each fact became known (it has no "
+                 "recording or delivery dates), so everything in it counts as known at "
+                 "extraction: the data are the same at every cut-off, and an earlier edition "
+                 "rebuilt from it shows the figures as they are now, not as they were then.")
+    elif known_at and any(v.get("not_yet_known", {}).values()):
+        # no count here: a small count is not published unrounded (it is in the manifest)
+        text += (" Events recorded and management information delivered after that day are "
+                 "left out of this release; they count in later editions.")
+    else:
+        text += " Everything the extract folder holds had been recorded by then."
+    definition = ed.get("known_at_definition") or (
+        "See the data contract (data/README.md): the data as known at a cut-off.")
+    return {"data_vintage": text, "known_at_definition": definition.replace("`", "")}
 
 
 def _dq_shown(ch, measure: str, long_money: bool = False) -> str:
