@@ -21,7 +21,7 @@ import pandas as pd
 from cms_stats import paths
 from cms_stats.extracts import check_period, open_extracts, validate
 from cms_stats.files import move_into_place
-from cms_stats.measures import compute_all
+from cms_stats.measures import compute_all, not_available
 from cms_stats.months import is_month, month_start
 from cms_stats.publish.policy import load_policy
 from cms_stats.publish.revisions import apply_revisions
@@ -155,7 +155,8 @@ def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None
     -------
     dict
         ``key`` (data folder, period, known_at), ``measures`` (tidy, unrounded, only the tables
-        of this edition), ``validation`` (:func:`validation_summary`), ``vintage``.
+        of this edition), ``not_available`` (table -> why it has no figure for the period:
+        :func:`cms_stats.measures.availability.not_available`), ``validation`` (:func:`validation_summary`), ``vintage``.
     """
     report, folder = validate_folder(data_dir, period, known_at)
     # The validation already read the whole folder: its quarantine is the DQ count, whatever
@@ -163,8 +164,12 @@ def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None
     measures = compute_all(folder, period, quarantine=report.quarantine)
     # A table first published in a later edition is absent from this one (not [x]).
     measures = measures[measures["table"].isin(load_registry().tables_in_edition(period))]
+    # Decided before any chapter runs: the tables with no figure for the period, and why.
+    events = {"service_requests": folder.service_requests(),
+              "reconsiderations": folder.reconsiderations()}
     return {"key": measure_key(data_dir, period, known_at),
             "measures": measures.reset_index(drop=True),
+            "not_available": not_available(folder, period, events),
             "validation": validation_summary(report), "vintage": folder_vintage(folder, known_at)}
 
 
@@ -193,6 +198,7 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     facts = dict(edition or {})
     facts["new_tables"] = list(load_registry().new_tables(period))
     facts["vintage"] = measured["vintage"]
+    facts["not_available"] = measured.get("not_available", {})
     if corrects is not None:
         log = corrections_log(published, read_csv(Path(corrects) / "csv"),
                               str(facts.get("correction", {}).get("reason", "")))

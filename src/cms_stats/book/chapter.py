@@ -67,8 +67,14 @@ class Chapter:
     # -- values -----------------------------------------------------------------------------
     def value(self, measure: str, month: str | None = None, breakdown: str = "all",
               table: str | None = None) -> float:
-        """An unrounded value (for computing changes; never shown as is)."""
-        return values.value(self.measures, measure, month or self.period, breakdown, table)
+        """An unrounded value (for computing changes; never shown as is); NaN for a measure the
+        folder cannot give (:meth:`not_available`)."""
+        try:
+            return values.value(self.measures, measure, month or self.period, breakdown, table)
+        except KeyError:
+            if table and self.not_available(table, measure):
+                return math.nan
+            raise
 
     def series(self, measure: str, breakdown: str = "all", table: str | None = None) -> pd.Series:
         """An unrounded monthly series up to the period."""
@@ -76,10 +82,16 @@ class Chapter:
 
     def shown(self, measure: str, month: str | None = None, breakdown: str = "all",
               table: str | None = None, long_money: bool = False) -> str:
-        """A figure as published (rounded by the policy, after revisions), as text."""
-        return values.shown(self.measures, measure, month or self.period, self.policy,
-                            breakdown=breakdown, table=table, long_money=long_money,
-                            published_frame=self.published)
+        """A figure as published (rounded by the policy, after revisions), as text; ``[x]`` for
+        a measure the folder cannot give (:meth:`not_available`)."""
+        try:
+            return values.shown(self.measures, measure, month or self.period, self.policy,
+                                breakdown=breakdown, table=table, long_money=long_money,
+                                published_frame=self.published)
+        except KeyError:
+            if table and self.not_available(table, measure):
+                return fmt.SYMBOL_NOT_AVAILABLE
+            raise
 
     def shown_raw(self, raw: float, table: str, measure: str, unit: str,
                   long_money: bool = False) -> str:
@@ -122,8 +134,19 @@ class Chapter:
                           table_id="quarter-changes")
 
     def not_applicable(self, table: str, measure: str = "", breakdown: str = "all") -> str | None:
-        """Why a table (or measure) does not apply at the period (the policy's ``[z]`` rule)."""
-        return self.policy.not_applicable_reason(table, measure, breakdown, self.period)
+        """Why a table (or measure) has no figure at the period: the policy's ``[z]`` rule (an
+        early edition), else the folder cannot give it (:meth:`not_available`)."""
+        return (self.policy.not_applicable_reason(table, measure, breakdown, self.period)
+                or self.not_available(table, measure))
+
+    def not_available(self, table: str, measure: str = "") -> str | None:
+        """Why the extract folder gives no figure of ``table`` (or of ``measure``) for the period
+        (``[x]``): a need the registry declares is unmet (``edition.json`` ``not_available``,
+        decided before any chapter ran, :mod:`cms_stats.measures.availability`)."""
+        entry = (self.edition.get("not_available") or {}).get(table)
+        if not entry or (entry.get("measures") and measure not in entry["measures"]):
+            return None
+        return str(entry["reason"])
 
     def figure(self, name: str, table: str = "") -> "HTMLBlock":
         """A chapter chart (``charts.chart(name, ...)``) as a figure with alt text and a description.
@@ -134,12 +157,19 @@ class Chapter:
         # deferred: heavy (matplotlib), and only chapters with charts key on the chart code
         from cms_stats.book import charts
 
-        reason = self.not_applicable(table) if table else None
+        owner = table or next((t.id for t in load_registry().tables.values() if name in t.charts), "")
+        reason = (self.not_applicable(owner) or next(
+            (r for m in load_registry().table(owner).measures if (r := self.not_available(owner, m))),
+            None)) if owner else None
         if reason:
             text = f"No chart for {month_words(self.period)}: {reason}"
             return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
 
-        fig, alt = charts.chart(name, self.measures, self.period, self.policy)
+        try:
+            fig, alt = charts.chart(name, self.measures, self.period, self.policy)
+        except charts.NoFigures:
+            text = f"No chart for {month_words(self.period)}: the data have no figure to draw yet."
+            return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
         title = fig.axes[0].get_title(loc="left")
         where = f" The figures are in Table {table[1:]}." if table.startswith("T") else ""
         return charts.chart_figure((fig, alt), description=f"{title}.{where}",
@@ -160,6 +190,8 @@ class Chapter:
         month = month or self.period
         now = self.value(measure, month, breakdown, table)
         before = self.value(measure, add_months(month, -back), breakdown, table)
+        if math.isnan(now) or math.isnan(before):
+            return math.nan
         if values.unit_of(self.measures, measure, breakdown, table) == "share":
             return now - before
         return now / before - 1 if before else math.nan

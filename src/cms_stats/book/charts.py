@@ -54,6 +54,11 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- style
+
+class NoFigures(ValueError):
+    """A chart has no figure to draw (its series are empty to the period)."""
+
+
 def _base_style_path() -> Path:
     return Path(afcharts.__file__).parent / f"{chart_style()['base_style']}.mplstyle"
 
@@ -168,6 +173,8 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy) -> tuple:
     # The months with a figure in any series: a month with none (e.g. no reconsideration
     # cleared, so no share) has no slot on the axis.
     months = sorted(set().union(*(s.index for s in data)))
+    if not months:  # e.g. no reconsideration cleared yet in the folder: nothing to draw
+        raise NoFigures(f"no figures of the chart {name!r} to {month_words(period)}")
     month = months[-1] if spec.get("month") == "latest" else period
     words = {"period": month_words(period), "month": month_words(month),
              "first": month_words(months[0])}

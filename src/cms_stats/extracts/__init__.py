@@ -13,6 +13,7 @@ from .contract import (
     ID_PATTERNS,
     QUARANTINE_REASONS,
     SCHEME_START,
+    SCHEME_START_MONTH,
     Column,
     FileSpec,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "ID_PATTERNS",
     "QUARANTINE_REASONS",
     "SCHEME_START",
+    "SCHEME_START_MONTH",
     "Column",
     "FileSpec",
     "contract_markdown",

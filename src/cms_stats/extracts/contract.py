@@ -129,6 +129,8 @@ class FileSpec:
     window_column: str | None = None
     #: further rules, in words (checked by the loader; see rules.FILE_RULES)
     rules: tuple[str, ...] = field(default_factory=tuple)
+    #: whether a file with its columns and no data rows is valid (else "no rows" is fatal)
+    may_be_empty: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -227,7 +229,10 @@ _PAYMENTS = FileSpec(
     key="payments",
     path="events/payments.parquet",
     kind="parquet",
-    description="Payments received through Collect and Pay.",
+    description=(
+        "Payments received through Collect and Pay. May have no rows (a folder in which every "
+        "case pays by Direct Pay)."
+    ),
     columns=(
         _id("payment_id", "payment", "key"),
         _id("case_id", "case", "in some monthly snapshot (else quarantined)"),
@@ -238,6 +243,7 @@ _PAYMENTS = FileSpec(
     primary_key=("payment_id",),
     window_column="payment_date",
     rules=("a payment whose `case_id` is in no monthly snapshot is quarantined",),
+    may_be_empty=True,
 )
 
 _LIABILITIES = FileSpec(
