@@ -1,0 +1,100 @@
+"""Hand-built extract folders (tests/handbuilt/*.yaml: explicit rows, never the generator).
+
+Each folder is valid under the data contract and is an edge case a real data owner may hand
+over (one month, a start after August 2013, every case on Direct Pay and so no payment). For
+each: ``cms-stats validate`` accepts it; the measures of its release period equal the figures
+worked by hand in the YAML (whole tables, ``assert_frame_equal``); the tables the folder cannot
+give are named, with their reason, before any chapter runs; and (slow) the real command line
+releases it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "handbuilt"))
+import build  # noqa: E402
+
+FOLDERS = build.folder_names()
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("handbuilt")
+    return {name: build.write_folder(build.load(name), root / name) for name in FOLDERS}
+
+
+@pytest.fixture(scope="module")
+def measured(written) -> dict[str, dict]:
+    from cms_stats.work import measure_edition
+
+    return {name: measure_edition(path, build.load(name)["expected"]["period"])
+            for name, path in written.items()}
+
+
+def test_there_are_hand_built_folders():
+    assert {"one_month", "starts_2015_01", "all_direct_pay"} <= set(FOLDERS)
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_validates(name, written):
+    out = subprocess.run([sys.executable, "-m", "cms_stats.cli", "validate", str(written[name])],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "All files meet the contract" in out.stdout
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_figures_worked_by_hand(name, measured):
+    expected = build.load(name)["expected"]
+    got = measured[name]["measures"]
+    for table, period in dict.fromkeys((r[0], r[1]) for r in expected["measures"]):
+        rows = [r[2:] for r in expected["measures"] if r[:2] == [table, period] and len(r) > 2]
+        want = pd.DataFrame(rows, columns=["measure", "breakdown", "value"]).astype(
+            {"measure": "str", "breakdown": "str", "value": "float64"})
+        have = got[(got["table"] == table) & (got["period"] == period)]
+        have = have[["measure", "breakdown", "value"]].sort_values(["measure", "breakdown"])
+        assert_frame_equal(have.reset_index(drop=True), want.reset_index(drop=True),
+                           check_exact=False, rtol=1e-12, obj=f"{name} {table} {period}")
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_tables_not_available_are_named_with_a_reason(name, measured):
+    expected = build.load(name)["expected"]
+    unavailable = measured[name]["not_available"]
+    assert sorted(unavailable) == sorted(expected["not_available"])
+    for entry in unavailable.values():
+        assert entry["reason"].endswith(".") and "\n" not in entry["reason"]
+
+
+def test_partial_quarter_reason_in_the_data_words(measured):
+    reason = measured["one_month"]["not_available"]["T5"]["reason"]
+    assert reason.startswith("The quarter to August 2016 has 1 month of data (the extract folder "
+                             "starts in August 2016)")
+    late = measured["starts_2015_01"]["not_available"]["T8"]
+    assert late["measures"] == ["total_maintenance_liability", "arrears_share_of_liability",
+                                "proxy_amount_collected"]
+    assert "starts in January 2015" in late["reason"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FOLDERS)
+def test_releases_through_the_command_line(name, written, tmp_path):
+    period = build.load(name)["expected"]["period"]
+    env = {"CMS_STATS_BUILD_DIR": str(tmp_path / "build"), "PYTHONPATH": SRC,
+           "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "cms_stats.cli", "release", "--period", period,
+                          "--data", str(written[name])], capture_output=True, text=True,
+                         timeout=1200, env=env)
+    assert out.returncode == 0, out.stderr
+    release = tmp_path / "build" / "release" / period
+    t5 = pd.read_csv(release / "csv" / "T5.csv", dtype=str)
+    shown = t5[t5["period"] == period]["value"]
+    assert (shown == "[x]").all() == ("T5" in build.load(name)["expected"]["not_available"])
