@@ -98,3 +98,39 @@ def test_releases_through_the_command_line(name, written, tmp_path):
     t5 = pd.read_csv(release / "csv" / "T5.csv", dtype=str)
     shown = t5[t5["period"] == period]["value"]
     assert (shown == "[x]").all() == ("T5" in build.load(name)["expected"]["not_available"])
+
+
+def test_stray_file_is_reported_by_name_not_refused(written, tmp_path):
+    import shutil
+
+    folder = tmp_path / "extract"
+    shutil.copytree(written["one_month"], folder)
+    shutil.copyfile(folder / "events" / "payments.parquet", folder / "events" / "payments_old.parquet")
+    out = subprocess.run([sys.executable, "-m", "cms_stats.cli", "validate", str(folder)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert ("  warning: events/payments_old.parquet: unexpected file, not part of the contract "
+            "(ignored)") in out.stdout.splitlines()
+
+
+def test_release_period_must_be_a_quarter_end(written):
+    out = subprocess.run([sys.executable, "-m", "cms_stats.cli", "release", "--period", "2016-07",
+                          "--data", str(written["one_month"])], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "cms-stats release: period 2016-07: not a quarter end (the statistics are published for "
+        "February, May, August and November)"]
+
+
+def test_failed_release_puts_the_working_files_back(tmp_path):
+    from cms_stats.release import _restore_aside, _set_aside
+
+    work = tmp_path / "work" / "2016-08"
+    work.mkdir(parents=True)
+    (work / "measures.parquet").write_text("as released")
+    _set_aside(work)
+    (work / "measures.parquet").write_text("half of a failed release")
+    _restore_aside(work)
+    assert (work / "measures.parquet").read_text() == "as released"
+    assert sorted(p.name for p in work.parent.iterdir()) == ["2016-08"]

@@ -68,6 +68,7 @@ def validation_summary(report) -> dict:
         "rows_used": ints(report.rows_used),
         "rows_quarantined": ints(report.rows_quarantined),
         "quarantined_by_reason": by_reason,
+        "unexpected_files": list(getattr(report, "unexpected", [])),
     }
 
 

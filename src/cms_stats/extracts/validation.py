@@ -40,6 +40,8 @@ class ValidationReport:
     seconds: float = 0.0
     months: list[str] = field(default_factory=list)
     sample_months: list[str] = field(default_factory=list)
+    #: files the contract does not name, reported by name (:func:`unexpected_files`)
+    unexpected: list[str] = field(default_factory=list)
 
     def quarantine_counts(self) -> pd.DataFrame:
         """Quarantined rows counted by file and reason: ``file, reason, rows``."""
@@ -84,8 +86,26 @@ class ValidationReport:
                 lines.append(f"    {r.file}: {r.reason}: {r.rows:,}")
         else:
             lines.append("  no rows quarantined")
+        for name in self.unexpected:
+            lines.append(f"  warning: {name}: unexpected file, not part of the contract (ignored)")
         lines.append(f"All files meet the contract (read and checked in {self.seconds:.1f} s).")
         return "\n".join(lines)
+
+
+def unexpected_files(data_dir: Path, expected: list[str]) -> list[str]:
+    """Files in the folder that the contract does not name (e.g. ``events/payments_old.parquet``).
+
+    They are reported by name (a warning in ``cms-stats validate`` and the release's validation
+    summary), never read and never refused: a harmless extra must not stop a release. Hidden
+    files (a name starting with ``.``) are not reported.
+    """
+    known = set(expected) | {"extract.json", "README.md"}
+    out = []
+    for p in sorted(Path(data_dir).rglob("*")):
+        rel = p.relative_to(data_dir).as_posix()
+        if p.is_file() and rel not in known and not any(part.startswith(".") for part in rel.split("/")):
+            out.append(rel)
+    return out
 
 
 def validate(data_dir: str | Path) -> ValidationReport:
@@ -139,4 +159,5 @@ def validate(data_dir: str | Path) -> ValidationReport:
         seconds=time.perf_counter() - started,
         months=folder.months,
         sample_months=folder.sample_months,
+        unexpected=unexpected_files(folder.path, files),
     )
