@@ -21,7 +21,7 @@ import pandas as pd
 from cms_stats import paths
 from cms_stats.extracts import check_period, open_extracts, validate
 from cms_stats.files import move_into_place
-from cms_stats.measures import compute_all, not_available
+from cms_stats.measures import compute_all, mask_unavailable, not_available
 from cms_stats.months import is_month, month_start
 from cms_stats.publish.policy import load_policy
 from cms_stats.publish.revisions import apply_revisions
@@ -163,6 +163,9 @@ def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None
     # The validation already read the whole folder: its quarantine is the DQ count, whatever
     # the measures read (so the count cannot depend on the order things were read in).
     measures = compute_all(folder, period, quarantine=report.quarantine)
+    # Figures whose table's declared needs are unmet at their month (a partial quarter, a
+    # cumulative figure starting late) are not published: [x].
+    measures = mask_unavailable(measures, folder, period)
     # A table first published in a later edition is absent from this one (not [x]).
     measures = measures[measures["table"].isin(load_registry().tables_in_edition(period))]
     # Decided before any chapter runs: the tables with no figure for the period, and why.

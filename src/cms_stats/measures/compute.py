@@ -13,7 +13,6 @@ import pandas as pd
 
 from cms_stats.registry import ComputeSpec, load_registry
 
-from .availability import mask_unavailable
 from .common import tidy
 from .context import Context
 
@@ -85,9 +84,9 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None) -> 
     ``per month`` and ``per quarter`` in one pass over the snapshots (one held at a time, see
     :meth:`Context.snapshots`), then those ``per period``. The as-at date is the last day of
     ``period``: events dated after it are ignored, a ``cleared_date`` after it counts as not
-    cleared, MI rows are taken for months up to ``period``. Figures of a month at which
-    their table's declared ``needs`` are unmet (e.g. a partial quarter) are left out
-    (:func:`cms_stats.measures.availability.mask_unavailable`): they are published ``[x]``.
+    cleared, MI rows are taken for months up to ``period``. These are the definitions
+    applied to whatever the folder holds: which figures a release may publish (not a partial
+    quarter, say) is decided after, by :func:`cms_stats.measures.availability.mask_unavailable`.
     """
     ctx = Context(folder, period, quarantine=quarantine)
     specs = load_registry().compute_functions()
@@ -101,5 +100,4 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None) -> 
     parts += [f(ctx) for f in calls["period"]]
     frame = tidy([p for p in parts if len(p)] or [])
     check_declared(frame)
-    # Figures whose table's declared needs are unmet at their month are not published ([x]).
-    return mask_unavailable(frame, folder, period)
+    return frame
