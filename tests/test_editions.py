@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -188,6 +189,13 @@ def test_dates_come_from_the_calendar_everywhere(series):
     assert manifest["extra"]["edition"]["cutoff"] == "2016-09-30"
     assert manifest["build_time"].startswith("2016-10-26")
     assert "known_at" in manifest["extra"]["vintage"]
+    # The PDF's title page gives the same facts (issue 11).
+    title = subprocess.run(["pdftotext", "-l", "1", str(ed / "book.pdf"), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    title = " ".join(title.split())
+    assert "Published 26 October 2016" in title
+    assert "Next edition: January 2017 (data to November 2016)" in title
+    assert "Data as known on 30 September 2016" in title
 
 
 def test_chapter_downloads_resolve_inside_the_published_site(series):

@@ -128,8 +128,10 @@ def _spec_of(rel: str):
 
 
 def contract_table(rel: str, rows: list[dict]) -> pa.Table:
+    """The rows as the file's table; an optional column is written only if some row has it."""
     spec = _spec_of(rel)
-    schema = pa.schema([(c.name, _ARROW[c.type]) for c in spec.columns])
+    schema = pa.schema([(c.name, _ARROW[c.type]) for c in spec.columns
+                        if not c.optional or any(c.name in r for r in rows)])
     return pa.Table.from_pylist(rows, schema=schema)
 
 

@@ -282,6 +282,14 @@ class Chapter:
         def shown(value) -> str:
             return "" if pd.isna(value) or str(value).lower() == "nan" else str(value)
 
+        def change(value) -> str:
+            # One decimal place, signed; a change from a published 0 has no percentage.
+            text = shown(value)
+            if not text:
+                return ""
+            number = float(text)
+            return "from 0" if math.isinf(number) else f"{number:+.1f}"
+
         revised = self.revisions["is_revised"].astype(str).str.lower() == "true"
         frame = pd.DataFrame({
             "Table": self.revisions["table"],
@@ -289,7 +297,7 @@ class Chapter:
             "Figure": [figure(r) for _, r in self.revisions.iterrows()],
             "Previously published": [shown(v) for v in self.revisions["previous"]],
             "This release": [shown(v) for v in self.revisions["revised"]],
-            "Change (%)": [shown(v) for v in self.revisions["percent_change"]],
+            "Change (%)": [change(v) for v in self.revisions["percent_change"]],
             "Published": ["revised figure" if r else "previous figure kept" for r in revised],
             "Why": self.revisions["reason"],
         })

@@ -93,12 +93,17 @@ def _to_string(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.cast(arr, pa.string())
 
 
+def arrow_type(col: Column) -> pa.DataType:
+    """The canonical arrow type of a contract column (string, date32, float64, int64)."""
+    target = {"date": pa.date32(), "money": pa.float64(), "count": pa.int64(), "integer": pa.int64()}
+    return target.get(col.type, pa.string())
+
+
 def normalise(arr: pa.ChunkedArray, col: Column, ctx: Ctx) -> pa.ChunkedArray:
     """Cast a column to its canonical type (string, date32, float64, int64)."""
     t = arr.type
     if pa.types.is_null(t):
-        target = {"date": pa.date32(), "money": pa.float64(), "count": pa.int64(), "integer": pa.int64()}
-        return pc.cast(arr, target.get(col.type, pa.string()))
+        return pc.cast(arr, arrow_type(col))
     if col.type in STRING_TYPES:
         _check_utf8(arr, col, ctx)
         if col.type != "id" and pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
@@ -252,9 +257,19 @@ def _check_key(table: pa.Table, spec: FileSpec, ctx: Ctx) -> None:
 
 
 def check_table(table: pa.Table, spec: FileSpec, ctx: Ctx) -> pa.Table:
-    """Normalise and check every column, then the key; returns the normalised table."""
+    """Normalise and check every column, then the key; returns the normalised table.
+
+    An optional column absent from the table is added all-null, of its canonical type, and
+    recorded in ``ctx.absent``; it is not checked (absence is allowed, with its documented
+    meaning).
+    """
     arrays = {}
     for col in spec.columns:
+        if col.optional and col.name not in table.column_names:
+            if col.name not in ctx.absent:
+                ctx.absent.append(col.name)
+            arrays[col.name] = pa.chunked_array([pa.nulls(table.num_rows, arrow_type(col))])
+            continue
         arr = normalise(table.column(col.name), col, ctx)
         _check_column(arr, col, ctx)
         arrays[col.name] = arr

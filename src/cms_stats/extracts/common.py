@@ -78,6 +78,7 @@ class Ctx:
         self.sheet = sheet
         self.month = month
         self.total: tuple | None = None  # Excel: (Total row values, its data index)
+        self.absent: list[str] = []  # optional columns absent from the file
 
     def error(self, message: str, column: str | None = None, index: int | None = None) -> ExtractError:
         row = None if index is None else index + self.row_base

@@ -3,13 +3,16 @@
 Everything the loader checks is read from :data:`CONTRACT` (files, sheets, columns, types,
 codes, keys, ranges, identifier patterns, nullable columns, the quarantine rules), and the
 column tables of ``data/README.md`` are generated from it (:func:`contract_markdown`), so the
-code and the analysts' documentation cannot drift apart.
+code and the analysts' documentation cannot drift apart. The vocabulary it is written in (column
+types, identifier patterns, :class:`Column`, :class:`FileSpec`) is in :mod:`.spec`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+
+# the language of the contract (re-exported: ``contract.Column`` etc. keep working)
+from .spec import ID_PATTERNS, MONTH_PATTERN, TYPES, Column, FileSpec  # noqa: F401
 
 #: The 2012 scheme's statistics start here: events dated earlier are quarantined.
 SCHEME_START = dt.date(2013, 8, 1)
@@ -17,33 +20,6 @@ SCHEME_START_MONTH = "2013-08"
 
 #: Months in which the children sample is drawn (March and September).
 SAMPLE_CALENDAR_MONTHS = (3, 9)
-
-#: Pseudonymous identifiers: prefix letter + fixed number of digits (never published).
-ID_PATTERNS: dict[str, str] = {
-    "case": r"C[0-9]{8}",
-    "case_group": r"G[0-9]{8}",
-    "application": r"A[0-9]{8}",
-    "paying_parent": r"P[0-9]{8}",
-    "receiving_parent": r"R[0-9]{8}",
-    "payment": r"Y[0-9]{9}",
-    "calculation": r"L[0-9]{9}",
-    "service_request": r"S[0-9]{9}",
-    "reconsideration": r"M[0-9]{8}",
-    "accuracy_check": r"K[0-9]{7}",
-}
-
-MONTH_PATTERN = r"[0-9]{4}-(0[1-9]|1[0-2])"
-
-#: Column types of the contract and what each accepts.
-TYPES: dict[str, str] = {
-    "month": "text `YYYY-MM`",
-    "id": "text identifier (pattern)",
-    "code": "text, one of the listed codes",
-    "date": "date (parquet `date32`; `date64`, midnight timestamps and ISO `YYYY-MM-DD` text accepted)",
-    "money": "GBP, float (integers and decimals accepted), 2 dp",
-    "count": "whole number >= 0",
-    "integer": "whole number",
-}
 
 #: Quarantine reasons (row-level faults the methodology excludes). Rows carrying one are
 #: removed before any measure is computed, listed in ``folder.quarantine`` and counted.
@@ -54,93 +30,6 @@ QUARANTINE_REASONS: dict[str, str] = {
     "case never in a snapshot": "a payment for a `case_id` that is in no monthly snapshot",
     "non-positive correct amount": "an accuracy check whose `correct_weekly_amount` is <= 0",
 }
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a file of the contract.
-
-    Parameters
-    ----------
-    name : column name, exactly as in the file.
-    type : one of :data:`TYPES`.
-    rule : the rule in words (for ``data/README.md``).
-    nullable : whether a missing value is allowed.
-    codes : allowed values of a ``code`` column.
-    id_kind : key of :data:`ID_PATTERNS` for an ``id`` column.
-    min, max : allowed range (``min_inclusive`` says whether ``min`` itself is allowed).
-    below_min : ``"error"`` (fatal) or ``"quarantine"`` (row excluded with a reason).
-    below_min_label : the quarantine reason for a value below ``min``, when the rule in words
-        (:attr:`below_min_reason`) is not how the publication names it.
-    """
-
-    name: str
-    type: str
-    rule: str = ""
-    nullable: bool = False
-    codes: tuple[str, ...] | None = None
-    id_kind: str | None = None
-    min: float | None = None
-    min_inclusive: bool = True
-    max: float | None = None
-    below_min: str = "error"
-    below_min_label: str | None = None
-
-    @property
-    def below_min_reason(self) -> str:
-        """The quarantine reason for a value below ``min``: names this column and its rule.
-
-        Returns
-        -------
-        str
-            :attr:`below_min_label` if given, else the broken rule in words: ``non-positive
-            amount`` (rule ``> 0``), ``negative amount`` (``>= 0``), ``amount below 1``
-            (``>= 1``), ``amount not above 1`` (``> 1``).
-        """
-        if self.below_min_label:
-            return self.below_min_label
-        if self.min == 0:
-            return f"{'negative' if self.min_inclusive else 'non-positive'} {self.name}"
-        return f"{self.name} {'below' if self.min_inclusive else 'not above'} {self.min:g}"
-
-    @property
-    def pattern(self) -> str | None:
-        if self.type == "id":
-            return ID_PATTERNS[self.id_kind]
-        if self.type == "month":
-            return MONTH_PATTERN
-        return None
-
-
-@dataclass(frozen=True)
-class FileSpec:
-    """One file (or family of monthly files) of the extract folder."""
-
-    key: str
-    path: str  # relative path; ``{month}`` stands for ``YYYY-MM``
-    kind: str  # "parquet" or "xlsx"
-    description: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
-    sheet: str | None = None
-    total_row: bool = False
-    frequency: str = "single"  # "single", "monthly" (snapshots), "six-monthly" (samples)
-    #: column checked against the window [SCHEME_START, end of last_month] (quarantine)
-    window_column: str | None = None
-    #: further rules, in words (checked by the loader; see rules.FILE_RULES)
-    rules: tuple[str, ...] = field(default_factory=tuple)
-    #: whether a file with its columns and no data rows is valid (else "no rows" is fatal)
-    may_be_empty: bool = False
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
 
 
 def _money(name: str, rule: str = "", **kw) -> Column:

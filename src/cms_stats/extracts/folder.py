@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cms_stats.months import months_between
 
@@ -43,6 +44,7 @@ class ExtractFolder:
         self._rows_in: dict[str, int] = {}
         self._case_ids: pa.Array | None = None
         self._populations: dict[str, pa.Array] = {}
+        self._absent: dict[str, list[str]] = {}
 
     # ----- layout
     @property
@@ -120,6 +122,7 @@ class ExtractFolder:
             total_values, total_index = ctx.total
             check_total(table, total_values, spec, ctx, total_index)
         used, quarantine = apply_quarantine(table, spec, ctx, self)
+        self._absent[rel] = list(ctx.absent)
         self._rows_in[rel] = table.num_rows
         self._quarantine[rel] = quarantine
         return used
@@ -145,6 +148,30 @@ class ExtractFolder:
     def _set_population(self, month: str, snapshot: pa.Table) -> None:
         mask = pc.greater(snapshot.column("weekly_liability"), 0.0)
         self._populations[month] = pc.unique(snapshot.column("case_id").filter(mask))
+
+    @property
+    def absent_columns(self) -> dict[str, list[str]]:
+        """The optional columns absent from the folder's files: ``{file: [column, ...]}``.
+
+        Only files with an absent optional column are listed (an empty dict: every optional
+        column is present). An absent column reads as all-null; what its absence means is stated
+        in the contract (``Column.absent``, ``data/README.md``). Parquet files are looked at
+        through their schema only; MI workbooks are read (and validated) when first asked.
+        """
+        for rel in self.files():
+            spec = _spec_of_file(rel)
+            if rel in self._absent or not spec.optional_columns:
+                continue
+            if spec.kind == "parquet":
+                try:
+                    names = set(pq.read_schema(self.path / rel).names)
+                except Exception:  # unreadable: loading says why, in one line
+                    self._load(spec.key, _month_of(rel, spec))
+                    continue
+                self._absent[rel] = [c for c in spec.optional_columns if c not in names]
+            else:
+                self._load(spec.key)
+        return {rel: cols for rel, cols in self._absent.items() if cols}
 
     # ----- public accessors
     def snapshot(self, month: str) -> pd.DataFrame:
@@ -229,6 +256,25 @@ class ExtractFolder:
     @property
     def rows_used(self) -> dict[str, int]:
         return {rel: n - len(self._quarantine[rel]) for rel, n in self._rows_in.items()}
+
+
+def _spec_of_file(rel: str):
+    """The contract entry of a file of the folder (``rel`` as listed by ``files()``)."""
+    for spec in CONTRACT.values():
+        if spec.path == rel:
+            return spec
+        if "{month}" in spec.path:
+            prefix, suffix = spec.path.split("{month}")
+            if rel.startswith(prefix) and rel.endswith(suffix):
+                return spec
+    raise KeyError(rel)
+
+
+def _month_of(rel: str, spec) -> str | None:
+    if "{month}" not in spec.path:
+        return None
+    prefix, suffix = spec.path.split("{month}")
+    return rel[len(prefix) : len(rel) - len(suffix)]
 
 
 def unique_strings(parts: list) -> pa.Array:

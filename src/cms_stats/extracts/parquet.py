@@ -7,13 +7,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .columns import EXPECTED_WORDS, is_stringlike, normalise, type_ok
+from .columns import EXPECTED_WORDS, arrow_type, is_stringlike, normalise, type_ok
 from .common import Ctx, check_readable, first_line
 from .contract import Column, FileSpec
 
 
 def read_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
     """The contract's columns of a parquet file, schema checked; codes and months as dictionaries.
+
+    Optional columns absent from the file are listed in ``ctx.absent`` and left out (the
+    column checks add them as all-null).
 
     Raises :class:`ExtractError` for an unreadable or damaged file, a missing, repeated or
     wrongly typed column, or no rows. Values are checked later (:func:`~cms_stats.extracts.columns.check_table`).
@@ -29,15 +32,19 @@ def read_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
         if idx < 0:
             if col.name in schema.names:
                 raise ctx.error("column appears more than once", col.name)
+            if col.optional:
+                ctx.absent.append(col.name)
+                continue
             raise ctx.error("missing column", col.name)
         t = schema.field(idx).type
         if not type_ok(col, t):
             raise ctx.error(f"wrong type: expected {EXPECTED_WORDS[col.type]}, found {t}", col.name)
-    dictionary = [c.name for c in spec.columns if c.type in ("code", "month") and is_stringlike(schema.field(c.name).type)]
+    present = [c for c in spec.columns if c.name not in ctx.absent]
+    dictionary = [c.name for c in present if c.type in ("code", "month") and is_stringlike(schema.field(c.name).type)]
     try:
         if dictionary:
             pf = pq.ParquetFile(path, read_dictionary=dictionary)
-        table = pf.read(columns=spec.column_names)
+        table = pf.read(columns=[c.name for c in present])
     except Exception as exc:
         raise ctx.error(f"not a readable parquet file (truncated or corrupt: {first_line(exc)})") from None
     if table.num_rows == 0 and not spec.may_be_empty:
@@ -46,8 +53,14 @@ def read_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
 
 
 def read_column(path: Path, col: Column, ctx: Ctx) -> pa.ChunkedArray:
-    """One column of a parquet file, type checked and normalised (values not checked)."""
+    """One column of a parquet file, type checked and normalised (values not checked).
+
+    An optional column absent from the file is returned all-null.
+    """
     check_readable(path, ctx.rel)
+    if col.optional and col.name not in pq.read_schema(path).names:
+        rows = pq.ParquetFile(path).metadata.num_rows
+        return pa.chunked_array([pa.nulls(rows, arrow_type(col))])
     try:
         arr = pq.read_table(path, columns=[col.name]).column(col.name)
     except Exception as exc:

@@ -55,9 +55,20 @@ def contract_markdown() -> str:
         out.append("| column | type | nullable | rule |")
         out.append("|---|---|---|---|")
         for col in spec.columns:
+            name = f"`{col.name}` (optional)" if col.optional else f"`{col.name}`"
             out.append(
-                f"| `{col.name}` | {_describe_type(col)} | {'yes' if col.nullable else 'no'} "
+                f"| {name} | {_describe_type(col)} | {'yes' if col.nullable else 'no'} "
                 f"| {col.rule} |"
+            )
+        optional = [c for c in spec.columns if c.optional]
+        if optional:
+            out.append("")
+            out.append(
+                "Optional columns (may be absent from the file; when absent the loader adds "
+                "them as all-null and the folder lists them in `absent_columns`; when present "
+                "they are checked like any other column): "
+                + "; ".join(f"`{c.name}`: absent means {c.absent}" for c in optional)
+                + "."
             )
         rules = list(spec.rules)
         if spec.window_column:

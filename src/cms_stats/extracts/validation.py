@@ -42,6 +42,8 @@ class ValidationReport:
     sample_months: list[str] = field(default_factory=list)
     #: files the contract does not name, reported by name (:func:`unexpected_files`)
     unexpected: list[str] = field(default_factory=list)
+    #: optional columns absent from the files (see ``ExtractFolder.absent_columns``)
+    absent_columns: dict[str, list[str]] = field(default_factory=dict)
 
     def quarantine_counts(self) -> pd.DataFrame:
         """Quarantined rows counted by file and reason: ``file, reason, rows``."""
@@ -88,6 +90,8 @@ class ValidationReport:
             lines.append("  no rows quarantined")
         for name in self.unexpected:
             lines.append(f"  warning: {name}: unexpected file, not part of the contract (ignored)")
+        for f, cols in self.absent_columns.items():
+            lines.append(f"  optional columns absent from {f}: {', '.join(cols)} (see data/README.md)")
         lines.append(f"All files meet the contract (read and checked in {self.seconds:.1f} s).")
         return "\n".join(lines)
 
@@ -160,4 +164,5 @@ def validate(data_dir: str | Path) -> ValidationReport:
         months=folder.months,
         sample_months=folder.sample_months,
         unexpected=unexpected_files(folder.path, files),
+        absent_columns=folder.absent_columns,
     )

@@ -48,6 +48,15 @@ def _convert_cell(value, col: Column, ctx: Ctx, index: int):
     if col.type in STRING_TYPES:
         if isinstance(value, str):
             return value
+    elif col.type == "date":  # as ISO text: the column checks parse it strictly
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dt.datetime):
+            if value.time() != dt.time(0):
+                raise ctx.error(f"date has a time of day ({value.isoformat()})", col.name, index)
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
     elif col.type == "money":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
@@ -76,7 +85,10 @@ def read_xlsx(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
             ctx.rel, f"not a readable Excel workbook (empty, truncated or not .xlsx: {first_line(exc)})"
         ) from None
 
-    names = spec.column_names
+    header = {v.strip() if isinstance(v, str) else v for v in rows[0]} if rows else set()
+    ctx.absent.extend(c.name for c in spec.columns if c.optional and c.name not in header)
+    present = [c for c in spec.columns if c.name not in ctx.absent]
+    names = [c.name for c in present]
     _check_header(rows, names, ctx)
     data = list(rows[1:])
     while data and all(v is None or (isinstance(v, str) and not v.strip()) for v in data[-1]):
@@ -104,7 +116,7 @@ def read_xlsx(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
     if not data:
         raise ctx.error("no data rows (at least one is required)")
     columns = {}
-    for j, col in enumerate(spec.columns):
+    for j, col in enumerate(present):
         values = [_convert_cell(r[j] if j < len(r) else None, col, ctx, i) for i, r in enumerate(data)]
         ptype = {"money": pa.float64(), "count": pa.int64(), "integer": pa.int64()}.get(col.type, pa.string())
         columns[col.name] = pa.chunked_array([pa.array(values, ptype)])
@@ -146,7 +158,11 @@ def _check_header(rows: list[tuple], names: list[str], ctx: Ctx) -> None:
 
 
 def check_total(table: pa.Table, total: tuple, spec: FileSpec, ctx: Ctx, index: int) -> None:
-    for j, col in enumerate(spec.columns[1:], start=1):
+    """Check the Total row: each count column equals the sum of the rows above it."""
+    present = [c for c in spec.columns if c.name not in ctx.absent]
+    for j, col in enumerate(present):
+        if j == 0 or col.type not in ("count", "money"):
+            continue
         value = _convert_cell(total[j] if j < len(total) else None, col, ctx, index)
         if value is None:
             raise ctx.error("missing value in the Total row", col.name, index)

@@ -45,7 +45,7 @@ from cms_stats.files import (atomic_write_text, combine_hashes, hash_files, lock
 from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
                                         chapter_key_parts, run_chapters)
 from cms_stats.release.outputs import check_disclosure, write_tables
-from cms_stats.release.pdf import print_pdf
+from cms_stats.release.pdf import print_pdf, title_page
 from cms_stats.release.website import build_books, offline_problems, stage_book
 from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError, measure_key,
                             check_period_format, compute_work, default_data_dir, measure_edition,
@@ -280,7 +280,8 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
             nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
 
         stages.start("printing the PDF")
-        print_pdf(single_dir, chapters[0].docname, tmp / "book.pdf", cache)
+        print_pdf(single_dir, chapters[0].docname, tmp / "book.pdf", cache,
+                  title_page(period, facts, metadata))
 
         stages.start("writing spreadsheet, CSV and manifest")
         write_tables(tmp, work_dir, period,

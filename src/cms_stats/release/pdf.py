@@ -1,63 +1,179 @@
-"""Stage 5: the PDF, printed by Debian's Chromium from the single-page build (A4 print CSS)."""
+"""Stage 5: the PDF, printed by Debian's Chromium (driven by playwright) from the single-page
+build: A4, a title page with the release facts, contents of every chapter, page numbers.
+
+Chromium prints only once the page is ready: fonts loaded, MathJax typeset and every image
+decoded (the command line's ``--print-to-pdf`` prints after a time budget, so a busy machine
+could print a page not yet typeset and a rebuild would differ). Tables too wide for the page at
+the print size (8 pt) are split by columns, each part repeating the row headers; a table no
+split can fit, or text below 8 pt, stops the release rather than printing it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
+import html
 import os
 import re
 import shutil
-import urllib.parse
-import subprocess
 import tempfile
+import urllib.parse
 from pathlib import Path
 
-from cms_stats.release.workers import one_line
+from cms_stats.months import month_words
+from cms_stats.publish import load_metadata
 from cms_stats.work import ReleaseError
 
-__all__ = ["print_pdf"]
+__all__ = ["print_pdf", "title_page"]
 
 
 _CHROMIUM = "/usr/bin/chromium"
-_PRINT_TIMEOUT_S = 300
+_PRINT_TIMEOUT_MS = 300_000
+#: Page margins (mm): the print stylesheet's ``@page`` rules use the same.
+_MARGIN = {"top": "16mm", "bottom": "18mm", "left": "15mm", "right": "15mm"}
+_RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "book"
 
 
-def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path) -> None:
+def title_page(period: str, facts: dict, extract: dict) -> dict:
+    """The release facts the PDF's title page and running footer show, from the publication's
+    configuration (``measures_metadata.yaml`` ``publication``), the release calendar's facts
+    for this issue (``edition.json``) and the extract's description: nothing typed here.
+
+    Returns
+    -------
+    dict
+        ``title``, ``subtitle``, ``lines`` (the facts, in order), ``footer`` (the running
+        footer's text) and ``synthetic`` (the statement, when the data are synthetic).
+    """
+    pub = load_metadata()["publication"]
+    lines = [pub["statistics_status"]]
+    if facts.get("published_words"):
+        if facts.get("correction"):
+            lines.append(f"Corrected edition, re-issued {facts['published_words']} (first "
+                         f"published {facts['correction']['original_published_words']})")
+        else:
+            lines.append(f"Published {facts['published_words']}")
+    if facts.get("next"):
+        lines.append(f"Next edition: {facts['next']['published_month_words']} "
+                     f"(data to {facts['next']['period_words']})")
+    if facts.get("known_at_words"):
+        lines.append(f"Data as known on {facts['known_at_words']}")
+    lines += [f"Produced by {pub['producer']}",
+              f"Contact: {pub['contact']}",
+              pub["licence"]]
+    subtitle = f"Data to {month_words(period)}, {pub['geography']}"
+    published = facts.get("published_words")
+    return {"title": pub["title"], "subtitle": subtitle, "lines": lines,
+            "footer": f"{pub['title']}: {month_words(period)}"
+                      + (f" · published {published}" if published else ""),
+            "synthetic": (pub["synthetic_statement"] if extract.get("source") == "synthetic"
+                          else "")}
+
+
+def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path,
+              front: dict | None = None) -> None:
+    """Print the single-page book ``single_dir/<root_docname>.html`` to ``pdf``.
+
+    Parameters
+    ----------
+    single_dir : Path
+        The singlehtml build.
+    root_docname : str
+        The book's root document (the Summary).
+    pdf : Path
+        Where to write the PDF.
+    scratch : Path
+        A folder for Chromium's profile.
+    front : dict, optional
+        :func:`title_page`'s facts; without them the PDF has no title page.
+    """
     built = single_dir / f"{root_docname}.html"
     if not built.is_file():
         raise ReleaseError(f"PDF: singlehtml root page {built} was not built")
-    # The singlehtml builder links assets relative to its output root, whatever folder the
-    # root page is written to: print a copy that sits at the root.
-    page = single_dir / "_print.html"
-    page.write_bytes(built.read_bytes())
     if not Path(_CHROMIUM).is_file():
         raise ReleaseError(f"PDF: {_CHROMIUM} not found (install the Debian package chromium)")
-    profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=scratch))
+    # The singlehtml builder links assets relative to its output root, whatever folder the
+    # root page is written to: print a copy that sits at the root.
+    (single_dir / "_print.html").write_bytes(built.read_bytes())
     # Printed through a link of fixed length (``<tmp>/cms-print-XXXXXXXX/r``) to the folder the
     # book's ``../../`` links point to: the links Chromium writes have the same length on any
     # build machine, so once made relative (same bytes, padded) the PDF is byte-identical.
     link_dir = Path(tempfile.mkdtemp(prefix="cms-print-"))
     root = link_dir / "r"
     root.symlink_to(single_dir.parent.parent.resolve(), target_is_directory=True)
-    page = root / single_dir.resolve().relative_to(single_dir.parent.parent.resolve()) / page.name
-    cmd = [_CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-quic", "--disable-extensions", "--disable-dev-shm-usage",
-           f"--user-data-dir={profile}", "--no-pdf-header-footer",
-           "--virtual-time-budget=20000",  # let MathJax typeset before the page is printed
-           f"--print-to-pdf={pdf}", page.as_uri()]
+    page = root / single_dir.resolve().relative_to(single_dir.parent.parent.resolve()) / "_print.html"
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_PRINT_TIMEOUT_S,
-                              env=dict(os.environ, HOME=str(profile)))
-    except subprocess.TimeoutExpired:
-        raise ReleaseError(f"PDF: Chromium did not finish within {_PRINT_TIMEOUT_S} s") from None
+        _in_own_thread(lambda: _print(page, pdf, scratch, front))
     finally:
-        shutil.rmtree(profile, ignore_errors=True)
         shutil.rmtree(link_dir, ignore_errors=True)
-    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        err = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()][-1:] or ["no output"]
-        raise ReleaseError(f"PDF: Chromium failed (exit {proc.returncode}): {one_line(err[0])}")
+    if not pdf.is_file() or pdf.stat().st_size == 0:
+        raise ReleaseError("PDF: Chromium wrote no file")
     _relative_links(pdf, root)
     _fix_dates(pdf)
+
+
+def _in_own_thread(job) -> None:
+    """Playwright's synchronous API refuses to run under a running asyncio loop (a release
+    started from a notebook or an in-process kernel): run it in a thread of its own there."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop_running = False
+    else:
+        loop_running = True
+    if not loop_running:
+        return job()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(job).result()
+
+
+def _print(page: Path, pdf: Path, scratch: Path, front: dict | None) -> None:
+    from playwright.sync_api import Error, sync_playwright  # deferred: heavy, print stage only
+
+    profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=scratch))
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=_CHROMIUM, env=dict(os.environ, HOME=str(profile)),
+                args=["--no-sandbox", "--disable-gpu", "--no-first-run",
+                      "--disable-background-networking", "--disable-component-update",
+                      "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage"])
+            try:
+                tab = browser.new_page(viewport={"width": 680, "height": 960})
+                tab.set_default_timeout(_PRINT_TIMEOUT_MS)
+                tab.goto(page.as_uri(), wait_until="load")
+                tab.emulate_media(media="print")
+                problems = tab.evaluate(_PREPARE_JS, front)
+                if problems:
+                    raise ReleaseError(f"PDF: {problems[0]}"
+                                       + (f" (+{len(problems) - 1} more)" if len(problems) > 1
+                                          else ""))
+                tab.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True,
+                        display_header_footer=True, margin=_MARGIN, outline=True, tagged=True,
+                        header_template="<span></span>",
+                        footer_template=_footer(front))
+            finally:
+                browser.close()
+    except Error as err:
+        raise ReleaseError(f"PDF: Chromium failed: {str(err).splitlines()[0]}") from None
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _footer(front: dict | None) -> str:
+    text = html.escape((front or {}).get("footer", ""))
+    return ('<div style="font-family: sans-serif; font-size: 8pt; color: #000; width: 100%; '
+            'padding: 0 15mm; box-sizing: border-box; display: flex; '
+            'justify-content: space-between;">'
+            f'<span>{text}</span><span>Page <span class="pageNumber"></span> of '
+            '<span class="totalPages"></span></span></div>')
+
+
+#: Run in the page before printing (``front`` is its argument): wait until it is ready, put
+#: the title page and the contents first, split tables too wide for the page by columns and
+#: check the print sizes. Returns the problems (a table no split can fit, text below 8 pt).
+_PREPARE_JS = (_RESOURCES / "print.js").read_text(encoding="utf-8")
 
 
 _PDF_FILE_URI = re.compile(rb"\(file://(/[^)]*)\)")
