@@ -128,10 +128,15 @@ _PAYMENTS = FileSpec(
         _id("case_group_id", "case_group"),
         Column("payment_date", "date", "within the scheme window (else quarantined)"),
         _money("amount", "> 0", min_inclusive=False),
+        _money("paid_to_arrears", "the part of `amount` that reduced arrears (the rest met "
+               "current maintenance); <= `amount`", optional=True,
+               absent="payments are not split: the whole amount counts towards current "
+               "maintenance in cash paid (Table 6), which may then include arrears payments"),
     ),
     primary_key=("payment_id",),
     window_column="payment_date",
-    rules=("a payment whose `case_id` is in no monthly snapshot is quarantined",),
+    rules=("a payment whose `case_id` is in no monthly snapshot is quarantined",
+           "`paid_to_arrears` <= `amount`"),
     may_be_empty=True,
 )
 
@@ -342,7 +347,18 @@ METADATA_FIELDS: dict[str, str] = {
     "generator": (
         'synthetic only: object with `"name"`, `"version"`, `"seed"`, `"scale"`'
     ),
+    "opening_balances": (
+        'optional: object with `"total_maintenance_liability"` (money >= 0: maintenance due on '
+        "the 2012 Scheme from its start to the end of the month before `first_month`) and, "
+        'optionally, its parts `"direct_pay"` and `"collect_and_pay"` (together no more than '
+        "the total). Arrears brought forward are the first snapshot's `arrears_opening`; the "
+        "amount collected before `first_month` is the liability less those arrears. Absent "
+        "when `first_month` is after `2013-08`: cumulative figures of Table 8 are not "
+        "available `[x]`"
+    ),
 }
+#: Fields of ``opening_balances`` in ``extract.json`` (the first is required).
+OPENING_BALANCE_FIELDS = ("total_maintenance_liability", "direct_pay", "collect_and_pay")
 SOURCES = ("synthetic", "administrative")
 GENERATOR_FIELDS = ("name", "version", "seed", "scale")
 

@@ -59,7 +59,8 @@ class Context:
         self._quarantine = quarantine
         self._mi: dict[str, pd.DataFrame] = {}
         # state of the month-by-month pass (see :meth:`snapshots`)
-        self.cumulative = arrears.CumulativeLiability()
+        self.cumulative = arrears.CumulativeLiability.opening(
+            (getattr(folder, "metadata", None) or {}).get("opening_balances"))
         self.previous_closing: pd.Series | None = None
         self.sample_children = None
         self.population: int | None = None
