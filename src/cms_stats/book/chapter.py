@@ -67,14 +67,10 @@ class Chapter:
     # -- values -----------------------------------------------------------------------------
     def value(self, measure: str, month: str | None = None, breakdown: str = "all",
               table: str | None = None) -> float:
-        """An unrounded value (for computing changes; never shown as is); NaN for a measure the
-        folder cannot give (:meth:`not_available`)."""
-        try:
-            return values.value(self.measures, measure, month or self.period, breakdown, table)
-        except KeyError:
-            if table and self.not_available(table, measure):
-                return math.nan
-            raise
+        """An unrounded value (for changes; never shown as is); NaN if :meth:`not_available`."""
+        if table and self.not_available(table, measure) and measure not in set(self.measures["measure"]):
+            return math.nan
+        return values.value(self.measures, measure, month or self.period, breakdown, table)
 
     def series(self, measure: str, breakdown: str = "all", table: str | None = None) -> pd.Series:
         """An unrounded monthly series up to the period."""
@@ -82,16 +78,12 @@ class Chapter:
 
     def shown(self, measure: str, month: str | None = None, breakdown: str = "all",
               table: str | None = None, long_money: bool = False) -> str:
-        """A figure as published (rounded by the policy, after revisions), as text; ``[x]`` for
-        a measure the folder cannot give (:meth:`not_available`)."""
-        try:
-            return values.shown(self.measures, measure, month or self.period, self.policy,
-                                breakdown=breakdown, table=table, long_money=long_money,
-                                published_frame=self.published)
-        except KeyError:
-            if table and self.not_available(table, measure):
-                return fmt.SYMBOL_NOT_AVAILABLE
-            raise
+        """A figure as published (rounded, after revisions), as text; ``[x]`` if :meth:`not_available`."""
+        if table and self.not_available(table, measure) and measure not in set(self.measures["measure"]):
+            return fmt.SYMBOL_NOT_AVAILABLE
+        return values.shown(self.measures, measure, month or self.period, self.policy,
+                            breakdown=breakdown, table=table, long_money=long_money,
+                            published_frame=self.published)
 
     def shown_raw(self, raw: float, table: str, measure: str, unit: str,
                   long_money: bool = False) -> str:

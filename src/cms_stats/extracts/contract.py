@@ -211,6 +211,28 @@ _RECONSIDERATIONS = FileSpec(
     rules=("`outcome` is null exactly when `cleared_date` is null",),
 )
 
+_CLOSURES = FileSpec(
+    key="closures",
+    path="events/closures.parquet",
+    kind="parquet",
+    description=(
+        "Optional file: cases closed, with the maintenance due in the month of closure up to "
+        "the day the case closed (a month-end snapshot no longer holds a case that closed in "
+        "the month, so that liability is otherwise lost). Absent: the total maintenance "
+        "liability (Table 8) leaves out the liability due in the month each case closed. May "
+        "have no rows."
+    ),
+    columns=(
+        _id("case_id", "case", "key"),
+        Column("closed_date", "date", "within the scheme window (else quarantined)"),
+        _money("liability_due", "maintenance due in the month of closure, to the closed date"),
+    ),
+    primary_key=("case_id",),
+    window_column="closed_date",
+    may_be_empty=True,
+    optional_file=True,
+)
+
 _CHILDREN = FileSpec(
     key="children_sample",
     path="samples/children_{month}.parquet",
@@ -328,6 +350,7 @@ CONTRACT: dict[str, FileSpec] = {
         _LIABILITIES,
         _SERVICE_REQUESTS,
         _RECONSIDERATIONS,
+        _CLOSURES,
         _CHILDREN,
         _TELEPHONY,
         _COMPLAINTS,
@@ -337,6 +360,8 @@ CONTRACT: dict[str, FileSpec] = {
 }
 
 EVENT_FILES = ("applications", "payments", "liabilities", "service_requests", "reconsiderations")
+#: Files a folder may leave out (each one's description says what its absence means).
+OPTIONAL_FILES = ("closures",)
 MI_FEEDS = ("telephony", "complaints", "appeals", "accuracy_checks")
 
 #: ``extract.json``: the folder's metadata.

@@ -119,6 +119,8 @@ class FileSpec:
     rules: tuple[str, ...] = field(default_factory=tuple)
     #: whether a file with its columns and no data rows is valid (else "no rows" is fatal)
     may_be_empty: bool = False
+    #: whether the file may be absent from the folder (its description says what absence means)
+    optional_file: bool = False
 
     @property
     def column_names(self) -> list[str]:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .contract import CONTRACT, EVENT_FILES, MI_FEEDS
+from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, OPTIONAL_FILES
 from .folder import ExtractFolder, unique_strings
 
 
@@ -42,6 +42,8 @@ class ValidationReport:
     sample_months: list[str] = field(default_factory=list)
     #: files the contract does not name, reported by name (:func:`unexpected_files`)
     unexpected: list[str] = field(default_factory=list)
+    #: optional files the folder leaves out (``ExtractFolder.absent_files``)
+    absent_files: list[str] = field(default_factory=list)
     #: optional columns absent from the files (see ``ExtractFolder.absent_columns``)
     absent_columns: dict[str, list[str]] = field(default_factory=dict)
 
@@ -88,6 +90,8 @@ class ValidationReport:
                 lines.append(f"    {r.file}: {r.reason}: {r.rows:,}")
         else:
             lines.append("  no rows quarantined")
+        for name in self.absent_files:
+            lines.append(f"  optional file absent: {name} (see data/README.md)")
         for name in self.unexpected:
             lines.append(f"  warning: {name}: unexpected file, not part of the contract (ignored)")
         for f, cols in self.absent_columns.items():
@@ -147,6 +151,9 @@ def validate(data_dir: str | Path) -> ValidationReport:
     del ids
     for key in EVENT_FILES:
         folder._load(key)
+    for key in OPTIONAL_FILES:
+        if CONTRACT[key].path not in folder.absent_files:
+            folder._load(key)
     for m in folder.sample_months:
         folder._load("children_sample", m)
     for key in MI_FEEDS:
@@ -164,5 +171,6 @@ def validate(data_dir: str | Path) -> ValidationReport:
         months=folder.months,
         sample_months=folder.sample_months,
         unexpected=unexpected_files(folder.path, files),
+        absent_files=folder.absent_files,
         absent_columns=folder.absent_columns,
     )

@@ -43,6 +43,18 @@ class CumulativeLiability:
             out.other = out.total - sum(out.by_service.values())
         return out
 
+    def add_closed(self, closures: pd.DataFrame, month: str) -> None:
+        """Add the liability due in ``month`` on cases that closed in it (no month-end snapshot
+        holds them): in the total, in neither service part."""
+        if len(closures):
+            dates = closures["closed_date"]
+            start = pd.Timestamp(f"{month}-01")
+            due = closures.loc[(dates >= start) & (dates < start + pd.offsets.MonthBegin(1)),
+                               "liability_due"]
+            amount = float(due.sum())
+            self.total += amount
+            self.other += amount
+
     def add(self, snapshot: pd.DataFrame) -> None:
         due = snapshot["liability_due"].to_numpy(dtype=np.float64)
         _, groups = np.unique(id_codes(snapshot["case_group_id"]), return_inverse=True)
