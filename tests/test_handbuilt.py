@@ -138,3 +138,28 @@ def test_failed_release_puts_the_working_files_back(tmp_path):
     _restore_aside(work)
     assert (work / "measures.parquet").read_text() == "as released"
     assert sorted(p.name for p in work.parent.iterdir()) == ["2016-08"]
+
+
+def test_reasons_for_each_need_in_the_data_words():
+    """:func:`not_available` on a folder of five months with no sample on or before the period
+    (the first is in September) and no change of circumstances before it."""
+    from types import SimpleNamespace
+
+    from cms_stats.measures.availability import not_available
+
+    folder = SimpleNamespace(months=["2016-04", "2016-05", "2016-06", "2016-07", "2016-08",
+                                     "2016-09"], sample_months=["2016-09"],
+                             metadata={"first_month": "2016-04"})
+    requests = pd.DataFrame({"received_date": pd.to_datetime(["2016-08-03"])})
+    got = not_available(folder, "2016-08", {"service_requests": requests})
+    assert got["T4"] == {"measures": [], "reason": (
+        "No children sample was drawn on or before August 2016 (the folder's first sample is "
+        "September 2016; samples are drawn in March and September).")}
+    assert got["T9"]["reason"] == ("No change of circumstances was received before August 2016 "
+                                   "in the extract folder, so there are no figures for the "
+                                   "months before it.")
+    assert "T5" not in got and "T15" not in got  # a whole quarter, a month before the period
+    with_balances = SimpleNamespace(**{**vars(folder), "metadata": {
+        "opening_balances": {"total_maintenance_liability": 1000.0}}})
+    assert "T8" in got and "T8" not in not_available(with_balances, "2016-08",
+                                                     {"service_requests": requests})
