@@ -89,12 +89,22 @@ def test_partial_quarter_reason_in_the_data_words(measured):
 @pytest.mark.parametrize("name", FOLDERS)
 def test_releases_through_the_command_line(name, written, tmp_path):
     period = build.load(name)["expected"]["period"]
+    stray = written[name] / "events" / "payments_old.parquet"
+    if name == "one_month":  # a harmless extra: named in the log and the Methodology, not refused
+        stray.write_bytes((written[name] / "events" / "payments.parquet").read_bytes())
     env = dict(os.environ, CMS_STATS_BUILD_DIR=str(tmp_path / "build"), PYTHONPATH=SRC)
     out = subprocess.run([sys.executable, "-m", "cms_stats.cli", "release", "--period", period,
                           "--data", str(written[name])], capture_output=True, text=True,
                          timeout=1200, env=env)
+    if name == "one_month":
+        stray.unlink()
     assert out.returncode == 0, out.stderr
     release = tmp_path / "build" / "release" / period
+    if name == "one_month":
+        warning = "warning: events/payments_old.parquet: unexpected file, not part of the contract"
+        assert warning in out.stdout
+        page = (release / "html" / "notebooks" / "methodology.html").read_text(encoding="utf-8")
+        assert "payments_old.parquet" in page
     # T5 not available for the period: no figure of it is published (all [x], or no file when
     # the table has no figure at all); available: its figures are published.
     csv = release / "csv" / "T5.csv"
@@ -163,3 +173,12 @@ def test_reasons_for_each_need_in_the_data_words():
         "opening_balances": {"total_maintenance_liability": 1000.0}}})
     assert "T8" in got and "T8" not in not_available(with_balances, "2016-08",
                                                      {"service_requests": requests})
+
+
+def test_methodology_names_unexpected_files():
+    from cms_stats.book.texts.methodology import _unexpected_files
+
+    assert _unexpected_files(["events/payments_old.parquet"]) == (
+        "The extract folder also held 1 file the data contract does not name, which was not "
+        "read: `events/payments_old.parquet`.")
+    assert _unexpected_files([]) == "The extract folder held no file outside the data contract."

@@ -62,6 +62,7 @@ def methodology(ch) -> dict[str, str]:
         "extract_last_label": month_words(str(ch.extract.get("last_month") or ch.period)),
         "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
         "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
+        "dq_unexpected_files": _unexpected_files(v.get("unexpected_files") or []),
     })
     n, k = policy.dominance
     out.update({
@@ -70,6 +71,16 @@ def methodology(ch) -> dict[str, str]:
         "method_money_protection": f"{policy.money_protection_percent:g}%",
     })
     return out
+
+
+def _unexpected_files(names: list[str]) -> str:
+    """The files of the folder the contract does not name (reported, not read), by name."""
+    if not names:
+        return "The extract folder held no file outside the data contract."
+    listed = ", ".join(f"`{n}`" for n in names)
+    return (f"The extract folder also held {len(names):,} file{'s' if len(names) > 1 else ''} the "
+            f"data contract does not name, which {'were' if len(names) > 1 else 'was'} not read: "
+            f"{listed}.")
 
 
 def _dq_shown(ch, measure: str, long_money: bool = False) -> str:
