@@ -172,7 +172,7 @@ def error_of(path: Path) -> ExtractError:
 def test_contract_is_complete_and_consistent():
     assert set(CONTRACT) == {
         "snapshot", "applications", "payments", "liabilities", "service_requests",
-        "reconsiderations", "children_sample", "telephony", "complaints", "appeals",
+        "reconsiderations", "closures", "children_sample", "telephony", "complaints", "appeals",
         "accuracy_checks",
     }
     for spec in CONTRACT.values():
