@@ -254,8 +254,8 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                      edition=edition, corrects=corrects)
     metadata = json.loads((work_dir / "extract.json").read_text(encoding="utf-8"))
     summary = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))
-    for name in summary.get("unexpected_files") or []:
-        stages.say(f"      warning: {name}: unexpected file, not part of the contract (ignored)")
+    for stray in summary.get("unexpected_files") or []:
+        stages.say(f"      warning: {stray}: unexpected file, not part of the contract (ignored)")
     facts = json.loads((work_dir / "edition.json").read_text(encoding="utf-8"))
 
     stages.start("running chapters")
