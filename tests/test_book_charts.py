@@ -5,6 +5,7 @@ import hashlib
 import math
 
 import matplotlib.figure
+import matplotlib.text
 import pandas as pd
 import pytest
 from afcharts.af_colours import get_af_colours
@@ -59,9 +60,11 @@ def test_chart_returns_figure_and_alt(name, measures):
 
 
 @pytest.mark.parametrize("name, title", [
-    ("caseload", "Caseload has grown by 19% since May 2016"),
-    # 21,400 against 20,797 in May: +2.9%.
-    ("intake", "Total intake has grown by 2.9% since May 2016"),
+    # The message of the span drawn (August 2015 to August 2016), in published figures: the
+    # fixture's caseload 180,000 and 338,900 (to the nearest 100); intake 9,000 + 4,000 and
+    # 11,400 + 10,000.
+    ("caseload", "Caseload has grown from 180,000 in August 2015 to 338,900 in\nAugust 2016"),
+    ("intake", "Total intake has grown from 13,000 in August 2015 to 21,400 in\nAugust 2016"),
     ("changes_of_circumstances", "81% of changes received in July 2016 were cleared within 28\ndays"),
     ("appeals", "70 appeals were cleared in August 2016"),
 ])
@@ -69,6 +72,24 @@ def test_title_states_the_message(measures, name, title):
     fig, _ = charts.chart(name, measures, PERIOD, load_policy())
     assert fig.axes[0].get_title(loc="left") == title
     charts.plt.close(fig)
+
+
+@pytest.mark.parametrize("name, trend", [
+    ("intake", "Over the months shown, total intake rose from 13,000 in August 2015 to 21,400 in "
+               "August 2016."),
+    # 69% to 70%: the Direct Pay share of the fixture, as published (whole percent).
+    ("service_type", "Over the months shown, \u201cDirect Pay\u201d rose from 69% in August 2015 "
+                     "to 70% in August 2016."),
+    # equal as published: no direction claimed from unrounded figures
+    ("telephony", "Over the months shown, \u201cAnswered\u201d was 98% in August 2015 and 98% in "
+                  "August 2016."),
+    # its highest month is inside the span, and named
+    ("arrears_share", "(highest 13% in May 2016)."),
+])
+def test_alt_text_describes_the_trend_over_the_span(measures, name, trend):
+    fig, alt = charts.chart(name, measures, PERIOD, load_policy())
+    charts.plt.close(fig)
+    assert alt.endswith(trend)
 
 
 def test_direct_pay_sensitivity_chart():
@@ -133,3 +154,39 @@ def test_suppressed_counts_are_gaps_in_lines_too(measures):
     ys = list(arrears_line.get_ydata())
     assert math.isnan(ys[1]) and 4.0 not in ys
     charts.plt.close(fig)
+
+
+def _ratio(rgba) -> float:
+    """WCAG contrast on white, computed here from the drawn RGBA (alpha composited on white)."""
+    r, g, b, a = rgba
+    lin = []
+    for c in (r, g, b):
+        c = c * a + (1 - a)
+        lin.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+    return 1.05 / (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05)
+
+
+@pytest.mark.parametrize("name", charts.chart_names())
+def test_chart_text_and_graphics_contrast_on_white(name, measures):
+    """Text 4.5:1 (WCAG 1.4.3), lines and the edges of areas and bars 3:1 (1.4.11)."""
+    from matplotlib.colors import to_rgba
+
+    fig, _ = charts.chart(name, measures, PERIOD, load_policy())
+    try:
+        ax = fig.axes[0]
+        texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+        assert texts
+        low = [(t.get_text(), round(_ratio(to_rgba(t.get_color())), 2)) for t in texts
+               if _ratio(to_rgba(t.get_color())) < 4.5]
+        assert low == []
+        for line in ax.lines:
+            assert _ratio(to_rgba(line.get_color())) >= 3, line.get_label()
+        for poly in ax.collections:
+            if poly.get_alpha() is not None and poly.get_alpha() < 1:
+                continue  # a translucent band around its line (the line carries the meaning)
+            edges = poly.get_edgecolor()
+            assert len(edges) and all(_ratio(e) >= 3 for e in edges), name
+        for patch in ax.patches:
+            assert _ratio(patch.get_edgecolor()) >= 3 or _ratio(patch.get_facecolor()) >= 3
+    finally:
+        charts.plt.close(fig)

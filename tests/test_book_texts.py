@@ -7,7 +7,6 @@ whole percent, counts under 10 as ``[c]``); changes are computed from the unroun
 from __future__ import annotations
 
 import re
-
 import subprocess
 import sys
 from pathlib import Path
@@ -231,7 +230,8 @@ def book_chapter():
 def test_every_chapter_texts_run_on_the_book_fixture(name, book_chapter):
     got = getattr(texts, name)(book_chapter)
     assert got["period_label"] == "August 2016"
-    # a NaN shown as a word ("maintenance" holds the letters, not the word)
+    # "nan" as a word: a missing number printed (not "maintenance", nor "nationalarchives" in
+    # the licence's URL)
     assert all(isinstance(v, str) and v and not re.search(r"\bnan\b", v.lower())
                for v in got.values())
 

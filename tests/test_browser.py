@@ -2,8 +2,9 @@
 
 Every page of the small release is opened once (one browser for the session): no console error,
 no failed request, no request off the machine, every internal link answers 200 and every
-#fragment exists, axe-core finds no serious or critical WCAG 2.2 AA violation, and screenshots
-of the Summary and a chapter are real pictures. A deliberately broken little site shows that
+#fragment exists, axe-core finds no violation of any impact (WCAG 2.2 AA and best practices, at
+1280 and 390 px, with the light and the dark colour scheme asked for), and screenshots of the
+Summary and a chapter are real pictures. A deliberately broken little site shows that
 each of these checks can fail.
 """
 
@@ -50,7 +51,12 @@ def broken_site(tmp_path_factory):
     (root / "other.html").write_text(page.format(title="Other", body=(
         '<h2 id="present">Present</h2><img src="_static/nothing.png">'
         '<p style="color:#bbb;background:#fff">low contrast text</p>'
-        '<script>throw new Error("uncaught in other")</script>')))
+        '<script>throw new Error("uncaught in other")</script>'
+        # faults only a reader asking for the dark scheme, or on a phone, meets
+        '<style>@media (prefers-color-scheme: dark) { .dk { color: #333; background: #000; } }'
+        '@media (max-width: 500px) { .ph { color: #ccc; background: #fff; } }</style>'
+        '<p class="dk">dark only</p><p class="ph">phone only</p>'
+        '<h4>a best-practice fault: heading levels skipped</h4>')))
     return root
 
 
@@ -76,6 +82,17 @@ def test_checker_catches_every_kind_of_fault(broken_report):
     axe = r.axe_violations()
     assert any("image-alt" in v and v.startswith("other.html") for v in axe), r.format()
     assert any("color-contrast" in v for v in axe), r.format()
+    # every mode is checked, and a fault of any impact (best practice included) is reported
+    contrast = [v for v in axe if "color-contrast" in v and v.startswith("other.html")]
+    by_mode = {m: [v for v in contrast if f"({m})" in v]
+               for m in ("light scheme, 1280 px", "light scheme, 390 px", "dark scheme, 1280 px",
+                         "dark scheme, 390 px")}
+    assert all(by_mode.values()), by_mode
+    assert any(".dk" in v for v in by_mode["dark scheme, 1280 px"])
+    assert not any(".dk" in v for v in by_mode["light scheme, 1280 px"] + by_mode["light scheme, 390 px"])
+    assert any(".ph" in v for v in by_mode["light scheme, 390 px"])
+    assert not any(".ph" in v for v in by_mode["light scheme, 1280 px"] + by_mode["dark scheme, 1280 px"])
+    assert any("[moderate] heading-order" in v for v in axe), r.format()
     assert any("nowhere.html" in p for p in r.screenshot_problems)
     assert "RESULT: FAIL" in r.format()
 
@@ -170,3 +187,57 @@ def test_screenshots_of_summary_and_a_chapter(site_report):
     for shot in shots.values():
         assert shot.stat().st_size > 20_000, f"{shot}: {shot.stat().st_size} bytes"
     assert not site_report.screenshot_problems, _lines(site_report.screenshot_problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading on a phone and with a keyboard
+
+
+@pytest.mark.slow
+def test_no_page_scrolls_sideways_on_a_320_px_phone(small_release, browser):
+    """Wide tables scroll inside their own region; nothing else pushes the page sideways."""
+    wide = []
+    with serve(small_release) as base:
+        page = browser.new_page(viewport={"width": 320, "height": 800})
+        for rel in list_pages(small_release / "html"):
+            page.goto(base + "html/" + rel, wait_until="load")
+            page.wait_for_load_state("networkidle")  # the root page redirects to the Summary
+            width, view = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            if width > view:
+                wide.append(f"{rel}: {width} px for a {view} px screen")
+        page.close()
+    assert wide == []
+
+
+_FOCUSED_JS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e), b = e.getBoundingClientRect();
+  return {what: e.tagName + '.' + String(e.className).slice(0, 40) + ' ' + (e.textContent || '').trim().slice(0, 30),
+          ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+          shown: b.width > 0 && b.height > 0 && b.bottom > 0 && b.top < innerHeight
+                 && b.right > 0 && b.left < innerWidth};
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_keyboard_focus_is_visible_on_every_control(small_release, browser, width):
+    """Tabbing through a chapter: every control that takes focus is on screen with a focus
+    ring of at least 2 px (WCAG 2.4.7, 2.4.11), the skip link and icon buttons included."""
+    problems, seen = [], 0
+    with serve(small_release) as base:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(base + "html/notebooks/intake.html", wait_until="load")
+        for _ in range(45):
+            page.keyboard.press("Tab")
+            got = page.evaluate(_FOCUSED_JS)
+            if got is None:
+                continue
+            seen += 1
+            if not (got["ring"] and got["shown"]):
+                problems.append(got)
+        page.close()
+    assert seen >= 20
+    assert problems == []

@@ -54,7 +54,8 @@ def test_toc_lists_the_chapters_in_order():
 def test_release_folder_layout(small_release, small_work):
     assert small_release.name == "2016-08"
     top = {p.name for p in small_release.iterdir()}
-    assert top == {"html", "book.pdf", "notebooks", "tables.xlsx", "csv", "manifest.json"}
+    assert top == {"html", "book.pdf", "notebooks", "tables.xlsx", "csv", "manifest.json",
+                   "cms-statistics-2016-08.zip"}
     assert (small_release / "html" / "index.html").is_file()
     assert sorted(p.name for p in (small_release / "notebooks").iterdir()) == sorted(
         f"{name}.ipynb" for name, _ in CHAPTERS)

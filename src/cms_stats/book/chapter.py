@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -107,10 +108,11 @@ class Chapter:
         return headlines(self.measures, self.period, self.policy, published=self.published)
 
     def headlines_block(self) -> "HTMLBlock":
-        """The headlines as an HTML list (the Summary page)."""
-        items = "".join(f"<li>{html.escape(h.text)}</li>" for h in self.headlines())
-        return HTMLBlock(f'<ul class="cms-headlines">{items}</ul>',
-                         "\n".join(h.text for h in self.headlines()))
+        """The headline tiles that open the Summary (:func:`cms_stats.book.tiles.headline_tiles`)."""
+        from cms_stats.book.tiles import headline_tiles  # deferred: as the headlines
+
+        return HTMLBlock(*headline_tiles(self.headlines(), self.measures, self.policy,
+                                         self.published))
 
     def quarter_changes(self) -> "HTMLBlock":
         """The changes on the quarter as an HTML table."""
@@ -407,11 +409,14 @@ class HTMLBlock:
 def synthetic_notice(ch: Chapter) -> HTMLBlock:
     """What every chapter says first: the correction notice when this issue corrects figures
     of the page's tables, the edition line (publication date, next edition, from the release
-    calendar), and the synthetic-data admonition when the data is synthetic."""
+    calendar), the downloads (book, all data, spreadsheet, the chapter's CSV) and the
+    synthetic-data admonition when the data is synthetic."""
     # deferred: the edition notices live with the what's-changed section
+    from cms_stats.book.downloads import downloads_bar
     from cms_stats.book.editions import correction_notice, edition_line
 
-    parts = [correction_notice(ch), edition_line(ch), _synthetic_block(ch)]
+    bar = HTMLBlock(*downloads_bar(ch.edition.get("id") or ch.period, ch.period, ch.chapter))
+    parts = [correction_notice(ch), edition_line(ch), bar, _synthetic_block(ch)]
     return HTMLBlock("".join(p.html for p in parts), "\n".join(p.text for p in parts if p.text))
 
 
@@ -469,13 +474,24 @@ def recent_table(wide: pd.DataFrame, months: int | None = None, upto: str | None
     return out
 
 
+_NUMBER = re.compile(r"^(\[[a-z]+\]|[-+−]?£?[\d,.]+(m|bn| million| pp|%)?|)$")
+
+
+def _td(value) -> str:
+    """A cell: numbers and symbols right-aligned, text left-aligned (book.css)."""
+    text = str(value)
+    if _NUMBER.match(text.strip()):
+        return f'<td style="text-align:right">{html.escape(text)}</td>'
+    return f'<td class="cms-text">{html.escape(text)}</td>'
+
+
 def table_html(frame: pd.DataFrame, caption: str = "", table_id: str = "") -> HTMLBlock:
     """A plain, deterministic HTML table (first column as row headers) with a caption."""
     head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = [f'<th scope="row">{html.escape(str(row[0]))}</th>']
-        cells += [f'<td style="text-align:right">{html.escape(str(v))}</td>' for v in row[1:]]
+        cells += [_td(v) for v in row[1:]]
         body.append("<tr>" + "".join(cells) + "</tr>")
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""

@@ -182,14 +182,65 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy) -> tuple:
         words[key] = _value(spec, ref, data, measures, month, policy)
     title = spec["title"]
     if isinstance(title, dict):
-        title = _growth_title(title["growth"], _series(spec, title, measures, period), period)
+        title = _span_title(title, spec, months, measures, policy, period)
     else:
         title = title.format(**words)
     with _styled():
         fig, ax = _new_figure(title)
         _KINDS[spec["kind"]](ax, spec, data, months)
         ax.set_ylabel(spec["ylabel"])
-    return fig, " ".join(spec["alt"].split()).format(**words)
+    alt = " ".join(spec["alt"].split()).format(**words)
+    return fig, " ".join([alt, _trend(spec, data[0], months, measures, policy)]).strip()
+
+
+def _published(spec: dict, ref: dict, measures, month: str, policy) -> str:
+    return shown(measures, ref["measure"], month, policy, breakdown=ref.get("breakdown", "all"),
+                 table=ref.get("table", spec["table"]))
+
+
+def _span_title(title: dict, spec: dict, months: list[str], measures, policy, period: str) -> str:
+    """'<what> has grown from 200 in August 2013 to 6,900 in August 2016': the message of the
+    whole span drawn, in published figures (the quarter's change is in the chapter's text). When
+    an end is not published as a number, the change on the quarter from unrounded values."""
+    s = _series(spec, title, measures, period)
+    first = months[0]
+    ends = [_published(spec, title, measures, m, policy) for m in (first, period)]
+    if first == period or first not in s.index or not all(e[:1].isdigit() or e[:1] == "£"
+                                                           for e in ends):
+        return _growth_title(title["growth"], s, period)
+    verb = ("grown" if s[period] > s[first] else "fallen" if s[period] < s[first]
+            else "stayed the same")
+    return (f"{title['growth']} has {verb} from {ends[0]} in {month_words(first)} to "
+            f"{ends[1]} in {month_words(period)}")
+
+
+def _trend(spec: dict, s: pd.Series, months: list[str], measures, policy) -> str:
+    """The trend over the span drawn, for the text alternative: where the headline series (the
+    title's, else the first) started and ended and, between, its highest and lowest months, in
+    published figures."""
+    title = spec["title"]
+    ref = title if isinstance(title, dict) else spec["series"][0]
+    # the title's subject in running text, or the series by its label on the chart
+    label = (title["growth"][0].lower() + title["growth"][1:] if isinstance(title, dict)
+             else f"\u201c{ref['label']}\u201d")
+    if ref is not spec["series"][0]:
+        s = _series(spec, ref, measures, months[-1])
+    s = s.reindex(months).dropna()
+    if len(s) < 3 or ref.get("complement"):
+        return ""
+    first, last = s.index[0], s.index[-1]
+
+    def at(month: str) -> str:
+        return f"{_published(spec, ref, measures, month, policy)} in {month_words(month)}"
+
+    if _published(spec, ref, measures, first, policy) == _published(spec, ref, measures, last, policy):
+        text = f"Over the months shown, {label} was {at(first)} and {at(last)}"
+    else:
+        moved = "rose" if s[last] > s[first] else "fell"
+        text = f"Over the months shown, {label} {moved} from {at(first)} to {at(last)}"
+    extremes = [f"highest {at(s.idxmax())}"] if s.idxmax() not in (first, last) else []
+    extremes += [f"lowest {at(s.idxmin())}"] if s.idxmin() not in (first, last) else []
+    return text + (f" ({' and '.join(extremes)})" if extremes else "") + "."
 
 
 def _series(spec: dict, ref: dict, measures: pd.DataFrame, period: str) -> pd.Series:
@@ -265,6 +316,30 @@ def _percent_axis(ax, top: float = 100) -> None:
     ax.set_ylim(0, top)
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a ``#rrggbb`` colour."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_on_white(colour: str) -> float:
+    """WCAG contrast ratio of ``colour`` on the charts' white background."""
+    return 1.05 / (_luminance(colour) + 0.05)
+
+
+def darkened(colour: str, ratio: float) -> str:
+    """The colour, darkened (mixed with black) just enough for ``ratio`` on white: text needs
+    4.5:1 and the parts of a graphic 3:1 (WCAG 1.4.3, 1.4.11); the AF palette's turquoise,
+    orange, lilac and grey have less."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    for step in range(101):
+        out = "#" + "".join(f"{round(c * (1 - step / 100)):02X}" for c in rgb)
+        if contrast_on_white(out) >= ratio:
+            return out
+    return "#000000"
+
+
 def _label_end(ax, x: float, y: float, text: str, colour: str) -> None:
     """A direct label to the right of the last point of a line."""
     style = chart_style()["label"]
@@ -275,7 +350,7 @@ def _label_end(ax, x: float, y: float, text: str, colour: str) -> None:
         textcoords="offset points",
         va="center",
         ha="left",
-        color=colour,
+        color=darkened(colour, chart_style()["contrast"]["text"]),
         fontsize=style["fontsize"],
         fontweight="bold",
     )
@@ -348,7 +423,10 @@ def _stacked_area(ax, spec: dict, data: list[pd.Series], months: list[str]) -> N
     parts = _stack_parts(spec, data, months)
     colours = _colours(spec)
     xs = list(range(len(months)))
-    ax.stackplot(xs, *[_drawn(spec, p.values) for p in parts], colors=colours[:len(parts)])
+    layers = ax.stackplot(xs, *[_drawn(spec, p.values) for p in parts], colors=colours[:len(parts)])
+    for layer, colour in zip(layers, colours):  # a pale layer keeps a visible edge (3:1)
+        layer.set_edgecolor(darkened(colour, chart_style()["contrast"]["graphics"]))
+        layer.set_linewidth(1.0)
     _value_axis(ax, spec, data)
     _stack_labels(ax, spec, parts, xs[-1], colours)
     _month_axis(ax, months)
@@ -363,7 +441,8 @@ def _stacked_bars(ax, spec: dict, data: list[pd.Series], months: list[str]) -> N
     bottom = None
     for i, part in enumerate(parts):
         heights = _drawn(spec, part.values)
-        ax.bar(xs, heights, bottom=bottom, color=colours[i], width=0.8)
+        ax.bar(xs, heights, bottom=bottom, color=colours[i], width=0.8, linewidth=0.8,
+               edgecolor=darkened(colours[i], chart_style()["contrast"]["graphics"]))
         bottom = heights if bottom is None else bottom + heights
     _value_axis(ax, spec, data)
     _stack_labels(ax, spec, parts, xs[-1] + 0.4, colours)
@@ -384,7 +463,8 @@ def _band(ax, spec: dict, data: list[pd.Series], months: list[str]) -> None:
     _label_end(ax, xs[-1], est[-1], spec["series"][0]["label"], colour)
     middle = len(xs) // 2
     ax.annotate(spec["series"][1]["label"], xy=(xs[middle], upper[middle]), xytext=(0, 14),
-                textcoords="offset points", ha="center", color=colour,
+                textcoords="offset points", ha="center",
+                color=darkened(colour, chart_style()["contrast"]["text"]),
                 fontsize=chart_style()["label"]["fontsize"])
     _month_axis(ax, months)
 
@@ -442,6 +522,7 @@ def _sensitivity(spec: dict, grid: pd.DataFrame, period: str) -> tuple:
         ax.set_xlabel(spec["xlabel"])
         ax.set_ylabel(spec["ylabel"])
         ax.annotate(spec["label"].format(**words), xy=(xs[0], ys[0]), xytext=(0, -18),
-                    textcoords="offset points", ha="left", color=colour,
+                    textcoords="offset points", ha="left",
+                    color=darkened(colour, chart_style()["contrast"]["text"]),
                     fontsize=chart_style()["label"]["fontsize"], fontweight="bold")
     return fig, " ".join(spec["alt"].split()).format(**words)

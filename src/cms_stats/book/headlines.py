@@ -12,7 +12,7 @@ example::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -65,6 +65,7 @@ class Headline:
     change_kind: str
     table: str
     measure: str
+    breakdown: str = "all"
 
 
 def shown(published, *args, **kwargs):
@@ -187,8 +188,9 @@ def _children(measures, period, policy, published=None):
              fmt.change_phrase(change, compare).replace(' from ', ' from the quarter to ', 1))
     text = (f"In the quarter to {month_words(period)}, an estimated {v} children benefited "
             f"from maintenance (95% confidence interval {lo} to {hi}), {trend}.")
-    return _make("children_benefiting", text, now, v, period, compare, before, change, "relative",
-                 "T4", "children_benefiting")
+    return replace(
+        _make("children_benefiting", text, now, v, period, compare, before, change, "relative",
+              "T4", "children_benefiting"), breakdown="estimate")
 
 
 def _accuracy(measures, period, policy, published=None):

@@ -9,7 +9,8 @@ driven by playwright; no browser is downloaded) and records what a reader would 
 - requests to any host other than 127.0.0.1 (the book must work offline; they are blocked, so
   nothing leaves the machine, and recorded);
 - internal links whose page does not answer 200, or whose ``#fragment`` is not an id on it;
-- axe-core violations for the WCAG 2.2 AA tags, by impact;
+- axe-core violations of the WCAG 2.2 AA rules and best practices, any impact, at 1280 and
+  390 px in the light and dark colour schemes (``cms_stats.qa.axe``);
 - full-page screenshots of chosen pages, checked to be real pictures.
 """
 
@@ -33,7 +34,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cms_stats import paths
+from cms_stats.qa.axe import (AXE_BLOCKING_IMPACTS, AXE_JS, AXE_RUN_JS, AXE_TAGS, FIRST_MODE,
+                               axe_in_other_modes, mode_name)
 
 CHROMIUM = os.environ.get("CMS_CHROMIUM", "/usr/bin/chromium")
 # Quiet, offline, container-friendly Chromium: no sandbox (we run as root in CI), no GPU, and no
@@ -49,14 +51,10 @@ CHROMIUM_ARGS = (
     "--disable-quic",
     "--disable-dev-shm-usage",
 )
-AXE_JS = Path(os.environ.get("CMS_AXE_JS", paths.PROJECT_ROOT / "node_modules/axe-core/axe.min.js"))
-# WCAG 2.2 AA: the success criteria of levels A and AA from 2.0, 2.1 and 2.2.
-AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
-AXE_BLOCKING_IMPACTS = ("serious", "critical")
 LOCAL_HOST = "127.0.0.1"
 # Folders of a Sphinx build that hold assets, not pages of the book.
 NON_PAGE_DIRS = ("_static", "_sources", "_images", "_downloads", "_panels_static")
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT = {"width": FIRST_MODE[1], "height": 900}
 PAGE_TIMEOUT_MS = 60_000
 
 
@@ -194,7 +192,8 @@ class SiteReport:
                 summary = " ".join(node.get("failureSummary", "").split())
                 html = " ".join(node.get("html", "").split())[:160]
                 lines.append(
-                    f"{page.path}: [{v.get('impact')}] {v.get('id')}: {v.get('help')} "
+                    f"{page.path} ({v.get('mode') or mode_name(FIRST_MODE)}): "
+                    f"[{v.get('impact')}] {v.get('id')}: {v.get('help')} "
                     f"({len(targets)} nodes: {shown}) -- first node: {html} -- {summary} -- {v.get('helpUrl')}"
                 )
         return lines
@@ -208,7 +207,7 @@ class SiteReport:
             "requests to other hosts": self.external_requests,
             "broken internal links": self.broken_links,
             "missing link targets (#fragment)": self.missing_fragments,
-            "accessibility (axe serious/critical)": self.axe_violations(),
+            "accessibility (axe, any impact, every mode)": self.axe_violations(),
             "screenshots": self.screenshot_problems,
         }
 
@@ -223,13 +222,9 @@ class SiteReport:
             f"browser check of {self.html_dir}: {len(self.pages)} pages, {n_links} internal links, "
             f"axe-core {'run' if self.axe_checked else 'NOT run'} ({', '.join(AXE_TAGS)})"
         ]
-        minor = self.axe_violations(impacts=("moderate", "minor"))
         for kind, lines in self.problems().items():
             out.append(f"  {kind}: {len(lines)}")
             out.extend(f"    {line}" for line in lines)
-        if minor:
-            out.append(f"  (not blocking) axe moderate/minor: {len(minor)}")
-            out.extend(f"    {line}" for line in minor)
         for name, shot in self.screenshots.items():
             out.append(f"  screenshot {name}: {shot}")
         out.append("  RESULT: " + ("PASS" if self.ok else "FAIL"))
@@ -290,13 +285,6 @@ _LINKS_AND_IDS_JS = """() => ({
        .concat(Array.from(document.querySelectorAll('a[name]'), a => a.name)),
 })"""
 
-_AXE_RUN_JS = """async (tags) => {
-  const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
-                                     resultTypes: ['violations']});
-  return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
-    nodes: v.nodes.map(n => ({target: n.target, html: n.html.slice(0, 300),
-                             failureSummary: n.failureSummary}))}));
-}"""
 
 
 def _default_screenshots(html_dir: Path, pages: list[str]) -> dict[str, str]:
@@ -425,7 +413,7 @@ def check_site(
                 rep.links = sorted({u for u in found["links"] if u.startswith(origin + "/")})
                 if axe:
                     page.add_script_tag(path=str(AXE_JS))
-                    rep.axe_violations = page.evaluate(_AXE_RUN_JS, list(AXE_TAGS))
+                    rep.axe_violations = page.evaluate(AXE_RUN_JS, list(AXE_TAGS))
                 if rel in shots_for:
                     out = Path(screenshot_dir) / f"{shots_for[rel]}.png"
                     out.parent.mkdir(parents=True, exist_ok=True)
@@ -437,7 +425,11 @@ def check_site(
                 if progress:
                     n_axe = sum(1 for v in rep.axe_violations if v.get("impact") in AXE_BLOCKING_IMPACTS)
                     progress(f"  {rel}: HTTP {rep.status}, {len(rep.links)} links, "
-                             f"{len(rep.console_errors) + len(rep.page_errors)} errors, {n_axe} axe serious/critical")
+                             f"{len(rep.console_errors) + len(rep.page_errors)} errors, {n_axe} axe violations")
+            if axe:
+                axe_in_other_modes(browser, lambda rel: base + prefix + rel, pages, on_route,
+                                   lambda rel, found: report.pages[rel].axe_violations.extend(found),
+                                   PAGE_TIMEOUT_MS)
         finally:
             context.close()
 

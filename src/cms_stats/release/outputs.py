@@ -16,6 +16,7 @@ from cms_stats.publish.rounding import publication_tables
 from cms_stats.publish.spreadsheet import write_spreadsheet
 from cms_stats.publish.tidy_csv import write_csv
 from cms_stats.registry import load_registry
+from cms_stats.release.archive import write_data_archive
 from cms_stats.work import ReleaseError
 
 __all__ = ["write_tables", "check_disclosure", "published_validation"]
@@ -83,6 +84,8 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
         is_synthetic=metadata.get("source") == "synthetic", revisions_log=revisions,
         quality=tables.get("DQ"), policy=policy, metadata=meta, edition_lines=lines)
     write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines))
+    # The PDF, spreadsheet and CSV in one archive (before the manifest, which hashes it).
+    write_data_archive(out, facts.get("id") or period)
     validation = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))
     write_manifest(
         out / "manifest.json", period=period, parameters=parameters, input_files=data_dir,

@@ -61,7 +61,7 @@ def _stage_config(period: str, metadata: dict, build_date=None) -> bytes:
     # Served from the book itself: nothing is fetched from the internet when reading.
     sphinx_config["html_static_path"] = ["_vendor"]
     sphinx_config["mathjax_path"] = "mathjax/tex-chtml.js"
-    sphinx_config["html_css_files"] = ["print.css"]
+    sphinx_config["html_css_files"] = ["book.css", "print.css"]
     sphinx_config["templates_path"] = ["_templates"]
     # "Last updated" in the footer, as UK readers write a date; with a fixed build date (an
     # edition's publication date, SOURCE_DATE_EPOCH) a rebuild writes the same footer, and the
@@ -74,7 +74,8 @@ def _stage_config(period: str, metadata: dict, build_date=None) -> bytes:
 
 def _stage_vendor(stage: Path) -> None:
     vendor = stage / "_vendor"
-    write_if_changed(vendor / "print.css", (paths.RESOURCES_DIR / "print.css").read_bytes())
+    for css in ("book.css", "print.css"):
+        write_if_changed(vendor / css, (paths.RESOURCES_DIR / css).read_bytes())
     # Theme template overrides (resources/book/_templates -> <stage>/_templates).
     templates = paths.RESOURCES_DIR / "book" / "_templates"
     for p in tree_files(templates):

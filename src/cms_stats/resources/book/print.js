@@ -2,8 +2,9 @@
 // (cms_stats.release.pdf). Its argument is the title page's facts (or null).
 // 1. Wait until the page is ready: fonts loaded, MathJax typeset, every image decoded.
 // 2. Put a title page and the contents of every chapter (the Summary included) first.
-// 3. Split tables too wide for the page at the print size by columns.
-// 4. Check the print sizes. Returns the problems (tables no split can fit, text below 8 pt).
+// 3. Point raw HTML links between pages to their chapter in the single page.
+// 4. Split tables too wide for the page at the print size by columns.
+// 5. Check the print sizes. Returns the problems (tables no split can fit, text below 8 pt).
 async (front) => {
   await document.fonts.ready;
   if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
@@ -60,6 +61,16 @@ async (front) => {
   const theme_toc = document.getElementById("jb-print-docs-body");
   if (theme_toc) theme_toc.remove();
   article.parentElement.insertBefore(front_matter, article);
+
+  // Links written as raw HTML to another page of the book ("caseload.html", the Summary's
+  // tiles) point inside the PDF: to that chapter in the single page.
+  for (const a of article.querySelectorAll("a[href]")) {
+    const m = a.getAttribute("href").match(/^([\w-]+)\.html(#.*)?$/);
+    if (!m) continue;
+    const target = m[2] && document.getElementById(m[2].slice(1))
+      ? m[2].slice(1) : "document-notebooks/" + m[1];
+    if (document.getElementById(target)) a.setAttribute("href", "#" + target);
+  }
 
   // Tables too wide for the page at the print size are split by columns into parts that fit,
   // each part repeating the row headers (a table of simple rows: one header row, no spans).
