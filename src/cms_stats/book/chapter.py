@@ -21,7 +21,7 @@ import pandas as pd
 
 from cms_stats import paths
 from cms_stats.book import format as fmt
-from cms_stats.book import values
+from cms_stats.book import unavailable, values
 from cms_stats.book.style import recent_months
 from cms_stats.months import add_months, is_month, month_short, month_words
 from cms_stats.publish.policy import load_metadata
@@ -69,7 +69,7 @@ class Chapter:
     def value(self, measure: str, month: str | None = None, breakdown: str = "all",
               table: str | None = None) -> float:
         """An unrounded value (for changes; never shown as is); NaN if :meth:`not_available`."""
-        if table and self.not_available(table, measure) and measure not in set(self.measures["measure"]):
+        if unavailable.missing(self, measure, table):
             return math.nan
         return values.value(self.measures, measure, month or self.period, breakdown, table)
 
@@ -80,7 +80,7 @@ class Chapter:
     def shown(self, measure: str, month: str | None = None, breakdown: str = "all",
               table: str | None = None, long_money: bool = False) -> str:
         """A figure as published (rounded, after revisions), as text; ``[x]`` if :meth:`not_available`."""
-        if table and self.not_available(table, measure) and measure not in set(self.measures["measure"]):
+        if unavailable.missing(self, measure, table):
             return fmt.SYMBOL_NOT_AVAILABLE
         return values.shown(self.measures, measure, month or self.period, self.policy,
                             breakdown=breakdown, table=table, long_money=long_money,
@@ -128,42 +128,27 @@ class Chapter:
                           table_id="quarter-changes")
 
     def not_applicable(self, table: str, measure: str = "", breakdown: str = "all") -> str | None:
-        """Why a table (or measure) has no figure at the period: the policy's ``[z]`` rule (an
-        early edition), else the folder cannot give it (:meth:`not_available`)."""
+        """Why a table (or measure) has no figure: a ``[z]`` rule, else :meth:`not_available`."""
         return (self.policy.not_applicable_reason(table, measure, breakdown, self.period)
                 or self.not_available(table, measure))
 
     def not_available(self, table: str, measure: str = "") -> str | None:
-        """Why the extract folder gives no figure of ``table`` (or of ``measure``) for the period
-        (``[x]``): a need the registry declares is unmet (``edition.json`` ``not_available``,
-        decided before any chapter ran, :mod:`cms_stats.measures.availability`)."""
-        entry = (self.edition.get("not_available") or {}).get(table)
-        if not entry or (entry.get("measures") and measure not in entry["measures"]):
-            return None
-        return str(entry["reason"])
+        """Why the folder gives no figure of ``table`` (or ``measure``) for the period ([x])."""
+        return unavailable.not_available_reason(self.edition, table, measure)
 
     def figure(self, name: str, table: str = "") -> "HTMLBlock":
-        """A chapter chart (``charts.chart(name, ...)``) as a figure with alt text and a description.
-
-        The visible description restates the chart's message and says where the figures are.
-        When the table does not apply yet at the period (an early edition), a sentence says why.
-        """
+        """A chapter chart (``charts.chart``) as a figure with alt text and a description that
+        restates its message and says where the figures are; or a sentence saying why none."""
         # deferred: heavy (matplotlib), and only chapters with charts key on the chart code
         from cms_stats.book import charts
 
-        owner = table or next((t.id for t in load_registry().tables.values() if name in t.charts), "")
-        reason = (self.not_applicable(owner) or next(
-            (r for m in load_registry().table(owner).measures if (r := self.not_available(owner, m))),
-            None)) if owner else None
+        reason = unavailable.no_chart_reason(self, name, table)
         if reason:
-            text = f"No chart for {month_words(self.period)}: {reason}"
-            return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
-
+            return HTMLBlock(*unavailable.no_chart(self.period, reason))
         try:
             fig, alt = charts.chart(name, self.measures, self.period, self.policy)
-        except charts.NoFigures:
-            text = f"No chart for {month_words(self.period)}: the data have no figure to draw yet."
-            return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
+        except unavailable.NoFigures:
+            return HTMLBlock(*unavailable.no_chart(self.period, "the data have no figure to draw yet."))
         title = fig.axes[0].get_title(loc="left")
         where = f" The figures are in Table {table[1:]}." if table.startswith("T") else ""
         return charts.chart_figure((fig, alt), description=f"{title}.{where}",
@@ -412,8 +397,8 @@ def synthetic_notice(ch: Chapter) -> HTMLBlock:
     calendar), the downloads (book, all data, spreadsheet, the chapter's CSV) and the
     synthetic-data admonition when the data is synthetic."""
     # deferred: the edition notices live with the what's-changed section
-    from cms_stats.book.downloads import downloads_bar
-    from cms_stats.book.editions import correction_notice, edition_line
+    from cms_stats.book.downloads import downloads_bar  # deferred: as the notices
+    from cms_stats.book.editions import correction_notice, edition_line  # deferred: as above
 
     bar = HTMLBlock(*downloads_bar(ch.edition.get("id") or ch.period, ch.period, ch.chapter))
     parts = [correction_notice(ch), edition_line(ch), bar, _synthetic_block(ch)]

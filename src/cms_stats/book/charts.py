@@ -33,6 +33,7 @@ from afcharts.af_colours import get_af_colours  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from cms_stats import paths  # noqa: E402
+from cms_stats.book.unavailable import NoFigures
 from cms_stats.book import format as fmt  # noqa: E402
 from cms_stats.book.style import chart_style  # noqa: E402
 from cms_stats.book.values import series, shown  # noqa: E402
@@ -54,11 +55,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- style
-
-class NoFigures(ValueError):
-    """A chart has no figure to draw (its series are empty to the period)."""
-
-
 def _base_style_path() -> Path:
     return Path(afcharts.__file__).parent / f"{chart_style()['base_style']}.mplstyle"
 
@@ -174,7 +170,7 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy) -> tuple:
     # cleared, so no share) has no slot on the axis.
     months = sorted(set().union(*(s.index for s in data)))
     if not months:  # e.g. no reconsideration cleared yet in the folder: nothing to draw
-        raise NoFigures(f"no figures of the chart {name!r} to {month_words(period)}")
+        raise NoFigures(name)
     month = months[-1] if spec.get("month") == "latest" else period
     words = {"period": month_words(period), "month": month_words(month),
              "first": month_words(months[0])}
