@@ -241,3 +241,24 @@ def test_keyboard_focus_is_visible_on_every_control(small_release, browser, widt
         page.close()
     assert seen >= 20
     assert problems == []
+
+
+@pytest.mark.slow
+def test_table_captions_stay_on_a_390_px_screen(small_release, browser):
+    """A wide table scrolls in its region; its caption is read from the left edge, no wider
+    than the screen, even once the table is scrolled to its last column."""
+    off = []
+    with serve(small_release) as base:
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        for rel in ("notebooks/methodology.html", "notebooks/intake.html", "notebooks/summary.html"):
+            page.goto(base + "html/" + rel, wait_until="load")
+            for scrolled in (False, True):
+                if scrolled:
+                    page.evaluate("document.querySelectorAll('.cms-table').forEach(r => r.scrollLeft = r.scrollWidth)")
+                boxes = page.evaluate("""() => [...document.querySelectorAll('.cms-table caption .cms-caption')]
+                    .map(c => { const b = c.getBoundingClientRect(); return [c.textContent.slice(0, 40), b.left, b.right]; })""")
+                assert boxes, rel
+                off += [f"{rel}: '{t}' at {round(l)}..{round(r)} px" for t, l, r in boxes
+                        if l < 0 or r > 390]
+        page.close()
+    assert off == []

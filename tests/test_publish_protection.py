@@ -382,20 +382,33 @@ def test_summary_changes_are_not_computed_from_withheld_figures():
     assert list(table.loc["T2", ["Latest", "Three months earlier", "Change"]]) == ["1,500", "1,000", "+50%"]
 
 
-def test_release_check_allows_for_figures_held_by_the_revisions_policy(tmp_path):
-    """A release whose revisions.csv holds a figure at its previous value (changed by less than
-    5%): a reader knows only that each published figure is within 5% of the rounded one, so the
-    intervals widen: all 20 -> [16.5, 23.5], resolution 20 -> [16.5, 23.5], review in [0, 7]."""
-    naive = publish_tidy(tidy(_complaints(18, 3)), POLICY, protect=False)
-    write_csv(naive, tmp_path, POLICY)
+def _kept(tmp_path, published, current_all):
+    """The release's tables show complaints received (all) held at its previous value 1,000
+    (a 2% change: kept by the revisions policy); revisions.csv gives its current value."""
+    shown = published.copy()
+    at = (shown["measure"] == "complaints_received") & (shown["breakdown"] == "all")
+    shown.loc[at, "value"] = "1000"
+    write_csv(shown, tmp_path, POLICY)
     pd.DataFrame([{"table": "T12", "period": "2013-08", "measure": "complaints_received",
-                   "breakdown": "all", "previous": "20", "revised": "25", "change": 5.0,
-                   "percent_change": 4.0, "reason": "not revised", "is_revised": False}]).to_csv(
-        tmp_path / "revisions.csv", index=False)
+                   "breakdown": "all", "previous": "1000", "revised": current_all,
+                   "change": 20.0, "percent_change": 2.0, "reason": "not revised",
+                   "is_revised": False}]).to_csv(tmp_path / "revisions.csv", index=False)
+
+
+def test_release_check_reads_the_current_value_of_a_figure_held_by_the_revisions_policy(tmp_path):
+    """Resolution 1,018 and review 3: all 1,021. Published to 5: all 1,020, resolution 1,020,
+    review [c]; the table holds all at its previous 1,000, but revisions.csv says 1,020, so a
+    reader has review = all - resolution in [1,017.5 - 1,022.5, 1,022.5 - 1,017.5] = [0, 5]
+    (a model that only widened the held figure by 5% would have seen [0, 55.5])."""
+    naive = publish_tidy(tidy(_complaints(1018, 3)), POLICY, protect=False)
+    _kept(tmp_path, naive, "1020")
     lines, _ = audit_tables(tmp_path, POLICY)
     assert lines == ["csv/T12.csv: T12 2013-08 complaints_received review: a reader of the "
-                     "published tables can narrow this suppressed figure to [0, 7], narrower than "
+                     "published tables can narrow this suppressed figure to [0, 5], narrower than "
                      "the protection of 10"]
+    protected = publish_tidy(tidy(_complaints(1018, 3)), POLICY)
+    _kept(tmp_path, protected, _value(protected, "T12", "2013-08", "complaints_received"))
+    assert audit_tables(tmp_path, POLICY)[0] == []
 
 
 @settings(max_examples=40)
@@ -422,3 +435,32 @@ def test_random_cross_measure_tables_are_protected(months):
     assert audit_published(protected, POLICY)[0] == []
     changed = protected["value"] != naive["value"]
     assert (protected.loc[changed, "value"] == "[c]").all()
+
+
+def test_complements_avoid_figures_the_previous_edition_published():
+    """Resolution 18, review 3, all 21: review is [c] and one complement is needed. Alone, the
+    least cost is the breakdown (resolution). If the previous edition published resolution as
+    a number (readers have it in the archive), withholding it now hides nothing: the total is
+    withheld instead."""
+    current = tidy(_complaints(18, 3))
+    alone = publish_tidy(current, POLICY)
+    assert [_value(alone, "T12", "2013-08", "complaints_received", b)
+            for b in ("resolution", "review", "all")] == ["[c]", "[c]", "20"]
+    # the previous edition: resolution published, review and the total withheld
+    previous = pd.DataFrame({"table": "T12", "period": "2013-08", "measure": "complaints_received",
+                             "breakdown": ["resolution", "review", "all"],
+                             "value": ["20", "[c]", "[c]"], "unit": "count"})
+    informed = publish_tidy(current, POLICY, known=previous)
+    assert [_value(informed, "T12", "2013-08", "complaints_received", b)
+            for b in ("resolution", "review", "all")] == ["20", "[c]", "[c]"]
+
+
+@pytest.mark.parametrize("cases, shown", [(3, "[c]"), (12, "5.0")])
+def test_an_amount_from_fewer_contributors_than_the_threshold_is_withheld(cases, shown):
+    """Arrears of £5,000 on the cases that left the caseload (published in £ thousand): from 3
+    cases it is [c] (an amount of fewer than 10 contributors: each one's arrears would be
+    close to it), from 12 it is published."""
+    m = tidy([("DQ", "2016-08", "cases_closed_with_arrears", "all", float(cases), "count"),
+              ("DQ", "2016-08", "arrears_on_closed_cases", "all", 5000.0, "gbp")])
+    published = publish_tidy(m, POLICY)
+    assert _value(published, "DQ", "2016-08", "arrears_on_closed_cases") == shown

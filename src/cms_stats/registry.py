@@ -52,7 +52,7 @@ _TABLE_REQUIRED = {"chapter", "title", "description", "frequency", "reads", "com
                    "notes", "measures"}
 _MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "open_breakdowns", "count_base",
                  "published_unit", "scale", "decimals", "breakdowns_add_up", "ratio", "derived_from",
-                 "sample"}
+                 "sample", "contributors"}
 _RULE_KEYS = {"measure", "breakdown", "before", "reason"}
 _CHAPTER_KEYS = {"tables", "files"}
 _COMPUTE_RE = re.compile(r"(?P<module>[a-z_]+)\.(?P<function>[a-z_][a-z0-9_]*) per (?P<per>\w+)\Z")
@@ -85,6 +85,9 @@ class MeasureSpec:
     derived_from: tuple[Term, ...] = ()
     #: the sample size it is estimated from: ``[low]`` below the policy's minimum sample
     sample: Term | None = None
+    #: money: the count of contributors (case groups, cases) it sums; ``[c]`` below the
+    #: threshold, at the same breakdown when that count has it
+    contributors: Term | None = None
 
     def allows(self, breakdown: str) -> bool:
         """Whether the measure may be computed with ``breakdown`` (``all`` when none declared)."""
@@ -331,7 +334,9 @@ def _measure(where: str, name: str, cfg) -> MeasureSpec:
                        breakdowns_add_up=bool(adds), ratio=ratio,
                        derived_from=tuple(_parsed(where, parse_term, x)
                                           for x in _strings(where, cfg.get("derived_from"))),
-                       sample=_parsed(where, parse_term, str(cfg["sample"])) if "sample" in cfg else None)
+                       sample=_parsed(where, parse_term, str(cfg["sample"])) if "sample" in cfg else None,
+                       contributors=(_parsed(where, parse_term, str(cfg["contributors"]))
+                                     if "contributors" in cfg else None))
 
 
 def _parsed(where: str, parse, *args):

@@ -112,7 +112,8 @@ def complete_terms(tables: dict) -> dict:
             measures[m.name] = replace(
                 m, ratio=tuple(fix(w, x, t.id) for x in m.ratio) if m.ratio else None,
                 derived_from=tuple(fix(w, x, t.id) for x in m.derived_from),
-                sample=fix(w, m.sample, t.id) if m.sample else None)
+                sample=fix(w, m.sample, t.id) if m.sample else None,
+                contributors=fix(w, m.contributors, t.id) if m.contributors else None)
         relations = tuple(replace(r, lhs=fix(f"table {t.id}", r.lhs, t.id),
                                   rhs=tuple(fix(f"table {t.id}", x, t.id) for x in r.rhs))
                           for r in t.relations)

@@ -194,10 +194,10 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     """
     measures = measured["measures"]
     policy = load_policy()
-    published = publish_tidy(measures, policy)
+    prev = previous_published(previous, build_root) if previous else None
+    published = publish_tidy(measures, policy, known=prev)
     revisions = None
-    if previous:
-        prev = previous_published(previous, build_root)
+    if prev is not None:
         published, revisions = apply_revisions(published, prev, policy)
     facts = dict(edition or {})
     facts["new_tables"] = list(load_registry().new_tables(period))

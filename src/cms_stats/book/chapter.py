@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 
 from cms_stats import paths
 from cms_stats.book import format as fmt
+from cms_stats.book.cells import td
 from cms_stats.book import unavailable, values
 from cms_stats.book.style import recent_months
 from cms_stats.months import add_months, is_month, month_short, month_words
@@ -396,9 +396,9 @@ def synthetic_notice(ch: Chapter) -> HTMLBlock:
     of the page's tables, the edition line (publication date, next edition, from the release
     calendar), the downloads (book, all data, spreadsheet, the chapter's CSV) and the
     synthetic-data admonition when the data is synthetic."""
+    from cms_stats.book.downloads import downloads_bar  # deferred: as the edition notices
     # deferred: the edition notices live with the what's-changed section
-    from cms_stats.book.downloads import downloads_bar  # deferred: as the notices
-    from cms_stats.book.editions import correction_notice, edition_line  # deferred: as above
+    from cms_stats.book.editions import correction_notice, edition_line
 
     bar = HTMLBlock(*downloads_bar(ch.edition.get("id") or ch.period, ch.period, ch.chapter))
     parts = [correction_notice(ch), edition_line(ch), bar, _synthetic_block(ch)]
@@ -459,27 +459,18 @@ def recent_table(wide: pd.DataFrame, months: int | None = None, upto: str | None
     return out
 
 
-_NUMBER = re.compile(r"^(\[[a-z]+\]|[-+−]?£?[\d,.]+(m|bn| million| pp|%)?|)$")
-
-
-def _td(value) -> str:
-    """A cell: numbers and symbols right-aligned, text left-aligned (book.css)."""
-    text = str(value)
-    if _NUMBER.match(text.strip()):
-        return f'<td style="text-align:right">{html.escape(text)}</td>'
-    return f'<td class="cms-text">{html.escape(text)}</td>'
-
-
 def table_html(frame: pd.DataFrame, caption: str = "", table_id: str = "") -> HTMLBlock:
     """A plain, deterministic HTML table (first column as row headers) with a caption."""
     head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = [f'<th scope="row">{html.escape(str(row[0]))}</th>']
-        cells += [_td(v) for v in row[1:]]
+        cells += [td(v) for v in row[1:]]
         body.append("<tr>" + "".join(cells) + "</tr>")
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    # (the span keeps the caption on screen while a wide table scrolls: book.css)
+    cap = (f'<caption><span class="cms-caption">{html.escape(caption)}</span></caption>'
+           if caption else "")
     # A scrollable region must take keyboard focus and have a name (WCAG 2.1.1, axe
     # scrollable-region-focusable).
     label = html.escape(caption or "table")

@@ -35,6 +35,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 from cms_stats import paths  # noqa: E402
 from cms_stats.book.unavailable import NoFigures
 from cms_stats.book import format as fmt  # noqa: E402
+from cms_stats.book.contrast import darkened  # noqa: E402
 from cms_stats.book.style import chart_style  # noqa: E402
 from cms_stats.book.values import series, shown  # noqa: E402
 from cms_stats.months import add_months, month_short, month_words  # noqa: E402
@@ -169,8 +170,7 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy) -> tuple:
     # The months with a figure in any series: a month with none (e.g. no reconsideration
     # cleared, so no share) has no slot on the axis.
     months = sorted(set().union(*(s.index for s in data)))
-    if not months:  # e.g. no reconsideration cleared yet in the folder: nothing to draw
-        raise NoFigures(name)
+    if not months: raise NoFigures(name)  # noqa: E701 (e.g. nothing cleared yet: nothing to draw)
     month = months[-1] if spec.get("month") == "latest" else period
     words = {"period": month_words(period), "month": month_words(month),
              "first": month_words(months[0])}
@@ -310,30 +310,6 @@ def _percent_top(top, data: list[pd.Series]) -> float:
 def _percent_axis(ax, top: float = 100) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
     ax.set_ylim(0, top)
-
-
-def _luminance(colour: str) -> float:
-    """WCAG relative luminance of a ``#rrggbb`` colour."""
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def contrast_on_white(colour: str) -> float:
-    """WCAG contrast ratio of ``colour`` on the charts' white background."""
-    return 1.05 / (_luminance(colour) + 0.05)
-
-
-def darkened(colour: str, ratio: float) -> str:
-    """The colour, darkened (mixed with black) just enough for ``ratio`` on white: text needs
-    4.5:1 and the parts of a graphic 3:1 (WCAG 1.4.3, 1.4.11); the AF palette's turquoise,
-    orange, lilac and grey have less."""
-    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
-    for step in range(101):
-        out = "#" + "".join(f"{round(c * (1 - step / 100)):02X}" for c in rgb)
-        if contrast_on_white(out) >= ratio:
-            return out
-    return "#000000"
 
 
 def _label_end(ax, x: float, y: float, text: str, colour: str) -> None:

@@ -287,8 +287,8 @@ def audit_tables(release_dir: str | Path, policy: Policy | None = None) -> tuple
 
     Reads the release's ``csv/`` (the published figures, what a reader has) and solves, by
     linear programming, the feasible interval of every ``[c]`` figure across the relations the
-    registry declares (:func:`cms_stats.publish.audit.audit_published`). When ``revisions.csv``
-    shows figures held at their previously published value, the intervals allow for it.
+    registry declares (:func:`cms_stats.publish.audit.audit_published`). A figure held at its
+    previously published value is checked at its current value, which ``revisions.csv`` gives.
 
     Parameters
     ----------
@@ -309,12 +309,19 @@ def audit_tables(release_dir: str | Path, policy: Policy | None = None) -> tuple
     policy = policy if policy is not None else load_policy()
     root = Path(release_dir)
     published = read_csv(root)
-    revision = 0.0
     if (root / "revisions.csv").is_file():
+        # A figure held at its previously published value (changed by less than the revisions
+        # threshold) is shown in the table, and its current value is in revisions.csv: a reader
+        # has both, and the current one is what the other current figures add up with.
         log = pd.read_csv(root / "revisions.csv", dtype=str, keep_default_na=False)
-        if (log.get("is_revised", pd.Series(dtype=str)).str.lower() == "false").any():
-            revision = policy.revision_threshold_percent
-    findings, stats = audit_published(published, policy, revision_percent=revision)
+        kept = log[log.get("is_revised", pd.Series(dtype=str)).str.lower() == "false"]
+        current = dict(zip(zip(kept["table"], kept["period"], kept["measure"], kept["breakdown"]),
+                           kept["revised"]))
+        keys = zip(published["table"], published["period"], published["measure"],
+                   published["breakdown"])
+        published = published.assign(value=[current.get(k, v) for k, v
+                                             in zip(keys, published["value"])])
+    findings, stats = audit_published(published, policy)
     return [f"csv/{f.table}.csv: {f.line()}" for f in findings], stats
 
 

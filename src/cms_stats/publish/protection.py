@@ -96,6 +96,12 @@ def _derived(values: dict, raw: dict, policy: Policy, out: Protection) -> None:
             size = raw.get((spec.sample.table, p, spec.sample.measure, spec.sample.breakdown))
             if size is None or math.isnan(size) or size < policy.minimum_sample:
                 reason = (low, f"sample of fewer than {policy.minimum_sample}")
+        if spec.contributors is not None:
+            term = spec.contributors
+            count = raw.get((term.table, p, term.measure, b),
+                            raw.get((term.table, p, term.measure, term.breakdown)))
+            if count is not None and not math.isnan(count) and 0 < count < policy.threshold:
+                reason = (c, f"an amount from fewer than {policy.threshold} contributors")
         sources = list(spec.derived_from) + list(spec.ratio or ())
         for term in sources:
             src = values.get((term.table, p, term.measure, term.breakdown))
@@ -115,7 +121,7 @@ def _derived(values: dict, raw: dict, policy: Policy, out: Protection) -> None:
             out.derived[(t, p, m, b)] = reason[1]
 
 
-def _complement(system: ReaderSystem, i: int) -> int | None:
+def _complement(system: ReaderSystem, i: int, known: frozenset = frozenset()) -> int | None:
     best, best_cost = None, None
     for r in system.rows_of[i]:
         row = system.rows[r]
@@ -128,20 +134,23 @@ def _complement(system: ReaderSystem, i: int) -> int | None:
             if system.kind[w] != system.kind[i]:
                 continue
             total = w == row.lhs or system.keys[w][3] == "all"
-            cost = (row.op != "=", total, abs(number), system.keys[w])
+            # least cost: a figure readers do not know already (the previous edition's numbers
+            # are in the archive), in an equality, a breakdown before a total, the smallest
+            cost = (system.keys[w] in known, row.op != "=", total, abs(number), system.keys[w])
             if best_cost is None or cost < best_cost:
                 best, best_cost = w, cost
     return best
 
 
-def _secondary(published: pd.DataFrame, values: dict, policy: Policy, out: Protection) -> None:
+def _secondary(published: pd.DataFrame, values: dict, policy: Policy, out: Protection,
+               known: frozenset = frozenset()) -> None:
     system = ReaderSystem.from_published(published, policy)
     queue = list(system.suppressed())
     seen = set(queue)
     while queue:
         i = queue.pop(0)
         while system.check(i) is not None:
-            w = _complement(system, i)
+            w = _complement(system, i, known)
             if w is None:
                 out.unprotected.append(system.keys[i])
                 break
@@ -151,10 +160,11 @@ def _secondary(published: pd.DataFrame, values: dict, policy: Policy, out: Prote
             if w not in seen:
                 seen.add(w)
                 queue.append(w)
-    out.solves = system.solves
+    out.solves += system.solves
 
 
-def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy) -> tuple[pd.DataFrame, Protection]:
+def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy,
+            known: pd.DataFrame | None = None) -> tuple[pd.DataFrame, Protection]:
     """Apply dominance, the derived-figure rules and secondary suppression to a published frame.
 
     Parameters
@@ -165,6 +175,9 @@ def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy) -> 
         The unrounded tidy measures it was published from (with ``top1``/``top2`` for money
         when the measures report contributors).
     policy : Policy
+    known : DataFrame, optional
+        The previous edition's published tidy frame: the figures it published as numbers are
+        chosen as complements last.
 
     Returns
     -------
@@ -180,8 +193,18 @@ def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy) -> 
     out.primary = sum(1 for v in values.values() if v == policy.symbols["suppressed"])
     raw = dict(zip(zip(measures["table"], measures["period"], measures["measure"],
                        measures["breakdown"]), measures["value"].astype(float)))
+    seen_before = frozenset() if known is None else frozenset(
+        k for k, v in zip(zip(known["table"], known["period"], known["measure"],
+                              known["breakdown"]), known["value"].astype(str))
+        if to_symbol(v) is None)
     _dominance(values, measures, policy, out)
-    _derived(values, raw, policy, out)
-    _secondary(published.assign(value=[values[k] for k in keys]), values, policy, out)
-    _derived(values, raw, policy, out)
+    # Until nothing changes: a figure withheld as a complement can withhold a share computed
+    # from it, and a share withheld can need complements of its own.
+    while True:
+        before = dict(values)
+        _derived(values, raw, policy, out)
+        _secondary(published.assign(value=[values[k] for k in keys]), values, policy, out,
+                   seen_before)
+        if values == before:
+            break
     return published.assign(value=[values[k] for k in keys]), out

@@ -217,7 +217,7 @@ def _check_tidy(measures: pd.DataFrame) -> None:
 
 
 def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | None = None,
-                 protect: bool = True) -> pd.DataFrame:
+                 protect: bool = True, known: pd.DataFrame | None = None) -> pd.DataFrame:
     """Round, suppress and mark the unrounded tidy measures for publication.
 
     Parameters
@@ -234,6 +234,10 @@ def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | Non
         :func:`cms_stats.publish.protection.protect` (dominance, no share or mean from a
         suppressed figure or a small sample, secondary suppression). ``False`` gives the primary
         suppression only (to show what secondary suppression adds).
+    known : DataFrame, optional
+        What readers already have: the previous edition's published tidy frame. A figure it
+        published as a number is the last choice of complementary cell (withholding it now
+        would hide nothing a reader of the archive does not know).
 
     Returns
     -------
@@ -296,7 +300,7 @@ def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | Non
         # a figure does not import the disclosure control (nor scipy) into its cache key
         from cms_stats.publish.protection import protect as protect_published
 
-        published, _ = protect_published(published, measures, policy)
+        published, _ = protect_published(published, measures, policy, known=known)
     return sort_tidy(published, metadata)
 
 
