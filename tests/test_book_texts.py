@@ -122,6 +122,10 @@ def service_frame(july_received: float = 3_000) -> pd.DataFrame:
 def test_service_standards_sentences():
     got = texts.service_standards(chapter(service_frame(), "2016-08"))
     assert {k: got[k] for k in got if k not in COMMON_2016_08} == {
+        "coc_findings": "Of the **3,000 changes of circumstances received** in July 2016 (the "
+                        "highest monthly volume received so far), 85% were cleared within 28 "
+                        "days. In April 2016, 2,000 were received and 90% were cleared within 28 "
+                        "days. 1,500 were outstanding at the end of July 2016.",
         "coc_month_label": "July 2016",
         "coc_received": "3,000",
         "coc_share": "85%",
@@ -200,6 +204,11 @@ def test_compliance_before_service_type():
         "compliance_cash_paid": "£1.4 million",
         "compliance_cash_change": "unchanged from 70% in the quarter to February 2014",
         "compliance_quarter_label": "the quarter to May 2014",
+        "compliance_findings": (
+            "In the quarter to May 2014, **65% of case groups with a current liability were "
+            "contributing** towards it (13,000 of 20,000), up 5 percentage points from 60% in "
+            "the quarter to February 2014. 70% of the cash due was paid (£1.4 million of £2.0 "
+            "million), unchanged from 70% in the quarter to February 2014."),
         "compliance_service_type_findings": (
             "Service type is published from August 2014, when collection charges began. This "
             "edition covers the months to May 2014, so there is no service type split to report."),
@@ -221,7 +230,8 @@ def book_chapter():
 def test_every_chapter_texts_run_on_the_book_fixture(name, book_chapter):
     got = getattr(texts, name)(book_chapter)
     assert got["period_label"] == "August 2016"
-    # "nan" as a word: a missing number printed (not "nationalarchives" in the licence's URL)
+    # "nan" as a word: a missing number printed (not "maintenance", nor "nationalarchives" in
+    # the licence's URL)
     assert all(isinstance(v, str) and v and not re.search(r"\bnan\b", v.lower())
                for v in got.values())
 
@@ -317,3 +327,23 @@ def test_a_small_quarantine_reason_withholds_the_files_rows_used_and_quarantined
         "quarantined_by_reason": {"events/payments.parquet": {"unknown case": 30, "bad date": 12}}})
     assert list(large.rows_by_file().set_index("File").loc["events/payments.parquet"]) == [
         "1,000", "960", "40"]
+
+
+def test_texts_say_why_a_table_is_not_available():
+    """A table the folder cannot give for the period (edition.json ``not_available``): the
+    chapter's findings give the reason in the data's words, and quote no sample or figure."""
+    reason = ("The quarter to August 2016 has 1 month of data (the extract folder starts in "
+              "August 2016); quarterly figures need all three months, so they are not "
+              "available [x] for a partial quarter.")
+    measures = book_measures()
+    measures = measures[~measures["table"].isin(["T4", "T5", "T6"])].reset_index(drop=True)
+    ch = chapter(measures, PERIOD, {"source": "administrative", "first_month": "2016-08",
+                                     "last_month": "2016-08"})
+    ch.edition = {"not_available": {t: {"reason": reason, "measures": []}
+                                    for t in ("T4", "T5", "T6")}}
+    got = texts.children(ch)
+    assert got["children_findings"] == (f"{reason} There is no estimate of the children "
+                                        "benefiting in the quarter to August 2016.")
+    assert got["children_sample_label"] == "[x]"
+    assert texts.compliance(ch)["compliance_findings"] == (
+        f"{reason} There are no compliance figures for the quarter to August 2016.")

@@ -172,7 +172,7 @@ def error_of(path: Path) -> ExtractError:
 def test_contract_is_complete_and_consistent():
     assert set(CONTRACT) == {
         "snapshot", "applications", "payments", "liabilities", "service_requests",
-        "reconsiderations", "children_sample", "telephony", "complaints", "appeals",
+        "reconsiderations", "closures", "children_sample", "telephony", "complaints", "appeals",
         "accuracy_checks",
     }
     for spec in CONTRACT.values():
@@ -456,9 +456,18 @@ def test_empty_and_truncated(folder):
 
 def test_zero_rows(tmp_path):
     c = default_content()
-    c["events/payments.parquet"] = []
+    c["events/liabilities.parquet"] = []
     err = error_of(write_folder(tmp_path / "x", c))
-    assert str(err) == "events/payments.parquet: no rows (at least one data row is required)"
+    assert str(err) == "events/liabilities.parquet: no rows (at least one data row is required)"
+
+
+def test_payments_may_have_no_rows(tmp_path):
+    """Every case on Direct Pay: no payment through Collect and Pay is exactly right."""
+    c = default_content()
+    c["events/payments.parquet"] = []
+    report = validate(write_folder(tmp_path / "x", c))
+    assert report.rows_in["events/payments.parquet"] == 0
+    assert report.rows_used["events/payments.parquet"] == 0
 
 
 def test_sheet_renamed_and_header_moved(tmp_path):

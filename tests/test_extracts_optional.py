@@ -14,6 +14,9 @@ from cms_stats.extracts import CONTRACT, Column, contract_markdown, open_extract
 D = dt.date
 APPS = "events/applications.parquet"
 TEL = "mi/telephony.xlsx"
+#: The contract's own optional column (the payments split), absent from a folder written
+#: without it.
+PAY = {"events/payments.parquet": ["paid_to_arrears"]}
 
 
 @pytest.fixture

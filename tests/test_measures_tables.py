@@ -507,6 +507,11 @@ def test_dq_table(result):
     records += [(m, "arrears_on_closed_cases", "all", 0.0, "gbp") for m in MONTHS[1:]]
     records += [(m, "duplicate_new_applications_removed", "all", v, "count")
                 for m, v in zip(MONTHS, (1, 0, 1, 0))]
+    # Every fee status of the fixture keeps the rule (no_fee before 30 June 2014 and on arrears
+    # only applications; a fee status or exemption on new applications after it).
+    records += [(m, "fee_status_recorded_in_error", b, 0, "count") for m in MONTHS
+                for b in ("all", "fee_before_fees_began", "fee_on_arrears_only",
+                          "no_fee_after_fees_began")]
     records += [
         (PERIOD, "quarantined_rows", "all", 3, "count"),
         (PERIOD, "quarantined_rows",
@@ -584,3 +589,33 @@ def test_arrears_leaving_with_closed_cases_are_reported():
     out = roll_forward_month(july, "2014-07", closing_balances(june)).set_index("measure")["value"]
     assert out["cases_closed_with_arrears"] == 1
     assert out["arrears_on_closed_cases"] == 55.5
+
+
+def test_fee_status_recorded_in_error_by_reason():
+    """The contract's fee_status rule, worked by hand on explicit rows (30 June 2014, the day
+    fees began, belongs to June 2014)."""
+    from cms_stats.measures.quality import fee_status_errors
+
+    rows = pd.DataFrame.from_records([
+        # received, type, fee status -> reason (or none)
+        (D("2014-06-29"), "new_application", "fee_paid"),                # fee before fees began
+        (D("2014-06-30"), "new_application", "no_fee"),                  # Jun: no_fee after fees began
+        (D("2014-06-30"), "new_application", "fee_paid"),                # Jun: valid
+        (D("2014-07-01"), "new_application", "no_fee"),                  # Jul: no_fee after fees began
+        (D("2014-07-02"), "new_application", "no_fee"),                  # Jul: no_fee after fees began
+        (D("2014-07-03"), "arrears_only", "exempt_under_19"),            # Jul: fee on arrears only
+        (D("2014-07-04"), "arrears_only", "no_fee"),                     # valid
+        (D("2014-07-05"), "new_application", "exempt_domestic_violence"),  # valid
+    ], columns=["received_date", "application_type", "fee_status"])
+    got = fee_status_errors(rows, ["2014-06", "2014-07"])
+    want = expected("DQ", [
+        ("2014-06", "fee_status_recorded_in_error", "all", 2, "count"),
+        ("2014-06", "fee_status_recorded_in_error", "fee_before_fees_began", 1, "count"),
+        ("2014-06", "fee_status_recorded_in_error", "fee_on_arrears_only", 0, "count"),
+        ("2014-06", "fee_status_recorded_in_error", "no_fee_after_fees_began", 1, "count"),
+        ("2014-07", "fee_status_recorded_in_error", "all", 3, "count"),
+        ("2014-07", "fee_status_recorded_in_error", "fee_before_fees_began", 0, "count"),
+        ("2014-07", "fee_status_recorded_in_error", "fee_on_arrears_only", 1, "count"),
+        ("2014-07", "fee_status_recorded_in_error", "no_fee_after_fees_began", 2, "count"),
+    ])
+    assert_frame_equal(got, want)

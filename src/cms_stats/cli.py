@@ -14,7 +14,8 @@ from pathlib import Path
 
 from cms_stats import paths
 
-from cms_stats.calendar import CalendarError
+from cms_stats.calendar import QUARTER_MONTHS, CalendarError
+from cms_stats.months import is_month
 from cms_stats.extracts import ExtractError, PeriodError, open_extracts, validate
 from cms_stats.registry import RegistryError
 from cms_stats.registry_docs import registry_files
@@ -22,6 +23,8 @@ from cms_stats.synthetic import generate
 from cms_stats.work import ReleaseError
 
 EXIT_BAD_INPUT = 2
+#: The months an edition is published for: the release calendar's (cms_stats.calendar).
+QUARTER_END_MONTHS = QUARTER_MONTHS
 #: Exceptions that carry a clear one-line message for the user.
 KNOWN_ERRORS = (ExtractError, PeriodError, ReleaseError, RegistryError, CalendarError)
 
@@ -67,6 +70,9 @@ def _cmd_registry(args: argparse.Namespace) -> int:
 def _cmd_release(args: argparse.Namespace) -> int:
     from cms_stats.release import release  # deferred: heavy (papermill, Sphinx) for other commands
 
+    if is_month(args.period) and int(args.period[5:7]) not in QUARTER_END_MONTHS:
+        raise ReleaseError(f"period {args.period}: not a quarter end (the statistics are "
+                           "published for February, May, August and November)")
     data_dir = Path(args.data) if args.data else None
     out = release(args.period, data_dir=data_dir, previous=args.previous or None, progress=print)
     print(f"release written to {out}")
@@ -88,7 +94,7 @@ def _cmd_latest_period(args: argparse.Namespace) -> int:
     """Print the latest quarter-end month the data covers (used by ``make book``)."""
 
     folder = open_extracts(Path(args.data) if args.data else paths.DEFAULT_DATA_DIR)
-    quarter_ends = [m for m in folder.months if int(m[5:7]) in (2, 5, 8, 11)]
+    quarter_ends = [m for m in folder.months if int(m[5:7]) in QUARTER_END_MONTHS]
     if not quarter_ends:
         raise SystemExit(f"{folder.metadata}: no quarter-end month in the data")
     print(quarter_ends[-1])

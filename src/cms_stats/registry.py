@@ -27,6 +27,7 @@ import yaml
 
 from cms_stats import paths
 from cms_stats.months import is_month
+from cms_stats.needs import Need, parse_needs
 from cms_stats.relations import Relation, Term, complete_terms, parse_relation, parse_term
 
 __all__ = ["RegistryError", "Registry", "TableSpec", "MeasureSpec", "ChapterSpec", "ComputeSpec",
@@ -46,7 +47,7 @@ PUBLISHED_UNITS = ("count", "gbp_million", "gbp_thousand", "percent", "mean")
 
 _TABLE_KEYS = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
                "complete_months", "not_applicable", "charts", "notes", "measures", "first_edition",
-               "relations"}
+               "relations", "needs"}
 _TABLE_REQUIRED = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
                    "notes", "measures"}
 _MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "open_breakdowns", "count_base",
@@ -140,6 +141,8 @@ class TableSpec:
         """Whether the table is published in the edition of ``period`` (absent before it)."""
         return self.first_edition is None or period >= self.first_edition
     relations: tuple[Relation, ...] = ()
+    #: What the table needs from the folder to be computable (cms_stats.needs; none: default).
+    needs: tuple[Need, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -411,6 +414,7 @@ def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
         not_applicable=_rules(where, cfg.get("not_applicable"), measures),
         charts=_strings(where + ", charts", cfg.get("charts")), notes=table_notes,
         measures=measures, first_edition=first,
+        needs=_parsed(where, parse_needs, "needs", cfg.get("needs"), measures),
         relations=tuple(_parsed(where, parse_relation, r, table_id)
                         for r in _strings(where + ", relations", cfg.get("relations"))))
 

@@ -22,7 +22,7 @@ from cms_stats import paths
 from cms_stats.extracts import (KNOWN_AT_DEFINITION, check_period, open_extracts, read_metadata,
                                 validate)
 from cms_stats.files import move_into_place
-from cms_stats.measures import compute_all
+from cms_stats.measures import compute_all, mask_unavailable, not_available
 from cms_stats.months import is_month, month_start
 from cms_stats.publish.policy import load_policy
 from cms_stats.publish.revisions import apply_revisions
@@ -69,6 +69,7 @@ def validation_summary(report) -> dict:
         "rows_used": ints(report.rows_used),
         "rows_quarantined": ints(report.rows_quarantined),
         "quarantined_by_reason": by_reason,
+        "unexpected_files": list(getattr(report, "unexpected", [])),
     }
 
 
@@ -157,16 +158,24 @@ def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None
     -------
     dict
         ``key`` (data folder, period, known_at), ``measures`` (tidy, unrounded, only the tables
-        of this edition), ``validation`` (:func:`validation_summary`), ``vintage``.
+        of this edition), ``not_available`` (table -> why it has no figure for the period:
+        :func:`cms_stats.measures.availability.not_available`), ``validation`` (:func:`validation_summary`), ``vintage``.
     """
     report, folder = validate_folder(data_dir, period, known_at)
     # The validation already read the whole folder: its quarantine is the DQ count, whatever
     # the measures read (so the count cannot depend on the order things were read in).
     measures = compute_all(folder, period, quarantine=report.quarantine)
+    # Figures whose table's declared needs are unmet at their month (a partial quarter, a
+    # cumulative figure starting late) are not published: [x].
+    measures = mask_unavailable(measures, folder, period)
     # A table first published in a later edition is absent from this one (not [x]).
     measures = measures[measures["table"].isin(load_registry().tables_in_edition(period))]
+    # Decided before any chapter runs: the tables with no figure for the period, and why.
+    events = {"service_requests": folder.service_requests(),
+              "reconsiderations": folder.reconsiderations()}
     return {"key": measure_key(data_dir, period, known_at),
             "measures": measures.reset_index(drop=True),
+            "not_available": not_available(folder, period, events),
             "validation": validation_summary(report), "vintage": folder_vintage(folder, known_at)}
 
 
@@ -196,6 +205,7 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     facts["new_tables"] = list(load_registry().new_tables(period))
     facts["vintage"] = measured["vintage"]
     facts["known_at_definition"] = KNOWN_AT_DEFINITION
+    facts["not_available"] = measured.get("not_available", {})
     if corrects is not None:
         log = corrections_log(published, read_csv(Path(corrects) / "csv"),
                               str(facts.get("correction", {}).get("reason", "")))

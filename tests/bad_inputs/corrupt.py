@@ -122,6 +122,11 @@ def _apply_one(folder: Path, op: dict) -> None:
         t = _read(path)
         ref = t.column(op["other"])[op["row"] - 1].as_py()
         _write(path, _set(t, op["column"], op["row"], ref - dt.timedelta(days=op["days"])))
+    elif kind == "write_parquet":  # a new file from explicit columns (an optional file)
+        _write(path, pa.table({c: pa.array(v) for c, v in op["columns"].items()}))
+    elif kind == "add_column":  # a copy of another column under a new name (an optional column)
+        t = _read(path)
+        _write(path, t.append_column(op["column"], t.column(op["from"])))
     elif kind == "drop_column":
         t = _read(path)
         _write(path, t.drop_columns([op["column"]]))

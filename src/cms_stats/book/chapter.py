@@ -21,7 +21,7 @@ import pandas as pd
 from cms_stats import paths
 from cms_stats.book import format as fmt
 from cms_stats.book.cells import td
-from cms_stats.book import values
+from cms_stats.book import unavailable, values
 from cms_stats.book.style import recent_months
 from cms_stats.months import add_months, is_month, month_short, month_words
 from cms_stats.publish.policy import load_metadata
@@ -68,7 +68,9 @@ class Chapter:
     # -- values -----------------------------------------------------------------------------
     def value(self, measure: str, month: str | None = None, breakdown: str = "all",
               table: str | None = None) -> float:
-        """An unrounded value (for computing changes; never shown as is)."""
+        """An unrounded value (for changes; never shown as is); NaN if :meth:`not_available`."""
+        if unavailable.missing(self, measure, table):
+            return math.nan
         return values.value(self.measures, measure, month or self.period, breakdown, table)
 
     def series(self, measure: str, breakdown: str = "all", table: str | None = None) -> pd.Series:
@@ -77,7 +79,9 @@ class Chapter:
 
     def shown(self, measure: str, month: str | None = None, breakdown: str = "all",
               table: str | None = None, long_money: bool = False) -> str:
-        """A figure as published (rounded by the policy, after revisions), as text."""
+        """A figure as published (rounded, after revisions), as text; ``[x]`` if :meth:`not_available`."""
+        if unavailable.missing(self, measure, table):
+            return fmt.SYMBOL_NOT_AVAILABLE
         return values.shown(self.measures, measure, month or self.period, self.policy,
                             breakdown=breakdown, table=table, long_money=long_money,
                             published_frame=self.published)
@@ -124,25 +128,28 @@ class Chapter:
                           table_id="quarter-changes")
 
     def not_applicable(self, table: str, measure: str = "", breakdown: str = "all") -> str | None:
-        """Why a table (or measure) does not apply at the period (the policy's ``[z]`` rule)."""
-        return self.policy.not_applicable_reason(table, measure, breakdown, self.period)
+        """Why a table (or measure) has no figure: a ``[z]`` rule, else :meth:`not_available`."""
+        return (self.policy.not_applicable_reason(table, measure, breakdown, self.period)
+                or self.not_available(table, measure))
+
+    def not_available(self, table: str, measure: str = "") -> str | None:
+        """Why the folder gives no figure of ``table`` (or ``measure``) for the period ([x])."""
+        return unavailable.not_available_reason(self.edition, table, measure)
 
     def figure(self, name: str, table: str = "") -> "HTMLBlock":
-        """A chapter chart (``charts.chart(name, ...)``) as a figure with alt text and a description.
-
-        The visible description restates the chart's message and says where the figures are.
-        When the table does not apply yet at the period (an early edition), a sentence says why.
-        """
+        """A chapter chart (``charts.chart``) as a figure with alt text and a description that
+        restates its message and says where the figures are; or a sentence saying why none."""
         # deferred: heavy (matplotlib), and only chapters with charts key on the chart code
         from cms_stats.book import charts
 
-        reason = self.not_applicable(table) if table else None
+        reason = unavailable.no_chart_reason(self, name, table)
         if reason:
-            text = f"No chart for {month_words(self.period)}: {reason}"
-            return HTMLBlock(f'<p class="cms-no-chart">{html.escape(text)}</p>', text)
-
-        fig, alt = charts.chart(name, self.measures, self.period, self.policy,
-                                self.published)
+            return HTMLBlock(*unavailable.no_chart(self.period, reason))
+        try:
+            fig, alt = charts.chart(name, self.measures, self.period, self.policy,
+                                    self.published)
+        except unavailable.NoFigures:
+            return HTMLBlock(*unavailable.no_chart(self.period, "the data have no figure to draw yet."))
         title = fig.axes[0].get_title(loc="left")
         where = f" The figures are in Table {table[1:]}." if table.startswith("T") else ""
         return charts.chart_figure((fig, alt), description=f"{title}.{where}",
@@ -163,6 +170,8 @@ class Chapter:
         month = month or self.period
         now = self.value(measure, month, breakdown, table)
         before = self.value(measure, add_months(month, -back), breakdown, table)
+        if math.isnan(now) or math.isnan(before):
+            return math.nan
         if values.unit_of(self.measures, measure, breakdown, table) == "share":
             return now - before
         return now / before - 1 if before else math.nan

@@ -33,6 +33,7 @@ from afcharts.af_colours import get_af_colours  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from cms_stats import paths  # noqa: E402
+from cms_stats.book.unavailable import NoFigures
 from cms_stats.book import format as fmt  # noqa: E402
 from cms_stats.book.chart_words import (figure_text, span_title, trend,  # noqa: E402
                                          withheld_months)
@@ -180,6 +181,7 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy,
     # The months with a figure in any series: a month with none (e.g. no reconsideration
     # cleared, so no share) has no slot on the axis.
     months = sorted(set().union(*(s.index for s in data)))
+    if not months: raise NoFigures(name)  # noqa: E701 (e.g. nothing cleared yet: nothing to draw)
     month = months[-1] if spec.get("month") == "latest" else period
     words = {"period": month_words(period), "month": month_words(month),
              "first": month_words(months[0])}

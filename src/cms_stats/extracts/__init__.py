@@ -15,6 +15,7 @@ from .contract import (
     KNOWN_AT_DEFINITION,
     QUARANTINE_REASONS,
     SCHEME_START,
+    SCHEME_START_MONTH,
     Column,
     FileSpec,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "KNOWN_AT_DEFINITION",
     "QUARANTINE_REASONS",
     "SCHEME_START",
+    "SCHEME_START_MONTH",
     "Column",
     "FileSpec",
     "contract_markdown",

@@ -172,7 +172,10 @@ _PAYMENTS = FileSpec(
     key="payments",
     path="events/payments.parquet",
     kind="parquet",
-    description="Payments received through Collect and Pay.",
+    description=(
+        "Payments received through Collect and Pay. May have no rows (a folder in which every "
+        "case pays by Direct Pay)."
+    ),
     columns=(
         _id("payment_id", "payment", "key"),
         _id("case_id", "case", "in some monthly snapshot (else quarantined)"),
@@ -180,11 +183,17 @@ _PAYMENTS = FileSpec(
         Column("payment_date", "date", "within the scheme window (else quarantined)"),
         _money("amount", "> 0", min_inclusive=False),
         _recorded("payment_date"),
+        _money("paid_to_arrears", "the part of `amount` that reduced arrears (the rest met "
+               "current maintenance); <= `amount`", optional=True,
+               absent="payments are not split: the whole amount counts towards current "
+               "maintenance in cash paid (Table 6), which may then include arrears payments"),
     ),
     primary_key=("payment_id",),
     window_column="payment_date",
-    rules=(
-        "`recorded_date`, when present, is on or after `payment_date`","a payment whose `case_id` is in no monthly snapshot is quarantined",),
+    rules=("`recorded_date`, when present, is on or after `payment_date`",
+           "a payment whose `case_id` is in no monthly snapshot is quarantined",
+           "`paid_to_arrears` <= `amount`"),
+    may_be_empty=True,
 )
 
 _LIABILITIES = FileSpec(
@@ -262,6 +271,28 @@ _RECONSIDERATIONS = FileSpec(
     window_column="received_date",
     rules=(
         "`recorded_date`, when present, is on or after `received_date`","`outcome` is null exactly when `cleared_date` is null",),
+)
+
+_CLOSURES = FileSpec(
+    key="closures",
+    path="events/closures.parquet",
+    kind="parquet",
+    description=(
+        "Optional file: cases closed, with the maintenance due in the month of closure up to "
+        "the day the case closed (a month-end snapshot no longer holds a case that closed in "
+        "the month, so that liability is otherwise lost). Absent: the total maintenance "
+        "liability (Table 8) leaves out the liability due in the month each case closed. May "
+        "have no rows."
+    ),
+    columns=(
+        _id("case_id", "case", "key"),
+        Column("closed_date", "date", "within the scheme window (else quarantined)"),
+        _money("liability_due", "maintenance due in the month of closure, to the closed date"),
+    ),
+    primary_key=("case_id",),
+    window_column="closed_date",
+    may_be_empty=True,
+    optional_file=True,
 )
 
 _CHILDREN = FileSpec(
@@ -390,6 +421,7 @@ CONTRACT: dict[str, FileSpec] = {
         _LIABILITIES,
         _SERVICE_REQUESTS,
         _RECONSIDERATIONS,
+        _CLOSURES,
         _CHILDREN,
         _TELEPHONY,
         _COMPLAINTS,
@@ -399,6 +431,8 @@ CONTRACT: dict[str, FileSpec] = {
 }
 
 EVENT_FILES = ("applications", "payments", "liabilities", "service_requests", "reconsiderations")
+#: Files a folder may leave out (each one's description says what its absence means).
+OPTIONAL_FILES = ("closures",)
 MI_FEEDS = ("telephony", "complaints", "appeals", "accuracy_checks")
 
 #: ``extract.json``: the folder's metadata.
@@ -410,7 +444,18 @@ METADATA_FIELDS: dict[str, str] = {
         'synthetic only: object with `"name"`, `"version"`, `"seed"`, `"scale"`'
     ),
     "extracted": "optional: `YYYY-MM-DD`, the day the extract was taken (absent: not stated)",
+    "opening_balances": (
+        'optional: object with `"total_maintenance_liability"` (money >= 0: maintenance due on '
+        "the 2012 Scheme from its start to the end of the month before `first_month`) and, "
+        'optionally, its parts `"direct_pay"` and `"collect_and_pay"` (together no more than '
+        "the total). Arrears brought forward are the first snapshot's `arrears_opening`; the "
+        "amount collected before `first_month` is the liability less those arrears. Absent "
+        "when `first_month` is after `2013-08`: cumulative figures of Table 8 are not "
+        "available `[x]`"
+    ),
 }
+#: Fields of ``opening_balances`` in ``extract.json`` (the first is required).
+OPENING_BALANCE_FIELDS = ("total_maintenance_liability", "direct_pay", "collect_and_pay")
 SOURCES = ("synthetic", "administrative")
 GENERATOR_FIELDS = ("name", "version", "seed", "scale")
 

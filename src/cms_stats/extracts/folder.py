@@ -14,7 +14,7 @@ from cms_stats.months import is_month, month_start, months_between
 
 from .columns import check_table
 from .common import Ctx, fmt
-from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, SAMPLE_CALENDAR_MONTHS
+from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, OPTIONAL_FILES, SAMPLE_CALENDAR_MONTHS
 from .errors import ExtractError, PeriodError
 from .metadata import extracted_day, read_metadata
 from .parquet import read_column, read_parquet
@@ -62,6 +62,7 @@ class ExtractFolder:
         """Every file of the folder the contract expects, as paths relative to it."""
         out = [CONTRACT["snapshot"].path.format(month=m) for m in self.months]
         out += [CONTRACT[k].path for k in EVENT_FILES]
+        out += [CONTRACT[k].path for k in OPTIONAL_FILES if (self.path / CONTRACT[k].path).is_file()]
         out += [CONTRACT["children_sample"].path.format(month=m) for m in self.sample_months]
         out += [CONTRACT[k].path for k in MI_FEEDS]
         return out
@@ -223,6 +224,21 @@ class ExtractFolder:
     def reconsiderations(self) -> pd.DataFrame:
         """Validated mandatory reconsiderations."""
         return self._event("reconsiderations")
+
+    @property
+    def absent_files(self) -> list[str]:
+        """The optional files (``OPTIONAL_FILES``) the folder leaves out; the contract says
+        what each absence means."""
+        return [CONTRACT[k].path for k in OPTIONAL_FILES if not (self.path / CONTRACT[k].path).is_file()]
+
+    def closures(self) -> pd.DataFrame:
+        """Validated case closures with the closing month's liability (an optional file:
+        absent, no rows)."""
+        if CONTRACT["closures"].path in self.absent_files:
+            return pd.DataFrame({"case_id": pd.Series([], dtype="str"),
+                                 "closed_date": pd.Series([], dtype="datetime64[us]"),
+                                 "liability_due": pd.Series([], dtype="float64")})
+        return self._event("closures")
 
     def children_sample(self, month: str) -> pd.DataFrame:
         """The validated children sample drawn in ``month`` (a March or September)."""

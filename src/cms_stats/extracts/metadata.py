@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 from cms_stats.months import is_month, month_start
 
 from .common import fmt, read_bytes
-from .contract import GENERATOR_FIELDS, SCHEME_START_MONTH, SOURCES
+from .contract import GENERATOR_FIELDS, OPENING_BALANCE_FIELDS, SCHEME_START_MONTH, SOURCES
 from .errors import ExtractError
 
 
@@ -74,6 +75,8 @@ def read_metadata(data_dir: Path) -> dict:
         )
     if "extracted" in meta:
         extracted_day(meta)
+    if "opening_balances" in meta:
+        _check_opening_balances(rel, meta["opening_balances"])
     if meta["source"] == "synthetic":
         gen = meta.get("generator")
         if not isinstance(gen, dict):
@@ -105,3 +108,26 @@ def extracted_day(meta: dict) -> dt.date | None:
             rel, f"field 'extracted': {day} is before the first month {meta['first_month']}"
         )
     return day
+
+
+def _check_opening_balances(rel: str, value) -> None:
+    """``opening_balances``: money >= 0 in pounds and pence, the parts no more than the total."""
+    where = "field 'opening_balances'"
+    if not isinstance(value, dict):
+        raise ExtractError(rel, f"{where}: expected an object")
+    unknown = [k for k in value if k not in OPENING_BALANCE_FIELDS]
+    if unknown:
+        raise ExtractError(rel, f"{where}: unknown field {fmt(unknown[0])} (allowed: "
+                                f"{', '.join(OPENING_BALANCE_FIELDS)})")
+    if OPENING_BALANCE_FIELDS[0] not in value:
+        raise ExtractError(rel, f"{where}: missing '{OPENING_BALANCE_FIELDS[0]}'")
+    for name, amount in value.items():
+        if (isinstance(amount, bool) or not isinstance(amount, (int, float))
+                or not math.isfinite(amount) or amount < 0
+                or abs(round(amount * 100) - amount * 100) > 1e-6):
+            raise ExtractError(rel, f"{where}: '{name}' is not money >= 0 in pounds and pence "
+                                    f"({fmt(amount)})")
+    parts = sum(value.get(k, 0) for k in OPENING_BALANCE_FIELDS[1:])
+    if parts > value[OPENING_BALANCE_FIELDS[0]] + 0.005:
+        raise ExtractError(rel, f"{where}: the parts ({parts:,.2f}) are more than "
+                                f"'total_maintenance_liability' ({value[OPENING_BALANCE_FIELDS[0]]:,.2f})")

@@ -47,7 +47,7 @@ def read_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
         table = pf.read(columns=[c.name for c in present])
     except Exception as exc:
         raise ctx.error(f"not a readable parquet file (truncated or corrupt: {first_line(exc)})") from None
-    if table.num_rows == 0:
+    if table.num_rows == 0 and not spec.may_be_empty:
         raise ctx.error("no rows (at least one data row is required)")
     return table
 

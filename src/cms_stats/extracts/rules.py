@@ -66,6 +66,17 @@ def _rules_reconsiderations(table: pa.Table, ctx: Ctx, folder: ExtractFolder) ->
         )
 
 
+def _rules_payments(table: pa.Table, ctx: Ctx, folder: ExtractFolder) -> None:
+    """The optional split: the part paid to arrears is no more than the payment."""
+    if "paid_to_arrears" not in table.column_names:
+        return
+    part = table.column("paid_to_arrears")
+    i = first_true(pc.fill_null(pc.greater(part, table.column("amount")), False))
+    if i is not None:
+        raise ctx.error(f"paid_to_arrears {fmt(part[i].as_py())} is more than the amount "
+                        f"({fmt(table.column('amount')[i].as_py())})", "paid_to_arrears", i)
+
+
 def _rules_children(table: pa.Table, ctx: Ctx, folder: ExtractFolder) -> None:
     _rule_month_matches(table, ctx, "sample_month")
     population = folder._population(ctx.month)
@@ -123,6 +134,7 @@ def _rules_appeals(table, ctx, folder):
 
 FILE_RULES = {
     "snapshot": _rules_snapshot,
+    "payments": _rules_payments,
     "reconsiderations": _rules_reconsiderations,
     "children_sample": _rules_children,
     "telephony": _rules_telephony,

@@ -120,6 +120,10 @@ class FileSpec:
     delivery_column: str | None = None
     #: further rules, in words (checked by the loader; see rules.FILE_RULES)
     rules: tuple[str, ...] = field(default_factory=tuple)
+    #: whether a file with its columns and no data rows is valid (else "no rows" is fatal)
+    may_be_empty: bool = False
+    #: whether the file may be absent from the folder (its description says what absence means)
+    optional_file: bool = False
 
     @property
     def column_names(self) -> list[str]:

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .contract import CONTRACT, EVENT_FILES, MI_FEEDS
+from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, OPTIONAL_FILES
 from .folder import ExtractFolder, unique_strings
 
 
@@ -41,6 +41,10 @@ class ValidationReport:
     seconds: float = 0.0
     months: list[str] = field(default_factory=list)
     sample_months: list[str] = field(default_factory=list)
+    #: files the contract does not name, reported by name (:func:`unexpected_files`)
+    unexpected: list[str] = field(default_factory=list)
+    #: optional files the folder leaves out (``ExtractFolder.absent_files``)
+    absent_files: list[str] = field(default_factory=list)
     #: optional columns absent from the files (see ``ExtractFolder.absent_columns``)
     absent_columns: dict[str, list[str]] = field(default_factory=dict)
     #: rows recorded (delivered) after ``known_at``, and MI rows replaced by a later delivery
@@ -93,6 +97,10 @@ class ValidationReport:
         else:
             lines.append("  no rows quarantined")
         lines.extend(self._vintage_lines())
+        for name in self.absent_files:
+            lines.append(f"  optional file absent: {name} (see data/README.md)")
+        for name in self.unexpected:
+            lines.append(f"  warning: {name}: unexpected file, not part of the contract (ignored)")
         for f, cols in self.absent_columns.items():
             lines.append(f"  optional columns absent from {f}: {', '.join(cols)} (see data/README.md)")
         lines.append(f"All files meet the contract (read and checked in {self.seconds:.1f} s).")
@@ -114,6 +122,22 @@ class ValidationReport:
             if counts:
                 lines.append(f"  {what}: " + "; ".join(f"{f} {n:,}" for f, n in counts.items()))
         return lines
+
+
+def unexpected_files(data_dir: Path, expected: list[str]) -> list[str]:
+    """Files in the folder that the contract does not name (e.g. ``events/payments_old.parquet``).
+
+    They are reported by name (a warning in ``cms-stats validate`` and the release's validation
+    summary), never read and never refused: a harmless extra must not stop a release. Hidden
+    files (a name starting with ``.``) are not reported.
+    """
+    known = set(expected) | {"extract.json", "README.md"}
+    out = []
+    for p in sorted(Path(data_dir).rglob("*")):
+        rel = p.relative_to(data_dir).as_posix()
+        if p.is_file() and rel not in known and not any(part.startswith(".") for part in rel.split("/")):
+            out.append(rel)
+    return out
 
 
 def validate(data_dir: str | Path, *, known_at: dt.date | None = None) -> ValidationReport:
@@ -153,6 +177,9 @@ def validate(data_dir: str | Path, *, known_at: dt.date | None = None) -> Valida
     del ids
     for key in EVENT_FILES:
         folder._load(key, count_only=True)
+    for key in OPTIONAL_FILES:
+        if CONTRACT[key].path not in folder.absent_files:
+            folder._load(key)
     for m in folder.sample_months:
         folder._load("children_sample", m)
     for key in MI_FEEDS:
@@ -169,6 +196,8 @@ def validate(data_dir: str | Path, *, known_at: dt.date | None = None) -> Valida
         seconds=time.perf_counter() - started,
         months=folder.months,
         sample_months=folder.sample_months,
+        unexpected=unexpected_files(folder.path, files),
+        absent_files=folder.absent_files,
         absent_columns=folder.absent_columns,
         rows_not_yet_known={f: folder.rows_not_yet_known[f] for f in files},
         rows_superseded={f: folder.rows_superseded[f] for f in files},

@@ -15,7 +15,7 @@ import importlib
 #: alone, so its cache key does not cover every measure.
 _EXPORTS = {
     "compute_all": "compute", "compute_function": "compute", "check_declared": "compute",
-    "MeasureError": "compute",
+    "MeasureError": "compute", "not_available": "availability", "mask_unavailable": "availability",
     "COLUMNS": "common", "TABLE_ORDER": "common", "tidy": "common",
     "Context": "context", "Quarter": "context",
     "children_benefiting": "children", "children_bootstrap_interval": "children",

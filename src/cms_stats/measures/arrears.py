@@ -30,6 +30,31 @@ class CumulativeLiability:
     other: float = 0.0
     top: dict = field(default_factory=lambda: {s: [0.0, 0.0] for s in (*SERVICE_TYPES, ALL)})
 
+    @classmethod
+    def opening(cls, balances: dict | None) -> "CumulativeLiability":
+        """The running totals at the start of the folder: zero, or the opening balances of
+        ``extract.json`` (liability due before ``first_month``; a part not given, and the
+        rest of the total, count in the total and in neither part)."""
+        out = cls()
+        if balances:
+            out.total = float(balances["total_maintenance_liability"])
+            for s in SERVICE_TYPES:
+                out.by_service[s] = float(balances.get(s, 0.0))
+            out.other = out.total - sum(out.by_service.values())
+        return out
+
+    def add_closed(self, closures: pd.DataFrame, month: str) -> None:
+        """Add the liability due in ``month`` on cases that closed in it (no month-end snapshot
+        holds them): in the total, in neither service part."""
+        if len(closures):
+            dates = closures["closed_date"]
+            start = pd.Timestamp(f"{month}-01")
+            due = closures.loc[(dates >= start) & (dates < start + pd.offsets.MonthBegin(1)),
+                               "liability_due"]
+            amount = float(due.sum())
+            self.total += amount
+            self.other += amount
+
     def add(self, snapshot: pd.DataFrame) -> None:
         due = snapshot["liability_due"].to_numpy(dtype=np.float64)
         _, groups = np.unique(id_codes(snapshot["case_group_id"]), return_inverse=True)

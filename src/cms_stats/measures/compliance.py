@@ -49,6 +49,11 @@ class PaymentIndex:
         self.case_id = id_codes(payments["case_id"])[order]
         self.case_group_id = id_codes(payments["case_group_id"])[order]
         self.amount = payments["amount"].to_numpy(dtype=np.float64)[order]
+        # Towards current maintenance: the amount less the part paid to arrears (the contract's
+        # optional split; absent or null, the whole amount).
+        split = (payments["paid_to_arrears"].to_numpy(dtype=np.float64, na_value=np.nan)
+                 if "paid_to_arrears" in payments.columns else np.full(len(payments), np.nan))
+        self.current = self.amount - np.nan_to_num(split[order], nan=0.0)
 
     def in_months(self, months: Sequence[str]) -> pd.DataFrame:
         """Payments dated in the (contiguous) months given: case_id, case_group_id, amount."""
@@ -61,6 +66,7 @@ class PaymentIndex:
             "case_id": self.case_id[lo:hi],
             "case_group_id": self.case_group_id[lo:hi],
             "amount": self.amount[lo:hi],
+            "current": self.current[lo:hi],
         })
 
 
@@ -82,9 +88,11 @@ def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFr
     in a snapshot of Q; it is *contributing* when, among those, a case of the group was Direct
     Pay with ``liability_due > 0`` in Q or the group has a payment dated in Q.
     ``cash_due`` = the groups' ``liability_due`` summed over Q; ``cash_paid`` = their Direct Pay
-    ``liability_due`` (assumed paid in full) + their Collect and Pay payments dated in Q.
-    Payments by groups without a current liability in Q (arrears only) are not counted.
-    ``cash_paid_share`` is therefore not bounded by 1: payments in Q may also pay arrears.
+    ``liability_due`` (assumed paid in full) + their Collect and Pay payments dated in Q towards
+    current maintenance: ``amount - paid_to_arrears`` where the extract splits payments (the
+    optional column ``current`` of ``payments_q``), else the whole amount. Payments by groups
+    without a current liability in Q (arrears only) are not counted. Without the split,
+    ``cash_paid_share`` is not bounded by 1: payments in Q may also pay arrears.
     """
     group = id_codes(liable_q["case_group_id"])
     order = np.argsort(group, kind="stable")  # fast: the months' summaries are sorted runs
@@ -103,7 +111,8 @@ def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFr
         dp_g = np.zeros(0, dtype=bool)
     # payments of the groups with a current liability
     pay_group = id_codes(payments_q["case_group_id"])
-    amount = payments_q["amount"].to_numpy(dtype=np.float64)
+    amount = payments_q["current" if "current" in payments_q.columns else "amount"].to_numpy(
+        dtype=np.float64)
     pos = np.searchsorted(groups, pay_group)
     pos_ok = np.minimum(pos, max(size - 1, 0))
     matched = (pos < size) & (groups[pos_ok] == pay_group) if size else np.zeros(len(pay_group), bool)

@@ -84,7 +84,9 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None) -> 
     ``per month`` and ``per quarter`` in one pass over the snapshots (one held at a time, see
     :meth:`Context.snapshots`), then those ``per period``. The as-at date is the last day of
     ``period``: events dated after it are ignored, a ``cleared_date`` after it counts as not
-    cleared, MI rows are taken for months up to ``period``.
+    cleared, MI rows are taken for months up to ``period``. These are the definitions
+    applied to whatever the folder holds: which figures a release may publish (not a partial
+    quarter, say) is decided after, by :func:`cms_stats.measures.availability.mask_unavailable`.
     """
     ctx = Context(folder, period, quarantine=quarantine)
     specs = load_registry().compute_functions()

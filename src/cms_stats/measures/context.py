@@ -59,7 +59,8 @@ class Context:
         self._quarantine = quarantine
         self._mi: dict[str, pd.DataFrame] = {}
         # state of the month-by-month pass (see :meth:`snapshots`)
-        self.cumulative = arrears.CumulativeLiability()
+        self.cumulative = arrears.CumulativeLiability.opening(
+            (getattr(folder, "metadata", None) or {}).get("opening_balances"))
         self.previous_closing: pd.Series | None = None
         self.sample_children = None
         self.population: int | None = None
@@ -104,6 +105,16 @@ class Context:
         return as_at(self.folder.reconsiderations(), "received_date", self.as_at_date,
                      cleared_columns=["cleared_date"], cleared_dependent=["outcome"])
 
+    @cached_property
+    def closures(self) -> pd.DataFrame:
+        """Cases closed by the as-at date with their closing month's liability (an optional
+        file: none when the folder has no ``events/closures.parquet``)."""
+        read = getattr(self.folder, "closures", None)
+        if read is None:
+            return pd.DataFrame({"closed_date": pd.Series([], dtype="datetime64[us]"),
+                                 "liability_due": pd.Series([], dtype="float64")})
+        return as_at(read(), "closed_date", self.as_at_date)
+
     def mi(self, name: str) -> pd.DataFrame:
         """A management-information feed (rows for every month; measures take those to the period)."""
         if name not in self._mi:
@@ -117,7 +128,8 @@ class Context:
             return self._quarantine
         # Reading every extract fills the folder's quarantine whatever was read before.
         for read in (self.folder.applications, self.folder.payments, self.folder.liabilities,
-                     self.folder.service_requests, self.folder.reconsiderations):
+                     self.folder.service_requests, self.folder.reconsiderations,
+                     getattr(self.folder, "closures", lambda: None)):
             read()
         for name in ("telephony", "complaints", "appeals", "accuracy_checks"):
             self.mi(name)
@@ -138,6 +150,7 @@ class Context:
             snap = with_id_codes(self.folder.snapshot(m))
             liable.append((m, compliance.liable_cases(snap)))
             self.cumulative.add(snap)
+            self.cumulative.add_closed(self.closures, m)
             if m in sample_months:
                 self.sample_children = self.folder.children_sample(m)["qualifying_children"].to_numpy()
                 self.population = children.sample_population(snap)

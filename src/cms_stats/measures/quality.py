@@ -3,6 +3,11 @@
 - ``duplicate_new_applications_removed`` by month (the T1 rule);
 - ``quarantined_rows`` by ``"file: reason"`` (and ``all``), from the loader's quarantine table,
   for the release period;
+- ``fee_status_recorded_in_error`` by month and reason (the contract's ``fee_status`` rule):
+  ``no_fee_after_fees_began`` (a new application received on or after 30 June 2014 recorded
+  ``no_fee``: kept in T1, in neither fee-paying nor exempt in T3), ``fee_before_fees_began``
+  (a status other than ``no_fee`` before 30 June 2014), ``fee_on_arrears_only`` (an arrears-only
+  application on or after it with a status other than ``no_fee``), and ``all``;
 - ``arrears_roll_forward_failures`` (case groups) and ``arrears_roll_forward_money_at_stake``
   (GBP) by month, breakdowns ``within_month``, ``across_months`` and ``all``.
 """
@@ -14,11 +19,36 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .common import ALL, Rows, id_codes, top_two
+from .common import ALL, Rows, counts_by_month, date_month_index, flag, id_codes, top_two
 from .intake import intake_counts, intake_table
 
 TABLE = "DQ"
 TOLERANCE_PENCE = 1
+#: Application fees began on this day (it belongs to June 2014): the contract's fee_status rule.
+FEES_BEGAN = pd.Timestamp("2014-06-30")
+
+
+def fee_status_errors(applications: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
+    """``fee_status_recorded_in_error`` by month and reason (see the module docstring).
+
+    ``applications``: de-duplicated applications (T1's ``kept``); each row breaking the rule is
+    counted once, in the month it was received.
+    """
+    new = flag(applications["application_type"], "new_application")
+    no_fee = flag(applications["fee_status"], "no_fee")
+    after = (applications["received_date"] >= FEES_BEGAN).to_numpy(dtype=bool)
+    reasons = {"no_fee_after_fees_began": new & after & no_fee,
+               "fee_before_fees_began": ~after & ~no_fee,
+               "fee_on_arrears_only": ~new & after & ~no_fee}
+    month_of = date_month_index(applications["received_date"])
+    rows = Rows()
+    counts = {name: counts_by_month(month_of[mask], months) for name, mask in reasons.items()}
+    for i, m in enumerate(months):
+        for name, values in counts.items():
+            rows.add(TABLE, m, "fee_status_recorded_in_error", name, values[i], "count")
+        rows.add(TABLE, m, "fee_status_recorded_in_error", ALL,
+                 sum(v[i] for v in counts.values()), "count")
+    return rows.frame()
 
 
 def duplicates_table(applications: pd.DataFrame, months: Sequence[str],
@@ -113,6 +143,11 @@ def roll_forward_month(snapshot: pd.DataFrame, month: str,
 def duplicates(ctx) -> pd.DataFrame:
     """Duplicated new applications removed, by month (``quality.duplicates per period``)."""
     return duplicates_table(ctx.applications, ctx.months, t1=intake_counts(ctx.kept, ctx.removed, ctx.months))
+
+
+def fee_status(ctx) -> pd.DataFrame:
+    """Fee statuses recorded in error, by month and reason (``quality.fee_status per period``)."""
+    return fee_status_errors(ctx.kept, ctx.months)
 
 
 def roll_forward(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:

@@ -192,86 +192,126 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         cache.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(final)
-        stages.start("validating extracts")
-        data_hash = _data_hash(data_dir, build_root / "cache")
-        stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir),
-                 "data_hash": data_hash, "source_hash": work_source_hash(),
-                 "previous": str(previous) if previous else None,
-                 "previous_hash": _previous_hash(previous, build_root),
-                 "corrects_hash": _previous_hash(corrects, build_root),
-                 "known_at": known_at.isoformat() if known_at else None, "edition": edition}
-        current = _stamp_matches(work_dir, stamp)
-        if current:
-            stages.say("      extracts and code unchanged since the last validation")
-
-        stages.start("computing measures and working files")
-        if current:
-            stages.say(f"      reused {work_dir}")
-        else:
-            ahead = measured.result() if measured is not None else None
-            if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at):
-                ahead = measure_edition(data_dir, period, known_at)
-            else:
-                stages.say("      validated and measured ahead, while the previous edition was "
-                           "published")
-            compute_work(ahead, data_dir, period, work_dir, previous, build_root, stamp,
-                         edition=edition, corrects=corrects)
-        metadata = json.loads((work_dir / "extract.json").read_text(encoding="utf-8"))
-        facts = json.loads((work_dir / "edition.json").read_text(encoding="utf-8"))
-
-        stages.start("running chapters")
-        input_hashes = chapter_input_hashes(work_dir, [ch.name for ch in chapters])
-        shown_previous = previous.name if isinstance(previous, Path) else previous
-        parameters = {ch.name: _chapter_parameters(period, ch.name, input_hashes[ch.name],
-                                                   shown_previous, name) for ch in chapters}
-        reasons: dict[str, list[str]] = {}
-        notebooks, executed, reused = run_chapters(
-            chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
-            stages.say, reasons, env={"CMS_STATS_BUILD_DIR": str(build_root)})
-        stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
-        if after_chapters is not None:
-            after_chapters()
-
-        stages.start("building the web book")
-        html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata, build_date)
-
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=final.parent))
-        tmp.chmod(0o755)  # a published folder, readable by all (mkdtemp makes it private)
+        _restore_aside(work_dir)  # an interrupted release's working files are not kept
         try:
-            shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
-            (tmp / "notebooks").mkdir()
-            for ch in chapters:
-                nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
-
-            stages.start("printing the PDF")
-            print_pdf(single_dir, chapters[0].docname, tmp / "book.pdf", cache,
-                      title_page(period, facts, metadata))
-
-            stages.start("writing spreadsheet, CSV and manifest")
-            write_tables(tmp, work_dir, period,
-                         {"period": period, "data_dir": str(data_dir),
-                          "work_dir": work_dir.relative_to(build_root).as_posix(),
-                          "data_hash": data_hash, "previous": str(shown_previous or ""),
-                          "known_at": known_at.isoformat() if known_at else "",
-                          "corrects": corrects.name if corrects else "",
-                          "chapter_data_hashes": input_hashes},
-                         data_dir, metadata,
-                         # sorted: the order chapters finish in is not part of the release
-                         {"executed": sorted(executed), "reused": sorted(reused)}, facts)
-
-            stages.start("checking disclosure and moving into place")
-            check_disclosure(tmp)
-            move_into_place(tmp, final)
+            return _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
+                            chapters, edition, previous, known_at, corrects, measured,
+                            after_chapters, workers, build_date)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _restore_aside(work_dir)
             raise
-        stages.finish()
-        record = {"period": period, "release": str(final),
-                  "working_files": "reused" if current else "computed", "executed": executed,
-                  "reused": reused, "why_executed": reasons, "timings_s": stages.timings,
-                  "total_s": round(stages.total, 3)}
-        atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
-        stages.say(f"release {period} complete in {stages.total:.1f} s: {final}")
+        finally:
+            shutil.rmtree(_aside(work_dir), ignore_errors=True)
+
+
+def _aside(work_dir: Path) -> Path:
+    return work_dir.parent / f".{work_dir.name}.previous"
+
+
+def _set_aside(work_dir: Path) -> None:
+    """Keep the working files of the release in place (``work/.<name>.previous``) while new
+    ones are computed: a failed release puts them back (:func:`_restore_aside`)."""
+    aside = _aside(work_dir)
+    if work_dir.is_dir() and not aside.exists():
+        shutil.copytree(work_dir, aside)
+
+
+def _restore_aside(work_dir: Path) -> None:
+    """Put the working files set aside back in place, swapped in whole (after a failed or
+    interrupted release, so ``work/<name>`` describes the release in ``release/<name>``)."""
+    aside = _aside(work_dir)
+    if aside.is_dir():
+        move_into_place(aside, work_dir)
+
+
+def _release(period, stages, build_root, data_dir, final, name, cache, work_dir, chapters,
+             edition, previous, known_at, corrects, measured, after_chapters, workers,
+             build_date) -> Path:
+    """The stages of :func:`release` (its working files set aside until it succeeds)."""
+    stages.start("validating extracts")
+    data_hash = _data_hash(data_dir, build_root / "cache")
+    stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir),
+             "data_hash": data_hash, "source_hash": work_source_hash(),
+             "previous": str(previous) if previous else None,
+             "previous_hash": _previous_hash(previous, build_root),
+             "corrects_hash": _previous_hash(corrects, build_root),
+             "known_at": known_at.isoformat() if known_at else None, "edition": edition}
+    current = _stamp_matches(work_dir, stamp)
+    if current:
+        stages.say("      extracts and code unchanged since the last validation")
+
+    stages.start("computing measures and working files")
+    if current:
+        stages.say(f"      reused {work_dir}")
+    else:
+        _set_aside(work_dir)  # restored if this release fails: work and release agree
+        ahead = measured.result() if measured is not None else None
+        if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at):
+            ahead = measure_edition(data_dir, period, known_at)
+        else:
+            stages.say("      validated and measured ahead, while the previous edition was "
+                       "published")
+        compute_work(ahead, data_dir, period, work_dir, previous, build_root, stamp,
+                     edition=edition, corrects=corrects)
+    metadata = json.loads((work_dir / "extract.json").read_text(encoding="utf-8"))
+    summary = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))
+    for stray in summary.get("unexpected_files") or []:
+        stages.say(f"      warning: {stray}: unexpected file, not part of the contract (ignored)")
+    facts = json.loads((work_dir / "edition.json").read_text(encoding="utf-8"))
+
+    stages.start("running chapters")
+    input_hashes = chapter_input_hashes(work_dir, [ch.name for ch in chapters])
+    shown_previous = previous.name if isinstance(previous, Path) else previous
+    parameters = {ch.name: _chapter_parameters(period, ch.name, input_hashes[ch.name],
+                                               shown_previous, name) for ch in chapters}
+    reasons: dict[str, list[str]] = {}
+    notebooks, executed, reused = run_chapters(
+        chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
+        stages.say, reasons, env={"CMS_STATS_BUILD_DIR": str(build_root)})
+    stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
+    if after_chapters is not None:
+        after_chapters()
+
+    stages.start("building the web book")
+    html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata, build_date)
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=final.parent))
+    tmp.chmod(0o755)  # a published folder, readable by all (mkdtemp makes it private)
+    try:
+        shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
+        (tmp / "notebooks").mkdir()
+        for ch in chapters:
+            nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
+
+        stages.start("printing the PDF")
+        print_pdf(single_dir, chapters[0].docname, tmp / "book.pdf", cache,
+                  title_page(period, facts, metadata))
+
+        stages.start("writing spreadsheet, CSV and manifest")
+        write_tables(tmp, work_dir, period,
+                     {"period": period, "data_dir": str(data_dir),
+                      "work_dir": work_dir.relative_to(build_root).as_posix(),
+                      "data_hash": data_hash, "previous": str(shown_previous or ""),
+                      "known_at": known_at.isoformat() if known_at else "",
+                      "corrects": corrects.name if corrects else "",
+                      "chapter_data_hashes": input_hashes},
+                     data_dir, metadata,
+                     # sorted: the order chapters finish in is not part of the release
+                     {"executed": sorted(executed), "reused": sorted(reused)}, facts)
+
+        stages.start("checking disclosure and moving into place")
+        check_disclosure(tmp)
+        move_into_place(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    stages.finish()
+    record = {"period": period, "release": str(final),
+              "working_files": "reused" if current else "computed", "executed": executed,
+              "reused": reused, "why_executed": reasons, "timings_s": stages.timings,
+              "total_s": round(stages.total, 3)}
+    atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
+    stages.say(f"release {period} complete in {stages.total:.1f} s: {final}")
     return final
 
 

@@ -22,4 +22,18 @@ def about(ch) -> dict[str, str]:
         "about_contact": pub["contact"],
         "about_licence": pub["licence"],
     })
+    if ch.is_synthetic:
+        out["about_source_text"] = (
+            f"The data is synthetic: it comes from a seeded generator (seed {out['about_seed']}, "
+            f"scale {out['about_scale']}) that writes files in the same format as the real "
+            "extracts; its figures are realistic in shape but are not Child Maintenance Service "
+            "figures.")
+    else:
+        # An administrative folder describes its source, never a generator.
+        out["about_source_text"] = (
+            "The data is the Child Maintenance Service's administrative extract: monthly case "
+            "snapshots, the events of the 2012 Scheme (applications, payments, maintenance "
+            "calculations, changes of circumstances, mandatory reconsiderations), the six-monthly "
+            "children sample and the management information on telephony, complaints, appeals "
+            f"and accuracy, from {out['first_label']} to {out['about_last_label']}.")
     return out

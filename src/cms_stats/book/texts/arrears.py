@@ -13,6 +13,29 @@ def arrears(ch) -> dict[str, str]:
     """Outstanding arrears, liability and their share at the period; the Direct Pay
     sensitivity (what each 5 points of Direct Pay non-compliance would add)."""
     out = common(ch)
+    out.update({
+        "arrears_latest": ch.shown("outstanding_arrears", table="T8", long_money=True),
+        "arrears_latest_short": ch.shown("outstanding_arrears", table="T8"),
+        "arrears_change": fmt.change_phrase(ch.change("outstanding_arrears", table="T8"),
+                                            ch.month(3)),
+        "arrears_case_groups": ch.shown("case_groups_with_arrears", table="T8"),
+    })
+    findings = (f"Outstanding maintenance arrears were **{out['arrears_latest']}** in "
+                f"{ch.label}, {out['arrears_change']}, owed by {out['arrears_case_groups']} case "
+                "groups.")
+    reason = ch.not_available("T8", "total_maintenance_liability")
+    if reason:
+        # No cumulative liability (the folder starts late): say why instead of a share.
+        out.update({
+            "arrears_findings": f"{findings} {reason} The total maintenance liability, arrears "
+                                "as a percentage of it and the proxy amount collected are "
+                                "therefore not available [x].",
+            "arrears_collected_findings": "",
+            "arrears_sensitivity_step": fmt.SYMBOL_NOT_AVAILABLE,
+            "arrears_sensitivity_low_compliance": fmt.SYMBOL_NOT_AVAILABLE,
+            "arrears_sensitivity_low_share": fmt.SYMBOL_NOT_AVAILABLE,
+        })
+        return out
     share = series(ch.measures, "arrears_share_of_liability", table="T8", upto=ch.period)
     grid = sensitivity_grid(ch.measures, ch.period)
     out.update({
@@ -32,4 +55,14 @@ def arrears(ch) -> dict[str, str]:
         "arrears_sensitivity_low_share": fmt.fmt_share(
             grid.loc[grid["compliance"].idxmin(), "arrears_share"]),
     })
+    out["arrears_findings"] = (
+        f"{findings} Cumulative total maintenance liability was **{out['arrears_liability']}**, "
+        f"so arrears were {out['arrears_share']} of liability, {out['arrears_share_change']} (it "
+        f"was {out['arrears_share_first']} in {out['arrears_share_first_label']}). Both arrears "
+        "and liability grow mainly because the caseload grows.")
+    out["arrears_collected_findings"] = (
+        f"The difference between liability and arrears, {out['arrears_collected']}, is a proxy "
+        "for the amount collected. In the chart below the lower area is the arrears and the "
+        "upper area the proxy amount collected; together they make the total maintenance "
+        "liability.")
     return out

@@ -31,8 +31,21 @@ def _children_change(ch) -> str:
 
 
 def children(ch) -> dict[str, str]:
-    """Children benefiting; the latest sample's mean and interval, and the quarter's estimate."""
+    """Children benefiting; the latest sample's mean and interval, and the quarter's estimate
+    (or why the folder gives none for the period)."""
     out = common(ch)
+    reason = ch.not_available("T4")
+    if reason:
+        # No estimate (a partial quarter, no sample yet): say why, quote no sample.
+        na = fmt.SYMBOL_NOT_AVAILABLE
+        out.update({k: na for k in ("children_sample_size", "children_mean")})
+        out.update({"children_sample_label": na,
+                    "children_findings": f"{reason} There is no estimate of the children "
+                                         f"benefiting in the quarter to {ch.label}.",
+                    "children_sample_findings": "The estimate needs a children sample and the "
+                                                "cases paying in a whole quarter; see the "
+                                                "Methodology for how it is made."})
+        return out
     sample = _sample_month(ch)
     population = ch.value("sample_population", table="T4")
     out.update({
@@ -52,4 +65,17 @@ def children(ch) -> dict[str, str]:
         "children_sample_lower": ch.shown("children_benefiting", sample, "lower_95", table="T4"),
         "children_sample_upper": ch.shown("children_benefiting", sample, "upper_95", table="T4"),
     })
+    out["children_findings"] = (
+        f"In the quarter to {ch.label}, **{out['children_estimate']} children** are estimated to "
+        f"have benefited from maintenance, {out['children_change']}. We are 95% confident that "
+        f"the number lies between {out['children_lower']} and {out['children_upper']}.")
+    out["children_sample_findings"] = (
+        f"The most recent sample was drawn in {out['children_sample_label']}: "
+        f"{out['children_sample_size']} cases, about {out['children_sample_fraction']} of the "
+        "cases with a positive liability. The average number of children per case was "
+        f"{out['children_mean']} (95% confidence interval {out['children_mean_lower']} to "
+        f"{out['children_mean_upper']}). In the quarter to {out['children_sample_label']} we were "
+        "95% confident that the number of children benefiting lay between "
+        f"{out['children_sample_lower']} and {out['children_sample_upper']}. "
+        f"{out['children_cases_paying']} cases were paying in the quarter to {ch.label}.")
     return out

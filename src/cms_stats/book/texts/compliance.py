@@ -25,6 +25,16 @@ def compliance(ch) -> dict[str, str]:
         "compliance_quarter_label": quarter_label(ch.period),
         "compliance_transfers_findings": transfers_findings(ch),
     })
+    reason = ch.not_available("T5")
+    out["compliance_findings"] = (
+        f"{reason} There are no compliance figures for {out['compliance_quarter_label']}."
+        if reason else
+        f"In {out['compliance_quarter_label']}, **{out['compliance_groups_share']} of case groups "
+        f"with a current liability were contributing** towards it "
+        f"({out['compliance_groups_contributing']} of {out['compliance_groups']}), "
+        f"{out['compliance_groups_change']}. {out['compliance_cash_share']} of the cash due was "
+        f"paid ({out['compliance_cash_paid']} of {out['compliance_cash_due']}), "
+        f"{out['compliance_cash_change']}.")
     reason = ch.not_applicable("T7")
     if reason:
         # An edition before service type was published: say so instead of quoting figures.

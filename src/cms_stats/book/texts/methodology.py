@@ -64,6 +64,7 @@ def methodology(ch) -> dict[str, str]:
         "extract_last_label": month_words(str(ch.extract.get("last_month") or ch.period)),
         "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
         "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
+        "dq_unexpected_files": _unexpected_files(v.get("unexpected_files") or []),
     })
     out.update(data_vintage(ch))
     n, k = policy.dominance
@@ -107,6 +108,16 @@ def data_vintage(ch) -> dict[str, str]:
     definition = ed.get("known_at_definition") or (
         "See the data contract (data/README.md): the data as known at a cut-off.")
     return {"data_vintage": text, "known_at_definition": definition.replace("`", "")}
+
+
+def _unexpected_files(names: list[str]) -> str:
+    """The files of the folder the contract does not name (reported, not read), by name."""
+    if not names:
+        return "The extract folder held no file outside the data contract."
+    listed = ", ".join(f"`{n}`" for n in names)
+    return (f"The extract folder also held {len(names):,} file{'s' if len(names) > 1 else ''} the "
+            f"data contract does not name, which {'were' if len(names) > 1 else 'was'} not read: "
+            f"{listed}.")
 
 
 def _dq_shown(ch, measure: str, long_money: bool = False) -> str:

@@ -1,0 +1,152 @@
+"""Which figures a folder can give for a period: the registry's ``needs``, decided before any
+chapter runs.
+
+Every table may declare what it needs from the extract folder (``needs`` in
+``resources/tables.yaml``; the vocabulary is :data:`cms_stats.needs.NEEDS`). For each month:
+
+- ``whole_quarter``: the quarter to the month has all three months in the folder (a folder
+  that starts mid-quarter has partial quarters first: their figures would be published as whole
+  quarters);
+- ``children_sample``: a children sample was drawn on or before the month;
+- ``month_before_period``: the folder has a month before the period (a table published to the
+  month before, or comparing a month with the one before);
+- ``received_before_period``: a row of the table's event file (its ``reads``) was received
+  before the period's month (figures of the months before it are then not all empty);
+- ``scheme_start``: the folder starts when the statistics start (``SCHEME_START_MONTH``) or
+  gives opening balances for the months before it: cumulative figures begin there.
+
+:func:`mask_unavailable` removes the figures of every month whose need is unmet (they are
+published ``[x]``); :func:`not_available` says, for the period, which tables (or measures)
+have no figure and why, in the data's words; the chapters show that reason.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cms_stats.extracts import SCHEME_START_MONTH
+from cms_stats.months import month_start, month_words, quarter_months
+from cms_stats.registry import load_registry
+
+__all__ = ["mask_unavailable", "not_available", "opening_balances"]
+
+_EVENT_WORDS = {"service_requests": "change of circumstances",
+                "reconsiderations": "mandatory reconsideration"}
+
+
+def opening_balances(folder) -> dict:
+    """The folder's opening balances (``extract.json`` ``opening_balances``), or ``{}``."""
+    return dict((getattr(folder, "metadata", {}) or {}).get("opening_balances") or {})
+
+
+def _months(folder, period: str) -> list[str]:
+    return [m for m in folder.months if m <= period]
+
+
+def _starts_late(folder) -> bool:
+    return folder.months[0] > SCHEME_START_MONTH and not opening_balances(folder)
+
+
+def _unmet_at(need: str, month: str, months: list[str], folder) -> bool:
+    """Whether ``need`` is unmet for the figures of ``month`` (month-level needs only)."""
+    if need == "whole_quarter":
+        return len(quarter_months(month, months)) < 3
+    if need == "children_sample":
+        return not any(s <= month for s in folder.sample_months)
+    if need == "scheme_start":
+        return _starts_late(folder)
+    return False
+
+
+def mask_unavailable(frame: pd.DataFrame, folder, period: str) -> pd.DataFrame:
+    """``frame`` (tidy measures) without the figures whose table's needs are unmet at their month.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Tidy measures (``table, period, measure, ...``) of :func:`cms_stats.measures.compute_all`.
+    folder
+        The extract folder (``months``, ``sample_months``, ``metadata``).
+    period : str
+        The release period.
+
+    Returns
+    -------
+    DataFrame
+        The rows kept, in their order (the index reset).
+    """
+    months = _months(folder, period)
+    drop = pd.Series(False, index=frame.index)
+    for table in load_registry().tables.values():
+        in_table = frame["table"].eq(table.id)
+        for need in table.needs:
+            rows = in_table & (frame["measure"].isin(need.measures) if need.measures else True)
+            unmet = {m for m in months if _unmet_at(need.name, m, months, folder)}
+            drop |= rows & frame["period"].isin(unmet)
+    return frame.loc[~drop].reset_index(drop=True)
+
+
+def _reason(need: str, table, folder, period: str, events: dict) -> str | None:
+    """Why ``need`` is unmet at ``period``, in the data's words (None: met)."""
+    months = _months(folder, period)
+    first = month_words(folder.months[0])
+    if need == "whole_quarter" and _unmet_at(need, period, months, folder):
+        n = len(quarter_months(period, months))
+        return (f"The quarter to {month_words(period)} has {n} month{'s' if n > 1 else ''} of "
+                f"data (the extract folder starts in {first}); quarterly figures need all "
+                "three months, so they are not available [x] for a partial quarter.")
+    if need == "children_sample" and _unmet_at(need, period, months, folder):
+        later = [s for s in folder.sample_months if s > period]
+        where = (f"the folder's first sample is {month_words(later[0])}" if later
+                 else "the folder has no children sample")
+        return (f"No children sample was drawn on or before {month_words(period)} ({where}; "
+                "samples are drawn in March and September).")
+    if need == "month_before_period" and period == folder.months[0]:
+        return (f"The extract folder starts in {first}: there is no month of data before "
+                f"{month_words(period)}.")
+    if need == "received_before_period":
+        for name in table.reads:
+            frame = events.get(name)
+            if frame is None:
+                continue
+            dates = frame["received_date"]
+            if not (dates < pd.Timestamp(month_start(period))).any():
+                what = _EVENT_WORDS.get(name, name)
+                return (f"No {what} was received before {month_words(period)} in the extract "
+                        "folder, so there are no figures for the months before it.")
+    if need == "scheme_start" and _starts_late(folder):
+        return (f"The extract folder starts in {first}, after the statistics began in "
+                f"{month_words(SCHEME_START_MONTH)}, and gives no opening balances: a cumulative "
+                f"figure from {first} would leave out everything before it.")
+    return None
+
+
+def not_available(folder, period: str, events: dict | None = None) -> dict[str, dict]:
+    """The tables (or measures) of the edition with no figure for ``period``, and why.
+
+    Parameters
+    ----------
+    folder
+        The extract folder.
+    period : str
+        The release period.
+    events : dict, optional
+        Event frames as known at the period, by contract name (``service_requests``,
+        ``reconsiderations``), for ``received_before_period``.
+
+    Returns
+    -------
+    dict
+        Table id -> ``{"reason": str, "measures": [...]}`` (``measures`` empty: the whole
+        table), for the tables of the edition whose declared needs are unmet at the period.
+    """
+    registry = load_registry()
+    out: dict[str, dict] = {}
+    for table_id in registry.tables_in_edition(period):
+        table = registry.table(table_id)
+        for need in table.needs:
+            reason = _reason(need.name, table, folder, period, events or {})
+            if reason:
+                out[table_id] = {"reason": reason, "measures": list(need.measures)}
+                break
+    return out
