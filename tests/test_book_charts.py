@@ -224,3 +224,21 @@ def test_a_withheld_figure_is_neither_drawn_quoted_nor_ranked(measures):
     fig, alt = charts.chart("arrears_share", measures, PERIOD, policy, publish_tidy(measures, policy))
     charts.plt.close(fig)
     assert "(highest 13% in May 2016)" in alt  # what the withholding took away
+
+
+def test_a_chart_whose_every_figure_is_withheld_is_not_drawn(measures):
+    """Every share of the fee-exemptions chart withheld (a small folder): no chart, the
+    chapter says why (the axis top is not computed from nothing)."""
+    from cms_stats.book.unavailable import NoFigures
+    from cms_stats.publish.rounding import publish_tidy
+
+    policy = load_policy()
+    published = publish_tidy(measures, policy)
+    spec = charts.chart_specs()["fee_exemptions"]
+    for ref in spec["series"]:
+        at = (published["table"] == ref.get("table", spec["table"])) \
+            & (published["measure"] == ref["measure"]) \
+            & (published["breakdown"] == ref.get("breakdown", "all"))
+        published.loc[at, "value"] = "[c]"
+    with pytest.raises(NoFigures):
+        charts.chart("fee_exemptions", measures, PERIOD, policy, published)

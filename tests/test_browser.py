@@ -262,3 +262,20 @@ def test_table_captions_stay_on_a_390_px_screen(small_release, browser):
                         if l < 0 or r > 390]
         page.close()
     assert off == []
+
+
+@pytest.mark.slow
+def test_charts_keep_a_legible_width_on_a_390_px_phone(small_release, browser):
+    """Each chart (drawn 800 px wide) is shown at least 560 px wide on a phone, its text at 70%
+    of its size or more, scrolling inside its own region (the page itself does not scroll
+    sideways: test_no_page_scrolls_sideways_on_a_320_px_phone)."""
+    with serve(small_release) as base:
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        page.goto(base + "html/notebooks/intake.html", wait_until="load")
+        shown = page.evaluate("""() => [...document.querySelectorAll('.cms-chart img')].map(i =>
+            [i.naturalWidth, i.getBoundingClientRect().width,
+             i.closest('.cms-chart-scroll').scrollWidth > i.closest('.cms-chart-scroll').clientWidth])""")
+        page.close()
+    assert shown
+    for natural, width, scrolls in shown:
+        assert natural == 800 and width >= 0.7 * natural and scrolls

@@ -109,10 +109,13 @@ class ChartFigure:
         caption = (
             f"<figcaption>{html.escape(self.description)}</figcaption>" if self.description else ""
         )
+        # On a phone the chart keeps a legible width and scrolls sideways in its own focusable
+        # region (book.css), as a wide table does; the caption stays on the screen.
         return (
-            f'<figure class="cms-chart"{ident}>'
+            f'<figure class="cms-chart"{ident}><div class="cms-chart-scroll" tabindex="0" '
+            f'role="region" aria-label="Chart (scrolls sideways on a small screen)">'
             f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
-            f'style="max-width:100%;height:auto" />{caption}</figure>'
+            f'style="max-width:100%;height:auto" /></div>{caption}</figure>'
         )
 
     def _repr_png_(self) -> bytes:
@@ -181,7 +184,8 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy,
     # The months with a figure in any series: a month with none (e.g. no reconsideration
     # cleared, so no share) has no slot on the axis.
     months = sorted(set().union(*(s.index for s in data)))
-    if not months: raise NoFigures(name)  # noqa: E701 (e.g. nothing cleared yet: nothing to draw)
+    if not any(s.notna().any() for s in data):  # nothing cleared yet, or all withheld
+        raise NoFigures(name)
     month = months[-1] if spec.get("month") == "latest" else period
     words = {"period": month_words(period), "month": month_words(month),
              "first": month_words(months[0])}
@@ -260,7 +264,7 @@ def _percent_top(top, data: list[pd.Series]) -> float:
     """A fixed top, or room above the highest share drawn (``{at_least, round_up_to, plus}``)."""
     if not isinstance(top, dict):
         return top
-    high = max(s.max() for s in data) * 100
+    high = max(s.max() for s in data if s.notna().any()) * 100  # (withheld months are NaN)
     step = top["round_up_to"]
     return max(top["at_least"], math.ceil(high / step) * step + top["plus"])
 

@@ -36,6 +36,11 @@ def downloads_bar(release: str, period: str, chapter: str = "") -> tuple[str, st
         The edition's period (which tables it publishes).
     chapter : str
         The registry name of the chapter (its tables get CSV links); empty for none.
+
+    Returns
+    -------
+    tuple of str
+        The HTML (a ``<nav>`` landmark named "Downloads") and its plain-text alternative.
     """
     links = [("book.pdf", "the whole book (PDF)"),
              (archive_name(release), "all the data (ZIP: spreadsheet, CSV, PDF)"),

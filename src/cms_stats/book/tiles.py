@@ -48,6 +48,12 @@ def headline_tiles(headlines: list[Headline], measures, policy, published=None) 
         :func:`cms_stats.book.headlines.headlines`.
     measures, policy, published :
         As for the headlines: the comparison month's figure is read as published.
+
+    Returns
+    -------
+    tuple of str
+        The HTML (``<ul class="cms-tiles">``, one ``<li>`` per headline) and the text
+        alternative (one line per tile).
     """
     registry = load_registry()
     labels = load_metadata()["tables"]

@@ -40,6 +40,7 @@ AXE_RUN_JS = """async (tags) => {
 
 
 def mode_name(mode: tuple[str, int]) -> str:
+    """How a report names a mode: ``"dark scheme, 390 px"``."""
     return f"{mode[0]} scheme, {mode[1]} px"
 
 
