@@ -110,10 +110,11 @@ class ChartFigure:
             f"<figcaption>{html.escape(self.description)}</figcaption>" if self.description else ""
         )
         # On a phone the chart keeps a legible width and scrolls sideways in its own focusable
-        # region (book.css), as a wide table does; the caption stays on the screen.
+        # region (book.css), as a wide table does; the caption stays on the screen. The region
+        # is named by the chart's own title (landmarks of a page have unique names).
         return (
             f'<figure class="cms-chart"{ident}><div class="cms-chart-scroll" tabindex="0" '
-            f'role="region" aria-label="Chart (scrolls sideways on a small screen)">'
+            f'role="region" aria-label="Chart: {html.escape(self.description or self.alt)}">'
             f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
             f'style="max-width:100%;height:auto" /></div>{caption}</figure>'
         )
