@@ -39,11 +39,6 @@ def arrears(ch) -> dict[str, str]:
     share = series(ch.measures, "arrears_share_of_liability", table="T8", upto=ch.period)
     grid = sensitivity_grid(ch.measures, ch.period)
     out.update({
-        "arrears_latest": ch.shown("outstanding_arrears", table="T8", long_money=True),
-        "arrears_latest_short": ch.shown("outstanding_arrears", table="T8"),
-        "arrears_change": fmt.change_phrase(ch.change("outstanding_arrears", table="T8"),
-                                            ch.month(3)),
-        "arrears_case_groups": ch.shown("case_groups_with_arrears", table="T8"),
         "arrears_liability": ch.shown("total_maintenance_liability", table="T8", long_money=True),
         "arrears_collected": ch.shown("proxy_amount_collected", table="T8", long_money=True),
         "arrears_share": ch.shown("arrears_share_of_liability", table="T8"),
