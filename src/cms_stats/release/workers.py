@@ -77,9 +77,11 @@ def execute_chapter(source: str, out_path: str, parameters: dict, cwd: str,
         except pm.PapermillExecutionError as err:
             return f"cell {err.exec_count}: {err.ename}: {one_line(err.evalue)}"
         except Exception as err:  # kernel died, timeout, bad notebook: still one line
-            # A kernel that never answered (a port taken between choice and bind, a busy
-            # machine) is started once more; a chapter that fails is not.
-            if attempt == 1 and "didn't respond" in str(err):
+            # A kernel that never answered or died while starting (a port taken between
+            # choice and bind, a busy machine: seen in CI as "Kernel died before replying to
+            # kernel_info") is started once more; a chapter that fails is not.
+            if attempt == 1 and ("didn't respond" in str(err)
+                                 or "died before replying to kernel_info" in str(err)):
                 continue
             return f"{type(err).__name__}: {one_line(str(err))}"
         return None
