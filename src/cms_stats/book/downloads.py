@@ -11,10 +11,13 @@ import html
 
 from cms_stats.registry import load_registry
 
-__all__ = ["archive_name", "downloads_bar", "ARCHIVE_FILES"]
+__all__ = ["archive_name", "downloads_bar", "ARCHIVE_FILES", "EXPLORE_CHAPTER"]
 
 #: From a chapter page to the release folder.
 RELEASE_ROOT = "../../"
+
+#: The chapter of the table builder ("Create your own table"): every other chapter links it.
+EXPLORE_CHAPTER = "explore"
 
 #: What the "all the data" archive holds (files of the release folder; folders whole).
 ARCHIVE_FILES = ("book.pdf", "tables.xlsx", "tables.ods", "csv", "revisions.csv")
@@ -35,7 +38,8 @@ def downloads_bar(release: str, period: str, chapter: str = "") -> tuple[str, st
     period : str
         The edition's period (which tables it publishes).
     chapter : str
-        The registry name of the chapter (its tables get CSV links); empty for none.
+        The registry name of the chapter (its tables get CSV links); empty for none. Every
+        chapter but the table builder's own page links to it ("Create your own table").
 
     Returns
     -------
@@ -60,4 +64,9 @@ def downloads_bar(release: str, period: str, chapter: str = "") -> tuple[str, st
         body += "; this chapter's tables as CSV: " + ", ".join(
             a(f"csv/{t}.csv", f"Table {t[1:]}") for t in tables)
         text += "; " + ", ".join(f"csv/{t}.csv" for t in tables)
-    return (f'<nav class="cms-downloads-top" aria-label="Downloads"><p>{body}.</p></nav>', text)
+    body += "."
+    if chapter != EXPLORE_CHAPTER:
+        body += (f' Or <a href="{EXPLORE_CHAPTER}.html">create your own table</a> from the '
+                 "published figures.")
+        text += f"; create your own table: {EXPLORE_CHAPTER}.html"
+    return (f'<nav class="cms-downloads-top" aria-label="Downloads"><p>{body}</p></nav>', text)

@@ -37,6 +37,7 @@ from typing import Iterable, Iterator
 import pandas as pd
 
 from cms_stats.extracts import contract as extract_contract
+from cms_stats.publish.explore import EXPLORE_DATA, explore_data_problems
 from cms_stats.publish.rounding import to_number
 from cms_stats.publish.policy import Policy, load_policy
 from cms_stats.publish.tidy_csv import read_csv
@@ -380,7 +381,9 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
         (text via ``pdftotext``), ``.xlsx`` and ``.ods`` (every cell; counts in columns headed
         ``(number)``), ``.csv`` (text; counts by the ``unit`` column), ``.ipynb`` (sources
         and outputs), ``.json``/``.txt``/``.md``/``.xml``/``.tex`` (text). Script and style
-        assets (``.js``, ``.css``) and images are not checked. When the folder has ``csv/``,
+        assets (``.js``, ``.css``) and images are not checked, but for the table builder's
+        data (``html/_static/explore/data.js``): its text is screened, and every figure in it
+        must be the published CSV figure (:func:`explore_data_problems`). When the folder has ``csv/``,
         every suppressed figure is also checked against what a reader can work out from the
         published figures (:func:`audit_tables`).
     """
@@ -405,13 +408,15 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
             found = _check_notebook(path, rel, screen)
         elif suffix == ".pdf":
             found = _check_pdf(path, rel, screen)
-        elif suffix in _TEXT_SUFFIXES:
+        elif suffix in _TEXT_SUFFIXES or rel == EXPLORE_DATA.as_posix():
             found = _check_text(path, rel, screen)
         else:
             continue
         problems.extend(_first_per_kind(found))
     if (root / "csv").is_dir():
         problems.extend(audit_tables(root, policy)[0])
+        # The table builder shows exactly the published CSV figures, nothing else.
+        problems.extend(explore_data_problems(root))
     return problems
 
 

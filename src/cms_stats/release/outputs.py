@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from cms_stats.book.cells import symbol_links
 from cms_stats.files import hash_files
 from cms_stats.publish.disclosure import check_release
+from cms_stats.publish.explore import write_explore_data
 from cms_stats.publish.manifest import write_manifest
 from cms_stats.publish.ods import write_ods
 from cms_stats.publish.policy import load_metadata, load_policy
@@ -62,8 +64,9 @@ def edition_lines(facts: dict) -> list[str]:
 
 def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_dir: Path,
                   metadata: dict, chapters_run: dict, facts: dict | None = None) -> None:
-    """``tables.xlsx``, ``tables.ods``, ``csv/`` (with ``csv/ees/``), ``revisions.csv`` and
-    ``manifest.json`` from the working files.
+    """``tables.xlsx``, ``tables.ods``, ``csv/`` (with ``csv/ees/``), ``revisions.csv``,
+    the table builder's data (``html/_static/explore/data.js``, from ``csv/``, when the web
+    book is in ``out``) and ``manifest.json`` from the working files.
 
     ``facts`` (``edition.json``) adds the edition's calendar facts and links to previous
     editions to the cover and ``csv/metadata.json``, and its cut-off and data vintage to the
@@ -91,6 +94,9 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
               created=created_datetime(period))
     write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines), period=period,
               is_synthetic=metadata.get("source") == "synthetic")
+    if (out / "html").is_dir():
+        # The "Create your own table" page's data: exactly the CSV files just written.
+        write_explore_data(out, policy, meta, symbol_links())
     # The PDF, spreadsheet and CSV in one archive (before the manifest, which hashes it).
     write_data_archive(out, facts.get("id") or period)
     validation = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))

@@ -76,6 +76,10 @@ def _stage_vendor(stage: Path) -> None:
     vendor = stage / "_vendor"
     for css in ("book.css", "print.css"):
         write_if_changed(vendor / css, (paths.RESOURCES_DIR / css).read_bytes())
+    # The table builder's script ("Create your own table"); its data (explore/data.js) are
+    # written beside it in the release, from the published CSV files (release.outputs).
+    write_if_changed(vendor / "explore" / "explore.js",
+                     (paths.RESOURCES_DIR / "book" / "explore.js").read_bytes())
     # Theme template overrides (resources/book/_templates -> <stage>/_templates).
     templates = paths.RESOURCES_DIR / "book" / "_templates"
     for p in tree_files(templates):
