@@ -94,7 +94,9 @@ def test_every_link_and_asset_of_the_served_release_is_found(served):
         if target in pages:
             assert fragment in pages[target].ids, (page, target, fragment)
     got = {urllib.parse.urlparse(u).path for u in seen}
-    for expected in ("/book.pdf", "/tables.xlsx", f"/{archive_name('2016-08')}", "/csv/T1.csv"):
+    for expected in ("/book.pdf", "/tables.xlsx", f"/{archive_name('2016-08')}", "/csv/T1.csv",
+                     "/html/notebooks/explore.html", "/html/_static/explore/explore.js",
+                     "/html/_static/explore/data.js"):
         assert expected in got, expected
     assert len(pages) >= 10  # every chapter was reached
 
@@ -114,6 +116,8 @@ def test_every_chapter_offers_the_downloads_near_its_top(small_release):
         for table in registry.chapter_tables(page.stem):
             if table in registry.tables_in_edition("2016-08"):
                 assert f'href="../../csv/{table}.csv"' in bar, (page.name, table)
+        # every chapter but the table builder's own page links to it
+        assert ('<a href="explore.html">create your own table</a>' in bar) == (page.stem != "explore"), page.name
         # the page's download menu offers the book's PDF
         assert "btn-download-book-pdf" in text and "/../../book.pdf" in text, page.name
 

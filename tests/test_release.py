@@ -31,6 +31,7 @@ CHAPTERS = [
     ("compliance", "Compliance and service type"),
     ("arrears", "Arrears and liability"),
     ("service_standards", "Service standards"),
+    ("explore", "Create your own table"),
     ("methodology", "Methodology"),
     ("about", "About these statistics"),
 ]

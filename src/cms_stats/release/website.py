@@ -72,23 +72,27 @@ def _stage_config(period: str, metadata: dict, build_date=None) -> bytes:
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True).encode()
 
 
-def _stage_vendor(stage: Path) -> None:
+def _stage_vendor(stage: Path) -> bool:
+    """Stage the book's own assets and MathJax; True when an asset of the book changed (Sphinx
+    copies static files only when it writes a page, so a changed asset needs a fresh build)."""
     vendor = stage / "_vendor"
+    changed = False
     for css in ("book.css", "print.css"):
-        write_if_changed(vendor / css, (paths.RESOURCES_DIR / css).read_bytes())
+        changed |= write_if_changed(vendor / css, (paths.RESOURCES_DIR / css).read_bytes())
     # The table builder's script ("Create your own table"); its data (explore/data.js) are
     # written beside it in the release, from the published CSV files (release.outputs).
-    write_if_changed(vendor / "explore" / "explore.js",
-                     (paths.RESOURCES_DIR / "book" / "explore.js").read_bytes())
+    changed |= write_if_changed(vendor / "explore" / "explore.js",
+                                (paths.RESOURCES_DIR / "book" / "explore.js").read_bytes())
     # Theme template overrides (resources/book/_templates -> <stage>/_templates).
     templates = paths.RESOURCES_DIR / "book" / "_templates"
     for p in tree_files(templates):
-        write_if_changed(stage / "_templates" / p.relative_to(templates), p.read_bytes())
+        changed |= write_if_changed(stage / "_templates" / p.relative_to(templates),
+                                    p.read_bytes())
     mathjax = _mathjax_dir()
     stamp = stage / ".mathjax-source"  # outside _vendor: not published
     marker = f"{mathjax} {(mathjax / 'tex-chtml.js').stat().st_mtime_ns}"
     if stamp.is_file() and stamp.read_text() == marker:
-        return
+        return changed
     shutil.rmtree(vendor / "mathjax", ignore_errors=True)
     for part in _MATHJAX_PARTS:
         src, dst = mathjax / part, vendor / "mathjax" / part
@@ -98,18 +102,21 @@ def _stage_vendor(stage: Path) -> None:
         elif src.is_file():
             shutil.copyfile(src, dst)
     stamp.write_text(marker)
+    return True
 
 
 def stage_book(stage: Path, chapters: list, notebooks: dict, period: str,
                 metadata: dict, build_date=None) -> bool:
     """Write the book's sources into the persistent staging folder (unchanged files untouched).
 
-    Returns True when the configuration or the table of contents changed: then the kept Sphinx
-    environments are not trusted (a page that is not re-read would keep stale links).
+    Returns True when the configuration, the table of contents or an asset of the book (its
+    stylesheets, the table builder's script, templates, MathJax) changed: then the kept Sphinx
+    environments are not trusted (a page that is not re-read would keep stale links, and
+    Sphinx copies static files only when it writes pages).
     """
     changed = write_if_changed(stage / "_config.yml", _stage_config(period, metadata, build_date))
     changed |= write_if_changed(stage / "_toc.yml", load_registry().toc().encode())
-    _stage_vendor(stage)
+    changed |= _stage_vendor(stage)
     wanted = set()
     for ch in chapters:
         target = stage / f"{ch.docname}.ipynb"

@@ -294,7 +294,11 @@
     swapButton.setAttribute("aria-pressed", String(state.swapped));
     const href = query();
     permalink.href = href;
-    history.replaceState(null, "", href + location.hash);
+    try {
+      history.replaceState(null, "", href + location.hash);
+    } catch (err) {
+      // a browser that refuses to change a file:// address: the link still holds the choice
+    }
     if (!sel.columns.length) {
       result.replaceChildren(el("p", {}, "No figure matches this choice: choose at least one "
                                          + "figure and one of its breakdowns."));
@@ -313,6 +317,7 @@
       + `${m === 1 ? "period" : "periods"}, ${state.swapped ? "figures" : "months"} in rows`
       + (chart ? ", with a chart." : ".");
     if (announce || !status.textContent) status.textContent = text;
+    if (!root.dataset.ready) performance.mark("cms-explore-ready");  // the load time, measured
     root.dataset.ready = "true";
   }
 
