@@ -33,6 +33,7 @@ ALLOWED = [
     r"\bTable \d+\b", r"\bT\d+\b", r"95% confidence", r"\b28 days\b", r"\b20 days\b",
     r"\b30 seconds\b", r"£1 or 2%", r"\b1993\b", r"\b2003\b", r"\b2012\s+(statutory\s+)?[Ss]cheme\b",
     r"\b2012\s+statutory\b", r"95% confident\b", r"\b100% snapshot\b", r"\b20 calendar days\b",
+    r"</?h[1-6]\b",  # an HTML heading's tag (the table builder's page), not a figure
 ]
 STRIP = [
     r"\{glue(:\w+)?\}`[^`]*`",      # glue roles
@@ -58,6 +59,8 @@ def test_scanner_catches_a_typed_number():
     assert typed_numbers("In August 2016 the share rose.")
     assert not typed_numbers("Caseload stood at {glue:text}`caseload_latest`; see Table 2 and T2.")
     assert not typed_numbers("cleared within 28 days, the 95% confidence interval, $\\bar{x} \\pm 1.96$")
+    assert not typed_numbers('<h2 id="your-table">Your table</h2>')
+    assert typed_numbers('<h2 id="your-table">Your 12 tables</h2>')
 
 
 def _notebook(name):
