@@ -273,3 +273,26 @@ def test_an_edition_passes_the_browser_checks_inside_the_site(series):
     report = check_site(series["site"] / "2016-08-correction-1" / "html", axe=True)
     assert report.ok, report.format()
     assert report.broken_links == []
+
+
+def test_each_edition_has_its_own_table_builder_over_its_own_figures(series):
+    """Issue 16: every issue of the site carries the table builder's data, built from its own
+    published CSV files (their hashes), holding exactly their figures; editions differ."""
+    import hashlib
+
+    from cms_stats.publish.explore import EXPLORE_DATA, explore_data_problems, read_explore_data
+
+    sources = {}
+    for issue in ("2016-05", "2016-08", "2016-08-correction-1", "latest"):
+        folder = series["site"] / issue
+        data = read_explore_data(folder / EXPLORE_DATA)
+        assert data["publication"]["period"] == issue[:7]
+        assert max(p for t in data["tables"] for p in t["periods"]) == issue[:7]
+        own = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in (folder / "csv").glob("*.csv")}
+        assert data["sources"] == own, issue
+        assert explore_data_problems(folder) == [], issue
+        assert (folder / "html" / "notebooks" / "explore.html").is_file()
+        sources[issue] = data["sources"]
+    assert sources["2016-05"] != sources["2016-08"] != sources["2016-08-correction-1"]
+    assert sources["latest"] == sources["2016-08-correction-1"]
