@@ -73,6 +73,8 @@ def legacy_csa_findings(ch) -> str:
     reason = ch.not_available("T20")
     if reason:
         return f"{reason} There are no legacy CSA arrears figures for {ch.label}."
+    if not ch.measures["table"].eq("T20").any():  # a chapter that does not show it (Methodology)
+        return ""
     total = ch.shown("legacy_csa_arrears", table="T20", long_money=True)
     cases = ch.shown("cases_with_legacy_csa_arrears", table="T20")
     groups = ch.shown("case_groups_with_legacy_csa_arrears", table="T20")

@@ -95,6 +95,8 @@ def shared_care_findings(ch) -> str:
     reason = ch.not_available("T18")
     if reason:
         return f"{reason} There are no shared care figures for {ch.label}."
+    if not ch.measures["table"].eq("T18").any():  # a chapter that does not show it (Methodology)
+        return ""
     total = ch.shown("shared_care_cases", table="T18")
     if fmt.is_symbol(total):
         return (f"The number of cases with a shared-care reduction at the end of {ch.label} is "

@@ -30,7 +30,8 @@ def enforcement(ch) -> dict[str, str]:
     out = common(ch)
     first = load_registry().table("T19").first_edition
     out["enforcement_edition_note"] = (
-        "" if load_registry().table("T19").in_edition(ch.period) else
+        f"Enforcement figures are published from the edition of {month_words(first)}, for every "
+        "month of the data." if load_registry().table("T19").in_edition(ch.period) else
         f"This edition covers the months to {ch.label}; enforcement figures are published from "
         f"the edition of {month_words(first)}.")
     out["enforcement_cases_findings"] = cases_findings(ch)
@@ -40,6 +41,8 @@ def enforcement(ch) -> dict[str, str]:
 
 def cases_findings(ch) -> str:
     """T19: cases in enforcement at the month end and their share of the caseload."""
+    if not load_registry().table("T19").in_edition(ch.period):
+        return ""  # absent from an edition before the table's first
     reason = ch.not_available("T19", "cases_in_enforcement")
     if reason:
         return f"{reason} There is no count of cases in enforcement for {ch.label}."
@@ -53,6 +56,8 @@ def cases_findings(ch) -> str:
 
 def actions_findings(ch) -> str:
     """T19: enforcement actions started in the month, by type; suppressed types named as such."""
+    if not load_registry().table("T19").in_edition(ch.period):
+        return ""  # absent from an edition before the table's first
     reason = ch.not_available("T19", "enforcement_actions_started")
     if reason:
         return f"{reason} There is no count of enforcement actions for {ch.label}."
