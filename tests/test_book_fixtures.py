@@ -78,7 +78,7 @@ def book_measures() -> pd.DataFrame:
     add("T15", "service_type_transfers_share", {"2015-08": 4_500 / 145_000, "2016-08": 6_659 / 200_000},
         "share")
     # T18 shared care at the end of Aug 2016: 24,031 of the 200,000 cases due to pay (12.0%):
-    # 13,952 / 6,341 / 2,287 / 1,451 by band, published to the nearest 100.
+    # 13,952 / 6,341 / 2,287 / 1,451 by band, published to the nearest 10.
     for band, points in (("nights_52_to_103", {"2015-08": 8_000, "2016-08": 13_952}),
                          ("nights_104_to_155", {"2015-08": 3_600, "2016-08": 6_341}),
                          ("nights_156_to_174", {"2015-08": 1_300, "2016-08": 2_287}),

@@ -350,14 +350,14 @@ def test_texts_say_why_a_table_is_not_available():
 
 
 def test_planned_measures_sentences_on_the_book_fixture(book_chapter):
-    """T18-T20 in the 2016-08 fixture (test_book_fixtures): shared care 24,031 of 200,000 cases
-    due to pay (12.0%), bands to the nearest 100; 15,272 cases in enforcement of a caseload of
-    338,900 (4.5%: 5%), 2,932 actions to the nearest 10 with one committal ([c]); legacy CSA
-    arrears £529.4 million on 93,555 cases in 92,949 groups (nearest 100)."""
+    """T18-T20 in the 2016-08 fixture (test_book_fixtures), counts to the nearest 10: shared
+    care 24,031 of 200,000 cases due to pay (12.0%); 15,272 cases in enforcement of a caseload of
+    338,900 (4.5%: 5%), 2,932 actions with one committal ([c]); legacy CSA arrears £529.4
+    million on 93,555 cases in 92,949 groups."""
     assert texts.children(book_chapter)["children_shared_care_findings"] == (
-        "At the end of August 2016, **24,000 of the 200,000 cases due to pay (12%)** had a "
-        "shared-care reduction in their calculation: 14,000 with 52 to 103, 6,300 with 104 to "
-        "155, 2,300 with 156 to 174 and 1,500 with 175 or more nights a year with the paying "
+        "At the end of August 2016, **24,030 of the 200,000 cases due to pay (12%)** had a "
+        "shared-care reduction in their calculation: 13,950 with 52 to 103, 6,340 with 104 to "
+        "155, 2,290 with 156 to 174 and 1,450 with 175 or more nights a year with the paying "
         "parent.")
     got = texts.enforcement(book_chapter)
     assert got["enforcement_cases_findings"] == (
@@ -372,9 +372,9 @@ def test_planned_measures_sentences_on_the_book_fixture(book_chapter):
         "Enforcement figures are published from the edition of August 2016, for every month of "
         "the data.")
     assert texts.arrears(book_chapter)["arrears_legacy_csa_findings"] == (
-        "At the end of August 2016, 93,600 cases in 92,900 case groups carried **£529.4 million "
+        "At the end of August 2016, 93,560 cases in 92,950 case groups carried **£529.4 million "
         "of arrears from the CSA schemes**, apart from the outstanding maintenance arrears above: "
-        "£450.7 million on 79,500 arrears only cases and £78.6 million on 14,000 cases from new "
+        "£450.7 million on 79,520 arrears only cases and £78.6 million on 14,040 cases from new "
         "applications made after a CSA case closed.")
 
 
