@@ -399,3 +399,18 @@ def test_planned_measures_before_their_first_edition_and_without_their_inputs():
         f"{reason} There are no shared care figures for August 2016.")
     assert texts.enforcement(ch)["enforcement_actions_findings"] == (
         "No file. There is no count of enforcement actions for August 2016.")
+
+
+def test_glued_texts_carry_no_markdown_asterisks(monkeypatch):
+    """{glue:text} shows a glued text as plain text: "**290,600 children**" would show its
+    asterisks on the page (found on a chapter whose findings are glued whole)."""
+    import myst_nb
+
+    from cms_stats.book.chapter import glue_texts
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    glue_texts({"children_findings": "In the quarter, **290,600 children** benefited.",
+                "plain": "No emphasis here."})
+    assert glued == {"children_findings": "In the quarter, 290,600 children benefited.",
+                     "plain": "No emphasis here."}
