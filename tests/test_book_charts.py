@@ -33,6 +33,9 @@ LATEST = {
     "complaints": "255",
     "telephony": "86%",
     "accuracy": "100%",
+    "shared_care": "24,030",
+    "enforcement_actions": "2,930",
+    "legacy_csa_arrears": "£529.4 million",
 }
 
 

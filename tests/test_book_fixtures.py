@@ -77,6 +77,44 @@ def book_measures() -> pd.DataFrame:
     add("T15", "service_type_transfers", {"2015-08": 4_500, "2016-08": 6_659}, "count")
     add("T15", "service_type_transfers_share", {"2015-08": 4_500 / 145_000, "2016-08": 6_659 / 200_000},
         "share")
+    # T18 shared care at the end of Aug 2016: 24,031 of the 200,000 cases due to pay (12.0%):
+    # 13,952 / 6,341 / 2,287 / 1,451 by band, published to the nearest 10.
+    for band, points in (("nights_52_to_103", {"2015-08": 8_000, "2016-08": 13_952}),
+                         ("nights_104_to_155", {"2015-08": 3_600, "2016-08": 6_341}),
+                         ("nights_156_to_174", {"2015-08": 1_300, "2016-08": 2_287}),
+                         ("nights_175_or_more", {"2015-08": 800, "2016-08": 1_451})):
+        add("T18", "shared_care_cases", points, "count", band)
+    add("T18", "shared_care_cases", {"2015-08": 13_700, "2016-08": 24_031}, "count")
+    add("T18", "cases_due_to_pay", {"2015-08": 145_000, "2016-08": 200_000}, "count")
+    add("T18", "shared_care_share", {"2015-08": 13_700 / 145_000, "2016-08": 24_031 / 200_000},
+        "share")
+    # T19 enforcement in Aug 2016: 15,272 cases of the 338,900 caseload (4.5%); 2,932 actions
+    # started, 1 committal to prison (published [c]), to the nearest 10.
+    add("T19", "cases_in_enforcement", {"2015-08": 8_000, "2016-08": 15_272}, "count")
+    add("T19", "cases_in_enforcement_share", {"2015-08": 8_000 / 180_000, "2016-08": 15_272 / 338_900},
+        "share")
+    for kind, points in (("deduction_from_earnings_order", {"2015-08": 1_100, "2016-08": 1_644}),
+                         ("regular_deduction_order", {"2015-08": 200, "2016-08": 268}),
+                         ("lump_sum_deduction_order", {"2015-08": 150, "2016-08": 250}),
+                         ("liability_order", {"2015-08": 450, "2016-08": 633}),
+                         ("charging_order_or_order_for_sale", {"2015-08": 60, "2016-08": 104}),
+                         ("disqualification", {"2015-08": 25, "2016-08": 32}),
+                         ("committal_to_prison", {"2015-08": 2, "2016-08": 1})):
+        add("T19", "enforcement_actions_started", points, "count", kind)
+    add("T19", "enforcement_actions_started", {"2015-08": 1_987, "2016-08": 2_932}, "count")
+    # T20 legacy CSA arrears at the end of Aug 2016: £529.4m (£450.7m on 79,516 arrears only
+    # cases, £78.6m on 14,039 new application cases) in 92,949 case groups.
+    for origin, money, cases, groups in (
+            ("arrears_only", {"2015-08": 150e6, "2016-08": 450_719_222.1}, {"2015-08": 25_000, "2016-08": 79_516},
+             {"2015-08": 24_900, "2016-08": 79_081}),
+            ("new_application", {"2015-08": 40e6, "2016-08": 78_632_083.27}, {"2015-08": 7_000, "2016-08": 14_039},
+             {"2015-08": 6_990, "2016-08": 14_000})):
+        add("T20", "legacy_csa_arrears", money, "gbp", origin)
+        add("T20", "cases_with_legacy_csa_arrears", cases, "count", origin)
+        add("T20", "case_groups_with_legacy_csa_arrears", groups, "count", origin)
+    add("T20", "legacy_csa_arrears", {"2015-08": 190e6, "2016-08": 529_351_305.37}, "gbp")
+    add("T20", "cases_with_legacy_csa_arrears", {"2015-08": 32_000, "2016-08": 93_555}, "count")
+    add("T20", "case_groups_with_legacy_csa_arrears", {"2015-08": 31_850, "2016-08": 92_949}, "count")
     # T8 arrears: £77.5m in Aug, 22% above May; liability £594.9m.
     arrears = _path({"2015-08": 30e6, "2016-05": 63_534_709.0, "2016-08": 77_512_345.0})
     liability = _path({"2015-08": 250e6, "2016-05": 480e6, "2016-08": 594_912_345.0})

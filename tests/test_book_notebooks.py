@@ -22,6 +22,7 @@ CHAPTERS = {
     "children": "Children benefiting",
     "compliance": "Compliance and service type",
     "arrears": "Arrears and liability",
+    "enforcement": "Enforcement",
     "service_standards": "Service standards",
     "explore": "Create your own table",
     "methodology": "Methodology",
@@ -34,6 +35,9 @@ ALLOWED = [
     r"\b30 seconds\b", r"£1 or 2%", r"\b1993\b", r"\b2003\b", r"\b2012\s+(statutory\s+)?[Ss]cheme\b",
     r"\b2012\s+statutory\b", r"95% confident\b", r"\b100% snapshot\b", r"\b20 calendar days\b",
     r"</?h[1-6]\b",  # an HTML heading's tag (the table builder's page), not a figure
+    # the 2012 Scheme's shared-care bands (nights a year with the paying parent): rules, not data
+    r"\b52 or more nights\b", r"\b[Ff]ewer than 52 nights\b", r"\b52 to 103\b", r"\b104 to 155\b",
+    r"\b156 to 174\b", r"\b175 or more\b",
 ]
 STRIP = [
     r"\{glue(:\w+)?\}`[^`]*`",      # glue roles

@@ -347,3 +347,70 @@ def test_texts_say_why_a_table_is_not_available():
     assert got["children_sample_label"] == "[x]"
     assert texts.compliance(ch)["compliance_findings"] == (
         f"{reason} There are no compliance figures for the quarter to August 2016.")
+
+
+def test_planned_measures_sentences_on_the_book_fixture(book_chapter):
+    """T18-T20 in the 2016-08 fixture (test_book_fixtures), counts to the nearest 10: shared
+    care 24,031 of 200,000 cases due to pay (12.0%); 15,272 cases in enforcement of a caseload of
+    338,900 (4.5%: 5%), 2,932 actions with one committal ([c]); legacy CSA arrears £529.4
+    million on 93,555 cases in 92,949 groups."""
+    assert texts.children(book_chapter)["children_shared_care_findings"] == (
+        "At the end of August 2016, **24,030 of the 200,000 cases due to pay (12%)** had a "
+        "shared-care reduction in their calculation: 13,950 with 52 to 103, 6,340 with 104 to "
+        "155, 2,290 with 156 to 174 and 1,450 with 175 or more nights a year with the paying "
+        "parent.")
+    got = texts.enforcement(book_chapter)
+    assert got["enforcement_cases_findings"] == (
+        "At the end of August 2016, **15,270 cases were in enforcement**, 5% of the caseload.")
+    assert got["enforcement_actions_findings"] == (
+        "In August 2016, 2,930 enforcement actions were started: 1,640 deduction from earnings "
+        "orders, 270 regular deduction orders, 250 lump sum deduction orders, 630 liability "
+        "orders, 100 charging orders or orders for sale and 30 disqualifications from driving or "
+        "holding a passport. The number of committals to prison is not shown, to protect "
+        "confidentiality ([c], see the notes).")
+    assert got["enforcement_edition_note"] == (
+        "Enforcement figures are published from the edition of August 2016, for every month of "
+        "the data.")
+    assert texts.arrears(book_chapter)["arrears_legacy_csa_findings"] == (
+        "At the end of August 2016, 93,560 cases in 92,950 case groups carried **£529.4 million "
+        "of arrears from the CSA schemes**, apart from the outstanding maintenance arrears above: "
+        "£450.7 million on 79,520 arrears only cases and £78.6 million on 14,040 cases from new "
+        "applications made after a CSA case closed.")
+
+
+def test_planned_measures_before_their_first_edition_and_without_their_inputs():
+    """Before the 2016-08 edition the tables are absent (no sentence; the Enforcement chapter
+    says when its figures begin). A folder without the optional inputs: the reason, no figure."""
+    early = texts.enforcement(chapter(book_measures().query("table != 'T19'"), "2016-05"))
+    assert early["enforcement_edition_note"] == (
+        "This edition covers the months to May 2016; enforcement figures are published from the "
+        "edition of August 2016.")
+    assert texts.children(chapter(book_measures(), "2016-05"))["children_shared_care_findings"] == ""
+    reason = ("The snapshot of August 2016 does not give `shared_care_nights` (the nights of "
+              "shared care in each calculation, an optional column of the data contract), so "
+              "these figures are not available [x].")
+    measures = book_measures().query(
+        "table != 'T18' and measure != 'enforcement_actions_started'").reset_index(drop=True)
+    ch = chapter(measures, PERIOD)
+    ch.edition = {"not_available": {"T18": {"reason": reason, "measures": []},
+                                    "T19": {"reason": "No file.", "measures": [
+                                        "enforcement_actions_started"]}}}
+    assert texts.children(ch)["children_shared_care_findings"] == (
+        f"{reason} There are no shared care figures for August 2016.")
+    assert texts.enforcement(ch)["enforcement_actions_findings"] == (
+        "No file. There is no count of enforcement actions for August 2016.")
+
+
+def test_glued_texts_carry_no_markdown_asterisks(monkeypatch):
+    """{glue:text} shows a glued text as plain text: "**290,600 children**" would show its
+    asterisks on the page (found on a chapter whose findings are glued whole)."""
+    import myst_nb
+
+    from cms_stats.book.chapter import glue_texts
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    glue_texts({"children_findings": "In the quarter, **290,600 children** benefited.",
+                "plain": "No emphasis here."})
+    assert glued == {"children_findings": "In the quarter, 290,600 children benefited.",
+                     "plain": "No emphasis here."}

@@ -176,3 +176,34 @@ def test_accuracy_tolerance_inclusive(files, book):
     assert chosen == book_total
     assert rejected < chosen
     assert ((diff == 100) & (corr <= 5000)).any() and ((diff * 50 == corr) & (corr > 5000)).any()
+
+
+# --- the planned measures (T18-T20) ------------------------------------------------------------
+def test_shared_care_only_on_cases_due_to_pay_and_from_52_nights(files, book):
+    """Chosen: weekly liability > 0 and 52 or more nights. Rejected: any case recording 52 or
+    more nights (nights stay recorded after a liability ends), or any nights above 0 (fewer
+    than 52 is no reduction)."""
+    snap = files(f"snapshots/cases_{P}.parquet")
+    nights = snap["shared_care_nights"].fillna(0)
+    due = snap["weekly_liability"] > 0
+    chosen = int((due & (nights >= 52)).sum())
+    assert chosen == book("T18", "shared_care_cases")
+    assert chosen != int((nights >= 52).sum())
+    assert chosen != int((due & (nights > 0)).sum())
+
+
+def test_legacy_csa_arrears_case_groups_not_cases(files, book):
+    """Chosen: distinct case groups carrying CSA arrears. Rejected: cases."""
+    snap = files(f"snapshots/cases_{P}.parquet")
+    carrying = snap[snap["csa_arrears"] > 0]
+    chosen = carrying["case_group_id"].nunique()
+    assert chosen == book("T20", "case_groups_with_legacy_csa_arrears")
+    assert chosen != len(carrying) == book("T20", "cases_with_legacy_csa_arrears")
+
+
+def test_enforcement_share_of_the_caseload(files, book):
+    """Chosen: cases in enforcement over the caseload. Rejected: over the cases due to pay."""
+    snap = files(f"snapshots/cases_{P}.parquet")
+    enforced = int((snap["in_enforcement"] == 1).sum())
+    assert enforced / len(snap) == pytest.approx(book("T19", "cases_in_enforcement_share"))
+    assert enforced / len(snap) != pytest.approx(enforced / int((snap["weekly_liability"] > 0).sum()))

@@ -172,7 +172,8 @@ def error_of(path: Path) -> ExtractError:
 def test_contract_is_complete_and_consistent():
     assert set(CONTRACT) == {
         "snapshot", "applications", "payments", "liabilities", "service_requests",
-        "reconsiderations", "closures", "children_sample", "telephony", "complaints", "appeals",
+        "reconsiderations", "closures", "enforcement_actions", "children_sample", "telephony",
+        "complaints", "appeals",
         "accuracy_checks",
     }
     for spec in CONTRACT.values():
@@ -187,7 +188,8 @@ def test_contract_is_complete_and_consistent():
             if col.type == "id":
                 assert col.id_kind in ID_PATTERNS
     nullable = {(k, c.name) for k, s in CONTRACT.items() for c in s.columns if c.nullable}
-    assert nullable == {("service_requests", "cleared_date"), ("reconsiderations", "cleared_date"),
+    assert nullable == {("snapshot", "shared_care_nights"),
+                        ("service_requests", "cleared_date"), ("reconsiderations", "cleared_date"),
                         ("reconsiderations", "outcome")}
 
 

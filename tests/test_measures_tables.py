@@ -16,9 +16,27 @@ C5    G4     new_application  C&P 60 Jun, 120 Jul-Aug, pays 50 in Jul; Direct Pa
 ====  =====  ===============  ===========================================================
 
 C2's September closing is 40.01 where 40.00 is expected: a 1p difference, within tolerance.
+
+The planned measures (T18-T20) add, from the optional snapshot columns and the actions file:
+
+====  ==================================  ==================  ===================================
+case  shared_care_nights                  in_enforcement      csa_arrears; actions
+====  ==================================  ==================  ===================================
+C1    60 (52-103); not counted in Sep     0                   0
+      (no positive weekly liability)
+C2    30 (under 52: no reduction)         1 in Sep            1,000 from Aug; lump sum 31 Jul,
+                                                              regular 1 Sep, committal 30 Sep
+C3    175 (175 or more)                   0                   100 in Sep (G2 with C2)
+C4    null (arrears only)                 0                   500 Jul-Aug, 450 Sep (arrears only)
+C5    156 (156-174) Jun-Aug, 104 Sep      1 in Aug and Sep    250.50 in Sep; earnings 12 Aug,
+                                                              liability 31 Aug, disqualification
+                                                              2 Oct (after the as-at date)
+====  ==================================  ==================  ===================================
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -74,6 +92,26 @@ SNAPSHOTS = {
         C5 + (DP, 30.0, 120.0, 220.0, 0.0, 0.0, -20.0, 195.0),
     ],
 }
+
+#: The planned measures' optional snapshot columns: {month: {case: (nights, in enforcement,
+#: CSA arrears)}}; cases not listed: (None, 0, 0.0).
+PLANNED = {
+    "2014-06": {"C00000001": (60, 0, 0.0), "C00000002": (30, 0, 0.0), "C00000005": (156, 0, 0.0)},
+    "2014-07": {"C00000001": (60, 0, 0.0), "C00000002": (30, 0, 0.0), "C00000005": (156, 0, 0.0),
+                "C00000004": (None, 0, 500.0)},
+    "2014-08": {"C00000001": (60, 0, 0.0), "C00000002": (30, 0, 1000.0), "C00000003": (175, 0, 0.0),
+                "C00000004": (None, 0, 500.0), "C00000005": (156, 1, 0.0)},
+    "2014-09": {"C00000001": (60, 0, 0.0), "C00000002": (30, 1, 1000.0), "C00000003": (175, 0, 100.0),
+                "C00000004": (None, 0, 450.0), "C00000005": (104, 1, 250.5)},
+}
+ENFORCEMENT_ACTIONS = pd.DataFrame.from_records([
+    ("E000000001", "C00000002", D("2014-07-31"), "lump_sum_deduction_order"),
+    ("E000000002", "C00000005", D("2014-08-12"), "deduction_from_earnings_order"),
+    ("E000000003", "C00000005", D("2014-08-31"), "liability_order"),
+    ("E000000004", "C00000002", D("2014-09-01"), "regular_deduction_order"),
+    ("E000000005", "C00000002", D("2014-09-30"), "committal_to_prison"),
+    ("E000000006", "C00000005", D("2014-10-02"), "disqualification"),  # after as-at
+], columns=["action_id", "case_id", "action_date", "action_type"])
 
 APPLICATIONS = pd.DataFrame.from_records([
     # id, received, type, paying, receiving, fee status, case
@@ -180,7 +218,13 @@ class FakeFolder:
         self.snapshots_read.append(month)
         frame = pd.DataFrame.from_records(SNAPSHOTS[month], columns=SNAPSHOT_COLUMNS)
         frame.insert(0, "snapshot_month", month)
-        return frame
+        planned = [PLANNED[month].get(c, (None, 0, 0.0)) for c in frame["case_id"]]
+        return frame.assign(
+            shared_care_nights=pd.array([p[0] for p in planned], dtype="Int64"),
+            in_enforcement=[p[1] for p in planned], csa_arrears=[p[2] for p in planned])
+
+    def enforcement_actions(self):
+        return ENFORCEMENT_ACTIONS.copy()
 
     def applications(self):
         return APPLICATIONS.copy()
@@ -413,8 +457,103 @@ def test_t8_reports_the_largest_contributions_for_dominance(result):
     reported = out["top1"].notna()
     assert set(out.loc[reported, "measure"]) <= {"total_maintenance_liability",
                                                  "arrears_roll_forward_money_at_stake",
-                                                 "arrears_on_closed_cases"}
+                                                 "arrears_on_closed_cases", "legacy_csa_arrears"}
     assert (out.loc[reported, "unit"] == "gbp").all()
+
+
+def test_t18_shared_care(result):
+    """Cases due to pay (weekly liability > 0) with 52 or more nights, by band. June and July:
+    C1 (52-103) and C5 (156-174) of C1, C2, C5 (C2's 30 nights are no reduction; C4 has no
+    liability). August: + C3 (175 or more), of 4. September: C1's liability ended (its nights
+    no longer count), C5 recalculated at 104 nights (104-155): C3 and C5 of C2, C3, C5."""
+    bands = ("nights_52_to_103", "nights_104_to_155", "nights_156_to_174", "nights_175_or_more")
+
+    def t18(counts, due):
+        row = {("shared_care_cases", b): n for b, n in zip(bands, counts)}
+        row.update({("shared_care_cases", "all"): sum(counts), "cases_due_to_pay": due,
+                    "shared_care_share": sum(counts) / due})
+        return row
+
+    exp = expected("T18", monthly({
+        "2014-06": t18((1, 0, 1, 0), 3), "2014-07": t18((1, 0, 1, 0), 3),
+        "2014-08": t18((1, 0, 1, 1), 4), "2014-09": t18((0, 1, 0, 1), 3),
+    }, count_or_share))
+    assert_frame_equal(table(result[0], "T18"), exp)
+
+
+def test_t19_enforcement(result):
+    """Cases in enforcement over the caseload (T2: 3, 4, 5, 5): C5 from August, C2 in
+    September. Actions by the day they started, first and last days of a month included; the
+    disqualification on 2 October is after the as-at date."""
+    kinds = ("deduction_from_earnings_order", "regular_deduction_order", "lump_sum_deduction_order",
+             "liability_order", "charging_order_or_order_for_sale", "disqualification",
+             "committal_to_prison")
+
+    def t19(cases, caseload, **started):
+        row = {"cases_in_enforcement": cases, "cases_in_enforcement_share": cases / caseload}
+        row.update({("enforcement_actions_started", k): started.get(k, 0) for k in kinds})
+        row[("enforcement_actions_started", "all")] = sum(started.values())
+        return row
+
+    exp = expected("T19", monthly({
+        "2014-06": t19(0, 3),
+        "2014-07": t19(0, 4, lump_sum_deduction_order=1),
+        "2014-08": t19(1, 5, deduction_from_earnings_order=1, liability_order=1),
+        "2014-09": t19(2, 5, regular_deduction_order=1, committal_to_prison=1),
+    }, count_or_share))
+    assert_frame_equal(table(result[0], "T19"), exp)
+
+
+def test_t20_legacy_csa_arrears(result):
+    """CSA arrears by origin: C4 (arrears only, G3); C2 and C3 (both G2) and C5 (G4) from new
+    applications. September: new applications 1,000 + 100 + 250.50 on 3 cases in 2 groups."""
+    def t20(arrears_only, new_application):
+        row = {}
+        for origin, (money, cases, groups) in (("arrears_only", arrears_only),
+                                               ("new_application", new_application)):
+            row.update({("legacy_csa_arrears", origin): money,
+                        ("cases_with_legacy_csa_arrears", origin): cases,
+                        ("case_groups_with_legacy_csa_arrears", origin): groups})
+        row.update({("legacy_csa_arrears", "all"): arrears_only[0] + new_application[0],
+                    ("cases_with_legacy_csa_arrears", "all"): arrears_only[1] + new_application[1],
+                    ("case_groups_with_legacy_csa_arrears", "all"): arrears_only[2] + new_application[2]})
+        return row
+
+    exp = expected("T20", monthly({
+        "2014-06": t20((0.0, 0, 0), (0.0, 0, 0)),
+        "2014-07": t20((500.0, 1, 1), (0.0, 0, 0)),
+        "2014-08": t20((500.0, 1, 1), (1000.0, 1, 1)),
+        "2014-09": t20((450.0, 1, 1), (1350.5, 3, 2)),
+    }, lambda m: "gbp" if m == "legacy_csa_arrears" else "count"))
+    assert_frame_equal(table(result[0], "T20"), exp)
+    top = result[0].query("table == 'T20' and period == '2014-09' and measure == 'legacy_csa_arrears'")
+    # by case group: G2 1,100 (C2 + C3), G3 450, G4 250.50
+    assert {b: (t1, t2) for b, t1, t2 in top[["breakdown", "top1", "top2"]].itertuples(index=False)} \
+        == {"all": (1100.0, 450.0), "arrears_only": (450.0, 0.0), "new_application": (1100.0, 250.5)}
+
+
+def test_planned_measures_need_their_columns_and_file():
+    """A folder without the optional columns or the actions file gives no figure ([x]) for the
+    months concerned, and the edition says why in the data's words."""
+    from cms_stats.measures.availability import mask_unavailable, not_available
+
+    folder = FakeFolder()
+    folder.absent_columns = {"snapshots/cases_2014-09.parquet": ["shared_care_nights", "csa_arrears"]}
+    folder.absent_files = ["events/enforcement_actions.parquet"]
+    out = mask_unavailable(compute_all(folder, PERIOD), folder, PERIOD)
+    t18 = out[out["table"] == "T18"]
+    assert sorted(t18["period"].unique()) == MONTHS[:3]
+    assert set(out.loc[out["table"] == "T19", "measure"]) == {"cases_in_enforcement",
+                                                              "cases_in_enforcement_share"}
+    # the tables are published from the 2016-08 edition: a folder to August 2016 lacking them
+    months = [f"{y}-{m:02d}" for y in (2015, 2016) for m in range(1, 13) if f"{y}-{m:02d}" <= "2016-08"]
+    folder = SimpleNamespace(months=months, sample_months=[], metadata={}, absent_files=folder.absent_files,
+                             absent_columns={"snapshots/cases_2016-08.parquet": ["shared_care_nights"]})
+    reasons = not_available(folder, "2016-08")
+    assert "T20" not in reasons
+    assert "T18" in reasons and "`shared_care_nights`" in reasons["T18"]["reason"]
+    assert reasons["T19"]["measures"] == ["enforcement_actions_started"]
+    assert "events/enforcement_actions.parquet" in reasons["T19"]["reason"]
 
 
 def test_t9_changes_of_circumstances_to_p_minus_1(result):

@@ -30,6 +30,7 @@ CHAPTERS = [
     ("children", "Children benefiting"),
     ("compliance", "Compliance and service type"),
     ("arrears", "Arrears and liability"),
+    ("enforcement", "Enforcement"),
     ("service_standards", "Service standards"),
     ("explore", "Create your own table"),
     ("methodology", "Methodology"),

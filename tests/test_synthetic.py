@@ -27,7 +27,8 @@ SCHEMAS = {
     "snapshot": [("snapshot_month", S), ("case_id", S), ("case_group_id", S), ("origin", S),
                  ("opened_date", D), ("service_type", S), ("weekly_liability", F),
                  ("liability_due", F), ("arrears_opening", F), ("arrears_accrued", F),
-                 ("arrears_paid", F), ("arrears_adjustment", F), ("arrears_closing", F)],
+                 ("arrears_paid", F), ("arrears_adjustment", F), ("arrears_closing", F),
+                 ("shared_care_nights", I64), ("in_enforcement", I64), ("csa_arrears", F)],
     "applications": [("application_id", S), ("received_date", D), ("application_type", S),
                      ("paying_parent_id", S), ("receiving_parent_id", S), ("fee_status", S),
                      ("case_id", S), ("recorded_date", D)],
@@ -40,11 +41,13 @@ SCHEMAS = {
     "reconsiderations": [("reconsideration_id", S), ("case_id", S), ("received_date", D),
                          ("cleared_date", D), ("outcome", S), ("recorded_date", D)],
     "children": [("sample_month", S), ("case_id", S), ("qualifying_children", I64)],
+    "enforcement_actions": [("action_id", S), ("case_id", S), ("action_date", D),
+                            ("action_type", S), ("recorded_date", D)],
 }
 ID_PATTERNS = {"case_id": r"C\d{8}", "case_group_id": r"G\d{8}", "application_id": r"A\d{8}",
                "paying_parent_id": r"P\d{8}", "receiving_parent_id": r"R\d{8}",
                "payment_id": r"Y\d{9}", "calculation_id": r"L\d{9}", "request_id": r"S\d{9}",
-               "reconsideration_id": r"M\d{8}", "check_id": r"K\d{7}"}
+               "reconsideration_id": r"M\d{8}", "check_id": r"K\d{7}", "action_id": r"E\d{9}"}
 CODES = {
     "origin": {"new_application", "arrears_only"},
     "application_type": {"new_application", "arrears_only"},
@@ -53,6 +56,9 @@ CODES = {
     "reason": {"initial", "change_of_circumstances", "mandatory_reconsideration"},
     "request_type": {"change_of_circumstances"},
     "outcome": {"revised", "not_revised"},
+    "action_type": {"deduction_from_earnings_order", "regular_deduction_order",
+                    "lump_sum_deduction_order", "liability_order",
+                    "charging_order_or_order_for_sale", "disqualification", "committal_to_prison"},
 }
 MI_HEADERS = {
     "telephony": ("Telephony", ["month", "calls_received", "calls_answered",
@@ -134,7 +140,8 @@ def test_layout_and_metadata(small):
                                   "seed": 7, "scale": 0.03}, "extracted": "2016-12-31"}
     expected = {"extract.json"} | {f"snapshots/cases_{m}.parquet" for m in MONTHS} \
         | {f"events/{n}.parquet" for n in ("applications", "payments", "liabilities",
-                                          "service_requests", "reconsiderations")} \
+                                          "service_requests", "reconsiderations",
+                                          "enforcement_actions")} \
         | {f"samples/children_{m}.parquet" for m in MONTHS if m[5:] in ("03", "09")} \
         | {f"mi/{n}.xlsx" for n in MI_HEADERS}
     assert set(files(small)) == expected
@@ -175,7 +182,7 @@ def check_schema(path: Path, kind: str) -> pd.DataFrame:
             assert set(df[col].dropna()) <= allowed, (path.name, col)
     for col in df.columns:
         if df[col].dtype == np.float64:
-            pence = df[col].to_numpy() * 100
+            pence = df[col].dropna().to_numpy() * 100  # (nulls: shared_care_nights)
             assert np.allclose(pence, np.round(pence), atol=1e-6), (path.name, col)
     return df
 
@@ -219,9 +226,10 @@ def test_events_follow_the_contract(small):
     liab = check_schema(small / "events/liabilities.parquet", "liabilities")
     reqs = check_schema(small / "events/service_requests.parquet", "service_requests")
     mrs = check_schema(small / "events/reconsiderations.parquet", "reconsiderations")
+    acts = check_schema(small / "events/enforcement_actions.parquet", "enforcement_actions")
     for df, key, date in ((apps, "application_id", "received_date"), (pays, "payment_id", "payment_date"),
                           (liab, "calculation_id", "effective_date"), (reqs, "request_id", "received_date"),
-                          (mrs, "reconsideration_id", "received_date")):
+                          (mrs, "reconsideration_id", "received_date"), (acts, "action_id", "action_date")):
         assert df[key].is_unique
         assert df[date].between(SCHEME_START, EXTRACT_END).all(), key
         assert df[date].notna().all()
@@ -242,6 +250,7 @@ def test_events_follow_the_contract(small):
     assert set(liab["service_type"]) <= {"direct_pay", "collect_and_pay"}
     assert set(apps["case_id"]) <= known and set(liab["case_id"]) <= known
     assert set(reqs["case_id"]) <= known and set(mrs["case_id"]) <= known
+    assert len(acts) and set(acts["case_id"]) <= known
     # fees: none before 30 June 2014 or on arrears-only applications
     before = apps["received_date"] < pd.Timestamp(PARAMS["fee_start"])
     assert (apps.loc[before | (apps["application_type"] == "arrears_only"), "fee_status"] == "no_fee").all()

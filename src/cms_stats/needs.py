@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["NEEDS", "Need", "parse_needs"]
+__all__ = ["FILE_NEEDS", "NEEDS", "Need", "SNAPSHOT_COLUMN_NEEDS", "parse_needs"]
 
 #: The needs a table may declare, and what each asks of the folder (in words, for the docs).
 NEEDS: dict[str, str] = {
@@ -23,6 +23,22 @@ NEEDS: dict[str, str] = {
     "whole_quarter": "all three months of the quarter to the month in the folder",
     "scheme_start": ("the folder starts when the statistics start (August 2013) or gives "
                      "opening balances for the months before it (cumulative figures)"),
+    "shared_care_nights": "the month's snapshot gives `shared_care_nights` (an optional column)",
+    "in_enforcement": "the month's snapshot gives `in_enforcement` (an optional column)",
+    "csa_arrears": "the month's snapshot gives `csa_arrears` (an optional column)",
+    "enforcement_actions": ("the folder has `events/enforcement_actions.parquet` (an optional "
+                            "file)"),
+}
+
+#: Needs met by an optional column of the monthly snapshot, and what the column is, in words.
+SNAPSHOT_COLUMN_NEEDS: dict[str, str] = {
+    "shared_care_nights": "the nights of shared care in each calculation",
+    "in_enforcement": "which cases are in enforcement",
+    "csa_arrears": "the arrears carried from the CSA schemes",
+}
+#: Needs met by an optional file of the folder: need -> (file, what it holds, in words).
+FILE_NEEDS: dict[str, tuple[str, str]] = {
+    "enforcement_actions": ("events/enforcement_actions.parquet", "the enforcement actions started"),
 }
 
 

@@ -488,4 +488,11 @@ def glue_texts(texts: dict[str, str]) -> None:
     from myst_nb import glue  # deferred: heavy (Sphinx), and only needed inside a kernel
 
     for name, text in texts.items():
-        glue(name, str(text), display=False)
+        # {glue:text} inserts plain text: markdown emphasis would show its asterisks
+        glue(name, plain_text(text), display=False)
+
+
+def plain_text(text) -> str:
+    """A text as ``{glue:text}`` shows it: without markdown's ``**`` (the narrative around a
+    glued text carries the emphasis)."""
+    return str(text).replace("**", "")

@@ -13,6 +13,8 @@ import datetime as dt
 
 # the language of the contract (re-exported: ``contract.Column`` etc. keep working)
 from .spec import ID_PATTERNS, MONTH_PATTERN, TYPES, Column, FileSpec  # noqa: F401
+from .spec import delivered_column as _delivered
+from .spec import recorded_column as _recorded
 
 #: The 2012 scheme's statistics start here: events dated earlier are quarantined.
 SCHEME_START = dt.date(2013, 8, 1)
@@ -47,6 +49,16 @@ KNOWN_AT_COLUMNS = (
     "`known_at` (`open_extracts(path, known_at=...)`, `cms-stats validate --known-at`)."
 )
 
+#: Enforcement actions (``events/enforcement_actions.parquet`` ``action_type``), in the words of
+#: the publication strategy: deduction from earnings order, regular and lump-sum deduction
+#: orders (bank accounts), liability order, charging order or order for sale, disqualification
+#: from driving or holding a passport, committal to prison.
+ENFORCEMENT_ACTION_TYPES = (
+    "deduction_from_earnings_order", "regular_deduction_order", "lump_sum_deduction_order",
+    "liability_order", "charging_order_or_order_for_sale", "disqualification",
+    "committal_to_prison",
+)
+
 #: Quarantine reasons (row-level faults the methodology excludes). Rows carrying one are
 #: removed before any measure is computed, listed in ``folder.quarantine`` and counted.
 QUARANTINE_REASONS: dict[str, str] = {
@@ -71,32 +83,6 @@ def _count(name: str, rule: str = "") -> Column:
     return Column(name, "count", rule, min=0)
 
 
-def _recorded(event_column: str) -> Column:
-    """``recorded_date``: the day an event row was recorded in the system (optional)."""
-    return Column(
-        "recorded_date",
-        "date",
-        f"the day the row was recorded in the system: on or after `{event_column}`; the row is "
-        "known from the end of that day (see *The data as known at a cut-off*)",
-        optional=True,
-        absent="the file does not say when rows were recorded: every row counts as known at "
-        "extraction, so the file is the same at every cut-off",
-    )
-
-
-def _delivered() -> Column:
-    """``delivered_date``: the day a row of an MI feed was delivered (optional)."""
-    return Column(
-        "delivered_date",
-        "date",
-        "the day this row was delivered: not before the last day of its `month`. A month may "
-        "appear once per delivery (re-delivered with revised values), its rows in delivery "
-        "order; the latest delivery on or before the cut-off counts",
-        optional=True,
-        absent="one row per month, each counting as delivered at extraction (never revised)",
-    )
-
-
 _SNAPSHOT = FileSpec(
     key="snapshot",
     path="snapshots/cases_{month}.parquet",
@@ -112,13 +98,9 @@ _SNAPSHOT = FileSpec(
         _id("case_group_id", "case_group", "all cases of one paying parent share it"),
         Column("origin", "code", "", codes=("new_application", "arrears_only")),
         Column("opened_date", "date", "on or before the month end"),
-        Column(
-            "service_type",
-            "code",
-            "`no_liability`: no current liability (arrears-only, calculation not yet made, "
-            "or liability ended)",
-            codes=("direct_pay", "collect_and_pay", "no_liability"),
-        ),
+        Column("service_type", "code", "`no_liability`: no current liability (arrears-only, "
+               "calculation not yet made, or liability ended)",
+               codes=("direct_pay", "collect_and_pay", "no_liability")),
         _money("weekly_liability", "0 when `service_type` is `no_liability`"),
         _money("liability_due", "maintenance due in the calendar month"),
         _money("arrears_opening", "2012-scheme arrears at the start of the month"),
@@ -130,6 +112,16 @@ _SNAPSHOT = FileSpec(
             "should equal opening + accrued - paid + adjustment (roll-forward: reported, "
             "not fatal)",
         ),
+        Column("shared_care_nights", "integer", "nights a year the qualifying children stay "
+               "with the paying parent in the current calculation, 0 to 365; null or 0: none "
+               "(under 52: no shared-care reduction)", nullable=True, min=0, max=365,
+               optional=True, absent="shared care is not known: Table 18 is not available [x]"),
+        Column("in_enforcement", "integer", "1 when the case is in enforcement at the month "
+               "end, else 0", min=0, max=1, optional=True,
+               absent="enforcement is not known: Table 19's cases in enforcement are not available [x]"),
+        _money("csa_arrears", "arrears from the 1993 and 2003 (CSA) schemes carried onto the "
+               "case, still owed at the month end; not in the 2012-scheme arrears columns",
+               optional=True, absent="legacy CSA arrears are not known: Table 20 is not available [x]"),
     ),
     primary_key=("case_id",),
     rules=(
@@ -207,12 +199,8 @@ _LIABILITIES = FileSpec(
         Column("effective_date", "date", "within the scheme window (else quarantined)"),
         _money("weekly_amount"),
         Column("service_type", "code", "", codes=("direct_pay", "collect_and_pay")),
-        Column(
-            "reason",
-            "code",
-            "",
-            codes=("initial", "change_of_circumstances", "mandatory_reconsideration"),
-        ),
+        Column("reason", "code", "",
+               codes=("initial", "change_of_circumstances", "mandatory_reconsideration")),
         _recorded("effective_date"),
     ),
     primary_key=("calculation_id",),
@@ -230,12 +218,8 @@ _SERVICE_REQUESTS = FileSpec(
         _id("case_id", "case"),
         Column("request_type", "code", "", codes=("change_of_circumstances",)),
         Column("received_date", "date", "within the scheme window (else quarantined)"),
-        Column(
-            "cleared_date",
-            "date",
-            "null when not cleared by the extract date; before `received_date`: quarantined",
-            nullable=True,
-        ),
+        Column("cleared_date", "date", "null when not cleared by the extract date; before "
+               "`received_date`: quarantined", nullable=True),
         _recorded("received_date"),
     ),
     primary_key=("request_id",),
@@ -252,19 +236,10 @@ _RECONSIDERATIONS = FileSpec(
         _id("reconsideration_id", "reconsideration", "key"),
         _id("case_id", "case"),
         Column("received_date", "date", "within the scheme window (else quarantined)"),
-        Column(
-            "cleared_date",
-            "date",
-            "null when not cleared; before `received_date`: quarantined",
-            nullable=True,
-        ),
-        Column(
-            "outcome",
-            "code",
-            "null exactly when `cleared_date` is null",
-            nullable=True,
-            codes=("revised", "not_revised"),
-        ),
+        Column("cleared_date", "date", "null when not cleared; before `received_date`: quarantined",
+               nullable=True),
+        Column("outcome", "code", "null exactly when `cleared_date` is null", nullable=True,
+               codes=("revised", "not_revised")),
         _recorded("received_date"),
     ),
     primary_key=("reconsideration_id",),
@@ -291,6 +266,29 @@ _CLOSURES = FileSpec(
     ),
     primary_key=("case_id",),
     window_column="closed_date",
+    may_be_empty=True,
+    optional_file=True,
+)
+
+_ENFORCEMENT_ACTIONS = FileSpec(
+    key="enforcement_actions",
+    path="events/enforcement_actions.parquet",
+    kind="parquet",
+    description=(
+        "Optional file: enforcement actions started on cases (one row per action). Absent: "
+        "Table 19's enforcement actions are not available [x]. May have no rows."
+    ),
+    columns=(
+        _id("action_id", "enforcement_action", "key"),
+        _id("case_id", "case"),
+        Column("action_date", "date", "the day the action started; within the scheme window "
+               "(else quarantined)"),
+        Column("action_type", "code", "", codes=ENFORCEMENT_ACTION_TYPES),
+        _recorded("action_date"),
+    ),
+    primary_key=("action_id",),
+    window_column="action_date",
+    rules=("`recorded_date`, when present, is on or after `action_date`",),
     may_be_empty=True,
     optional_file=True,
 )
@@ -422,6 +420,7 @@ CONTRACT: dict[str, FileSpec] = {
         _SERVICE_REQUESTS,
         _RECONSIDERATIONS,
         _CLOSURES,
+        _ENFORCEMENT_ACTIONS,
         _CHILDREN,
         _TELEPHONY,
         _COMPLAINTS,
@@ -432,7 +431,7 @@ CONTRACT: dict[str, FileSpec] = {
 
 EVENT_FILES = ("applications", "payments", "liabilities", "service_requests", "reconsiderations")
 #: Files a folder may leave out (each one's description says what its absence means).
-OPTIONAL_FILES = ("closures",)
+OPTIONAL_FILES = ("closures", "enforcement_actions")
 MI_FEEDS = ("telephony", "complaints", "appeals", "accuracy_checks")
 
 #: ``extract.json``: the folder's metadata.

@@ -240,6 +240,16 @@ class ExtractFolder:
                                  "liability_due": pd.Series([], dtype="float64")})
         return self._event("closures")
 
+    def enforcement_actions(self) -> pd.DataFrame:
+        """Validated enforcement actions (an optional file: absent, no rows; ``absent_files``
+        says so)."""
+        if CONTRACT["enforcement_actions"].path in self.absent_files:
+            return pd.DataFrame({"action_id": pd.Series([], dtype="str"),
+                                 "case_id": pd.Series([], dtype="str"),
+                                 "action_date": pd.Series([], dtype="datetime64[us]"),
+                                 "action_type": pd.Series([], dtype="str")})
+        return self._event("enforcement_actions")
+
     def children_sample(self, month: str) -> pd.DataFrame:
         """The validated children sample drawn in ``month`` (a March or September)."""
         if month not in self.sample_months:
@@ -323,7 +333,8 @@ class ExtractFolder:
             read yet is read, validated, to count them) and ``superseded`` (MI rows replaced by a later
             delivery, by file). Files with nothing left out are not listed.
         """
-        for key in (*EVENT_FILES, *MI_FEEDS):
+        present = [k for k in OPTIONAL_FILES if CONTRACT[k].path not in self.absent_files]
+        for key in (*EVENT_FILES, *present, *MI_FEEDS):
             if CONTRACT[key].path not in self._rows_in:  # counted once read
                 self._event(key)
         return {

@@ -19,6 +19,7 @@ ID_PATTERNS: dict[str, str] = {
     "service_request": r"S[0-9]{9}",
     "reconsideration": r"M[0-9]{8}",
     "accuracy_check": r"K[0-9]{7}",
+    "enforcement_action": r"E[0-9]{9}",
 }
 
 MONTH_PATTERN = r"[0-9]{4}-(0[1-9]|1[0-2])"
@@ -139,3 +140,29 @@ class FileSpec:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+
+def recorded_column(event_column: str) -> Column:
+    """``recorded_date``: the day an event row was recorded in the system (optional)."""
+    return Column(
+        "recorded_date",
+        "date",
+        f"the day the row was recorded in the system: on or after `{event_column}`; the row is "
+        "known from the end of that day (see *The data as known at a cut-off*)",
+        optional=True,
+        absent="the file does not say when rows were recorded: every row counts as known at "
+        "extraction, so the file is the same at every cut-off",
+    )
+
+
+def delivered_column() -> Column:
+    """``delivered_date``: the day a row of an MI feed was delivered (optional)."""
+    return Column(
+        "delivered_date",
+        "date",
+        "the day this row was delivered: not before the last day of its `month`. A month may "
+        "appear once per delivery (re-delivered with revised values), its rows in delivery "
+        "order; the latest delivery on or before the cut-off counts",
+        optional=True,
+        absent="one row per month, each counting as delivered at extraction (never revised)",
+    )

@@ -13,7 +13,10 @@ Every table may declare what it needs from the extract folder (``needs`` in
 - ``received_before_period``: a row of the table's event file (its ``reads``) was received
   before the period's month (figures of the months before it are then not all empty);
 - ``scheme_start``: the folder starts when the statistics start (``SCHEME_START_MONTH``) or
-  gives opening balances for the months before it: cumulative figures begin there.
+  gives opening balances for the months before it: cumulative figures begin there;
+- ``shared_care_nights``, ``in_enforcement``, ``csa_arrears``: the month's snapshot has that
+  optional column (absent: read as all-null, so the figures would be zeros, not facts);
+- ``enforcement_actions``: the folder has the optional file of enforcement actions.
 
 :func:`mask_unavailable` removes the figures of every month whose need is unmet (they are
 published ``[x]``); :func:`not_available` says, for the period, which tables (or measures)
@@ -26,6 +29,7 @@ import pandas as pd
 
 from cms_stats.extracts import SCHEME_START_MONTH
 from cms_stats.months import month_start, month_words, quarter_months
+from cms_stats.needs import FILE_NEEDS, SNAPSHOT_COLUMN_NEEDS
 from cms_stats.registry import load_registry
 
 __all__ = ["mask_unavailable", "not_available", "opening_balances"]
@@ -47,8 +51,22 @@ def _starts_late(folder) -> bool:
     return folder.months[0] > SCHEME_START_MONTH and not opening_balances(folder)
 
 
+def _snapshot_lacks(folder, column: str, month: str) -> bool:
+    """Whether the month's snapshot lacks the optional ``column`` (``folder.absent_columns``)."""
+    absent = getattr(folder, "absent_columns", None) or {}
+    return column in absent.get(f"snapshots/cases_{month}.parquet", [])
+
+
+def _lacks_file(folder, need: str) -> bool:
+    return FILE_NEEDS[need][0] in (getattr(folder, "absent_files", None) or [])
+
+
 def _unmet_at(need: str, month: str, months: list[str], folder) -> bool:
     """Whether ``need`` is unmet for the figures of ``month`` (month-level needs only)."""
+    if need in SNAPSHOT_COLUMN_NEEDS:
+        return _snapshot_lacks(folder, need, month)
+    if need in FILE_NEEDS:
+        return _lacks_file(folder, need)
     if need == "whole_quarter":
         return len(quarter_months(month, months)) < 3
     if need == "children_sample":
@@ -114,6 +132,14 @@ def _reason(need: str, table, folder, period: str, events: dict) -> str | None:
                 what = _EVENT_WORDS.get(name, name)
                 return (f"No {what} was received before {month_words(period)} in the extract "
                         "folder, so there are no figures for the months before it.")
+    if need in SNAPSHOT_COLUMN_NEEDS and _snapshot_lacks(folder, need, period):
+        return (f"The snapshot of {month_words(period)} does not give `{need}` "
+                f"({SNAPSHOT_COLUMN_NEEDS[need]}, an optional column of the data contract), so "
+                "these figures are not available [x].")
+    if need in FILE_NEEDS and _lacks_file(folder, need):
+        path, what = FILE_NEEDS[need]
+        return (f"The extract folder has no `{path}` ({what}, an optional file of the data "
+                "contract), so these figures are not available [x].")
     if need == "scheme_start" and _starts_late(folder):
         return (f"The extract folder starts in {first}, after the statistics began in "
                 f"{month_words(SCHEME_START_MONTH)}, and gives no opening balances: a cumulative "

@@ -166,3 +166,47 @@ def t4(ctx, quarter) -> pd.DataFrame:
     (``children.t4 per quarter``)."""
     paying = cases_paying(quarter.liable, quarter.payments)
     return children_month(quarter.month, paying, ctx.sample_children, ctx.population)
+
+
+# --- T18: shared care ---------------------------------------------------------------------------
+#: The 2012 scheme's shared-care bands (nights a year with the paying parent): breakdown ->
+#: (first night, last night); fewer than 52 nights is no reduction.
+SHARED_CARE_BANDS = {
+    "nights_52_to_103": (52, 103),
+    "nights_104_to_155": (104, 155),
+    "nights_156_to_174": (156, 174),
+    "nights_175_or_more": (175, 365),
+}
+
+
+def shared_care_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
+    """T18 for ``month``: cases due to pay whose calculation has a shared-care reduction.
+
+    - ``cases_due_to_pay``: cases with ``weekly_liability > 0`` at the month end (Table 7's
+      cases due to pay, all: the contract allows a positive weekly liability only on Direct Pay
+      and Collect and Pay cases);
+    - ``shared_care_cases``: those of them with ``shared_care_nights`` >= 52, by band
+      (:data:`SHARED_CARE_BANDS`) and all; null, 0 and 1 to 51 nights are no reduction, and a
+      case with no positive weekly liability is not counted whatever its nights;
+    - ``shared_care_share``: shared care cases (all) / cases due to pay.
+    """
+    due = snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0
+    if "shared_care_nights" in snapshot.columns:
+        nights = snapshot["shared_care_nights"].astype("Float64").fillna(0).to_numpy(dtype=np.float64)
+    else:
+        nights = np.zeros(len(snapshot))
+    rows = Rows()
+    total = 0
+    for band, (lo, hi) in SHARED_CARE_BANDS.items():
+        n = int((due & (nights >= lo) & (nights <= hi)).sum())
+        total += n
+        rows.add("T18", month, "shared_care_cases", band, n, "count")
+    rows.add("T18", month, "shared_care_cases", ALL, total, "count")
+    rows.add("T18", month, "cases_due_to_pay", ALL, int(due.sum()), "count")
+    rows.add("T18", month, "shared_care_share", ALL, total / due.sum() if due.any() else np.nan, "share")
+    return rows.frame()
+
+
+def shared_care(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
+    """T18 for one month (``children.shared_care per month``)."""
+    return shared_care_month(snapshot, month)

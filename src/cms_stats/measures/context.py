@@ -115,6 +115,16 @@ class Context:
                                  "liability_due": pd.Series([], dtype="float64")})
         return as_at(read(), "closed_date", self.as_at_date)
 
+    @cached_property
+    def enforcement_actions(self) -> pd.DataFrame:
+        """Enforcement actions started by the as-at date (an optional file: none when the
+        folder has no ``events/enforcement_actions.parquet``)."""
+        read = getattr(self.folder, "enforcement_actions", None)
+        if read is None:
+            return pd.DataFrame({"action_date": pd.Series([], dtype="datetime64[us]"),
+                                 "action_type": pd.Series([], dtype="str")})
+        return as_at(read(), "action_date", self.as_at_date)
+
     def mi(self, name: str) -> pd.DataFrame:
         """A management-information feed (rows for every month; measures take those to the period)."""
         if name not in self._mi:
@@ -129,7 +139,8 @@ class Context:
         # Reading every extract fills the folder's quarantine whatever was read before.
         for read in (self.folder.applications, self.folder.payments, self.folder.liabilities,
                      self.folder.service_requests, self.folder.reconsiderations,
-                     getattr(self.folder, "closures", lambda: None)):
+                     getattr(self.folder, "closures", lambda: None),
+                     getattr(self.folder, "enforcement_actions", lambda: None)):
             read()
         for name in ("telephony", "complaints", "appeals", "accuracy_checks"):
             self.mi(name)

@@ -94,6 +94,7 @@ class ExtractWriter:
     def snapshot(self, month, case, group, origin, opened, stype, weekly, due, opening, accrued,
                  paid, adjustment, closing):
         n = len(case)
+        extra = self.extra_columns(month, case, group, origin, stype, weekly, closing)
         write_parquet(self.folder / "snapshots" / f"cases_{month}.parquet", {
             "snapshot_month": pa.array([month] * n, pa.string()),
             "case_id": self.case_ids(case),
@@ -108,7 +109,11 @@ class ExtractWriter:
             "arrears_paid": money(paid),
             "arrears_adjustment": money(adjustment),
             "arrears_closing": money(closing),
-        })
+        } | extra)
+
+    def extra_columns(self, month, case, group, origin, stype, weekly, closing) -> dict:
+        """Optional snapshot columns a subclass adds after the contract's own (none here)."""
+        return {}
 
     def sample(self, month, case, children):
         n = len(case)

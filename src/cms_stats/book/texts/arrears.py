@@ -1,4 +1,4 @@
-"""Texts of the Arrears chapter: T8 and the Direct Pay sensitivity."""
+"""Texts of the Arrears chapter: T8, the Direct Pay sensitivity and legacy CSA arrears T20."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from cms_stats.book.charts import sensitivity_grid, sensitivity_step
 from cms_stats.book.texts.shared import common, share_change
 from cms_stats.book.values import series
 from cms_stats.months import month_words
+from cms_stats.registry import load_registry
 
 
 def arrears(ch) -> dict[str, str]:
     """Outstanding arrears, liability and their share at the period; the Direct Pay
     sensitivity (what each 5 points of Direct Pay non-compliance would add)."""
     out = common(ch)
+    out["arrears_legacy_csa_findings"] = legacy_csa_findings(ch)
     out.update({
         "arrears_latest": ch.shown("outstanding_arrears", table="T8", long_money=True),
         "arrears_latest_short": ch.shown("outstanding_arrears", table="T8"),
@@ -61,3 +63,32 @@ def arrears(ch) -> dict[str, str]:
         "upper area the proxy amount collected; together they make the total maintenance "
         "liability.")
     return out
+
+
+def legacy_csa_findings(ch) -> str:
+    """T20: arrears from the CSA schemes on 2012 Scheme cases at the month end, by origin (no
+    text in an edition before T20's first, where the table is absent)."""
+    if not load_registry().table("T20").in_edition(ch.period):
+        return ""
+    reason = ch.not_available("T20")
+    if reason:
+        return f"{reason} There are no legacy CSA arrears figures for {ch.label}."
+    if not ch.measures["table"].eq("T20").any():  # a chapter that does not show it (Methodology)
+        return ""
+    total = ch.shown("legacy_csa_arrears", table="T20", long_money=True)
+    cases = ch.shown("cases_with_legacy_csa_arrears", table="T20")
+    groups = ch.shown("case_groups_with_legacy_csa_arrears", table="T20")
+    if fmt.is_symbol(total):
+        return f"Legacy CSA arrears at the end of {ch.label} are {fmt.withheld(total)}."
+    out = (f"At the end of {ch.label}, {cases} cases in {groups} case groups carried "
+           f"**{total} of arrears from the CSA schemes**, apart from the outstanding maintenance "
+           "arrears above")
+    ao = ch.shown("legacy_csa_arrears", breakdown="arrears_only", table="T20", long_money=True)
+    new = ch.shown("legacy_csa_arrears", breakdown="new_application", table="T20", long_money=True)
+    if fmt.is_symbol(ao) or fmt.is_symbol(new):
+        symbol = ao if fmt.is_symbol(ao) else new
+        return out + f"; the split by origin is {fmt.withheld(symbol)}."
+    ao_cases = ch.shown("cases_with_legacy_csa_arrears", breakdown="arrears_only", table="T20")
+    new_cases = ch.shown("cases_with_legacy_csa_arrears", breakdown="new_application", table="T20")
+    return (out + f": {ao} on {ao_cases} arrears only cases and {new} on {new_cases} cases from "
+            "new applications made after a CSA case closed.")

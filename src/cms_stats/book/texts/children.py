@@ -1,10 +1,15 @@
-"""Texts of the Children benefiting chapter: T4."""
+"""Texts of the Children benefiting chapter: T4, and shared care T18."""
 
 from __future__ import annotations
 
 from cms_stats.book import format as fmt
 from cms_stats.book.texts.shared import common
 from cms_stats.months import add_months, month_words
+from cms_stats.registry import load_registry
+
+#: T18's bands of nights, as a sentence names them.
+BAND_WORDS = {"nights_52_to_103": "52 to 103", "nights_104_to_155": "104 to 155",
+              "nights_156_to_174": "156 to 174", "nights_175_or_more": "175 or more"}
 
 
 def _sample_month(ch) -> str:
@@ -34,6 +39,7 @@ def children(ch) -> dict[str, str]:
     """Children benefiting; the latest sample's mean and interval, and the quarter's estimate
     (or why the folder gives none for the period)."""
     out = common(ch)
+    out["children_shared_care_findings"] = shared_care_findings(ch)
     reason = ch.not_available("T4")
     if reason:
         # No estimate (a partial quarter, no sample yet): say why, quote no sample.
@@ -79,3 +85,31 @@ def children(ch) -> dict[str, str]:
         f"{out['children_sample_lower']} and {out['children_sample_upper']}. "
         f"{out['children_cases_paying']} cases were paying in the quarter to {ch.label}.")
     return out
+
+
+def shared_care_findings(ch) -> str:
+    """T18: cases due to pay with a shared-care reduction at the month end, by band of nights
+    (no text in an edition before T18's first, where the table is absent)."""
+    if not load_registry().table("T18").in_edition(ch.period):
+        return ""
+    reason = ch.not_available("T18")
+    if reason:
+        return f"{reason} There are no shared care figures for {ch.label}."
+    if not ch.measures["table"].eq("T18").any():  # a chapter that does not show it (Methodology)
+        return ""
+    total = ch.shown("shared_care_cases", table="T18")
+    if fmt.is_symbol(total):
+        return (f"The number of cases with a shared-care reduction at the end of {ch.label} is "
+                f"{fmt.withheld(total)}.")
+    share = ch.shown("shared_care_share", table="T18")
+    due = ch.shown("cases_due_to_pay", table="T18")
+    out = f"At the end of {ch.label}, **{total} of the {due} cases due to pay"
+    out += f" ({share})**" if not fmt.is_symbol(share) else "**"
+    out += " had a shared-care reduction in their calculation"
+    bands = {b: ch.shown("shared_care_cases", breakdown=b, table="T18") for b in BAND_WORDS}
+    symbols = [t for t in bands.values() if fmt.is_symbol(t)]
+    if symbols:
+        return out + f"; the split by nights of shared care is {fmt.withheld(symbols[0])}."
+    parts = [f"{bands[b]} with {words}" for b, words in BAND_WORDS.items()]
+    return (out + ": " + ", ".join(parts[:-1]) + " and " + parts[-1]
+            + " nights a year with the paying parent.")
