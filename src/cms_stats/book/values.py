@@ -96,6 +96,8 @@ def _text(rounded, published_unit: str, long_money: bool = False) -> str:
         return f"{float(rounded):.0f}%"
     if published_unit == "mean":
         return fmt.fmt_decimal(rounded, 2)
+    if published_unit == "days":
+        return fmt.fmt_decimal(rounded, 1)
     raise ValueError(f"unknown published unit {published_unit!r}")
 
 

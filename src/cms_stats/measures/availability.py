@@ -47,8 +47,25 @@ def _starts_late(folder) -> bool:
     return folder.months[0] > SCHEME_START_MONTH and not opening_balances(folder)
 
 
+#: Needs met by what the folder records: (file, the columns it must hold; none: the file).
+_RECORDED = {"application_clearances": ("events/applications.parquet", ("cleared_date", "clearance_type")),
+             "closures_file": ("events/closures.parquet", ()),
+             "closure_reasons": ("events/closures.parquet", ("closure_reason",))}
+
+
+def _not_recorded(need: str, folder) -> list[str]:
+    """What the folder lacks for a need of :data:`_RECORDED` (the file, or its columns)."""
+    path, columns = _RECORDED[need]
+    if path in (getattr(folder, "absent_files", None) or []):
+        return [path]
+    absent = (getattr(folder, "absent_columns", None) or {}).get(path, [])
+    return [c for c in columns if c in absent]
+
+
 def _unmet_at(need: str, month: str, months: list[str], folder) -> bool:
     """Whether ``need`` is unmet for the figures of ``month`` (month-level needs only)."""
+    if need in _RECORDED:
+        return bool(_not_recorded(need, folder))
     if need == "whole_quarter":
         return len(quarter_months(month, months)) < 3
     if need == "children_sample":
@@ -114,6 +131,16 @@ def _reason(need: str, table, folder, period: str, events: dict) -> str | None:
                 what = _EVENT_WORDS.get(name, name)
                 return (f"No {what} was received before {month_words(period)} in the extract "
                         "folder, so there are no figures for the months before it.")
+    if need in _RECORDED and _not_recorded(need, folder):
+        lacking = _not_recorded(need, folder)
+        path = _RECORDED[need][0]
+        what = (f"has no {path}" if lacking == [path] else
+                f"has no {' or '.join(lacking)} in {path}")
+        figures = {"application_clearances": "applications cleared, uncleared and time to clear",
+                   "closures_file": "cases closed",
+                   "closure_reasons": "closures by reason"}[need]
+        return (f"The extract folder {what} (an optional part of the data contract), so "
+                f"{figures} are not available [x].")
     if need == "scheme_start" and _starts_late(folder):
         return (f"The extract folder starts in {first}, after the statistics began in "
                 f"{month_words(SCHEME_START_MONTH)}, and gives no opening balances: a cumulative "
