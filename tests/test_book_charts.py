@@ -33,6 +33,9 @@ LATEST = {
     "complaints": "255",
     "telephony": "86%",
     "accuracy": "100%",
+    "clearances": "14,660",
+    "time_to_clear": "64%",
+    "closures": "2,230",
 }
 
 
