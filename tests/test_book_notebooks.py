@@ -32,6 +32,9 @@ ALLOWED = [
     r"\bTable \d+\b", r"\bT\d+\b", r"95% confidence", r"\b28 days\b", r"\b20 days\b",
     r"\b30 seconds\b", r"£1 or 2%", r"\b1993\b", r"\b2003\b", r"\b2012\s+(statutory\s+)?[Ss]cheme\b",
     r"\b2012\s+statutory\b", r"95% confident\b", r"\b100% snapshot\b", r"\b20 calendar days\b",
+    # Table 16's bands and boundaries (the registry's breakdown labels say the same)
+    r"\b(6|12|26) weeks\b", r"\bat most (42|84|182) days\b", r"\b(0|42|84) to (41|83|181)( days)?",
+    r"\b182 days or more\b",
 ]
 STRIP = [
     r"\{glue(:\w+)?\}`[^`]*`",      # glue roles

@@ -138,7 +138,7 @@ def test_layout_and_metadata(small):
                                   "seed": 7, "scale": 0.03}, "extracted": "2016-12-31"}
     expected = {"extract.json"} | {f"snapshots/cases_{m}.parquet" for m in MONTHS} \
         | {f"events/{n}.parquet" for n in ("applications", "payments", "liabilities",
-                                          "service_requests", "reconsiderations")} \
+                                          "service_requests", "reconsiderations", "closures")} \
         | {f"samples/children_{m}.parquet" for m in MONTHS if m[5:] in ("03", "09")} \
         | {f"mi/{n}.xlsx" for n in MI_HEADERS}
     assert set(files(small)) == expected

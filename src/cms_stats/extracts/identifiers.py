@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from . import contract as _contract
-from .spec import ID_PATTERNS, FileSpec
+from .spec import FileSpec
 
 
 def identifier_columns(contract: dict[str, FileSpec] | None = None) -> dict[str, str]:
@@ -43,4 +43,5 @@ def identifier_patterns(contract: dict[str, FileSpec] | None = None) -> dict[str
         identifier columns in contract order, then any other kind declared in :data:`ID_PATTERNS`.
     """
     kinds = dict.fromkeys(identifier_columns(contract).values())  # contract order, once each
-    return {kind: ID_PATTERNS[kind] for kind in [*kinds, *ID_PATTERNS]}
+    patterns = _contract.ID_PATTERNS  # as it is when called
+    return {kind: patterns[kind] for kind in [*kinds, *patterns]}
