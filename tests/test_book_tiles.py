@@ -48,3 +48,25 @@ def test_percentage_point_changes_say_point_once(tiles):
     share = next(h for h in tiles[0] if h.change_kind == "points")
     assert tile_change(replace(share, change=0.012), "80%").startswith("Up 1 percentage point on")
     assert tile_change(replace(share, change=-0.031), "80%").startswith("Down 3 percentage points")
+
+
+def test_the_comparison_is_read_as_published(tiles):
+    """With the published frame, a tile compares with the figure as published: the caseload of
+    May 2016 withheld there ([c]) gives no comparison, and the others are unchanged."""
+    from cms_stats.publish.rounding import publish_tidy
+
+    measures, policy = book_measures(), load_policy()
+    found = tiles[0]
+    caseload = found[0]
+    published = publish_tidy(measures, policy)
+    at = ((published["table"] == caseload.table) & (published["measure"] == caseload.measure)
+          & (published["period"] == caseload.compare_month)
+          & (published["breakdown"] == caseload.breakdown))
+    assert at.sum() == 1
+    _, as_published = headline_tiles(found, measures, policy, published)
+    assert as_published == tiles[1][1]
+    _, text = headline_tiles(found, measures, policy, published.assign(
+        value=published["value"].mask(at, "[c]")))
+    lines, before = text.splitlines(), tiles[1][1].splitlines()
+    assert lines[0].startswith("Caseload, August 2016: 338,900. No comparison with May 2016.")
+    assert lines[1:] == before[1:]

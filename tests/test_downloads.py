@@ -129,3 +129,33 @@ def test_the_archive_holds_the_release_files_byte_for_byte(small_release):
     released = {p.relative_to(small_release).as_posix() for p in (small_release / "csv").rglob("*")
                 if p.is_file()}
     assert released <= set(names)
+
+
+def test_the_archive_is_the_same_bytes_from_the_same_files(tmp_path, monkeypatch):
+    """Two release folders with the same files, written at different times and with different
+    file times, give the same archive; one changed byte in one file gives another archive. Members
+    carry the build date (SOURCE_DATE_EPOCH), never the file times."""
+    import os
+    import time
+
+    from cms_stats.release.archive import write_data_archive
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1477440000")  # 26 October 2016
+    archives = []
+    for k, (mtime, table) in enumerate([(1_000_000_000, b"a,b\n1,2\n"), (1_600_000_000, b"a,b\n1,2\n"),
+                                        (1_600_000_000, b"a,b\n1,3\n")]):
+        folder = tmp_path / f"r{k}"
+        (folder / "csv" / "ees").mkdir(parents=True)
+        files = {"book.pdf": b"%PDF-1.7 book", "tables.xlsx": b"PK xlsx", "csv/T1.csv": table,
+                 "csv/ees/t1.csv": b"x\n", "revisions.csv": b"table\n", "notes.txt": b"not in it"}
+        for name in (sorted(files) if k % 2 == 0 else sorted(files, reverse=True)):
+            (folder / name).write_bytes(files[name])
+            os.utime(folder / name, (mtime, mtime))
+        archives.append(write_data_archive(folder, "2016-08").read_bytes())
+        time.sleep(1.1)  # a later wall clock must not show either
+    assert archives[0] == archives[1]
+    assert archives[1] != archives[2]
+    with zipfile.ZipFile(tmp_path / "r0" / archive_name("2016-08")) as z:
+        assert z.namelist() == ["book.pdf", "csv/T1.csv", "csv/ees/t1.csv", "revisions.csv",
+                                "tables.xlsx"]
+        assert {i.date_time for i in z.infolist()} == {(2016, 10, 26, 0, 0, 0)}

@@ -273,3 +273,26 @@ def test_an_edition_passes_the_browser_checks_inside_the_site(series):
     report = check_site(series["site"] / "2016-08-correction-1" / "html", axe=True)
     assert report.ok, report.format()
     assert report.broken_links == []
+
+
+def test_a_figure_withheld_in_an_edition_stays_withheld_in_the_next(series):
+    """Issue 13 across editions: every figure 2016-05 withheld as [c] is [c] in 2016-08 and in
+    its correction (a reader of the archive has both editions), and the release audit of each
+    later issue, given the issue before it, finds nothing."""
+    from cms_stats.publish.disclosure import audit_tables
+    from cms_stats.publish.tidy_csv import read_csv
+
+    site = series["site"]
+
+    def shown(issue):
+        frame = read_csv(site / issue)
+        return dict(zip(zip(frame["table"], frame["period"], frame["measure"], frame["breakdown"]),
+                        frame["value"]))
+
+    first = shown("2016-05")
+    withheld = [k for k, v in first.items() if v == "[c]"]
+    assert withheld
+    for later, before in (("2016-08", "2016-05"), ("2016-08-correction-1", "2016-08")):
+        now = shown(later)
+        assert [k for k in withheld if k in now and now[k] != "[c]"] == []
+        assert audit_tables(site / later, earlier=[site / before])[0] == []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cms_stats.release.pdf import print_pdf, title_page
+from cms_stats.release.pdf import _fix_node_ids, print_pdf, title_page
 from cms_stats.work import ReleaseError
 
 from test_release import CHAPTERS
@@ -190,3 +190,24 @@ def test_the_title_page_facts_come_from_the_configuration_and_calendar():
                                   "Data as known on 30 September 2016"]
     assert front["synthetic"] == ""
     assert front["footer"].endswith("August 2016 · published 26 October 2016")
+
+
+def test_structure_ids_are_renumbered_by_rank(tmp_path):
+    """Chromium names a tagged PDF's structure elements by its DOM node counter, which a print
+    under load shifted by one (seen in the editions rebuild test): two prints that differ only
+    there become the same bytes, as long, with the ids in the same order."""
+    def fragment(first):
+        ids = [first, first + 7, first + 14]
+        return (f"/S /TH\n/ID (node{ids[0]:08d})>>\n/Headers [(node{ids[0]:08d}) "
+                f"(node{ids[1]:08d})]\n/Names [(node{ids[0]:08d}) 1 0 R (node{ids[1]:08d}) 2 0 R "
+                f"(node{ids[2]:08d}) 3 0 R]").encode()
+
+    prints = []
+    for k, first in enumerate((181, 182, 3000)):
+        path = tmp_path / f"{k}.pdf"
+        path.write_bytes(fragment(first))
+        _fix_node_ids(path)
+        prints.append(path.read_bytes())
+    assert prints[0] == prints[1] == prints[2] == fragment(1).replace(b"00000008", b"00000002") \
+        .replace(b"00000015", b"00000003")
+    assert len(prints[0]) == len(fragment(181))

@@ -464,3 +464,72 @@ def test_an_amount_from_fewer_contributors_than_the_threshold_is_withheld(cases,
               ("DQ", "2016-08", "arrears_on_closed_cases", "all", 5000.0, "gbp")])
     published = publish_tidy(m, POLICY)
     assert _value(published, "DQ", "2016-08", "arrears_on_closed_cases") == shown
+
+
+# -- across editions: what readers of the archive already have -------------------------------
+def _edition(values, period="2013-08"):
+    """A published T12 complaints group (resolution, review, all) as text."""
+    return pd.DataFrame({"table": "T12", "period": period, "measure": "complaints_received",
+                         "breakdown": ["resolution", "review", "all"], "value": values,
+                         "unit": "count"}).astype(str)
+
+
+def test_a_figure_an_earlier_edition_withheld_stays_withheld():
+    """The previous edition withheld review (then 3) and resolution (its complement). The data
+    are revised: review 15, resolution 18, all 33, nothing small. Published alone they would all
+    be numbers, and a reader of both editions would then know the earlier review (if unrevised,
+    the small count itself): both stay [c], the total is published."""
+    current = tidy(_complaints(18, 15))
+    alone = publish_tidy(current, POLICY)
+    assert (alone["value"] == "[c]").sum() == 0
+    out, protection = protect(publish_tidy(current, POLICY, protect=False), current, POLICY,
+                              known=_edition(["[c]", "[c]", "20"]))
+    assert list(out["value"]) == ["[c]", "[c]", "35"]
+    assert sorted(k[3] for k in protection.carried) == ["resolution", "review"]
+
+
+def test_a_figure_an_earlier_edition_published_is_never_a_complement():
+    """The previous edition published all three (review was 12). Revised to 3, review is [c]
+    now; its only complements, resolution and all, are in the archive as numbers, so none is
+    chosen: the figure is left unprotected (and the release audit stops the release) rather
+    than protected in appearance only."""
+    current = tidy(_complaints(18, 3))
+    out, protection = protect(publish_tidy(current, POLICY, protect=False), current, POLICY,
+                              known=_edition(["20", "10", "30"]))
+    assert list(out["value"]) == ["20", "[c]", "20"]
+    assert protection.unprotected == [("T12", "2013-08", "complaints_received", "review")]
+    assert protection.secondary == []
+
+
+def _release_with_csv(folder, published):
+    folder.mkdir()
+    write_csv(published, folder, POLICY)
+    return folder
+
+
+def test_release_check_across_editions(tmp_path):
+    """What a reader of the archive has, checked from the published CSVs alone.
+
+    1. The earlier edition withheld review and resolution (total 20); this one publishes review
+       as 15: the earlier protection is undone (one line naming the figure and the edition).
+    2. The earlier edition published resolution 20 and withheld review and all; this one
+       withholds resolution and review beside a published total 20 (each in [0, 22.5] alone,
+       protected). The total is the first problem; and a reader of both takes resolution at
+       20, so review lies in [0, 5], the second (the check with the earlier editions)."""
+    earlier = _release_with_csv(tmp_path / "2016-05", _edition(["[c]", "[c]", "20"]))
+    now = _release_with_csv(tmp_path / "2016-08", _edition(["[c]", "15", "35"]))
+    lines, _ = audit_tables(now, POLICY, [earlier])
+    assert lines == ["csv/T12.csv: T12 2013-08 complaints_received review: withheld as [c] in the "
+                     "edition 2016-05 and published here as 15: a reader of both editions can undo "
+                     "the earlier protection"]
+
+    earlier = _release_with_csv(tmp_path / "2016-02", _edition(["20", "[c]", "[c]"]))
+    now = _release_with_csv(tmp_path / "2016-11", _edition(["[c]", "[c]", "20"]))
+    assert audit_tables(now, POLICY)[0] == []  # alone, every suppressed figure is protected
+    lines, _ = audit_tables(now, POLICY, [earlier])
+    assert lines == ["csv/T12.csv: T12 2013-08 complaints_received all: withheld as [c] in the "
+                     "edition 2016-02 and published here as 20: a reader of both editions can undo "
+                     "the earlier protection",
+                     "csv/T12.csv: T12 2013-08 complaints_received review: a reader of the "
+                     "published tables can narrow this suppressed figure to [0, 5], narrower than "
+                     "the protection of 10 (with the earlier editions)"]

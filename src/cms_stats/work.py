@@ -73,6 +73,12 @@ def validation_summary(report) -> dict:
     }
 
 
+def previous_folder(previous, build_root: Path) -> Path:
+    """The release folder of an earlier edition: ``previous`` is a period (its release under
+    ``<build>/release/``) or the folder itself."""
+    return previous if isinstance(previous, Path) else build_root / "release" / previous
+
+
 def previous_published(previous, build_root: Path):
     """The published figures of an earlier release, for revisions: its ``csv/`` as published.
 
@@ -197,7 +203,10 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     measures = measured["measures"]
     policy = load_policy()
     prev = previous_published(previous, build_root) if previous else None
-    published = publish_tidy(measures, policy, known=prev)
+    original = read_csv(Path(corrects) / "csv") if corrects is not None else None
+    # what readers already have: the previous edition and the issue this one corrects
+    earlier = [f for f in (prev, original) if f is not None]
+    published = publish_tidy(measures, policy, known=pd.concat(earlier) if earlier else None)
     revisions = None
     if prev is not None:
         published, revisions = apply_revisions(published, prev, policy)
@@ -207,7 +216,7 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     facts["known_at_definition"] = KNOWN_AT_DEFINITION
     facts["not_available"] = measured.get("not_available", {})
     if corrects is not None:
-        log = corrections_log(published, read_csv(Path(corrects) / "csv"),
+        log = corrections_log(published, original,
                               str(facts.get("correction", {}).get("reason", "")))
         facts["corrected_figures"] = log.to_dict(orient="records")
 

@@ -32,7 +32,7 @@ import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 
@@ -311,7 +311,8 @@ def _check_pdf(path: Path, rel: str, screen: _Screen) -> list[str]:
 
 
 # -- the published tables, as a reader can combine them ---------------------------------------
-def audit_tables(release_dir: str | Path, policy: Policy | None = None) -> tuple[list[str], dict]:
+def audit_tables(release_dir: str | Path, policy: Policy | None = None,
+                 earlier: Sequence[str | Path] = ()) -> tuple[list[str], dict]:
     """What a reader can work out about every suppressed figure of a release's tables.
 
     Reads the release's ``csv/`` (the published figures, what a reader has) and solves, by
@@ -319,11 +320,21 @@ def audit_tables(release_dir: str | Path, policy: Policy | None = None) -> tuple
     registry declares (:func:`cms_stats.publish.audit.audit_published`). A figure held at its
     previously published value is checked at its current value, which ``revisions.csv`` gives.
 
+    A reader also has the earlier editions (the archive). With ``earlier``: a figure an earlier
+    edition withheld as ``[c]`` and this one publishes is a problem (together they undo the
+    earlier protection); and the figures are checked a second time as a reader of both editions
+    has them: a figure an earlier edition published as a number and this one withholds (its
+    value revised) is taken at that number, and every other suppressed figure must still be
+    protected.
+
     Parameters
     ----------
     release_dir : str or Path
         The release folder (with ``csv/``).
     policy : Policy, optional
+    earlier : sequence of path
+        Release folders (with ``csv/``) of the editions readers had before this one: the
+        previous edition, and the issue a correction replaces.
 
     Returns
     -------
@@ -357,11 +368,43 @@ def audit_tables(release_dir: str | Path, policy: Policy | None = None) -> tuple
         published = published.assign(value=[current.get(k, v) for k, v
                                              in zip(keys, published["value"])])
     findings, stats = audit_published(published, policy)
-    return [f"csv/{f.table}.csv: {f.line()}" for f in findings], stats
+    problems = [f"csv/{f.table}.csv: {f.line()}" for f in findings]
+    if earlier:
+        combined = published
+        for folder in earlier:
+            combined, found = _with_earlier(combined, Path(folder), policy)
+            problems.extend(found)
+        more, _ = audit_published(combined, policy)
+        problems.extend(f"csv/{f.table}.csv: {f.line()} (with the earlier editions)"
+                        for f in more if f not in findings)
+    return problems, stats
+
+
+def _with_earlier(published: pd.DataFrame, folder: Path, policy: Policy
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """The published frame as a reader who also has the edition in ``folder`` sees it, and the
+    figures that edition withheld which this one publishes."""
+    before = read_csv(folder)
+    c = policy.symbols["suppressed"]
+    seen = {k: v for k, v in zip(zip(before["table"], before["period"], before["measure"],
+                                     before["breakdown"]), before["value"].astype(str))}
+    keys = list(zip(published["table"], published["period"], published["measure"],
+                    published["breakdown"]))
+    values, problems = [], []
+    for key, text in zip(keys, published["value"].astype(str)):
+        old = seen.get(key)
+        if old == c and to_number(text) is not None:
+            problems.append(f"csv/{key[0]}.csv: {' '.join(key)}: withheld as {c} in the edition "
+                            f"{folder.name} and published here as {text}: a reader of both "
+                            "editions can undo the earlier protection")
+        values.append(old if text == c and old is not None and to_number(old) is not None
+                      else text)
+    return published.assign(value=values), problems
 
 
 # -- public API --------------------------------------------------------------------------
-def check_release(release_dir: str | Path, policy: Policy | None = None) -> list[str]:
+def check_release(release_dir: str | Path, policy: Policy | None = None,
+                  earlier: Sequence[str | Path] = ()) -> list[str]:
     """List disclosure problems in a release folder (empty list = clean).
 
     Parameters
@@ -371,6 +414,8 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
     policy : Policy, optional
         Gives the suppression threshold and the count units; defaults to the packaged
         policy.
+    earlier : sequence of path
+        Release folders of the editions readers had before this one (:func:`audit_tables`).
 
     Returns
     -------
@@ -411,11 +456,12 @@ def check_release(release_dir: str | Path, policy: Policy | None = None) -> list
             continue
         problems.extend(_first_per_kind(found))
     if (root / "csv").is_dir():
-        problems.extend(audit_tables(root, policy)[0])
+        problems.extend(audit_tables(root, policy, earlier)[0])
     return problems
 
 
-def assert_release_clean(release_dir: str | Path, policy: Policy | None = None) -> None:
+def assert_release_clean(release_dir: str | Path, policy: Policy | None = None,
+                         earlier: Sequence[str | Path] = ()) -> None:
     """Raise :class:`DisclosureError` if :func:`check_release` finds any problem.
 
     Parameters
@@ -428,6 +474,6 @@ def assert_release_clean(release_dir: str | Path, policy: Policy | None = None) 
     DisclosureError
         With ``.problems``, the full list.
     """
-    problems = check_release(release_dir, policy)
+    problems = check_release(release_dir, policy, earlier)
     if problems:
         raise DisclosureError(problems)

@@ -18,12 +18,20 @@ suppression (a count with ``0 < value < threshold`` is ``[c]``), in this order:
    order, whose feasible interval (what a reader can work out from the published figures and the
    registry's relations) is narrower than the protection gets one more figure suppressed, until
    it is protected. The complement is chosen among the figures that share an additive relation
-   with it, at the least cost: a figure the previous edition did not publish as a number (its
-   number is in the archive), an equality before an inequality, a part before a total, then
-   the smallest published value (the cost of a
+   with it and that no earlier edition published as a number (withholding a figure readers
+   have in the archive would hide nothing), at the least cost: an equality before an
+   inequality, a part before a total, then the smallest published value (the cost of a
    suppression is the value hidden, as in tau-ARGUS's default cost function). A complement is
    itself then checked, and the figures derived from it (shares) are suppressed in step 2 again.
    Suppressing a figure only removes what a reader knows, so a figure once protected stays so.
+
+Across editions (``known``: what earlier editions published, as in the archive), before step 2:
+**a figure an earlier edition withheld as** ``[c]`` **stays** ``[c]`` (publishing it now would
+let a reader of both editions undo the earlier protection), and step 3 never chooses a figure
+an earlier edition published as a number. A figure an earlier edition published can still
+become ``[c]`` by steps 1 and 2 or the small-count rule when its value is revised; the release
+audit (:func:`cms_stats.publish.disclosure.audit_tables`) checks what a reader of both editions
+can work out.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ import pandas as pd
 from cms_stats.publish.audit import ReaderSystem
 from cms_stats.publish.policy import Policy
 
-__all__ = ["Protection", "protect"]
+__all__ = ["Protection", "earlier_figures", "protect"]
 
 Key = tuple[str, str, str, str]
 
@@ -51,13 +59,15 @@ class Protection:
     derived: dict[Key, str] = field(default_factory=dict)
     secondary: list[Key] = field(default_factory=list)
     unprotected: list[Key] = field(default_factory=list)
+    carried: list[Key] = field(default_factory=list)  # withheld because an earlier edition did
     solves: int = 0
 
     def summary(self) -> dict:
         """Counts of each kind (for the release log and the figures in DESIGN.md)."""
         return {"primary": self.primary, "dominance": len(self.dominance),
                 "derived": len(self.derived), "secondary": len(self.secondary),
-                "unprotected": len(self.unprotected), "linear_programs": self.solves}
+                "unprotected": len(self.unprotected), "carried": len(self.carried),
+                "linear_programs": self.solves}
 
 
 def _dominance(values: dict, measures: pd.DataFrame, policy: Policy, out: Protection) -> None:
@@ -76,6 +86,33 @@ def _dominance(values: dict, measures: pd.DataFrame, policy: Policy, out: Protec
         if key in values and to_symbol(values[key]) is None and v > 0 and top > k / 100.0 * v:
             values[key] = c
             out.dominance.append(key)
+
+
+def earlier_figures(known: pd.DataFrame | None, policy: Policy) -> tuple[frozenset, frozenset]:
+    """What readers of earlier editions have: the keys they saw withheld as ``[c]`` and the
+    keys they saw as numbers (a key seen both ways counts as withheld).
+
+    Parameters
+    ----------
+    known : DataFrame or None
+        Earlier editions' published tidy frames, concatenated.
+    policy : Policy
+
+    Returns
+    -------
+    withheld, numbers : frozenset of (table, period, measure, breakdown)
+    """
+    if known is None or not len(known):
+        return frozenset(), frozenset()
+    c = policy.symbols["suppressed"]
+    withheld, numbers = set(), set()
+    for key, text in zip(zip(known["table"], known["period"], known["measure"],
+                             known["breakdown"]), known["value"].astype(str)):
+        if text == c:
+            withheld.add(key)
+        elif to_symbol(text) is None:
+            numbers.add(key)
+    return frozenset(withheld), frozenset(numbers - withheld)
 
 
 def to_symbol(text: str) -> str | None:
@@ -132,12 +169,12 @@ def _complement(system: ReaderSystem, i: int, known: frozenset = frozenset()) ->
             number = system.value[w]
             if w == i or system.text[w] == system.policy.symbols["suppressed"] or not number:
                 continue
-            if system.kind[w] != system.kind[i]:
+            # an earlier edition's number is in the archive: withholding it hides nothing
+            if system.kind[w] != system.kind[i] or system.keys[w] in known:
                 continue
             total = w == row.lhs or system.keys[w][3] == "all"
-            # least cost: a figure readers do not know already (the previous edition's numbers
-            # are in the archive), in an equality, a breakdown before a total, the smallest
-            cost = (system.keys[w] in known, row.op != "=", total, abs(number), system.keys[w])
+            # least cost: in an equality, a breakdown before a total, the smallest
+            cost = (row.op != "=", total, abs(number), system.keys[w])
             if best_cost is None or cost < best_cost:
                 best, best_cost = w, cost
     return best
@@ -178,8 +215,9 @@ def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy,
         when the measures report contributors).
     policy : Policy
     known : DataFrame, optional
-        The previous edition's published tidy frame: the figures it published as numbers are
-        chosen as complements last.
+        What earlier editions published (their published tidy frames, concatenated): a figure
+        any of them withheld as ``[c]`` stays ``[c]``; a figure any of them published as a
+        number is never chosen as a complement.
 
     Returns
     -------
@@ -195,10 +233,12 @@ def protect(published: pd.DataFrame, measures: pd.DataFrame, policy: Policy,
     out.primary = sum(1 for v in values.values() if v == policy.symbols["suppressed"])
     raw = dict(zip(zip(measures["table"], measures["period"], measures["measure"],
                        measures["breakdown"]), measures["value"].astype(float)))
-    seen_before = frozenset() if known is None else frozenset(
-        k for k, v in zip(zip(known["table"], known["period"], known["measure"],
-                              known["breakdown"]), known["value"].astype(str))
-        if to_symbol(v) is None)
+    withheld_before, seen_before = earlier_figures(known, policy)
+    c = policy.symbols["suppressed"]
+    for key in sorted(withheld_before):
+        if key in values and to_symbol(values[key]) is None:
+            values[key] = c
+            out.carried.append(key)
     _dominance(values, measures, policy, out)
     # Until nothing changes: a figure withheld as a complement can withhold a share computed
     # from it, and a share withheld can need complements of its own.

@@ -235,9 +235,10 @@ def publish_tidy(measures: pd.DataFrame, policy: Policy, metadata: Mapping | Non
         suppressed figure or a small sample, secondary suppression). ``False`` gives the primary
         suppression only (to show what secondary suppression adds).
     known : DataFrame, optional
-        What readers already have: the previous edition's published tidy frame. A figure it
-        published as a number is the last choice of complementary cell (withholding it now
-        would hide nothing a reader of the archive does not know).
+        What readers already have: earlier editions' published tidy frames (the previous
+        edition, and the issue a correction replaces). A figure they withheld as ``[c]`` stays
+        ``[c]``; one they published as a number is never chosen as a complementary cell
+        (withholding it now would hide nothing a reader of the archive does not know).
 
     Returns
     -------

@@ -50,7 +50,7 @@ from cms_stats.release.pdf import print_pdf, title_page
 from cms_stats.release.website import build_books, offline_problems, stage_book
 from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError, measure_key,
                             check_period_format, compute_work, default_data_dir, measure_edition,
-                            prepare_work)
+                            prepare_work, previous_folder)
 
 __all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release",
            "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
@@ -300,7 +300,8 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                      {"executed": sorted(executed), "reused": sorted(reused)}, facts)
 
         stages.start("checking disclosure and moving into place")
-        check_disclosure(tmp)
+        check_disclosure(tmp, [previous_folder(f, build_root) for f in (previous, corrects)
+                               if f])
         move_into_place(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -370,7 +371,7 @@ def _remove_stale(final: Path) -> None:
 def _previous_hash(previous, build_root: Path) -> str | None:
     if not previous:
         return None
-    folder = (previous if isinstance(previous, Path) else build_root / "release" / previous) / "csv"
+    folder = previous_folder(previous, build_root) / "csv"
     return combine_hashes(hash_files(folder)) if folder.is_dir() else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -120,8 +121,10 @@ def _csv_edition(facts: dict, lines: list[str]) -> dict | None:
             "notes": lines}
 
 
-def check_disclosure(out: Path) -> None:
-    problems = check_release(out, load_policy())
+def check_disclosure(out: Path, earlier: Sequence[Path] = ()) -> None:
+    """Stop the release in one line when a reader of ``out`` (and of the ``earlier`` editions'
+    release folders) can recover a withheld figure."""
+    problems = check_release(out, load_policy(), earlier)
     if problems:
         raise ReleaseError(f"disclosure check failed: {problems[0]}"
                            + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))

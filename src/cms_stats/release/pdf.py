@@ -146,6 +146,7 @@ def print_pdf(single_dir: Path, root_docname: str, pdf: Path, scratch: Path,
         raise ReleaseError("PDF: a link to a file of the build machine is left in book.pdf "
                            "(print.js makes such links text)")
     _fix_dates(pdf)
+    _fix_node_ids(pdf)
 
 
 def _in_own_thread(job) -> None:
@@ -230,6 +231,22 @@ def _relative_links(pdf: Path, release_root: Path) -> None:
         return new + b" " * (len(m.group(0)) - len(new))
 
     fixed = _PDF_FILE_URI.sub(relative, data)
+    if fixed != data:
+        pdf.write_bytes(fixed)
+
+
+_PDF_NODE_ID = re.compile(rb"\(node(\d{8})\)")
+
+
+def _fix_node_ids(pdf: Path) -> None:
+    """The tagged PDF names its structure elements by Chromium's DOM node ids (``node00000181``),
+    a counter of every node the renderer made before, which differs by a few from one print to
+    the next. Renumbered by rank (1, 2, ...; same eight digits, so the same bytes long and the
+    same order in the ID tree): a rebuild is byte-identical."""
+    data = pdf.read_bytes()
+    rank = {old: f"{k:08d}".encode()
+            for k, old in enumerate(sorted(set(_PDF_NODE_ID.findall(data))), start=1)}
+    fixed = _PDF_NODE_ID.sub(lambda m: b"(node" + rank[m.group(1)] + b")", data)
     if fixed != data:
         pdf.write_bytes(fixed)
 

@@ -7,6 +7,11 @@
 // 4. Split tables too wide for the page at the print size by columns.
 // 5. Check the print sizes. Returns the problems (tables no split can fit, text below 8 pt).
 async (front) => {
+  // Every font face the styles declare, loaded before anything is measured or printed: a face
+  // first used by the title page or a split table would otherwise still be loading when the
+  // tables are measured or Chromium prints (a fallback font, and different bytes, under load).
+  document.querySelectorAll('img[loading="lazy"]').forEach((img) => { img.loading = "eager"; });
+  await Promise.all([...document.fonts].map((face) => face.load().catch(() => null)));
   await document.fonts.ready;
   if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
     await window.MathJax.startup.promise;
@@ -129,5 +134,9 @@ async (front) => {
     const size = parseFloat(getComputedStyle(el).fontSize) * 0.75;  // CSS px -> pt
     if (size < 7.95) small.add(`text '${node.textContent.trim().slice(0, 40)}' at ${size.toFixed(1)} pt`);
   }
+  // Laid out again after the changes above, with every image decoded, before Chromium prints.
+  await document.fonts.ready;
+  await Promise.all([...document.images].map((img) => img.decode().catch(() => null)));
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   return [...too_wide, ...small];
 }
