@@ -386,3 +386,28 @@ def test_texts_say_why_a_table_is_not_available():
     assert got["children_sample_label"] == "[x]"
     assert texts.compliance(ch)["compliance_findings"] == (
         f"{reason} There are no compliance figures for the quarter to August 2016.")
+
+
+def test_closures_check_in_the_methodology():
+    """DQ: 34 closures disagreed in August 2016 (12 still on the caseload, 25 not on it the month
+    before; 3 both ways), published to the nearest 10 (25 half up to 30); a folder without
+    closures has no check, and the Methodology says why (the edition's not_available)."""
+    from cms_stats.book.texts.methodology import closures_check
+
+    ch = chapter(frame([
+        ("DQ", "closures_disagreeing_with_snapshots", b, "count", {}, v, LATE)
+        for b, v in (("all", 34), ("in_month_end_snapshot", 12), ("not_in_previous_snapshot", 25))
+    ]), "2016-08")
+    assert closures_check(ch) == (
+        "Closures and the monthly caseload: a case closed in a month should be on the caseload "
+        "at the end of the month before and not at the end of the month. In August 2016, 30 "
+        "closures disagreed (10 still on the caseload at the end of the month, 30 not on it at "
+        "the end of the month before). They are reported, not corrected: Table 17 counts "
+        "closures in the month of their closure date.")
+    ch.edition = {"not_available": {"DQ": {
+        "reason": "The extract folder has no events/closures.parquet (an optional part of the "
+                  "data contract), so cases closed are not available [x].",
+        "measures": ["closures_disagreeing_with_snapshots"]}}}
+    assert closures_check(ch) == (
+        "Closures and the monthly caseload: the extract folder has no events/closures.parquet (an "
+        "optional part of the data contract), so cases closed are not available [x].")
