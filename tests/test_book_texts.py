@@ -405,9 +405,9 @@ def test_closures_check_in_the_methodology():
         "the end of the month before). They are reported, not corrected: Table 17 counts "
         "closures in the month of their closure date.")
     ch.edition = {"not_available": {"DQ": {
-        "reason": "The extract folder has no events/closures.parquet (an optional part of the "
-                  "data contract), so cases closed are not available [x].",
+        "reason": "The extract folder has no closures file (an optional part of the data "
+                  "contract), so cases closed are not available [x].",
         "measures": ["closures_disagreeing_with_snapshots"]}}}
     assert closures_check(ch) == (
-        "Closures and the monthly caseload: the extract folder has no events/closures.parquet (an "
-        "optional part of the data contract), so cases closed are not available [x].")
+        "Closures and the monthly caseload: the extract folder has no closures file (an optional "
+        "part of the data contract), so cases closed are not available [x].")

@@ -36,7 +36,7 @@ KNOWN_AT_DEFINITION = (
     "accuracy checks are records taken at a month end and never revised: they are used as "
     "they are. A file that does not say when its rows were recorded or delivered counts every "
     "row as known at extraction, so it is the same at every cut-off. An application cleared "
-    "after the cut-off (its `cleared_date` later than the cut-off) was not yet cleared at it: "
+    "after the cut-off (its clearance date later than the cut-off) was not yet cleared at it: "
     "it counts as uncleared, with no clearance type. Other dates within a row (such as a "
     "change of circumstances' clearance date) are read as recorded; a clearance after a "
     "period's end does not count for that period, so it cannot change an edition. A cut-off "

@@ -53,6 +53,19 @@ _RECORDED = {"application_clearances": ("events/applications.parquet", ("cleared
              "closure_reasons": ("events/closures.parquet", ("closure_reason",))}
 
 
+_NOT_RECORDED_WORDS = {
+    "application_clearances": (
+        "The extract folder's applications do not record when and how each was cleared (an "
+        "optional part of the data contract), so applications cleared, uncleared and time to "
+        "clear are not available [x]."),
+    "closures_file": ("The extract folder has no closures file (an optional part of the data "
+                      "contract), so cases closed are not available [x]."),
+    "closure_reasons": ("The extract folder's closures do not record why each case closed (an "
+                        "optional part of the data contract), so closures by reason are not "
+                        "available [x]."),
+}
+
+
 def _not_recorded(need: str, folder) -> list[str]:
     """What the folder lacks for a need of :data:`_RECORDED` (the file, or its columns)."""
     path, columns = _RECORDED[need]
@@ -132,15 +145,8 @@ def _reason(need: str, table, folder, period: str, events: dict) -> str | None:
                 return (f"No {what} was received before {month_words(period)} in the extract "
                         "folder, so there are no figures for the months before it.")
     if need in _RECORDED and _not_recorded(need, folder):
-        lacking = _not_recorded(need, folder)
-        path = _RECORDED[need][0]
-        what = (f"has no {path}" if lacking == [path] else
-                f"has no {' or '.join(lacking)} in {path}")
-        figures = {"application_clearances": "applications cleared, uncleared and time to clear",
-                   "closures_file": "cases closed",
-                   "closure_reasons": "closures by reason"}[need]
-        return (f"The extract folder {what} (an optional part of the data contract), so "
-                f"{figures} are not available [x].")
+        # in words, never the column names (the published text is screened for them)
+        return _NOT_RECORDED_WORDS[need]
     if need == "scheme_start" and _starts_late(folder):
         return (f"The extract folder starts in {first}, after the statistics began in "
                 f"{month_words(SCHEME_START_MONTH)}, and gives no opening balances: a cumulative "
