@@ -23,6 +23,7 @@ import nbformat
 import papermill as pm
 
 from cms_stats.registry import load_registry
+from cms_stats.release.kernel import SharedKernel
 from cms_stats.work import ReleaseError
 
 __all__ = ["Workers", "execute_chapter", "worker_main", "read_notebook", "one_line"]
@@ -30,6 +31,8 @@ __all__ = ["Workers", "execute_chapter", "worker_main", "read_notebook", "one_li
 
 _CHAPTER_TIMEOUT_S = 1800
 _KERNEL_START_TIMEOUT_S = 120
+#: This worker process's kernel, kept across its chapters (cms_stats.release.kernel).
+_KERNEL = SharedKernel(_KERNEL_START_TIMEOUT_S)
 
 
 #: Cells tagged ``table-<id>`` belong to a table's section: absent from an edition before the
@@ -56,6 +59,9 @@ def execute_chapter(source: str, out_path: str, parameters: dict, cwd: str,
                     final_cell: str = "", final_tag: str = "") -> str | None:
     """Run one chapter with papermill (in a worker process). Returns an error line or None.
 
+    The worker's kernel is kept across its chapters and reset before each
+    (:mod:`cms_stats.release.kernel`).
+
     ``final_cell``, when given, is appended as a last code cell tagged ``final_tag`` (the
     release records the chapter's imported modules with it, then removes it).
     """
@@ -68,22 +74,30 @@ def execute_chapter(source: str, out_path: str, parameters: dict, cwd: str,
                                  "language": "python"}
     for attempt in (1, 2):
         try:
+            km = _KERNEL.ready(cwd)
+        except Exception as err:
+            # A kernel that never answered or died while starting (a port taken between
+            # choice and bind, a busy machine: seen in CI as "Kernel died before replying to
+            # kernel_info") is started once more; a chapter that fails is not.
+            _KERNEL.shutdown()
+            if attempt == 1:
+                continue
+            return f"kernel did not start: {type(err).__name__}: {one_line(str(err))}"
+        try:
             pm.execute_notebook(
                 copy.deepcopy(nb), out_path, parameters=parameters, kernel_name="python3",
-                cwd=cwd, progress_bar=False, log_output=False,
+                cwd=cwd, progress_bar=False, log_output=False, km=km,
                 request_save_on_cell_execute=False, execution_timeout=_CHAPTER_TIMEOUT_S,
                 start_timeout=_KERNEL_START_TIMEOUT_S,
             )
         except pm.PapermillExecutionError as err:
+            _KERNEL.shutdown()  # the next chapter gets a kernel no failed run has touched
             return f"cell {err.exec_count}: {err.ename}: {one_line(err.evalue)}"
         except Exception as err:  # kernel died, timeout, bad notebook: still one line
-            # A kernel that never answered or died while starting (a port taken between
-            # choice and bind, a busy machine: seen in CI as "Kernel died before replying to
-            # kernel_info") is started once more; a chapter that fails is not.
-            if attempt == 1 and ("didn't respond" in str(err)
-                                 or "died before replying to kernel_info" in str(err)):
-                continue
+            _KERNEL.shutdown()
             return f"{type(err).__name__}: {one_line(str(err))}"
+        finally:
+            _KERNEL.done()
         return None
     return None
 
@@ -105,6 +119,7 @@ def worker_main() -> None:
                                 job.get("final_cell", ""), job.get("final_tag", ""))
         out.write(json.dumps({"name": job["name"], "error": error}) + "\n")
         out.flush()
+    _KERNEL.shutdown()
 
 
 class Workers:
