@@ -77,6 +77,32 @@ def book_measures() -> pd.DataFrame:
     add("T15", "service_type_transfers", {"2015-08": 4_500, "2016-08": 6_659}, "count")
     add("T15", "service_type_transfers_share", {"2015-08": 4_500 / 145_000, "2016-08": 6_659 / 200_000},
         "share")
+    # T16 clearances in Aug 2016: 10,306 cleared (9,649 with a calculation, 657 closed without):
+    # 6,584 within 6 weeks (64%), 9,062 within 12 (88%), 10,131 within 26 (98%), median 32 days;
+    # 14,661 uncleared at the end of August (8,956 + 3,252 + 1,691 + 762), 13,936 at the end of
+    # May (+5.2%). Counts to the nearest 10: 10,310, 9,650, 660; 14,660, 8,960 and 760.
+    cleared = {"calculation_made": 9_649, "closed_without_calculation": 657, "all": 10_306}
+    for b, v in cleared.items():
+        add("T16", "applications_cleared", {"2015-08": v * 0.7, "2016-08": v}, "count", b)
+    uncleared = {"under_6_weeks": (5_600, 8_420, 8_956), "6_to_12_weeks": (2_000, 3_100, 3_252),
+                 "12_to_26_weeks": (900, 1_660, 1_691), "26_weeks_or_more": (500, 756, 762)}
+    for b, (a, may, aug) in uncleared.items():
+        add("T16", "applications_uncleared", {"2015-08": a, "2016-05": may, "2016-08": aug}, "count", b)
+    add("T16", "applications_uncleared", {"2015-08": 9_000, "2016-05": 13_936, "2016-08": 14_661}, "count")
+    for weeks, v in ((6, 6_584), (12, 9_062), (26, 10_131)):
+        add("T16", f"applications_cleared_within_{weeks}_weeks", {"2015-08": v * 0.7, "2016-08": v}, "count")
+        add("T16", f"cleared_within_{weeks}_weeks_share", {"2015-08": v / 10_306, "2016-08": v / 10_306},
+            "share")
+    add("T16", "median_days_to_clear", {"2015-08": 30.0, "2016-08": 32.0}, "mean")
+    # T17 closures in Aug 2016: 2,228 (436 family-based arrangement, 199 child left qualifying
+    # age, 617 applicant withdrew, 646 no further liability, 330 other), 0.7% of the 320,863
+    # cases at the end of July (T2 above); published 2,230, 440, 200, 620, 650, 330 and 0.7%.
+    reasons = {"family_based_arrangement": 436, "child_leaves_qualifying_age": 199,
+               "applicant_withdraws": 617, "no_further_liability": 646, "other": 330}
+    for b, v in reasons.items():
+        add("T17", "cases_closed_by_reason", {"2015-08": v // 2, "2016-08": v}, "count", b)
+    add("T17", "cases_closed", {"2015-08": 1_114, "2016-08": 2_228}, "count")
+    add("T17", "closures_share", {"2015-08": 1_114 / 170_000, "2016-08": 2_228 / 320_863}, "share")
     # T18 shared care at the end of Aug 2016: 24,031 of the 200,000 cases due to pay (12.0%):
     # 13,952 / 6,341 / 2,287 / 1,451 by band, published to the nearest 10.
     for band, points in (("nights_52_to_103", {"2015-08": 8_000, "2016-08": 13_952}),

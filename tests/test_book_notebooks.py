@@ -38,6 +38,9 @@ ALLOWED = [
     # the 2012 Scheme's shared-care bands (nights a year with the paying parent): rules, not data
     r"\b52 or more nights\b", r"\b[Ff]ewer than 52 nights\b", r"\b52 to 103\b", r"\b104 to 155\b",
     r"\b156 to 174\b", r"\b175 or more\b",
+    # Table 16's bands and boundaries (the registry's breakdown labels say the same)
+    r"\b(6|12|26) weeks\b", r"\bat most (42|84|182) days\b", r"\b(0|42|84) to (41|83|181)( days)?",
+    r"\b182 days or more\b",
 ]
 STRIP = [
     r"\{glue(:\w+)?\}`[^`]*`",      # glue roles

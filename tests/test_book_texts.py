@@ -63,6 +63,13 @@ def test_caseload_increase_and_no_year_ago_figure():
         ("T2", "caseload", "all", "count", {"2016-05": 200_000, "2016-08": 250_000}, 190_000, LATE),
         ("T2", "caseload", "new_application", "count", {"2016-08": 150_000}, 120_000, LATE),
         ("T2", "caseload", "arrears_only", "count", {"2016-08": 100_000}, 70_000, LATE),
+        # T17: 1,000 closed in August, 0.53% of July's 190,000; 4 when the applicant withdrew:
+        # a small count, [c], so the reasons are not quoted
+        ("T17", "cases_closed", "all", "count", {}, 1_000, LATE),
+        ("T17", "closures_share", "all", "share", {}, 1_000 / 190_000, LATE),
+        *[("T17", "cases_closed_by_reason", b, "count", {}, v, LATE) for b, v in (
+            ("family_based_arrangement", 300), ("child_leaves_qualifying_age", 296),
+            ("applicant_withdraws", 4), ("no_further_liability", 300), ("other", 100))],
     ]), "2016-08")
     assert texts.caseload(ch) == COMMON_2016_08 | {
         "caseload_latest": "250,000",
@@ -71,6 +78,9 @@ def test_caseload_increase_and_no_year_ago_figure():
         "caseload_change": "an increase of 25% from May 2016",
         "caseload_year_change": "no comparison with August 2015 is available",
         "caseload_arrears_only_share": "40%",  # 100,000 of 250,000
+        "caseload_closures_findings": (
+            "In August 2016, 1,000 cases closed, 0.5% of the caseload at the end of July 2016; "
+            "the split by reason is not shown, to protect confidentiality ([c], see the notes)."),
     }
 
 
@@ -218,6 +228,21 @@ def test_compliance_before_service_type():
     }
 
 
+def test_clearances_and_closures_before_their_first_edition():
+    """T16 and T17 are first published in the 2016-08 edition: the 2014-05 edition's chapter
+    says when, and the caseload chapter has no closures sentence (the section is absent)."""
+    ch = chapter(frame([
+        ("T1", "new_applications", "all", "count", {}, 5_000, EARLY),
+        ("T2", "caseload", "all", "count", {}, 50_000, EARLY),
+        ("T2", "caseload", "new_application", "count", {}, 50_000, EARLY),
+        ("T2", "caseload", "arrears_only", "count", {}, 0, EARLY)]), "2014-05")
+    got = texts.clearances(ch)
+    assert got["clearances_intro"] == (
+        "Applications cleared, uncleared and the time to clear them are published from the "
+        "edition of August 2016. This edition covers the months to May 2014.")
+    assert texts.caseload(ch)["caseload_closures_findings"] == ""
+
+
 @pytest.fixture(scope="module")
 def book_chapter():
     extract = {"source": "synthetic", "first_month": "2015-08", "last_month": "2016-08",
@@ -251,6 +276,20 @@ def test_book_fixture_key_figures(book_chapter):
     assert texts.compliance(book_chapter)["compliance_transfers_findings"] == (
         "In August 2016, 6,660 cases changed service type (3% of cases due to pay): 2,990 moved "
         "from Direct Pay to Collect and Pay and 3,670 from Collect and Pay to Direct Pay.")
+    # T16, T17: worked in test_book_fixtures (counts to the nearest 10, closures share 0.7%).
+    clearances = texts.clearances(book_chapter)
+    assert clearances["clearances_findings"] == (
+        "In August 2016, 10,310 new applications were cleared: 9,650 with a maintenance "
+        "calculation made and 660 closed without a calculation. At the end of August 2016, "
+        "14,660 new applications were uncleared, an increase of 5.2% from May 2016: 8,960 had "
+        "been waiting under 6 weeks and 760 for 26 weeks or more.")
+    assert clearances["clearances_time_findings"] == (
+        "Of the new applications cleared in August 2016, 64% were cleared within 6 weeks, 88% "
+        "within 12 weeks and 98% within 26 weeks. The median time to clear was 32.0 days.")
+    assert texts.caseload(book_chapter)["caseload_closures_findings"] == (
+        "In August 2016, 2,230 cases closed, 0.7% of the caseload at the end of July 2016: 620 "
+        "because the applicant withdrew, 650 with no further liability and 440 after the parents "
+        "made a family-based arrangement.")
     service = texts.service_standards(book_chapter)
     assert (service["coc_received"], service["coc_highest"]) == (
         "166,200", "the highest monthly volume received so far")
@@ -414,3 +453,28 @@ def test_glued_texts_carry_no_markdown_asterisks(monkeypatch):
                 "plain": "No emphasis here."})
     assert glued == {"children_findings": "In the quarter, 290,600 children benefited.",
                      "plain": "No emphasis here."}
+
+
+def test_closures_check_in_the_methodology():
+    """DQ: 34 closures disagreed in August 2016 (12 still on the caseload, 25 not on it the month
+    before; 3 both ways), published to the nearest 10 (25 half up to 30); a folder without
+    closures has no check, and the Methodology says why (the edition's not_available)."""
+    from cms_stats.book.texts.methodology import closures_check
+
+    ch = chapter(frame([
+        ("DQ", "closures_disagreeing_with_snapshots", b, "count", {}, v, LATE)
+        for b, v in (("all", 34), ("in_month_end_snapshot", 12), ("not_in_previous_snapshot", 25))
+    ]), "2016-08")
+    assert closures_check(ch) == (
+        "Closures and the monthly caseload: a case closed in a month should be on the caseload "
+        "at the end of the month before and not at the end of the month. In August 2016, 30 "
+        "closures disagreed (10 still on the caseload at the end of the month, 30 not on it at "
+        "the end of the month before). They are reported, not corrected: Table 17 counts "
+        "closures in the month of their closure date.")
+    ch.edition = {"not_available": {"DQ": {
+        "reason": "The extract folder has no closures file (an optional part of the data "
+                  "contract), so cases closed are not available [x].",
+        "measures": ["closures_disagreeing_with_snapshots"]}}}
+    assert closures_check(ch) == (
+        "Closures and the monthly caseload: the extract folder has no closures file (an optional "
+        "part of the data contract), so cases closed are not available [x].")

@@ -190,7 +190,8 @@ def test_contract_is_complete_and_consistent():
     nullable = {(k, c.name) for k, s in CONTRACT.items() for c in s.columns if c.nullable}
     assert nullable == {("snapshot", "shared_care_nights"),
                         ("service_requests", "cleared_date"), ("reconsiderations", "cleared_date"),
-                        ("reconsiderations", "outcome")}
+                        ("reconsiderations", "outcome"), ("applications", "cleared_date"),
+                        ("applications", "clearance_type")}
 
 
 def test_readme_agrees_with_contract():

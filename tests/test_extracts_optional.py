@@ -40,9 +40,11 @@ def optional_contract(monkeypatch):
 def test_absent_optional_columns_validate_and_load_as_null(tmp_path, optional_contract):
     root = write_folder(tmp_path / "x")  # written to today's contract
     report = validate(root)
-    absent = {APPS: ["recorded_date", "noted_date"], TEL: ["delivered_date", "calls_abandoned"]}
+    absent = {APPS: ["recorded_date", "cleared_date", "clearance_type", "noted_date"],
+              TEL: ["delivered_date", "calls_abandoned"]}
     assert {f: report.absent_columns[f] for f in absent} == absent
-    assert "optional columns absent from events/applications.parquet: recorded_date, noted_date" in report.format()
+    assert ("optional columns absent from events/applications.parquet: recorded_date, "
+            "cleared_date, clearance_type, noted_date") in report.format()
     folder = open_extracts(root)
     assert {f: folder.absent_columns[f] for f in absent} == absent
     apps = folder.applications()
@@ -66,7 +68,8 @@ def test_present_optional_columns_are_read(tmp_path, optional_contract):
     content[TEL] = [(*r, x) for r, x in zip(content[TEL], ("calls_abandoned", 5, 6, 7, 18))]
     root = write_folder(tmp_path / "x", content)
     report = validate(root)
-    assert report.absent_columns[APPS] == ["recorded_date"]  # the contract's own optional ones
+    # the contract's own optional ones
+    assert report.absent_columns[APPS] == ["recorded_date", "cleared_date", "clearance_type"]
     assert report.absent_columns[TEL] == ["delivered_date"]
     folder = open_extracts(root)
     assert folder.absent_columns == report.absent_columns

@@ -48,6 +48,8 @@ def _apps(ids: list[int], recorded: list[dt.date]) -> pd.DataFrame:
         "fee_status": pd.Series(["no_fee"] * len(ids), dtype="str"),
         "case_id": pd.Series([f"C0000000{i}" for i in ids], dtype="str"),
         "recorded_date": pd.Series([pd.Timestamp(d) for d in recorded], dtype="datetime64[us]"),
+        "cleared_date": pd.Series([pd.NaT] * len(ids), dtype="datetime64[us]"),  # absent: null
+        "clearance_type": pd.Series([None] * len(ids), dtype="str"),
     })
 
 
@@ -168,3 +170,28 @@ def test_extracted_must_be_a_day(tmp_path):
         "extracted": "2013-31-12"})
     err = error_of(root)
     assert str(err) == "extract.json: field 'extracted': not a date YYYY-MM-DD ('2013-31-12')"
+
+
+@pytest.mark.parametrize("known_at, cleared, kind", [
+    (D(2013, 9, 19), [None, None, None], [None, None, None]),          # cleared the day after
+    (D(2013, 9, 20), [D(2013, 9, 20), None, None], ["calculation_made", None, None]),
+    (D(2013, 10, 31), [D(2013, 9, 20), None, D(2013, 10, 31)],
+     ["calculation_made", None, "closed_without_calculation"]),
+    (None, [D(2013, 9, 20), None, D(2013, 10, 31)],
+     ["calculation_made", None, "closed_without_calculation"]),
+])
+def test_a_clearance_after_the_cutoff_is_not_yet_known(tmp_path, known_at, cleared, kind):
+    """A1 cleared on 20 September, A3 on 31 October (both recorded when received): as known at
+    a cut-off before its clearance an application reads as not yet cleared, its type too; the
+    rows themselves are known (nothing is counted as not yet known)."""
+    c = default_content()
+    for row, day, how in zip(c[APPS], (D(2013, 9, 20), None, D(2013, 10, 31)),
+                             ("calculation_made", None, "closed_without_calculation")):
+        row["cleared_date"], row["clearance_type"] = day, how
+    root = write_folder(tmp_path / "c", c)
+    folder = open_extracts(root, known_at=known_at)
+    apps = folder.applications()
+    assert apps["cleared_date"].tolist() == [pd.Timestamp(d) if d else pd.NaT for d in cleared]
+    assert [x if isinstance(x, str) else None for x in apps["clearance_type"]] == kind
+    assert folder.vintage["not_yet_known"] == {}
+    assert validate(root, known_at=known_at).rows_used[APPS] == 3

@@ -173,6 +173,27 @@ def test_reasons_for_each_need_in_the_data_words():
         "opening_balances": {"total_maintenance_liability": 1000.0}}})
     assert "T8" in got and "T8" not in not_available(with_balances, "2016-08",
                                                      {"service_requests": requests})
+    # T16, T17 and DQ's closures check need what the folder records (optional in the contract)
+    assert "T16" not in got and "T17" not in got and "DQ" not in got  # nothing said absent
+    bare = SimpleNamespace(**{**vars(folder), "absent_files": ["events/closures.parquet"],
+                              "absent_columns": {"events/applications.parquet": [
+                                  "recorded_date", "cleared_date", "clearance_type"]}})
+    got = not_available(bare, "2016-08", {"service_requests": requests})
+    assert got["T16"] == {"measures": [], "reason": (
+        "The extract folder's applications do not record when and how each was cleared (an "
+        "optional part of the data contract), so applications cleared, uncleared and time to "
+        "clear are not available [x].")}
+    assert got["T17"] == {"measures": [], "reason": (
+        "The extract folder has no closures file (an optional part of the data contract), so "
+        "cases closed are not available [x].")}
+    assert got["DQ"]["measures"] == ["closures_disagreeing_with_snapshots"]
+    no_reasons = SimpleNamespace(**{**vars(folder), "absent_files": [], "absent_columns": {
+        "events/closures.parquet": ["closure_reason"]}})
+    got = not_available(no_reasons, "2016-08", {"service_requests": requests})
+    assert got["T17"] == {"measures": ["cases_closed_by_reason"], "reason": (
+        "The extract folder's closures do not record why each case closed (an optional part of "
+        "the data contract), so closures by reason are not available [x].")}
+    assert "T16" not in got and "DQ" not in got
 
 
 def test_methodology_names_unexpected_files():

@@ -114,23 +114,46 @@ ENFORCEMENT_ACTIONS = pd.DataFrame.from_records([
 ], columns=["action_id", "case_id", "action_date", "action_type"])
 
 APPLICATIONS = pd.DataFrame.from_records([
-    # id, received, type, paying, receiving, fee status, case
-    ("A00000001", D("2014-06-02"), "new_application", "P00000001", "R00000001", "no_fee", "C00000001"),
-    ("A00000002", D("2014-06-10"), "new_application", "P00000002", "R00000002", "no_fee", "C00000002"),
-    ("A00000003", D("2014-06-10"), "new_application", "P00000002", "R00000002", "no_fee", "C00000002"),  # dup
-    ("A00000004", D("2014-06-20"), "new_application", "P00000004", "R00000004", "no_fee", "C00000005"),
-    ("A00000005", D("2014-07-01"), "arrears_only", "P00000003", "R00000003", "no_fee", "C00000004"),
-    ("A00000013", D("2014-07-20"), "new_application", "P00000001", "R00000001", "fee_paid", "C00000011"),  # re-applied
-    ("A00000007", D("2014-08-05"), "new_application", "P00000002", "R00000005", "fee_paid", "C00000003"),  # dup
-    ("A00000006", D("2014-08-05"), "new_application", "P00000002", "R00000005", "fee_paid", "C00000003"),
-    ("A00000008", D("2014-08-14"), "new_application", "P00000006", "R00000006", "exempt_domestic_violence", "C00000006"),
-    ("A00000009", D("2014-09-03"), "new_application", "P00000007", "R00000007", "exempt_under_19", "C00000007"),
-    ("A00000010", D("2014-09-03"), "new_application", "P00000008", "R00000008", "fee_paid", "C00000008"),
-    ("A00000011", D("2014-09-15"), "arrears_only", "P00000009", "R00000009", "no_fee", "C00000009"),
-    ("A00000012", D("2014-09-15"), "arrears_only", "P00000009", "R00000009", "no_fee", "C00000010"),  # not a dup
-    ("A00000014", D("2014-10-01"), "new_application", "P00000010", "R00000010", "fee_paid", "C00000012"),  # after as-at
+    # id, received, type, paying, receiving, fee status, case, cleared, clearance type
+    ("A00000001", D("2014-06-02"), "new_application", "P00000001", "R00000001", "no_fee", "C00000001",
+     D("2014-07-14"), "calculation_made"),  # 42 days: within 6 weeks
+    ("A00000002", D("2014-06-10"), "new_application", "P00000002", "R00000002", "no_fee", "C00000002",
+     D("2014-09-02"), "calculation_made"),  # 84 days: within 12 weeks, not 6
+    ("A00000003", D("2014-06-10"), "new_application", "P00000002", "R00000002", "no_fee", "C00000002",
+     D("2014-09-02"), "calculation_made"),  # dup (neither cleared nor uncleared)
+    ("A00000004", D("2014-06-20"), "new_application", "P00000004", "R00000004", "no_fee", "C00000005",
+     D("2014-06-30"), "calculation_made"),  # cleared on the month's last day
+    ("A00000005", D("2014-07-01"), "arrears_only", "P00000003", "R00000003", "no_fee", "C00000004",
+     D("2014-07-05"), "calculation_made"),  # arrears only: not in T16
+    ("A00000013", D("2014-07-20"), "new_application", "P00000001", "R00000001", "fee_paid", "C00000011",
+     D("2014-08-10"), "closed_without_calculation"),  # re-applied; closed (family-based arrangement)
+    ("A00000007", D("2014-08-05"), "new_application", "P00000002", "R00000005", "fee_paid", "C00000003",
+     D("2014-10-02"), "calculation_made"),  # dup
+    ("A00000006", D("2014-08-05"), "new_application", "P00000002", "R00000005", "fee_paid", "C00000003",
+     D("2014-10-02"), "calculation_made"),  # cleared after the as-at date: uncleared
+    ("A00000008", D("2014-08-19"), "new_application", "P00000006", "R00000006", "exempt_domestic_violence",
+     "C00000006", NaT, None),  # 42 days old at the end of September: 6 to 12 weeks
+    ("A00000009", D("2014-09-03"), "new_application", "P00000007", "R00000007", "exempt_under_19", "C00000007",
+     D("2014-09-03"), "calculation_made"),  # the same day: 0 days
+    ("A00000010", D("2014-09-03"), "new_application", "P00000008", "R00000008", "fee_paid", "C00000008",
+     NaT, None),
+    ("A00000011", D("2014-09-15"), "arrears_only", "P00000009", "R00000009", "no_fee", "C00000009", NaT, None),
+    ("A00000012", D("2014-09-15"), "arrears_only", "P00000009", "R00000009", "no_fee", "C00000010",
+     NaT, None),  # not a dup
+    ("A00000014", D("2014-10-01"), "new_application", "P00000010", "R00000010", "fee_paid", "C00000012",
+     D("2014-10-05"), "calculation_made"),  # after as-at
 ], columns=["application_id", "received_date", "application_type", "paying_parent_id",
-            "receiving_parent_id", "fee_status", "case_id"])
+            "receiving_parent_id", "fee_status", "case_id", "cleared_date", "clearance_type"])
+
+#: Closures (liability due 0, so T8 is unchanged): C13 closed in the first month (no month
+#: before to check); C11 (the re-application, closed without a calculation) was never in a
+#: snapshot, so not in July's; C4 is still in September's snapshot; C2's is after the as-at date.
+CLOSURES = pd.DataFrame.from_records([
+    ("C00000013", D("2014-06-15"), 0.0, "other"),
+    ("C00000011", D("2014-08-10"), 0.0, "family_based_arrangement"),
+    ("C00000004", D("2014-09-20"), 0.0, "applicant_withdraws"),
+    ("C00000002", D("2014-10-03"), 0.0, "no_further_liability"),
+], columns=["case_id", "closed_date", "liability_due", "closure_reason"])
 
 PAYMENTS = pd.DataFrame.from_records([
     ("Y000000001", "C00000002", "G00000002", D("2014-06-25"), 40.0),
@@ -239,6 +262,9 @@ class FakeFolder:
 
     def service_requests(self):
         return REQUESTS.copy()
+
+    def closures(self):
+        return CLOSURES.copy()
 
     def reconsiderations(self):
         return RECONSIDERATIONS.copy()
@@ -410,6 +436,65 @@ def test_t15_service_type_transfers(result):
                     ("service_type_transfers", "all"): 1, "service_type_transfers_share": 1 / 3},
     }, count_or_share))
     assert_frame_equal(table(result[0], "T15"), exp)
+
+
+def test_t16_clearances(result):
+    """New applications of T1 (duplicates A3, A7 and arrears-only A5 left out). Cleared: June A4
+    (10 days); July A1 (42 days: within 6 weeks); August A13 (closed without a calculation, 21
+    days); September A9 (0 days) and A2 (84 days: within 12 weeks, not 6), median (0 + 84) / 2.
+    A6's clearance is after the as-at date. Uncleared at month end, by age (days to the last day):
+    June A1 28, A2 20; July A2 51, A13 11; August A2 82, A6 26, A8 12; September A6 56, A8 42
+    (the boundary: 6 to 12 weeks), A10 27. Each month: uncleared = last month's + T1 new - cleared."""
+    under, six, twelve, over = "under_6_weeks", "6_to_12_weeks", "12_to_26_weeks", "26_weeks_or_more"
+
+    def month(calc, closed, within, median, ages):
+        cleared = calc + closed
+        out = {("applications_cleared", "calculation_made"): calc,
+               ("applications_cleared", "closed_without_calculation"): closed,
+               ("applications_cleared", "all"): cleared, "median_days_to_clear": median,
+               ("applications_uncleared", "all"): sum(ages)}
+        out.update({("applications_uncleared", b): n for b, n in zip((under, six, twelve, over), ages)})
+        for weeks, n in zip((6, 12, 26), within):
+            out[f"applications_cleared_within_{weeks}_weeks"] = n
+            out[f"cleared_within_{weeks}_weeks_share"] = n / cleared
+        return out
+
+    exp = expected("T16", monthly({
+        "2014-06": month(1, 0, (1, 1, 1), 10.0, (2, 0, 0, 0)),
+        "2014-07": month(1, 0, (1, 1, 1), 42.0, (1, 1, 0, 0)),
+        "2014-08": month(0, 1, (1, 1, 1), 21.0, (2, 1, 0, 0)),
+        "2014-09": month(2, 0, (1, 2, 2), 42.0, (1, 2, 0, 0)),
+    }, lambda m: "mean" if m == "median_days_to_clear" else count_or_share(m)))
+    assert_frame_equal(table(result[0], "T16"), exp)
+    t1 = table(result[0], "T1").set_index(["period", "measure"])["value"]
+    t16 = table(result[0], "T16").set_index(["period", "measure", "breakdown"])["value"]
+    before = 0.0
+    for m in MONTHS:  # the registry's relation, on the hand-worked figures
+        now = t16[m, "applications_uncleared", "all"]
+        assert now == before + t1[m, "new_applications"] - t16[m, "applications_cleared", "all"]
+        before = now
+
+
+def test_t17_closures_and_their_check_against_the_snapshots(result):
+    """Closures by closed_date month: June C13 (other), August C11 (family-based arrangement),
+    September C4 (applicant withdraws); C2's is after the as-at date. Shares of the caseload at
+    the end of the month before (T2: 3, 4, 5); none in the first month."""
+    reasons = ("family_based_arrangement", "child_leaves_qualifying_age", "applicant_withdraws",
+               "no_further_liability", "other")
+
+    def month(reason, share=None):
+        out = {"cases_closed": int(reason is not None)}
+        out.update({("cases_closed_by_reason", r): int(r == reason) for r in reasons})
+        if share is not None:
+            out["closures_share"] = share
+        return out
+
+    exp = expected("T17", monthly({
+        "2014-06": month("other"), "2014-07": month(None, 0 / 3),
+        "2014-08": month("family_based_arrangement", 1 / 4),
+        "2014-09": month("applicant_withdraws", 1 / 5),
+    }, count_or_share))
+    assert_frame_equal(table(result[0], "T17"), exp)
 
 
 def test_t8_arrears_and_liability(result):
@@ -651,6 +736,13 @@ def test_dq_table(result):
     records += [(m, "fee_status_recorded_in_error", b, 0, "count") for m in MONTHS
                 for b in ("all", "fee_before_fees_began", "fee_on_arrears_only",
                           "no_fee_after_fees_began")]
+    # Closures against the snapshots: C11 (August) was not in July's, C4 (September) is still
+    # in September's; June, the first month, has no month before to check.
+    dis = "closures_disagreeing_with_snapshots"
+    records += [(m, dis, b, v, "count") for m, in_end, not_before in (
+        ("2014-06", 0, None), ("2014-07", 0, 0), ("2014-08", 0, 1), ("2014-09", 1, 0))
+        for b, v in (("in_month_end_snapshot", in_end), ("not_in_previous_snapshot", not_before),
+                     ("all", in_end + (not_before or 0))) if v is not None]
     records += [
         (PERIOD, "quarantined_rows", "all", 3, "count"),
         (PERIOD, "quarantined_rows",

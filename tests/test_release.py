@@ -27,6 +27,7 @@ CHAPTERS = [
     ("intake", "Intake"),
     ("caseload", "Caseload"),
     ("fee_exemptions", "Application fee exemptions"),
+    ("clearances", "Applications cleared and time to clear"),
     ("children", "Children benefiting"),
     ("compliance", "Compliance and service type"),
     ("arrears", "Arrears and liability"),

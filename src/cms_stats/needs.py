@@ -21,6 +21,10 @@ NEEDS: dict[str, str] = {
     "received_before_period": ("a row of the table's event file received before the period's "
                                "month"),
     "whole_quarter": "all three months of the quarter to the month in the folder",
+    "application_clearances": ("the applications file records clearances (`cleared_date` and "
+                               "`clearance_type`)"),
+    "closures_file": "the folder has the optional closures file (`events/closures.parquet`)",
+    "closure_reasons": "the closures file records why each case closed (`closure_reason`)",
     "scheme_start": ("the folder starts when the statistics start (August 2013) or gives "
                      "opening balances for the months before it (cumulative figures)"),
     "shared_care_nights": "the month's snapshot gives `shared_care_nights` (an optional column)",

@@ -43,7 +43,7 @@ SCOPES = ("period", "month", "quarter")
 FREQUENCIES = ("monthly", "month end", "quarter to month", "release")
 #: Working files (other than the measures) a chapter may declare.
 WORKING_FILES = ("extract.json", "validation.json", "revisions.csv", "edition.json")
-PUBLISHED_UNITS = ("count", "gbp_million", "gbp_thousand", "percent", "mean")
+PUBLISHED_UNITS = ("count", "gbp_million", "gbp_thousand", "percent", "mean", "days")
 
 _TABLE_KEYS = {"chapter", "title", "description", "frequency", "reads", "compute", "count_base",
                "complete_months", "not_applicable", "charts", "notes", "measures", "first_edition",

@@ -80,8 +80,9 @@ def published(raw: float, table: str, measure: str, unit: str, policy) -> float 
     return round_value(raw, table=table, measure=measure, unit=unit, policy=policy)
 
 
-def _text(rounded, published_unit: str, long_money: bool = False) -> str:
-    """Format a value already rounded into its published unit (or pass a symbol through)."""
+def _text(rounded, published_unit: str, long_money: bool = False, decimals: int = 0) -> str:
+    """Format a value already rounded into its published unit (or pass a symbol through);
+    ``decimals``: a percentage's published decimal places (the policy's, usually 0)."""
     if isinstance(rounded, str):
         return rounded
     if rounded is None or (isinstance(rounded, float) and math.isnan(rounded)):
@@ -93,9 +94,11 @@ def _text(rounded, published_unit: str, long_money: bool = False) -> str:
     if published_unit == "gbp_thousand":
         return f"£{float(rounded):,.1f}" + (" thousand" if long_money else "k")
     if published_unit == "percent":
-        return f"{float(rounded):.0f}%"
+        return f"{float(rounded):.{decimals}f}%"
     if published_unit == "mean":
         return fmt.fmt_decimal(rounded, 2)
+    if published_unit == "days":
+        return fmt.fmt_decimal(rounded, 1)
     raise ValueError(f"unknown published unit {published_unit!r}")
 
 
@@ -128,12 +131,13 @@ def shown(
             text = hit["value"].iloc[0]
             number = to_number(text)
             return _text(text if number is None else number, str(hit["unit"].iloc[0]),
-                         long_money=long_money)
+                         long_money=long_money, decimals=policy.decimals(table, measure, unit))
     raw = value(measures, measure, month, breakdown, table)
     if math.isnan(raw):
         return fmt.SYMBOL_NOT_AVAILABLE
     return _text(published(raw, table, measure, unit, policy),
-                 policy.published_unit(table, measure, unit), long_money=long_money)
+                 policy.published_unit(table, measure, unit), long_money=long_money,
+                 decimals=policy.decimals(table, measure, unit))
 
 
 def shown_raw(raw: float, table: str, measure: str, unit: str, policy, long_money: bool = False) -> str:
@@ -141,7 +145,8 @@ def shown_raw(raw: float, table: str, measure: str, unit: str, policy, long_mone
     if raw is None or math.isnan(raw):
         return fmt.SYMBOL_NOT_AVAILABLE
     return _text(published(raw, table, measure, unit, policy),
-                 policy.published_unit(table, measure, unit), long_money=long_money)
+                 policy.published_unit(table, measure, unit), long_money=long_money,
+                 decimals=policy.decimals(table, measure, unit))
 
 
 def is_highest_ever(s: pd.Series, month: str) -> bool:

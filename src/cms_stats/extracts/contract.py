@@ -37,10 +37,12 @@ KNOWN_AT_DEFINITION = (
     "cut-off; a month not yet delivered is absent. Monthly snapshots, children samples and "
     "accuracy checks are records taken at a month end and never revised: they are used as "
     "they are. A file that does not say when its rows were recorded or delivered counts every "
-    "row as known at extraction, so it is the same at every cut-off. Dates within a row (such "
-    "as a clearance date) are read as recorded; a clearance after a period's end does not "
-    "count for that period, so it cannot change an edition. A cut-off before the folder's "
-    "first month is refused."
+    "row as known at extraction, so it is the same at every cut-off. An application cleared "
+    "after the cut-off (its clearance date later than the cut-off) was not yet cleared at it: "
+    "it counts as uncleared, with no clearance type. Other dates within a row (such as a "
+    "change of circumstances' clearance date) are read as recorded; a clearance after a "
+    "period's end does not count for that period, so it cannot change an edition. A cut-off "
+    "before the folder's first month is refused."
 )
 #: Where the definition's dates are in the files (``data/README.md`` adds this to it).
 KNOWN_AT_COLUMNS = (
@@ -131,6 +133,14 @@ _SNAPSHOT = FileSpec(
     ),
 )
 
+#: How an application is cleared (``clearance_type``) and why a case closed (``closure_reason``).
+CLEARANCE_TYPES = ("calculation_made", "closed_without_calculation")
+CLOSURE_REASONS = ("family_based_arrangement", "child_leaves_qualifying_age",
+                   "applicant_withdraws", "no_further_liability", "other")
+_NO_CLEARANCES = ("clearances are not recorded: Table 16 (applications cleared, uncleared and time "
+                  "to clear) is not available `[x]`; it needs both `cleared_date` and "
+                  "`clearance_type`")
+
 _APPLICATIONS = FileSpec(
     key="applications",
     path="events/applications.parquet",
@@ -154,10 +164,19 @@ _APPLICATIONS = FileSpec(
         ),
         _id("case_id", "case", "the case the application created"),
         _recorded("received_date"),
+        Column("cleared_date", "date",
+               "the day the application was cleared: its case's initial maintenance calculation "
+               "made, or the application closed without one; null when not cleared by "
+               "extraction; before `received_date`: quarantined. Read for new applications "
+               "(Table 16); an arrears-only application's value is not used",
+               nullable=True, optional=True, absent=_NO_CLEARANCES),
+        Column("clearance_type", "code", "null exactly when `cleared_date` is null",
+               nullable=True, codes=CLEARANCE_TYPES, optional=True, absent=_NO_CLEARANCES),
     ),
     primary_key=("application_id",),
     window_column="received_date",
-    rules=("`recorded_date`, when present, is on or after `received_date`",),
+    rules=("`recorded_date`, when present, is on or after `received_date`",
+           "`clearance_type` is given exactly when `cleared_date` is (when both are present)"),
 )
 
 _PAYMENTS = FileSpec(
@@ -256,13 +275,19 @@ _CLOSURES = FileSpec(
         "Optional file: cases closed, with the maintenance due in the month of closure up to "
         "the day the case closed (a month-end snapshot no longer holds a case that closed in "
         "the month, so that liability is otherwise lost). Absent: the total maintenance "
-        "liability (Table 8) leaves out the liability due in the month each case closed. May "
-        "have no rows."
+        "liability (Table 8) leaves out the liability due in the month each case closed, and "
+        "the cases closed (Table 17) are not available `[x]`. A case closed in month m should "
+        "be in the snapshot of m-1 and not in that of m: a closure that disagrees is counted "
+        "(data quality), not fixed. May have no rows."
     ),
     columns=(
         _id("case_id", "case", "key"),
         Column("closed_date", "date", "within the scheme window (else quarantined)"),
         _money("liability_due", "maintenance due in the month of closure, to the closed date"),
+        Column("closure_reason", "code", "why the case closed (`other`: any other reason)",
+               codes=CLOSURE_REASONS, optional=True,
+               absent="reasons are not recorded: Table 17 publishes the cases closed, and its "
+               "breakdown by reason is not available `[x]`"),
     ),
     primary_key=("case_id",),
     window_column="closed_date",
@@ -459,40 +484,5 @@ SOURCES = ("synthetic", "administrative")
 GENERATOR_FIELDS = ("name", "version", "seed", "scale")
 
 
-def identifier_columns(contract: dict[str, FileSpec] | None = None) -> dict[str, str]:
-    """Every identifier column of the contract and its identifier kind.
-
-    Parameters
-    ----------
-    contract : the files to look at; default :data:`CONTRACT` (as it is when called).
-
-    Returns
-    -------
-    dict
-        Column name -> key of :data:`ID_PATTERNS`, in contract order, e.g.
-        ``{"case_id": "case", "case_group_id": "case_group", ...}``.
-    """
-    contract = CONTRACT if contract is None else contract
-    out: dict[str, str] = {}
-    for spec in contract.values():
-        for col in spec.columns:
-            if col.type == "id":
-                out.setdefault(col.name, col.id_kind)
-    return out
-
-
-def identifier_patterns(contract: dict[str, FileSpec] | None = None) -> dict[str, str]:
-    """Every identifier kind and its pattern (never to be published).
-
-    Parameters
-    ----------
-    contract : the files to look at; default :data:`CONTRACT` (as it is when called).
-
-    Returns
-    -------
-    dict
-        Kind -> regular expression (e.g. ``"case": "C[0-9]{8}"``): the kinds of the contract's
-        identifier columns in contract order, then any other kind declared in :data:`ID_PATTERNS`.
-    """
-    kinds = dict.fromkeys(identifier_columns(contract).values())  # contract order, once each
-    return {kind: ID_PATTERNS[kind] for kind in [*kinds, *ID_PATTERNS]}
+# who may never be published: the identifier columns and their patterns (re-exported here)
+from .identifiers import identifier_columns, identifier_patterns  # noqa: E402,F401

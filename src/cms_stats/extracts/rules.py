@@ -66,6 +66,20 @@ def _rules_reconsiderations(table: pa.Table, ctx: Ctx, folder: ExtractFolder) ->
         )
 
 
+def _rules_applications(table: pa.Table, ctx: Ctx, folder: ExtractFolder) -> None:
+    """The optional clearance: its type is given exactly when its date is (both present)."""
+    if {"cleared_date", "clearance_type"} & set(ctx.absent):
+        return
+    cleared_null = pc.is_null(table.column("cleared_date"))
+    kind_null = pc.is_null(table.column("clearance_type"))
+    i = first_true(pc.not_equal(cleared_null, kind_null))
+    if i is not None:
+        kind = "null" if kind_null[i].as_py() else fmt(table.column("clearance_type")[i].as_py())
+        cleared = "null" if cleared_null[i].as_py() else str(table.column("cleared_date")[i].as_py())
+        raise ctx.error(f"clearance_type must be given exactly when cleared_date is "
+                        f"(clearance_type {kind}, cleared_date {cleared})", "clearance_type", i)
+
+
 def _rules_payments(table: pa.Table, ctx: Ctx, folder: ExtractFolder) -> None:
     """The optional split: the part paid to arrears is no more than the payment."""
     if "paid_to_arrears" not in table.column_names:
@@ -134,6 +148,7 @@ def _rules_appeals(table, ctx, folder):
 
 FILE_RULES = {
     "snapshot": _rules_snapshot,
+    "applications": _rules_applications,
     "payments": _rules_payments,
     "reconsiderations": _rules_reconsiderations,
     "children_sample": _rules_children,

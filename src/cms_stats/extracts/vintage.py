@@ -26,6 +26,9 @@ from .contract import SCHEME_START, SCHEME_START_MONTH
 from .spec import FileSpec
 
 RECORDED = "recorded_date"
+#: Dates within a row that say when a fact became known (the fact and what depends on it): as
+#: known at ``known_at`` a date after it is not yet known, so the row reads as not yet cleared.
+CLEARED = {"applications": ("cleared_date", ("clearance_type",))}
 
 
 def recorded_present(spec: FileSpec, ctx: Ctx) -> bool:
@@ -115,7 +118,24 @@ def as_known_at(table: pa.Table, spec: FileSpec, ctx: Ctx, known_at: dt.date | N
         not_yet_known = table.num_rows - pc.sum(known).as_py() if table.num_rows else 0
         if not_yet_known and not (count_only and not delivered_present(spec, ctx)):
             table = table.filter(known)
+    if known_at is not None and spec.key in CLEARED:
+        table = not_yet_cleared(table, *CLEARED[spec.key], known_at)
     if not delivered_present(spec, ctx):
         return table, not_yet_known, 0
     latest = latest_deliveries(table, spec)
     return latest, not_yet_known, table.num_rows - latest.num_rows
+
+
+def not_yet_cleared(table: pa.Table, column: str, dependent: tuple[str, ...],
+                    known_at: dt.date) -> pa.Table:
+    """``table`` with ``column`` (a clearance date) after ``known_at`` made null, and the
+    ``dependent`` columns of those rows too: a clearance made after the cut-off was not known
+    at it, so the row reads as not yet cleared."""
+    late = pc.fill_null(pc.greater(table.column(column), pa.scalar(known_at, pa.date32())), False)
+    if not pc.any(late).as_py():
+        return table
+    for name in (column, *dependent):
+        i = table.column_names.index(name)
+        arr = table.column(name)
+        table = table.set_column(i, name, pc.if_else(late, pa.scalar(None, arr.type), arr))
+    return table

@@ -61,12 +61,42 @@ def _lacks_file(folder, need: str) -> bool:
     return FILE_NEEDS[need][0] in (getattr(folder, "absent_files", None) or [])
 
 
+#: Needs met by what the folder records: (file, the columns it must hold; none: the file).
+_RECORDED = {"application_clearances": ("events/applications.parquet", ("cleared_date", "clearance_type")),
+             "closures_file": ("events/closures.parquet", ()),
+             "closure_reasons": ("events/closures.parquet", ("closure_reason",))}
+
+
+_NOT_RECORDED_WORDS = {
+    "application_clearances": (
+        "The extract folder's applications do not record when and how each was cleared (an "
+        "optional part of the data contract), so applications cleared, uncleared and time to "
+        "clear are not available [x]."),
+    "closures_file": ("The extract folder has no closures file (an optional part of the data "
+                      "contract), so cases closed are not available [x]."),
+    "closure_reasons": ("The extract folder's closures do not record why each case closed (an "
+                        "optional part of the data contract), so closures by reason are not "
+                        "available [x]."),
+}
+
+
+def _not_recorded(need: str, folder) -> list[str]:
+    """What the folder lacks for a need of :data:`_RECORDED` (the file, or its columns)."""
+    path, columns = _RECORDED[need]
+    if path in (getattr(folder, "absent_files", None) or []):
+        return [path]
+    absent = (getattr(folder, "absent_columns", None) or {}).get(path, [])
+    return [c for c in columns if c in absent]
+
+
 def _unmet_at(need: str, month: str, months: list[str], folder) -> bool:
     """Whether ``need`` is unmet for the figures of ``month`` (month-level needs only)."""
     if need in SNAPSHOT_COLUMN_NEEDS:
         return _snapshot_lacks(folder, need, month)
     if need in FILE_NEEDS:
         return _lacks_file(folder, need)
+    if need in _RECORDED:
+        return bool(_not_recorded(need, folder))
     if need == "whole_quarter":
         return len(quarter_months(month, months)) < 3
     if need == "children_sample":
@@ -140,6 +170,9 @@ def _reason(need: str, table, folder, period: str, events: dict) -> str | None:
         path, what = FILE_NEEDS[need]
         return (f"The extract folder has no `{path}` ({what}, an optional file of the data "
                 "contract), so these figures are not available [x].")
+    if need in _RECORDED and _not_recorded(need, folder):
+        # in words, never the column names (the published text is screened for them)
+        return _NOT_RECORDED_WORDS[need]
     if need == "scheme_start" and _starts_late(folder):
         return (f"The extract folder starts in {first}, after the statistics began in "
                 f"{month_words(SCHEME_START_MONTH)}, and gives no opening balances: a cumulative "

@@ -18,6 +18,7 @@ import yaml
 
 from cms_stats.months import month_from_index, month_index
 
+from . import _clearances as clr
 from . import _vintages as vin
 from . import _writer as w
 from ._model import anchors, simulate
@@ -28,7 +29,8 @@ __all__ = ["generate", "load_parameters", "GENERATOR_NAME", "GENERATOR_VERSION",
 GENERATOR_NAME = "cms_stats.synthetic"
 PARAMETERS_FILE = Path(__file__).with_name("parameters.yaml")
 # 1.2: vintages (recording dates, MI re-deliveries, the 2016-08 correction: _vintages.py)
-# 1.3: shared care, enforcement and legacy CSA arrears (_planned.py; every other value unchanged)
+# 1.3: application clearances and case closures (_clearances.py, streams of their own); shared
+#      care, enforcement and legacy CSA arrears (_planned.py); every other value unchanged
 _MODEL_VERSION = "1.3"  # bump on a deliberate change of the model
 
 
@@ -38,7 +40,7 @@ def _content_version() -> str:
     digest = hashlib.sha256()
     here = Path(__file__).parent
     for name in ("parameters.yaml", "__init__.py", "_model.py", "_writer.py", "_vintages.py",
-                 "_planned.py"):
+                 "_clearances.py", "_planned.py"):
         digest.update(name.encode() + b"\0" + (here / name).read_bytes().replace(b"\r\n", b"\n"))
     return f"{_MODEL_VERSION}+{digest.hexdigest()[:10]}"
 
@@ -135,6 +137,7 @@ def _generate_into(folder: Path, params: dict, seed: int, scale: float, first: i
     app_recorded = vin.recorded_days(vrng, a["day"][order], late.get("applications"), extracted)
     app_recorded = vin.copies_as_originals(app_recorded, a["case"][order], a["dup"][order])
     app_recorded, _ = vin.correction_batch(params, a, order, app_recorded, extracted)
+    cleared, clearance = clr.application_clearances(params, seed, res, a, order)
     w.write_parquet(ev / "applications.parquet", {
         "application_id": w.ids("A", off["application"] + np.arange(n), 8),
         "received_date": w.dates(a["day"][order]),
@@ -144,6 +147,16 @@ def _generate_into(folder: Path, params: dict, seed: int, scale: float, first: i
         "fee_status": w.codes(w.FEE_CODES, a["fee"][order]),
         "case_id": writer.case_ids(a["case"][order]),
         "recorded_date": w.dates(app_recorded),
+        "cleared_date": w.dates(cleared, null=cleared < 0),
+        "clearance_type": w.codes(w.pa.array(clr.CLEARANCE_TYPES + (None,), w.pa.string()),
+                                  np.where(clearance < 0, len(clr.CLEARANCE_TYPES), clearance)),
+    })
+    closed = clr.closures(params, seed, res)
+    w.write_parquet(ev / "closures.parquet", {
+        "case_id": writer.case_ids(closed["case"]),
+        "closed_date": w.dates(closed["day"]),
+        "liability_due": w.money(closed["due"]),
+        "closure_reason": w.codes(w.pa.array(clr.CLOSURE_REASONS), closed["reason"]),
     })
 
     # payments, plus the injected orphans (case never in any snapshot)

@@ -126,6 +126,11 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
     payer = np.zeros(n_cases, np.int8)
     cp_since = np.full(n_cases, -1, np.int64)      # month a case last became Collect and Pay
     arrears = np.zeros(n_cases, np.int64)         # pence, last reported closing
+    # what the clearances and closures files are built from (no draws: _clearances.py draws)
+    closed_at = np.full(n_cases, -1, np.int64)     # month (index) the case closed in
+    closed_state = np.zeros(n_cases, np.int8)     # at closure: 0 positive liability, 1 none, 2 arrears only
+    closed_weekly = np.zeros(n_cases, np.int64)   # weekly liability (pence) when it closed
+    initial_day = np.full(n_cases, -1, np.int64)  # effective day of the initial calculation
     n_groups = 0
     n_rparents = 0
 
@@ -188,6 +193,9 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
                      np.where(weekly[prior] > 0, hz["positive_liability"],
                               np.where(has_calc[prior], hz["no_liability"], 0.0)))
         closing = prior[rng.random(len(prior)) < h]
+        closed_at[closing] = m
+        closed_state[closing] = np.where(origin[closing] == 1, 2, np.where(weekly[closing] > 0, 0, 1))
+        closed_weekly[closing] = weekly[closing]
         is_open[closing] = False
         was_closed[closing] = True
         # a closed case with arrears sometimes still pays after its last snapshot
@@ -299,6 +307,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         eff = _uniform_days(rng, np.maximum(opened_day[init], month_lo), np.full(len(init), month_hi))
         liab.add(case=init, day=eff, weekly=wk, service=kind, reason=np.zeros(len(init), np.int8))
         has_calc[init] = True
+        initial_day[init] = eff
         weekly[init] = wk
         service[init] = np.where(wk > 0, kind, NONE)
         payer[init] = draw_payer(len(init))
@@ -438,5 +447,8 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         "applications": apps.concat(), "liabilities": liab.concat(), "payments": pays.concat(),
         "service_requests": reqs.concat(), "reconsiderations": mrs.concat(),
         "checks": checks.concat(),
+        "cases": {"opened_day": opened_day, "origin": origin, "closed_at": closed_at,
+                  "closed_state": closed_state, "closed_weekly": closed_weekly,
+                  "initial_day": initial_day},
     }
 

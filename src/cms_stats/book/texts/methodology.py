@@ -61,6 +61,7 @@ def methodology(ch) -> dict[str, str]:
         "dq_roll_forward_failures": _dq_shown(ch, "arrears_roll_forward_failures"),
         "dq_money_at_stake": _dq_shown(ch, "arrears_roll_forward_money_at_stake", long_money=True),
         "dq_closed_cases": _dq_shown(ch, "cases_closed_with_arrears"),
+        "dq_closures_check": closures_check(ch),
         "extract_last_label": month_words(str(ch.extract.get("last_month") or ch.period)),
         "dq_closed_arrears": _dq_shown(ch, "arrears_on_closed_cases", long_money=True),
         "dq_revisions": (f"{len(ch.revisions):,}" if ch.revisions is not None else "no"),
@@ -120,10 +121,25 @@ def _unexpected_files(names: list[str]) -> str:
             f"{listed}.")
 
 
-def _dq_shown(ch, measure: str, long_money: bool = False) -> str:
+def closures_check(ch) -> str:
+    """The closures that disagree with the monthly caseload in the period month (DQ), or why
+    there is no such check (the folder has no closures file)."""
+    reason = ch.not_available("DQ", "closures_disagreeing_with_snapshots")
+    if reason:
+        return f"Closures and the monthly caseload: {reason[0].lower()}{reason[1:]}"
+    parts = [_dq_shown(ch, "closures_disagreeing_with_snapshots", breakdown=b)
+             for b in ("all", "in_month_end_snapshot", "not_in_previous_snapshot")]
+    return (f"Closures and the monthly caseload: a case closed in a month should be on the "
+            f"caseload at the end of the month before and not at the end of the month. In "
+            f"{ch.label}, {parts[0]} closures disagreed ({parts[1]} still on the caseload at the "
+            f"end of the month, {parts[2]} not on it at the end of the month before). They are "
+            "reported, not corrected: Table 17 counts closures in the month of their closure date.")
+
+
+def _dq_shown(ch, measure: str, long_money: bool = False, breakdown: str = "all") -> str:
     """A data-quality figure for the period month as published, or ``[x]`` when absent."""
     try:
-        return ch.shown(measure, table="DQ", long_money=long_money)
+        return ch.shown(measure, breakdown=breakdown, table="DQ", long_money=long_money)
     except KeyError:
         return fmt.SYMBOL_NOT_AVAILABLE
 
