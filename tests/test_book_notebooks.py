@@ -19,6 +19,7 @@ CHAPTERS = {
     "intake": "Intake",
     "caseload": "Caseload",
     "fee_exemptions": "Application fee exemptions",
+    "clearances": "Applications cleared and time to clear",
     "children": "Children benefiting",
     "compliance": "Compliance and service type",
     "arrears": "Arrears and liability",
@@ -72,6 +73,13 @@ def test_scanner_catches_a_typed_number():
 
 def _notebook(name):
     return jupytext.read(paths.NOTEBOOKS_DIR / f"{name}.md")
+
+
+def test_every_chapter_of_the_registry_is_checked_here():
+    """A chapter added to the registry and not to CHAPTERS would escape the checks below."""
+    from cms_stats.registry import load_registry
+
+    assert sorted(CHAPTERS) == sorted(load_registry().chapter_order)
 
 
 @pytest.mark.parametrize("name", sorted(CHAPTERS))
