@@ -27,6 +27,16 @@ SMALL_PERIOD = "2016-08"
 
 
 @pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole test session (playwright's synchronous API runs an
+    event loop in this thread while it is open: a second session beside it cannot start)."""
+    from cms_stats.qa import browser_session
+
+    with browser_session() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
 def small_data(tmp_path_factory) -> Path:
     """A small synthetic extract folder (about 4 MB), 2013-08 to 2016-08."""
     from cms_stats.synthetic import generate

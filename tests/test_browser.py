@@ -17,17 +17,10 @@ import pytest
 import yaml
 
 from cms_stats import paths
-from cms_stats.qa import browser_session, check_site, list_pages, serve
+from cms_stats.qa import check_site, list_pages, serve
 from cms_stats.qa.site import AXE_JS, CHROMIUM, check_png
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole test session."""
-    with browser_session() as b:
-        yield b
 
 
 def _lines(lines: list[str]) -> str:

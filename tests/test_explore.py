@@ -132,14 +132,6 @@ browser_only = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIU
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from cms_stats.qa import browser_session
-
-    with browser_session() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
 def base(small_release):
     from cms_stats.qa import serve
 

@@ -75,6 +75,20 @@ def test_tables_not_available_are_named_with_a_reason(name, measured):
         assert entry["reason"].endswith(".") and "\n" not in entry["reason"]
 
 
+def test_each_measure_gets_the_reason_of_its_own_need(measured):
+    """T19's cases come from a snapshot column and its actions from an optional file: a folder
+    with neither names both, each measure with its own reason (the chapter says each; a CI run
+    of the merged tree failed on the actions when only the first reason was kept)."""
+    from cms_stats.book.unavailable import not_available_reason
+
+    edition = {"not_available": measured["one_month"]["not_available"]}
+    assert edition["not_available"]["T19"]["measures"] == [
+        "cases_in_enforcement", "cases_in_enforcement_share", "enforcement_actions_started"]
+    cases = not_available_reason(edition, "T19", "cases_in_enforcement")
+    actions = not_available_reason(edition, "T19", "enforcement_actions_started")
+    assert "in_enforcement" in cases and "enforcement_actions" in actions and cases != actions
+
+
 def test_partial_quarter_reason_in_the_data_words(measured):
     reason = measured["one_month"]["not_available"]["T5"]["reason"]
     assert reason.startswith("The quarter to August 2016 has 1 month of data (the extract folder "

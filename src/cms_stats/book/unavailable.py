@@ -22,7 +22,7 @@ def not_available_reason(edition: dict, table: str, measure: str = "") -> str | 
     entry = (edition.get("not_available") or {}).get(table)
     if not entry or (entry.get("measures") and measure not in entry["measures"]):
         return None
-    return str(entry["reason"])
+    return str((entry.get("reasons") or {}).get(measure, entry["reason"]))
 
 
 def missing(ch, measure: str, table: str | None) -> bool:

@@ -198,6 +198,9 @@ def not_available(folder, period: str, events: dict | None = None) -> dict[str, 
     dict
         Table id -> ``{"reason": str, "measures": [...]}`` (``measures`` empty: the whole
         table), for the tables of the edition whose declared needs are unmet at the period.
+        When several needs of one table name measures, ``measures`` lists them all and
+        ``reasons`` gives each measure its own reason (T19: cases from a snapshot column,
+        actions from an optional file).
     """
     registry = load_registry()
     out: dict[str, dict] = {}
@@ -205,7 +208,14 @@ def not_available(folder, period: str, events: dict | None = None) -> dict[str, 
         table = registry.table(table_id)
         for need in table.needs:
             reason = _reason(need.name, table, folder, period, events or {})
-            if reason:
-                out[table_id] = {"reason": reason, "measures": list(need.measures)}
+            if not reason:
+                continue
+            if not need.measures:  # the whole table: nothing more to say
+                out[table_id] = {"reason": reason, "measures": []}
                 break
+            entry = out.setdefault(table_id, {"reason": reason, "measures": [], "reasons": {}})
+            for measure in need.measures:
+                if measure not in entry["reasons"]:
+                    entry["measures"].append(measure)
+                    entry["reasons"][measure] = reason
     return out
