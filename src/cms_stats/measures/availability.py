@@ -198,7 +198,7 @@ def not_available(folder, period: str, events: dict | None = None) -> dict[str, 
     dict
         Table id -> ``{"reason": str, "measures": [...]}`` (``measures`` empty: the whole
         table), for the tables of the edition whose declared needs are unmet at the period.
-        When several needs of one table name measures, ``measures`` lists them all and
+        When several unmet needs of one table name measures, ``measures`` lists them all and
         ``reasons`` gives each measure its own reason (T19: cases from a snapshot column,
         actions from an optional file).
     """
@@ -213,9 +213,13 @@ def not_available(folder, period: str, events: dict | None = None) -> dict[str, 
             if not need.measures:  # the whole table: nothing more to say
                 out[table_id] = {"reason": reason, "measures": []}
                 break
-            entry = out.setdefault(table_id, {"reason": reason, "measures": [], "reasons": {}})
+            entry = out.get(table_id)
+            if entry is None:
+                out[table_id] = {"reason": reason, "measures": list(need.measures)}
+                continue
+            reasons = entry.setdefault("reasons", {m: entry["reason"] for m in entry["measures"]})
             for measure in need.measures:
-                if measure not in entry["reasons"]:
+                if measure not in reasons:
                     entry["measures"].append(measure)
-                    entry["reasons"][measure] = reason
+                    reasons[measure] = reason
     return out
