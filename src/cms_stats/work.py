@@ -203,7 +203,7 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     measures = measured["measures"]
     policy = load_policy()
     prev = previous_published(previous, build_root) if previous else None
-    original = read_csv(Path(corrects) / "csv") if corrects is not None else None
+    original = read_csv(previous_folder(corrects, build_root)) if corrects is not None else None
     # what readers already have: the previous edition and the issue this one corrects
     earlier = [f for f in (prev, original) if f is not None]
     published = publish_tidy(measures, policy, known=pd.concat(earlier) if earlier else None)
