@@ -375,6 +375,8 @@ def audit_tables(release_dir: str | Path, policy: Policy | None = None,
         for folder in earlier:
             combined, found = _with_earlier(combined, Path(folder), policy)
             problems.extend(found)
+        if combined["value"].astype(str).equals(published["value"].astype(str)):
+            return problems, stats  # the archive adds no number: the check above stands
         more, _ = audit_published(combined, policy)
         if any(_contradicted(f) for f in more):
             more, _ = audit_published(_usable_earlier(published, combined, policy), policy)
