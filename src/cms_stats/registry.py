@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from cms_stats import paths
+from cms_stats.files import read_yaml
 from cms_stats.months import is_month
 from cms_stats.needs import Need, parse_needs
 from cms_stats.relations import Relation, Term, complete_terms, parse_relation, parse_term
@@ -421,7 +422,7 @@ def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
 
 def _read(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise RegistryError(f"{path.name}: cannot read: {err}") from None
     if not isinstance(data, dict):

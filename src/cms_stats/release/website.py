@@ -18,7 +18,7 @@ import nbformat
 import yaml
 
 from cms_stats import paths
-from cms_stats.files import tree_files, write_if_changed
+from cms_stats.files import read_yaml, tree_files, write_if_changed
 from cms_stats.calendar import date_words
 from cms_stats.months import month_words
 from cms_stats.registry import load_registry
@@ -51,7 +51,7 @@ def _mathjax_dir() -> Path:
 
 
 def _stage_config(period: str, metadata: dict, build_date=None) -> bytes:
-    config = yaml.safe_load((paths.PROJECT_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config = read_yaml((paths.PROJECT_ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = f"{config.get('title', '')}: {month_words(period)}"
     html = config.setdefault("html", {})
     if metadata.get("source") == "synthetic":
