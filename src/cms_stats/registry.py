@@ -204,6 +204,17 @@ class Registry:
         """The tables a chapter shows (those whose ``chapter`` is ``name``)."""
         return tuple(t.id for t in self.tables.values() if t.chapter == name)
 
+    def chapters_in_edition(self, period: str | None = None) -> tuple[str, ...]:
+        """Chapter names in book order in the edition of ``period`` (every chapter when None): a
+        chapter that tables name as theirs is in an edition that publishes one of them."""
+        if period is None:
+            return self.chapter_order
+        owned: dict[str, list[TableSpec]] = {}
+        for t in self.tables.values():
+            owned.setdefault(t.chapter, []).append(t)
+        return tuple(c for c in self.chapter_order
+                     if c not in owned or any(t.in_edition(period) for t in owned[c]))
+
     def tables_in_edition(self, period: str) -> tuple[str, ...]:
         """Table ids published in the edition of ``period`` (a table whose ``first_edition``
         is later is absent from it: not in its book, spreadsheet or CSV)."""
@@ -266,17 +277,6 @@ class Registry:
             out[t.id] = {"title": t.title, "description": t.description,
                          "frequency": t.frequency, "notes": list(t.notes), "measures": measures}
         return out
-
-    def toc(self) -> str:
-        """The text of ``_toc.yml``: the chapters in book order (generated, never edited)."""
-        first, *rest = self.chapter_order
-        lines = ["# Generated from src/cms_stats/resources/tables.yaml (`cms-stats registry`): "
-                 "edit the registry, not this file.",
-                 "# Paths have no extension: the release stages the executed .ipynb in place "
-                 "of the .md.",
-                 "format: jb-book", f"root: {self.chapters[first].docname}", "chapters:"]
-        lines += [f"  - file: {self.chapters[name].docname}" for name in rest]
-        return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------------ loading

@@ -183,7 +183,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     name = final.name if out else period
     cache = build_root / "cache" / name
     work_dir = build_root / "work" / name
-    chapters = book_chapters(Path(notebooks_dir or paths.NOTEBOOKS_DIR).resolve())
+    chapters = book_chapters(Path(notebooks_dir or paths.NOTEBOOKS_DIR).resolve(), period)
     edition = dict(edition or {})
     if known_at is not None:
         edition.setdefault("known_at", known_at.isoformat())

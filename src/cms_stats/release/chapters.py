@@ -69,8 +69,10 @@ class Chapter:
         return self.name
 
 
-def book_chapters(notebooks_dir: Path | None = None) -> list[Chapter]:
-    """The registry's chapters in book order, each with its MyST notebook in ``notebooks_dir``.
+def book_chapters(notebooks_dir: Path | None = None, period: str | None = None) -> list[Chapter]:
+    """The registry's chapters in book order, each with its MyST notebook in ``notebooks_dir``;
+    with ``period``, those in its edition (a chapter whose tables are all first published in a
+    later edition is not in the book yet).
 
     Raises
     ------
@@ -79,7 +81,8 @@ def book_chapters(notebooks_dir: Path | None = None) -> list[Chapter]:
     """
     notebooks_dir = Path(notebooks_dir or paths.NOTEBOOKS_DIR)
     chapters = []
-    for spec in load_registry().chapters.values():
+    registry = load_registry()
+    for spec in (registry.chapters[name] for name in registry.chapters_in_edition(period)):
         source = notebooks_dir / f"{spec.name}.md"
         if not source.is_file():
             raise ReleaseError(f"chapter {spec.name!r} of the registry (tables.yaml) has no notebook {source}")
