@@ -1,15 +1,19 @@
 """The release pipeline: from an extract folder to the published release folder.
 
-:func:`release` reads like the pipeline. It runs seven stages, each in its own module, and
+:func:`release` reads like the pipeline. It runs six stages, each in its own modules, and
 prints one progress line per stage with its timing::
 
-    [1/7] validating extracts                       cms_stats.work
-    [2/7] computing measures and working files      cms_stats.work
-    [3/7] running chapters                          cms_stats.release.chapters (papermill, cache)
-    [4/7] building the web book                     cms_stats.release.website (html + singlehtml)
-    [5/7] printing the PDF                          cms_stats.release.pdf (Chromium)
-    [6/7] writing spreadsheet, CSV and manifest     cms_stats.release.outputs
-    [7/7] checking disclosure and moving into place cms_stats.release.outputs, cms_stats.files
+    [1/6] validating extracts                       cms_stats.work
+    [2/6] computing measures and working files      cms_stats.work
+    [3/6] running chapters                          cms_stats.release.chapters (papermill, cache)
+    [4/6] building the web book                     cms_stats.release.website (html + singlehtml)
+    [5/6] printing the PDF; spreadsheet, CSV and manifest
+                                                    cms_stats.release.pdf (Chromium, in a thread)
+                                                    beside cms_stats.release.outputs
+    [6/6] checking disclosure and moving into place cms_stats.release.outputs, cms_stats.files
+
+Stage 5 prints the PDF while the spreadsheet and CSV files are written (Chromium on one core,
+the tables on the other); the data archive and the manifest, which hold the PDF, wait for it.
 
 It writes ``<build>/release/<period>/``: ``html/``, ``book.pdf``, ``notebooks/`` (the executed
 chapters), ``tables.xlsx`` and ``tables.ods``, ``csv/`` (tidy files, ``metadata.json`` and the
@@ -35,6 +39,7 @@ import re
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,7 +61,7 @@ __all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release"
            "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
            "WORK_FILES"]
 
-N_STAGES = 7
+N_STAGES = 6
 #: Parts of the package above the working files: they cannot change measures.parquet,
 #: published.parquet or validation.json (the chapters key on what they import instead).
 _ABOVE_WORK = ("book/", "release/", "qa/", "cli.py")
@@ -283,21 +288,21 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
         for ch in chapters:
             nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
 
-        stages.start("printing the PDF")
-        print_pdf(single_dir, chapters[0].docname, tmp / "book.pdf", cache,
-                  title_page(period, facts, metadata))
-
-        stages.start("writing spreadsheet, CSV and manifest")
-        write_tables(tmp, work_dir, period,
-                     {"period": period, "data_dir": str(data_dir),
-                      "work_dir": work_dir.relative_to(build_root).as_posix(),
-                      "data_hash": data_hash, "previous": str(shown_previous or ""),
-                      "known_at": known_at.isoformat() if known_at else "",
-                      "corrects": corrects.name if corrects else "",
-                      "chapter_data_hashes": input_hashes},
-                     data_dir, metadata,
-                     # sorted: the order chapters finish in is not part of the release
-                     {"executed": sorted(executed), "reused": sorted(reused)}, facts)
+        stages.start("printing the PDF; spreadsheet, CSV and manifest")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf") as printing:
+            pdf = printing.submit(print_pdf, single_dir, chapters[0].docname, tmp / "book.pdf",
+                                  cache, title_page(period, facts, metadata))
+            write_tables(tmp, work_dir, period,
+                         {"period": period, "data_dir": str(data_dir),
+                          "work_dir": work_dir.relative_to(build_root).as_posix(),
+                          "data_hash": data_hash, "previous": str(shown_previous or ""),
+                          "known_at": known_at.isoformat() if known_at else "",
+                          "corrects": corrects.name if corrects else "",
+                          "chapter_data_hashes": input_hashes},
+                         data_dir, metadata,
+                         # sorted: the order chapters finish in is not part of the release
+                         {"executed": sorted(executed), "reused": sorted(reused)}, facts,
+                         before_archive=pdf.result)
 
         stages.start("checking disclosure and moving into place")
         check_disclosure(tmp, [previous_folder(f, build_root) for f in (previous, corrects)
