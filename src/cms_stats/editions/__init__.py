@@ -21,6 +21,7 @@ landing page and ``latest/`` are replaced whole after each issue.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from cms_stats.calendar import Calendar, CalendarError, Issue, date_words, load_
 from cms_stats.editions.site import (EditionError, check_issue, output_hashes, write_landing,
                                      write_latest)
 from cms_stats.months import month_words
-from cms_stats.release import release
+from cms_stats.release import chapter_env, chapter_workers, release
 from cms_stats.work import default_data_dir, measure_edition
 
 __all__ = ["EditionError", "build_editions", "issue_facts", "output_hashes", "check_issue",
@@ -160,7 +161,12 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
     # The next issue's validation and measures (which do not depend on the issue before it)
     # are computed in a thread once the current issue's chapters have run: its book, PDF and
     # checks leave a core idle.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure-ahead") as ahead:
+    # One pool of chapter workers for the series: their kernels start once, not per edition.
+    n_workers = workers or max(1, min(2, os.cpu_count() or 1))
+    (build_root / "cache").mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure-ahead") as ahead, \
+            chapter_workers(n_workers, build_root / "cache" / "editions-chapters.log",
+                            chapter_env(build_root)) as pool:
         future = None
         for n, issue in enumerate(todo):
             previous = _previous_issue(calendar, issue)
@@ -186,7 +192,7 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
                         out=site / issue.id, edition=issue_facts(calendar, issue),
                         corrects=(site / issue.period) if issue.correction else None,
                         build_date=issue.published, measured=mine,
-                        after_chapters=measure_next)
+                        after_chapters=measure_next, chapter_pool=pool)
             except BaseException:
                 if future is not None:
                     future.cancel()

@@ -49,6 +49,7 @@ from cms_stats import paths
 from cms_stats.files import (atomic_write_text, combine_hashes, hash_files, lock,
                              move_into_place, pid_alive)
 from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
+                                        chapter_workers,
                                         chapter_key_parts, run_chapters)
 from cms_stats.release.outputs import check_disclosure, write_tables
 from cms_stats.release.pdf import print_pdf, title_page
@@ -58,7 +59,7 @@ from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError, m
                             prepare_work, previous_folder)
 
 __all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release",
-           "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
+           "chapter_env", "chapter_workers", "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
            "WORK_FILES"]
 
 N_STAGES = 6
@@ -126,7 +127,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             build_dir=None, workers: int | None = None, known_at: dt.date | None = None,
             out: Path | None = None, edition: dict | None = None, corrects: Path | None = None,
             build_date: dt.date | None = None, measured=None,
-            after_chapters: Callable[[], None] | None = None) -> Path:
+            after_chapters: Callable[[], None] | None = None, chapter_pool=None) -> Path:
     """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
 
     Parameters
@@ -166,6 +167,9 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     after_chapters : callable, optional
         Called once the chapters have run (the series starts measuring the next edition then,
         when the book and PDF leave a core idle).
+    chapter_pool : Workers, optional
+        Chapter workers kept across releases (:func:`cms_stats.release.chapters.chapter_workers`,
+        started with this build root's environment); default: the release starts its own.
 
     Returns
     -------
@@ -201,7 +205,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         try:
             return _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                             chapters, edition, previous, known_at, corrects, measured,
-                            after_chapters, workers, build_date)
+                            after_chapters, workers, build_date, chapter_pool)
         except BaseException:
             _restore_aside(work_dir)
             raise
@@ -231,7 +235,7 @@ def _restore_aside(work_dir: Path) -> None:
 
 def _release(period, stages, build_root, data_dir, final, name, cache, work_dir, chapters,
              edition, previous, known_at, corrects, measured, after_chapters, workers,
-             build_date) -> Path:
+             build_date, chapter_pool=None) -> Path:
     """The stages of :func:`release` (its working files set aside until it succeeds)."""
     stages.start("validating extracts")
     data_hash = _data_hash(data_dir, build_root / "cache")
@@ -272,7 +276,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     reasons: dict[str, list[str]] = {}
     notebooks, executed, reused = run_chapters(
         chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
-        stages.say, reasons, env={"CMS_STATS_BUILD_DIR": str(build_root)})
+        stages.say, reasons, env=chapter_env(build_root), pool=chapter_pool)
     stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
     if after_chapters is not None:
         after_chapters()
@@ -319,6 +323,12 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
     stages.say(f"release {period} complete in {stages.total:.1f} s: {final}")
     return final
+
+
+def chapter_env(build_root: Path) -> dict[str, str]:
+    """What a chapter worker's environment adds: the build root (the workers find the working
+    files through it, never through a path in the parameters)."""
+    return {"CMS_STATS_BUILD_DIR": str(build_root)}
 
 
 def _chapter_parameters(period: str, chapter: str, data_hash: str, previous: str | None,
