@@ -160,10 +160,11 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     build_date : datetime.date, optional
         A fixed build date (the publication date): the footer's "Last updated", the manifest's
         build time and the PDF's dates, so a rebuild is byte-identical.
-    measured : concurrent.futures.Future, optional
+    measured : object with ``result()``, optional
         The validation and measures of this edition computed ahead
         (:func:`cms_stats.work.measure_edition`, e.g. while the previous edition was being
-        published); used when it was computed for this folder, period and cut-off.
+        published: :class:`cms_stats.editions.ahead.Ahead`); used when it was computed for this
+        folder, period and cut-off (``result()`` None: computed here).
     after_chapters : callable, optional
         Called once the chapters have run (the series starts measuring the next edition then,
         when the book and PDF leave a core idle).
