@@ -68,6 +68,7 @@ class Ahead:
             self.proc.kill()
         self.proc.wait()
         self.out.unlink(missing_ok=True)
+        self.out.with_suffix(".part").unlink(missing_ok=True)  # killed while writing
 
 
 def main() -> None:
