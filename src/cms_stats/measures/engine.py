@@ -49,7 +49,9 @@ def _spark_session():
     master = os.environ.get("CMS_STATS_SPARK_MASTER") or DEFAULT_SPARK_MASTER
     return (SparkSession.builder.master(master).appName("cms-stats")
             .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.driver.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate())
