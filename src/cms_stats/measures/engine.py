@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import ibis
 import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import ibis
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "month_number", "month_integer",
            "left_join", "with_month"]
@@ -69,12 +72,21 @@ class Engine:
     def __init__(self, name: str | None = None) -> None:
         self.name = engine_name(name)
         self._count = 0
+        # deferred: Ibis and its backends only when measures are computed (the CLI and the
+        # release import this module for the engine's name)
+        import ibis
+
+        self._ibis = ibis
         if self.name == "duckdb":
             self.con = ibis.duckdb.connect()
         else:
-            self._session = _spark_session()
-            self.con = ibis.pyspark.connect(self._session)
+            try:
+                self._session = _spark_session()
+            except Exception as err:  # no Java, no PySpark, an unreachable master: one line
+                first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+                raise EngineError(f"the Spark engine could not start: {first}") from None
             self._session.sparkContext.setLogLevel("ERROR")
+            self.con = ibis.pyspark.connect(self._session)
 
     def _name(self, what: str) -> str:
         self._count += 1
@@ -105,7 +117,7 @@ class Engine:
                 fields.append(pa.field(field.name, pa.string()))
             else:
                 fields.append(field)
-        return ibis.memtable(arrow.cast(pa.schema(fields)))
+        return self._ibis.memtable(arrow.cast(pa.schema(fields)))
 
     def snapshot_frames(self, frames: list[pd.DataFrame], columns: list[str]) -> ibis.Table:
         """Snapshots handed over as frames (a folder that is not on disk: a hand-made

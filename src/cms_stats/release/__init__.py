@@ -43,6 +43,7 @@ import nbformat
 from cms_stats import paths
 from cms_stats.files import (atomic_write_text, combine_hashes, hash_files, lock,
                              move_into_place, pid_alive)
+from cms_stats.measures.engine import engine_name
 from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
                                         chapter_key_parts, run_chapters)
 from cms_stats.release.outputs import check_disclosure, write_tables
@@ -121,7 +122,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             build_dir=None, workers: int | None = None, known_at: dt.date | None = None,
             out: Path | None = None, edition: dict | None = None, corrects: Path | None = None,
             build_date: dt.date | None = None, measured=None,
-            after_chapters: Callable[[], None] | None = None) -> Path:
+            after_chapters: Callable[[], None] | None = None, engine: str | None = None) -> Path:
     """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
 
     Parameters
@@ -157,7 +158,11 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     measured : concurrent.futures.Future, optional
         The validation and measures of this edition computed ahead
         (:func:`cms_stats.work.measure_edition`, e.g. while the previous edition was being
-        published); used when it was computed for this folder, period and cut-off.
+        published); used when it was computed for this folder, period, cut-off and engine.
+    engine : str, optional
+        The measures engine: ``duckdb`` (the default, embedded) or ``spark``
+        (:func:`cms_stats.measures.engine.engine_name`; ``CMS_STATS_ENGINE`` when not given).
+        Recorded in the manifest's parameters and in the working files' stamp.
     after_chapters : callable, optional
         Called once the chapters have run (the series starts measuring the next edition then,
         when the book and PDF leave a core idle).
@@ -196,7 +201,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         try:
             return _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                             chapters, edition, previous, known_at, corrects, measured,
-                            after_chapters, workers, build_date)
+                            after_chapters, workers, build_date, engine_name(engine))
         except BaseException:
             _restore_aside(work_dir)
             raise
@@ -226,11 +231,11 @@ def _restore_aside(work_dir: Path) -> None:
 
 def _release(period, stages, build_root, data_dir, final, name, cache, work_dir, chapters,
              edition, previous, known_at, corrects, measured, after_chapters, workers,
-             build_date) -> Path:
+             build_date, engine) -> Path:
     """The stages of :func:`release` (its working files set aside until it succeeds)."""
     stages.start("validating extracts")
     data_hash = _data_hash(data_dir, build_root / "cache")
-    stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir),
+    stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir), "engine": engine,
              "data_hash": data_hash, "source_hash": work_source_hash(),
              "previous": str(previous) if previous else None,
              "previous_hash": _previous_hash(previous, build_root),
@@ -246,8 +251,8 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     else:
         _set_aside(work_dir)  # restored if this release fails: work and release agree
         ahead = measured.result() if measured is not None else None
-        if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at):
-            ahead = measure_edition(data_dir, period, known_at)
+        if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at, engine):
+            ahead = measure_edition(data_dir, period, known_at, engine)
         else:
             stages.say("      validated and measured ahead, while the previous edition was "
                        "published")
@@ -289,7 +294,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
 
         stages.start("writing spreadsheet, CSV and manifest")
         write_tables(tmp, work_dir, period,
-                     {"period": period, "data_dir": str(data_dir),
+                     {"period": period, "data_dir": str(data_dir), "engine": engine,
                       "work_dir": work_dir.relative_to(build_root).as_posix(),
                       "data_hash": data_hash, "previous": str(shown_previous or ""),
                       "known_at": known_at.isoformat() if known_at else "",
