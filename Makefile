@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SCALE ?= 1.0
 PERIOD ?=
-APT_PACKAGES := chromium poppler-utils fonts-dejavu-core
+APT_PACKAGES := chromium poppler-utils fonts-dejavu-core default-jre-headless
 
 .PHONY: setup book editions test test-fast qa bench data clean help
 
@@ -21,7 +21,8 @@ help:
 
 setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp
 
-# Debian packages: Chromium prints the PDF and runs the browser tests; pdftotext reads the PDF.
+# Debian packages: Chromium prints the PDF and runs the browser tests; pdftotext reads the PDF;
+# Java runs the Spark engine of the measures (`--engine spark`, and its test in `make test`).
 # npm and the venv module come from Debian only where the machine lacks them (a machine whose
 # Node.js ships its own npm keeps it).
 .stamp-apt: Makefile
