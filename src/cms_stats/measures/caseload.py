@@ -73,8 +73,10 @@ def closures_by_month(closures: ibis.Table, snapshots: ibis.Table, months: ibis.
         snapshot), ``not_in_previous_snapshot`` (from the second month: whose case is not in
         the month before's) and ``disagreeing`` (either; each closure once).
     """
-    keys = snapshots.select("case_id", "month")
     closed = closures.mutate(month=month_number(closures.closed_date))
+    # the snapshot rows of closed cases only (a small table to join; every engine builds the
+    # semi-join on the closures, not on the snapshots)
+    keys = snapshots.select("case_id", "month").semi_join(closed.select("case_id"), "case_id")
     closed = left_join(closed, keys.mutate(in_month_end_snapshot=ibis.literal(True)),
                        ["case_id", "month"])
     closed = left_join(closed, keys.select("case_id", month=keys.month + 1,
