@@ -1,7 +1,9 @@
-"""The measures engine (issue 17): the caseload family's one definition run by DuckDB and Spark.
+"""The measures engine (issue 17): the families' one definition run by DuckDB and Spark.
+
+Families on the engine: caseload (T2, T17 and DQ's check of closures), enforcement (T19).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
-  before the family moved (the fixture ``tests/engine/caseload_pandas_2016-08.parquet``).
+  before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
 - On a small folder, Spark in local mode gives exactly what DuckDB gives (CI: Java is installed
   by the set-up, see the Makefile).
 - Bad input stops with the loader's one line on either engine.
@@ -22,49 +24,67 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
-from cms_stats.measures import caseload
+from cms_stats.measures import caseload, enforcement
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
 
-FIXTURE = Path(__file__).parent / "engine" / "caseload_pandas_2016-08.parquet"
+FIXTURES = Path(__file__).parent / "engine"
+#: Each family on the engine: its rows of the tidy frame.
+FAMILIES = {
+    "caseload": lambda f: f["table"].isin(["T2", "T17"]) | (
+        (f["table"] == "DQ") & (f["measure"] == "closures_disagreeing_with_snapshots")),
+    "enforcement": lambda f: f["table"] == "T19",
+}
 
 
-def caseload_family(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the caseload family: T2, T17 and DQ's check of closures."""
-    keep = frame["table"].isin(["T2", "T17"]) | (
-        (frame["table"] == "DQ") & (frame["measure"] == "closures_disagreeing_with_snapshots"))
+def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFrame:
+    """The rows of the families run by the engine."""
+    keep = pd.concat([FAMILIES[name](frame) for name in families], axis=1).any(axis=1)
     return frame.loc[keep, COLUMNS].reset_index(drop=True)
 
 
 @pytest.mark.slow
-def test_engine_equals_the_pandas_family_it_replaced_at_scale_one_every_month(full_data):
-    meta = json.loads(FIXTURE.with_suffix(".json").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("family", FAMILIES)
+def test_engine_equals_the_pandas_family_it_replaced_at_scale_one_every_month(full_data, family):
+    fixture = FIXTURES / f"{family}_pandas_2016-08.parquet"
+    meta = json.loads((FIXTURES / "data.json").read_text(encoding="utf-8"))
     gen = json.loads((full_data / "extract.json").read_text(encoding="utf-8"))["generator"]
     if (gen["version"], gen["seed"], gen["scale"]) != (
             meta["data"]["generator_version"], meta["data"]["seed"], meta["data"]["scale"]):
-        pytest.skip(f"the fixture was computed on the data of generator {meta['data']} "
+        pytest.skip(f"the fixtures were computed on the data of generator {meta['data']} "
                     f"(this data: {gen}): the backtest proved the migration on that data")
-    expected = pd.read_parquet(FIXTURE)
+    expected = pd.read_parquet(fixture)
     assert expected["period"].nunique() == 37
-    got = caseload_family(compute_all(open_extracts(full_data), "2016-08", engine="duckdb"))
+    got = engine_families(compute_all(open_extracts(full_data), "2016-08", engine="duckdb"),
+                          [family])
     assert_frame_equal(got, expected)
 
 
 def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
-    """T2 and T17 (with the DQ check) computed by ``engine`` alone (the pandas pass is not run:
-    the loader has checked the folder in the test's first step)."""
+    """The engine's families computed by ``engine`` alone (the pandas pass is not run: the
+    loader has checked the folder in the test's first step)."""
     ctx = Context(open_extracts(data_dir), period, engine=engine)
-    return caseload_family(pd.concat([caseload.t2(ctx), caseload.closures(ctx)],
-                                     ignore_index=True))
+    return engine_families(pd.concat([caseload.t2(ctx), caseload.closures(ctx),
+                                      enforcement.t19(ctx)], ignore_index=True))
 
 
-def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data):
-    """Spark in local mode, the same expressions, the same figures (to the last bit)."""
-    open_extracts(small_data).snapshot("2016-08")  # the loader's checks run before the engine
-    duck = family_on("duckdb", small_data, "2016-08")
-    spark = family_on("spark", small_data, "2016-08")
-    assert duck["period"].nunique() == 37 and len(duck) == 37 * 3 + (37 * 7 - 1) + (37 * 3 - 1)
+def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_path):
+    """Spark in local mode, the same expressions, the same figures (to the last bit); the
+    optional ``in_enforcement`` column left out of the first year's snapshots (null there)."""
+    data = tmp_path / "extracts"
+    shutil.copytree(small_data, data)
+    for path in sorted((data / "snapshots").glob("cases_2013-*.parquet")):
+        pq.write_table(pq.read_table(path).drop_columns(["in_enforcement"]), path)
+    folder = open_extracts(data)
+    for month in folder.months:  # the loader's checks run before the engine
+        folder.snapshot(month)
+    duck = family_on("duckdb", data, "2016-08")
+    spark = family_on("spark", data, "2016-08")
+    assert duck["period"].nunique() == 37
+    assert len(duck) == 37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
+    cases = duck[duck["measure"] == "cases_in_enforcement"].set_index("period")["value"]
+    assert (cases[cases.index < "2014-01"] == 0).all() and cases.sum() > 0
     assert_frame_equal(spark, duck)
 
 

@@ -288,7 +288,8 @@ def result():
 
 @pytest.fixture(scope="module", params=ENGINES)
 def on_engine(request):
-    """The tables on each measures engine (the families it runs: caseload, T2 and T17)."""
+    """The tables on each measures engine (the families it runs: caseload, T2 and T17 with
+    DQ's check; enforcement, T19)."""
     folder = FakeFolder()
     return compute_all(folder, PERIOD, engine=request.param), folder
 
@@ -576,10 +577,11 @@ def test_t18_shared_care(result):
     assert_frame_equal(table(result[0], "T18"), exp)
 
 
-def test_t19_enforcement(result):
+def test_t19_enforcement(on_engine):
     """Cases in enforcement over the caseload (T2: 3, 4, 5, 5): C5 from August, C2 in
     September. Actions by the day they started, first and last days of a month included; the
     disqualification on 2 October is after the as-at date."""
+    result = on_engine
     kinds = ("deduction_from_earnings_order", "regular_deduction_order", "lump_sum_deduction_order",
              "liability_order", "charging_order_or_order_for_sale", "disqualification",
              "committal_to_prison")

@@ -12,18 +12,13 @@ import ibis
 import pandas as pd
 
 from .common import ALL, Rows
-from .engine import left_join, month_integer, month_number
+from .engine import count_where, left_join, month_integer, month_number
 
 TABLE = "T2"
 ORIGINS = ("new_application", "arrears_only")
 T17 = "T17"
 CLOSURE_REASONS = ("family_based_arrangement", "child_leaves_qualifying_age",
                    "applicant_withdraws", "no_further_liability", "other")
-
-
-def _count(condition: ibis.BooleanValue) -> ibis.IntegerScalar:
-    """Rows where ``condition`` holds (a null condition does not count)."""
-    return condition.fill_null(False).cast("int64").sum()
 
 
 def caseload_by_month(snapshots: ibis.Table, months: ibis.Table) -> ibis.Table:
@@ -43,7 +38,7 @@ def caseload_by_month(snapshots: ibis.Table, months: ibis.Table) -> ibis.Table:
     """
     counts = snapshots.group_by("month").aggregate(
         caseload=snapshots.count(),
-        **{f"caseload_{o}": _count(snapshots.origin == o) for o in ORIGINS})
+        **{f"caseload_{o}": count_where(snapshots.origin == o) for o in ORIGINS})
     return left_join(months, counts, ["month"]).fill_null(0)
 
 
@@ -86,10 +81,10 @@ def closures_by_month(closures: ibis.Table, snapshots: ibis.Table, months: ibis.
     not_before = ~closed.in_previous_snapshot.fill_null(False) & (closed.month > first_month)
     by_month = closed.group_by("month").aggregate(
         cases_closed=closed.count(),
-        **{f"closed_{r}": _count(closed.closure_reason == r) for r in CLOSURE_REASONS},
-        in_month_end_snapshot=_count(now),
-        not_in_previous_snapshot=_count(not_before),
-        disagreeing=_count(now | not_before))
+        **{f"closed_{r}": count_where(closed.closure_reason == r) for r in CLOSURE_REASONS},
+        in_month_end_snapshot=count_where(now),
+        not_in_previous_snapshot=count_where(not_before),
+        disagreeing=count_where(now | not_before))
     before = caseload_by_month(snapshots, months)
     before = before.select(month=before.month + 1, caseload_before=before.caseload)
     out = left_join(left_join(months, by_month, ["month"]).fill_null(0), before, ["month"])

@@ -26,8 +26,9 @@ from .intake import deduplicate_new_applications
 
 __all__ = ["Context", "Quarter", "ENGINE_SNAPSHOT_COLUMNS"]
 
-#: The snapshot columns the families run by the engine read (the engine scans only these).
-ENGINE_SNAPSHOT_COLUMNS = ("case_id", "origin")
+#: The snapshot columns the families run by the engine read, with their types (the engine
+#: scans only these; an optional column absent from the folder is null).
+ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "origin": "string", "in_enforcement": "int64"}
 
 
 @dataclass
@@ -153,16 +154,21 @@ class Context:
         by the loader in the month-by-month pass, which runs first); the snapshots of any
         other folder (a hand-made fixture) are those the pass read, handed over.
         """
-        columns = list(ENGINE_SNAPSHOT_COLUMNS)
+        columns = dict(ENGINE_SNAPSHOT_COLUMNS)
         root = getattr(self.folder, "path", None)
         if root is not None:
             rel = CONTRACT["snapshot"].path
             return self.engine.snapshots([Path(root) / rel.format(month=m) for m in self.months],
                                          columns)
         if len(self._engine_frames) != len(self.months):  # no month-by-month pass ran
-            self._engine_frames = [self.folder.snapshot(m)[["snapshot_month", *columns]]
+            self._engine_frames = [self._engine_part(self.folder.snapshot(m))
                                    for m in self.months]
         return self.engine.snapshot_frames(self._engine_frames, columns)
+
+    @staticmethod
+    def _engine_part(snapshot: pd.DataFrame) -> pd.DataFrame:
+        """The columns of a snapshot the engine reads (those the snapshot has)."""
+        return snapshot[[c for c in ("snapshot_month", *ENGINE_SNAPSHOT_COLUMNS) if c in snapshot]]
 
     @cached_property
     def engine_months(self) -> ibis.Table:
@@ -204,7 +210,7 @@ class Context:
         for m in self.months:
             raw = self.folder.snapshot(m)
             if getattr(self.folder, "path", None) is None:  # for the engine: see engine_snapshots
-                self._engine_frames.append(raw[["snapshot_month", *ENGINE_SNAPSHOT_COLUMNS]])
+                self._engine_frames.append(self._engine_part(raw))
             snap = with_id_codes(raw)
             liable.append((m, compliance.liable_cases(snap)))
             self.cumulative.add(snap)

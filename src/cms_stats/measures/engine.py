@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
     import ibis
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "month_number", "month_integer",
-           "left_join", "with_month"]
+           "left_join", "with_month", "count_where"]
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -92,18 +93,25 @@ class Engine:
         self._count += 1
         return f"cms_{what}_{self._count}"
 
-    def snapshots(self, files: list[Path], columns: list[str]) -> ibis.Table:
-        """Monthly snapshot files scanned as one table of ``columns`` (read only for those),
-        plus ``month`` (:func:`month_number` of ``snapshot_month``)."""
-        columns = list(dict.fromkeys(["snapshot_month", *columns]))
+    def snapshots(self, files: list[Path], columns: dict[str, str]) -> ibis.Table:
+        """Monthly snapshot files scanned as one table of ``columns`` (name -> type; read only
+        for those), plus ``month`` (:func:`month_number` of ``snapshot_month``).
+
+        An optional column absent from some files is null in their rows; absent from every
+        file, it is a null column of its type (as the loader reads it).
+        """
         files = [str(f) for f in files]
+        present = set().union(*(pq.read_schema(f).names for f in files))
+        read = [c for c in dict.fromkeys(["snapshot_month", *columns]) if c in present]
         if self.name == "duckdb":
-            table = self.con.read_parquet(files).select(*columns)
+            table = self.con.read_parquet(files, union_by_name=True).select(*read)
         else:
             name = self._name("snapshots")
-            self._session.read.parquet(*files).select(*columns).createOrReplaceTempView(name)
+            (self._session.read.option("mergeSchema", "true").parquet(*files).select(*read)
+             .createOrReplaceTempView(name))
             table = self.con.table(name)
-        return with_month(table)
+        absent = {c: self._ibis.null(t) for c, t in columns.items() if c not in present}
+        return with_month(table.mutate(**absent) if absent else table)
 
     def frame(self, frame: pd.DataFrame, what: str = "frame") -> ibis.Table:
         """A validated frame of the loader as a table of the engine (dates as dates, codes and
@@ -119,11 +127,13 @@ class Engine:
                 fields.append(field)
         return self._ibis.memtable(arrow.cast(pa.schema(fields)))
 
-    def snapshot_frames(self, frames: list[pd.DataFrame], columns: list[str]) -> ibis.Table:
+    def snapshot_frames(self, frames: list[pd.DataFrame], columns: dict[str, str]) -> ibis.Table:
         """Snapshots handed over as frames (a folder that is not on disk: a hand-made
         fixture), as :meth:`snapshots` gives them."""
-        columns = list(dict.fromkeys(["snapshot_month", *columns]))
-        return with_month(self.frame(pd.concat([f[columns] for f in frames], ignore_index=True)))
+        frame = pd.concat(frames, ignore_index=True)
+        table = self.frame(frame[[c for c in ["snapshot_month", *columns] if c in frame]])
+        absent = {c: self._ibis.null(t) for c, t in columns.items() if c not in frame}
+        return with_month(table.mutate(**absent) if absent else table)
 
     def months(self, months: list[str]) -> ibis.Table:
         """A one-column table (``month``: :func:`month_number`) of ``months``, in order: the
@@ -155,6 +165,11 @@ def month_number(value: ibis.Value) -> ibis.Value:
 def with_month(snapshots: ibis.Table) -> ibis.Table:
     """Snapshots with ``month``, the :func:`month_number` of their ``snapshot_month``."""
     return snapshots.mutate(month=month_number(snapshots.snapshot_month))
+
+
+def count_where(condition: ibis.BooleanValue) -> ibis.IntegerScalar:
+    """Rows where ``condition`` holds (a null condition does not count)."""
+    return condition.fill_null(False).cast("int64").sum()
 
 
 def left_join(left: ibis.Table, right: ibis.Table, keys: list[str]) -> ibis.Table:
