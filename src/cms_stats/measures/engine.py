@@ -125,7 +125,7 @@ class Engine:
                 fields.append(pa.field(field.name, pa.string()))
             else:
                 fields.append(field)
-        return self._ibis.memtable(arrow.cast(pa.schema(fields)))
+        return self._ibis.memtable(arrow.cast(pa.schema(fields)).combine_chunks())
 
     def snapshot_frames(self, frames: list[pd.DataFrame], columns: dict[str, str]) -> ibis.Table:
         """Snapshots handed over as frames (a folder that is not on disk: a hand-made
