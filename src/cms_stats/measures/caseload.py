@@ -121,7 +121,7 @@ def closures(ctx) -> pd.DataFrame:
                            else pd.Series(pd.NA, index=frame.index, dtype="str"))})
     first = month_integer(ctx.folder.months[0])
     wide = ctx.engine.execute(
-        closures_by_month(ctx.engine.frame(frame, "closures"), ctx.engine_snapshots,
+        closures_by_month(ctx.engine.frame(frame), ctx.engine_snapshots,
                           ctx.engine_months, first), ctx.months)
     rows = Rows()
     for r in wide.itertuples(index=False):

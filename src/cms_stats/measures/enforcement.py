@@ -68,7 +68,7 @@ def t19(ctx) -> pd.DataFrame:
     actions = pd.DataFrame({"action_date": actions["action_date"],
                             "action_type": actions["action_type"].astype("str")})
     wide = ctx.engine.execute(
-        enforcement_by_month(ctx.engine_snapshots, ctx.engine.frame(actions, "actions"),
+        enforcement_by_month(ctx.engine_snapshots, ctx.engine.frame(actions),
                              ctx.engine_months), ctx.months)
     rows = Rows()
     for r in wide.itertuples(index=False):

@@ -113,7 +113,7 @@ class Engine:
         absent = {c: self._ibis.null(t) for c, t in columns.items() if c not in present}
         return with_month(table.mutate(**absent) if absent else table)
 
-    def frame(self, frame: pd.DataFrame, what: str = "frame") -> ibis.Table:
+    def frame(self, frame: pd.DataFrame) -> ibis.Table:
         """A validated frame of the loader as a table of the engine (dates as dates, codes and
         identifiers as strings)."""
         arrow = pa.Table.from_pandas(frame, preserve_index=False)
@@ -138,7 +138,7 @@ class Engine:
     def months(self, months: list[str]) -> ibis.Table:
         """A one-column table (``month``: :func:`month_number`) of ``months``, in order: the
         frame every monthly figure is reported on, months without rows included."""
-        return self.frame(pd.DataFrame({"month": [month_integer(m) for m in months]}), "months")
+        return self.frame(pd.DataFrame({"month": [month_integer(m) for m in months]}))
 
     def execute(self, expr: ibis.Table, months: list[str]) -> pd.DataFrame:
         """Run ``expr`` (with a ``month`` column) and return it as pandas, ``month`` back as
