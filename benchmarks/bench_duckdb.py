@@ -25,11 +25,12 @@ import duckdb
 import pandas as pd
 
 SQL = """
+CREATE TEMP TABLE months AS
+  SELECT unnest($months) AS snapshot_month,
+         CAST(substr(snapshot_month, 1, 4) AS INTEGER) * 12
+         + CAST(substr(snapshot_month, 6, 2) AS INTEGER) - 1 AS m;
 CREATE TEMP VIEW snap AS
-  SELECT *, CAST(substr(snapshot_month, 1, 4) AS INTEGER) * 12
-            + CAST(substr(snapshot_month, 6, 2) AS INTEGER) - 1 AS m
-  FROM read_parquet($files, union_by_name = true);
-CREATE TEMP VIEW months AS SELECT DISTINCT m FROM snap;
+  SELECT * FROM read_parquet($files, union_by_name = true) JOIN months USING (snapshot_month);
 CREATE TEMP VIEW pay AS
   SELECT case_group_id, amount - coalesce(paid_to_arrears, 0) AS current_amount,
          year(payment_date) * 12 + month(payment_date) - 1 AS m
@@ -83,15 +84,18 @@ QUERIES = {
                               sum(liability_due) FILTER (service_type = 'direct_pay') AS dp_due,
                               bool_or(service_type = 'direct_pay') AS dp
                        FROM snap WHERE liability_due > 0 GROUP BY m, case_group_id),
-           liable AS (SELECT q.m, g.case_group_id, sum(g.due) AS due, sum(g.dp_due) AS dp_due,
-                             bool_or(g.dp) AS dp
-                      FROM months q JOIN monthly g ON g.m BETWEEN q.m - 2 AND q.m
-                      GROUP BY q.m, g.case_group_id),
+           quarter AS (SELECT * FROM (VALUES (0), (1), (2)) AS o(k)),
+           liable AS (SELECT g.m + o.k AS m, g.case_group_id, sum(g.due) AS due,
+                             sum(g.dp_due) AS dp_due, bool_or(g.dp) AS dp
+                      FROM monthly g CROSS JOIN quarter o
+                      WHERE g.m + o.k IN (SELECT m FROM months)
+                      GROUP BY 1, 2),
            paid_monthly AS (SELECT m, case_group_id, sum(current_amount) AS paid
                             FROM pay GROUP BY m, case_group_id),
-           paid AS (SELECT q.m, p.case_group_id, sum(p.paid) AS paid
-                    FROM months q JOIN paid_monthly p ON p.m BETWEEN q.m - 2 AND q.m
-                    GROUP BY q.m, p.case_group_id),
+           paid AS (SELECT p.m + o.k AS m, p.case_group_id, sum(p.paid) AS paid
+                    FROM paid_monthly p CROSS JOIN quarter o
+                    WHERE p.m + o.k IN (SELECT m FROM months)
+                    GROUP BY 1, 2),
            g AS (SELECT l.m, count(*) AS groups,
                         count(*) FILTER (l.dp OR p.paid IS NOT NULL) AS contributing,
                         sum(l.due) AS cash_due,
@@ -147,6 +151,7 @@ def reference(data_dir: Path, period: str | None = None) -> pd.DataFrame:
     con = duckdb.connect()
     closures = data_dir / "events" / "closures.parquet"
     params = {"files": [str(data_dir / "snapshots" / f"cases_{m}.parquet") for m in months],
+              "months": list(months),
               "payments": str(data_dir / "events" / "payments.parquet"),
               "as_at": (pd.Period(period, freq="M").end_time.date())}
     payment_columns = set(con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
