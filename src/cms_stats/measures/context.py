@@ -159,11 +159,11 @@ class Context:
         if root is not None:
             rel = CONTRACT["snapshot"].path
             return self.engine.snapshots([Path(root) / rel.format(month=m) for m in self.months],
-                                         columns)
+                                         self.months, columns)
         if len(self._engine_frames) != len(self.months):  # no month-by-month pass ran
             self._engine_frames = [self._engine_part(self.folder.snapshot(m))
                                    for m in self.months]
-        return self.engine.snapshot_frames(self._engine_frames, columns)
+        return self.engine.snapshot_frames(self._engine_frames, self.months, columns)
 
     @staticmethod
     def _engine_part(snapshot: pd.DataFrame) -> pd.DataFrame:

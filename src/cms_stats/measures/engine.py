@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import ibis
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "month_number", "month_integer",
-           "left_join", "with_month", "count_where"]
+           "left_join", "count_where"]
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -93,9 +93,10 @@ class Engine:
         self._count += 1
         return f"cms_{what}_{self._count}"
 
-    def snapshots(self, files: list[Path], columns: dict[str, str]) -> ibis.Table:
-        """Monthly snapshot files scanned as one table of ``columns`` (name -> type; read only
-        for those), plus ``month`` (:func:`month_number` of ``snapshot_month``).
+    def snapshots(self, files: list[Path], months: list[str],
+                  columns: dict[str, str]) -> ibis.Table:
+        """The snapshot files of ``months`` scanned as one table of ``columns`` (name -> type;
+        read only for those), plus ``month`` (:func:`month_integer` of ``snapshot_month``).
 
         An optional column absent from some files is null in their rows; absent from every
         file, it is a null column of its type (as the loader reads it).
@@ -111,7 +112,14 @@ class Engine:
              .createOrReplaceTempView(name))
             table = self.con.table(name)
         absent = {c: self._ibis.null(t) for c, t in columns.items() if c not in present}
-        return with_month(table.mutate(**absent) if absent else table)
+        return self._with_month(table.mutate(**absent) if absent else table, months)
+
+    def _with_month(self, snapshots: ibis.Table, months: list[str]) -> ibis.Table:
+        """Snapshots with ``month`` (:func:`month_integer` of ``snapshot_month``), found by a
+        join with the few months rather than by string arithmetic on every row."""
+        lookup = self.frame(pd.DataFrame({"snapshot_month": months,
+                                          "month": [month_integer(m) for m in months]}))
+        return snapshots.join(lookup, "snapshot_month")
 
     def frame(self, frame: pd.DataFrame) -> ibis.Table:
         """A validated frame of the loader as a table of the engine (dates as dates, codes and
@@ -127,13 +135,14 @@ class Engine:
                 fields.append(field)
         return self._ibis.memtable(arrow.cast(pa.schema(fields)).combine_chunks())
 
-    def snapshot_frames(self, frames: list[pd.DataFrame], columns: dict[str, str]) -> ibis.Table:
+    def snapshot_frames(self, frames: list[pd.DataFrame], months: list[str],
+                        columns: dict[str, str]) -> ibis.Table:
         """Snapshots handed over as frames (a folder that is not on disk: a hand-made
         fixture), as :meth:`snapshots` gives them."""
         frame = pd.concat(frames, ignore_index=True)
         table = self.frame(frame[[c for c in ["snapshot_month", *columns] if c in frame]])
         absent = {c: self._ibis.null(t) for c, t in columns.items() if c not in frame}
-        return with_month(table.mutate(**absent) if absent else table)
+        return self._with_month(table.mutate(**absent) if absent else table, months)
 
     def months(self, months: list[str]) -> ibis.Table:
         """A one-column table (``month``: :func:`month_number`) of ``months``, in order: the
@@ -160,11 +169,6 @@ def month_number(value: ibis.Value) -> ibis.Value:
     if value.type().is_string():
         return value.substr(0, 4).cast("int64") * 12 + value.substr(5, 2).cast("int64") - 1
     return value.year().cast("int64") * 12 + value.month().cast("int64") - 1
-
-
-def with_month(snapshots: ibis.Table) -> ibis.Table:
-    """Snapshots with ``month``, the :func:`month_number` of their ``snapshot_month``."""
-    return snapshots.mutate(month=month_number(snapshots.snapshot_month))
 
 
 def count_where(condition: ibis.BooleanValue) -> ibis.IntegerScalar:
