@@ -21,12 +21,15 @@ help:
 
 setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp
 
-# Debian packages: Chromium prints the PDF and runs the browser tests; pdftotext reads the PDF.
+# Debian packages: Chromium prints the PDF and runs the browser tests; pdftotext reads the PDF;
+# Java runs the Spark engine of the measures (`--engine spark`, and its test in `make test`):
+# Debian's default-jre-headless where the machine has no Java.
 # npm and the venv module come from Debian only where the machine lacks them (a machine whose
 # Node.js ships its own npm keeps it).
 .stamp-apt: Makefile
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

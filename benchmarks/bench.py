@@ -73,6 +73,12 @@ def main() -> int:
             wall, peak = run_stage(argv, env)
             rows.append((name, wall, peak))
             print(f"  done: {name} ({wall:.1f} s)", file=sys.stderr, flush=True)
+        # the measures stage beside a plain DuckDB computation of the core tables (issue 17)
+        reference = subprocess.run([PY, "-m", "cms_stats.measures.bench", str(data), args.period],
+                                   env=env, cwd=ROOT, capture_output=True, text=True)
+        if reference.returncode != 0:
+            sys.stderr.write(reference.stdout + reference.stderr)
+            raise SystemExit("the measures and the DuckDB reference disagree (or failed)")
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -82,6 +88,7 @@ def main() -> int:
     print(f"{'stage':<34}{'wall time (s)':>15}{'peak memory (MB)':>19}")
     for name, wall, peak in rows:
         print(f"{name:<34}{wall:>15.1f}{peak:>19.0f}")
+    print("\n" + reference.stdout.rstrip())
     return 0
 
 

@@ -45,6 +45,7 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.measures import COLUMNS, TABLE_ORDER, compute_all
 from cms_stats.measures.common import as_at
+from cms_stats.measures.engine import ENGINES
 from cms_stats.months import month_end
 from cms_stats.measures.intake import deduplicate_new_applications
 from cms_stats.measures.service import is_accurate
@@ -285,6 +286,14 @@ def result():
     return out, folder
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def on_engine(request):
+    """The tables on each measures engine (the families it runs: caseload, T2 and T17 with
+    DQ's check; enforcement, T19)."""
+    folder = FakeFolder()
+    return compute_all(folder, PERIOD, engine=request.param), folder
+
+
 def expected(table, records):
     """Literal rows (period, measure, breakdown, value, unit) -> the tidy shape, sorted."""
     frame = pd.DataFrame.from_records(records, columns=COLUMNS[1:])
@@ -336,7 +345,8 @@ def test_duplicate_rule_keeps_lowest_id_and_reapplications():
     assert len(kept) + len(removed) == len(APPLICATIONS)
 
 
-def test_t2_caseload(result):
+def test_t2_caseload(on_engine):
+    result = on_engine
     exp = expected("T2", [
         (m, "caseload", b, v, "count")
         for m, vals in {"2014-06": (3, 0, 3), "2014-07": (3, 1, 4),
@@ -475,10 +485,11 @@ def test_t16_clearances(result):
         before = now
 
 
-def test_t17_closures_and_their_check_against_the_snapshots(result):
+def test_t17_closures_and_their_check_against_the_snapshots(on_engine):
     """Closures by closed_date month: June C13 (other), August C11 (family-based arrangement),
     September C4 (applicant withdraws); C2's is after the as-at date. Shares of the caseload at
     the end of the month before (T2: 3, 4, 5); none in the first month."""
+    result = on_engine
     reasons = ("family_based_arrangement", "child_leaves_qualifying_age", "applicant_withdraws",
                "no_further_liability", "other")
 
@@ -566,10 +577,11 @@ def test_t18_shared_care(result):
     assert_frame_equal(table(result[0], "T18"), exp)
 
 
-def test_t19_enforcement(result):
+def test_t19_enforcement(on_engine):
     """Cases in enforcement over the caseload (T2: 3, 4, 5, 5): C5 from August, C2 in
     September. Actions by the day they started, first and last days of a month included; the
     disqualification on 2 October is after the as-at date."""
+    result = on_engine
     kinds = ("deduction_from_earnings_order", "regular_deduction_order", "lump_sum_deduction_order",
              "liability_order", "charging_order_or_order_for_sale", "disqualification",
              "committal_to_prison")
@@ -713,7 +725,8 @@ def test_accuracy_edges():
                                                 False, True, True, False]
 
 
-def test_dq_table(result):
+def test_dq_table(on_engine):
+    result = on_engine
     def rf(month, within, across, within_gbp, across_gbp, any_groups):
         return [
             (month, "arrears_roll_forward_failures", "within_month", within, "count"),

@@ -100,15 +100,17 @@ def test_extracts_edit_recomputes_the_working_files_and_no_chapter(project):
 
 
 def test_measures_edit_executes_the_chapters_whose_figures_or_code_it_changes(project):
-    # One case fewer in every month's caseload: Table 2's figures change.
-    _insert_in_body(project["package"] / "measures" / "caseload.py", "caseload_month",
-                    "snapshot = snapshot.iloc[1:]")
+    # Arrears-only cases left out of every month's caseload: Table 2's figures change, and so
+    # do the shares of it: Table 17's (same chapter) and Table 19's (the enforcement chapter).
+    _insert_in_body(project["package"] / "measures" / "caseload.py", "caseload_by_month",
+                    "snapshots = snapshots.filter(snapshots.origin != 'arrears_only')")
     # no chapter runs the caseload code: it reaches the book through the working files only
     assert _importers(project, "measures/caseload.py") == set()
     run = _release(project)
     assert run["working_files"] == "computed"
-    assert sorted(run["executed"]) == ["caseload", "summary"], run["why_executed"]  # they read T2
-    for name in ("caseload", "summary"):
+    # they read T2, or T19 (its share of T2's caseload)
+    assert sorted(run["executed"]) == ["caseload", "enforcement", "summary"], run["why_executed"]
+    for name in ("caseload", "enforcement", "summary"):
         assert run["why_executed"][name] == ["parameters", "data"], name
 
 

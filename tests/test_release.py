@@ -108,6 +108,7 @@ def test_manifest_records_the_parameters_and_data_hash(small_release, small_data
     manifest = json.loads((small_release / "manifest.json").read_text())
     params = manifest["parameters"]
     assert params["period"] == "2016-08"
+    assert params["engine"] == "duckdb"  # the default measures engine, recorded
     assert params["data_hash"] == hash_folder(small_data) == manifest["inputs"]["combined_sha256"]
     # relative to the build root: no path of the build machine's scratch space
     assert small_release.parent.parent / params["work_dir"] == small_work

@@ -17,6 +17,7 @@ from cms_stats import paths
 from cms_stats.calendar import QUARTER_MONTHS, CalendarError
 from cms_stats.months import is_month
 from cms_stats.extracts import ExtractError, PeriodError, open_extracts, validate
+from cms_stats.measures.engine import ENGINES, EngineError
 from cms_stats.registry import RegistryError
 from cms_stats.registry_docs import registry_files
 from cms_stats.synthetic import generate
@@ -26,7 +27,7 @@ EXIT_BAD_INPUT = 2
 #: The months an edition is published for: the release calendar's (cms_stats.calendar).
 QUARTER_END_MONTHS = QUARTER_MONTHS
 #: Exceptions that carry a clear one-line message for the user.
-KNOWN_ERRORS = (ExtractError, PeriodError, ReleaseError, RegistryError, CalendarError)
+KNOWN_ERRORS = (ExtractError, PeriodError, ReleaseError, RegistryError, CalendarError, EngineError)
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -74,7 +75,8 @@ def _cmd_release(args: argparse.Namespace) -> int:
         raise ReleaseError(f"period {args.period}: not a quarter end (the statistics are "
                            "published for February, May, August and November)")
     data_dir = Path(args.data) if args.data else None
-    out = release(args.period, data_dir=data_dir, previous=args.previous or None, progress=print)
+    out = release(args.period, data_dir=data_dir, previous=args.previous or None, progress=print,
+                  engine=args.engine)
     print(f"release written to {out}")
     print(f"open {Path(out) / 'html' / 'index.html'} in a browser, or read {Path(out) / 'book.pdf'}")
     return 0
@@ -85,7 +87,7 @@ def _cmd_editions(args: argparse.Namespace) -> int:
     from cms_stats.editions import build_editions
 
     site = build_editions(args.first, args.last, data_dir=Path(args.data) if args.data else None,
-                          progress=print)
+                          progress=print, engine=args.engine)
     print(f"site written to {site}: open {site / 'index.html'} (publish the folder as it is)")
     return 0
 
@@ -126,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("--previous", default=None,
                      help="an earlier period already released: its published figures are revised "
                           "against by the revisions policy (resources/rounding_policy.yaml)")
+    rel.add_argument("--engine", choices=ENGINES, default=None,
+                     help="the engine that computes the measures: duckdb (default, embedded) or "
+                          "spark (CMS_STATS_SPARK_MASTER names the master; default local[2]); "
+                          "default: CMS_STATS_ENGINE, else duckdb")
     rel.set_defaults(func=_cmd_release)
 
     eds = sub.add_parser("editions", help="build every edition of the release calendar in order "
@@ -133,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     eds.add_argument("--from", dest="first", required=True, help="first edition, YYYY-MM")
     eds.add_argument("--to", dest="last", required=True, help="last edition, YYYY-MM")
     eds.add_argument("--data", default=None, help="extract folder (default: the synthetic data)")
+    eds.add_argument("--engine", choices=ENGINES, default=None,
+                     help="the engine that computes the measures (as for release)")
     eds.set_defaults(func=_cmd_editions)
 
     latest = sub.add_parser("latest-period", help="print the latest quarter-end month in the data")

@@ -23,6 +23,7 @@ from cms_stats.extracts import (KNOWN_AT_DEFINITION, check_period, open_extracts
                                 validate)
 from cms_stats.files import move_into_place
 from cms_stats.measures import compute_all, mask_unavailable, not_available
+from cms_stats.measures.engine import engine_name
 from cms_stats.months import is_month, month_start
 from cms_stats.publish.policy import load_policy
 from cms_stats.publish.revisions import apply_revisions
@@ -155,22 +156,27 @@ def corrections_log(corrected: pd.DataFrame, original: pd.DataFrame, reason: str
     return changed.sort_values(key, kind="stable").reset_index(drop=True)
 
 
-def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None) -> dict:
+def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None,
+                    engine: str | None = None) -> dict:
     """Validation and measures of one edition: everything of its working files that does not
     depend on the previous edition (so a series can compute the next edition's while the
     previous one is still being published).
 
+    ``engine`` names the measures engine (``duckdb``, the default, or ``spark``:
+    :func:`cms_stats.measures.engine.engine_name`).
+
     Returns
     -------
     dict
-        ``key`` (data folder, period, known_at), ``measures`` (tidy, unrounded, only the tables
+        ``key`` (data folder, period, known_at, engine), ``engine``, ``measures`` (tidy, unrounded, only the tables
         of this edition), ``not_available`` (table -> why it has no figure for the period:
         :func:`cms_stats.measures.availability.not_available`), ``validation`` (:func:`validation_summary`), ``vintage``.
     """
     report, folder = validate_folder(data_dir, period, known_at)
     # The validation already read the whole folder: its quarantine is the DQ count, whatever
     # the measures read (so the count cannot depend on the order things were read in).
-    measures = compute_all(folder, period, quarantine=report.quarantine)
+    engine = engine_name(engine)
+    measures = compute_all(folder, period, quarantine=report.quarantine, engine=engine)
     # Figures whose table's declared needs are unmet at their month (a partial quarter, a
     # cumulative figure starting late) are not published: [x].
     measures = mask_unavailable(measures, folder, period)
@@ -179,14 +185,16 @@ def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None
     # Decided before any chapter runs: the tables with no figure for the period, and why.
     events = {"service_requests": folder.service_requests(),
               "reconsiderations": folder.reconsiderations()}
-    return {"key": measure_key(data_dir, period, known_at),
+    return {"key": measure_key(data_dir, period, known_at, engine), "engine": engine,
             "measures": measures.reset_index(drop=True),
             "not_available": not_available(folder, period, events),
             "validation": validation_summary(report), "vintage": folder_vintage(folder, known_at)}
 
 
-def measure_key(data_dir: Path, period: str, known_at: dt.date | None) -> tuple:
-    return (str(Path(data_dir).resolve()), period, known_at.isoformat() if known_at else None)
+def measure_key(data_dir: Path, period: str, known_at: dt.date | None,
+                engine: str | None = None) -> tuple:
+    return (str(Path(data_dir).resolve()), period, known_at.isoformat() if known_at else None,
+            engine_name(engine))
 
 
 def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
@@ -242,7 +250,8 @@ def compute_work(measured: dict, data_dir: Path, period: str, work_dir: Path,
     return work_dir
 
 
-def prepare_work(period: str, data_dir=None, work_dir=None, previous: str | None = None) -> Path:
+def prepare_work(period: str, data_dir=None, work_dir=None, previous: str | None = None,
+                 engine: str | None = None) -> Path:
     """Validate the extracts and write the unrounded working files for ``period``.
 
     Writes to ``work_dir`` (default ``<build>/work/<period>/``): ``measures.parquet`` (tidy,
@@ -260,6 +269,8 @@ def prepare_work(period: str, data_dir=None, work_dir=None, previous: str | None
         Where the working files go.
     previous : str, optional
         Earlier period whose published figures are revised against.
+    engine : str, optional
+        The measures engine (``duckdb``, the default, or ``spark``).
 
     Returns
     -------
@@ -277,5 +288,6 @@ def prepare_work(period: str, data_dir=None, work_dir=None, previous: str | None
     data_dir = default_data_dir(data_dir)
     build_root = paths.build_dir()
     work_dir = Path(work_dir or build_root / "work" / period).resolve()
-    return compute_work(measure_edition(data_dir, period), data_dir, period, work_dir, previous,
+    return compute_work(measure_edition(data_dir, period, engine=engine), data_dir, period,
+                        work_dir, previous,
                         build_root, None)

@@ -102,7 +102,8 @@ def issue_facts(calendar: Calendar, issue: Issue) -> dict:
 
 def build_editions(first: str, last: str, data_dir=None, build_dir=None,
                    progress: Callable[..., None] | None = print, *, calendar: Calendar | None = None,
-                   notebooks_dir=None, workers: int | None = None) -> Path:
+                   notebooks_dir=None, workers: int | None = None,
+                   engine: str | None = None) -> Path:
     """Build every published issue of the editions ``first`` to ``last`` into the site.
 
     Parameters
@@ -118,7 +119,7 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
         One line per issue and per stage (default ``print``).
     calendar : Calendar, optional
         Another release calendar (tests); default ``resources/calendar.yaml``.
-    notebooks_dir, workers : optional
+    notebooks_dir, workers, engine : optional
         As for :func:`cms_stats.release.release`.
 
     Returns
@@ -181,7 +182,8 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
             def measure_next(n=n):
                 nonlocal future
                 if n + 1 < len(todo):
-                    future = Ahead(data_dir, todo[n + 1].period, todo[n + 1].known_at, scratch)
+                    future = Ahead(data_dir, todo[n + 1].period, todo[n + 1].known_at, scratch,
+                                   engine)
             started = time.perf_counter()
             try:
                 release(issue.period, data_dir=data_dir,
@@ -191,7 +193,7 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
                         out=site / issue.id, edition=issue_facts(calendar, issue),
                         corrects=(site / issue.period) if issue.correction else None,
                         build_date=issue.published, measured=mine,
-                        after_chapters=measure_next, chapter_pool=pool)
+                        after_chapters=measure_next, chapter_pool=pool, engine=engine)
             except BaseException:
                 if future is not None:
                     future.cancel()

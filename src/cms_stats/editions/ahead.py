@@ -39,14 +39,18 @@ class Ahead:
         Its data cut-off.
     scratch : Path
         A folder for the result file (removed once read) and the log of failures.
+    engine : str, optional
+        The measures engine (:func:`cms_stats.measures.engine.engine_name`).
     """
 
-    def __init__(self, data_dir: Path, period: str, known_at: dt.date | None, scratch: Path):
+    def __init__(self, data_dir: Path, period: str, known_at: dt.date | None, scratch: Path,
+                 engine: str | None = None):
         scratch.mkdir(parents=True, exist_ok=True)
         self.out = scratch / f".ahead-{period}.pickle"
         self.out.unlink(missing_ok=True)
         args = {"data_dir": str(data_dir), "period": period,
-                "known_at": known_at.isoformat() if known_at else None, "out": str(self.out)}
+                "known_at": known_at.isoformat() if known_at else None, "out": str(self.out),
+                "engine": engine}
         # its errors go to a log beside it: the release then measures itself and reports
         with open(scratch / "editions-ahead.log", "a") as log:
             self.proc = subprocess.Popen([sys.executable, "-c", _CODE, json.dumps(args)],
@@ -78,7 +82,7 @@ def main() -> None:
 
     args = json.loads(sys.argv[1])
     known_at = dt.date.fromisoformat(args["known_at"]) if args["known_at"] else None
-    measured = measure_edition(Path(args["data_dir"]), args["period"], known_at)
+    measured = measure_edition(Path(args["data_dir"]), args["period"], known_at, args["engine"])
     out = Path(args["out"])
     part = out.with_suffix(".part")
     with open(part, "wb") as fh:

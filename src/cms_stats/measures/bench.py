@@ -1,17 +1,37 @@
-"""Benchmark of :func:`cms_stats.measures.compute_all`: prints time and peak memory.
+"""Benchmark of the measures stage against a plain DuckDB computation of the core tables.
 
-Run: ``.venv/bin/python -m cms_stats.measures.bench [DATA_DIR] [PERIOD]``.
+Run: ``.venv/bin/python -m cms_stats.measures.bench [DATA_DIR] [PERIOD] [--engine E]``.
+
+Two processes, one after the other, each with its own peak memory: the measures stage
+(loading and validation + :func:`cms_stats.measures.compute_all`, every table and month) and
+the reference (``benchmarks/bench_duckdb.py``: plain DuckDB SQL of T1, T2, T5-T8 over the same
+Parquet files). Prints their wall time, CPU time and peak resident memory, the ratio (issue
+17: at most 1.5), and whether the two agree on every figure the reference computes (counts
+exactly, money to the penny, shares to 1e-9). ``--stage measures`` runs the first alone.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from cms_stats.extracts import open_extracts
 from cms_stats.measures import compute_all
-from cms_stats.paths import DEFAULT_DATA_DIR
+from cms_stats.paths import DEFAULT_DATA_DIR, PROJECT_ROOT
+
+#: The reference computation (plain DuckDB SQL), run as a script of the project.
+REFERENCE = PROJECT_ROOT / "benchmarks" / "bench_duckdb.py"
+KEY = ["table", "period", "measure", "breakdown"]
 
 
 def _peak_rss_mb() -> float:
@@ -44,12 +64,14 @@ class _TimedFolder:
         return timed
 
 
-def run(data_dir=None, period: str | None = None) -> dict:
+def run(data_dir=None, period: str | None = None, engine: str | None = None,
+        out: str | None = None, quiet: bool = False) -> dict:
     """Time :func:`compute_all` on an extract folder and print the figures (not a test).
 
     Opens the folder (default: the synthetic data), computes every measure for every month up
-    to ``period`` (default: the last month) and prints wall time, rows out and the process's
-    peak resident memory. Returns the figures.
+    to ``period`` (default: the last month) on ``engine`` and prints wall time, rows out and
+    the process's peak resident memory (``quiet``: one line of JSON). ``out``: the measures are
+    written there (Parquet). Returns the figures.
     """
     data_dir = DEFAULT_DATA_DIR if data_dir is None else data_dir
     rss_before = _peak_rss_mb()
@@ -58,7 +80,7 @@ def run(data_dir=None, period: str | None = None) -> dict:
     folder = _TimedFolder(open_extracts(data_dir))
     opened = time.perf_counter() - start
     period = period or folder.months[-1]
-    table = compute_all(folder, period)
+    table = compute_all(folder, period, engine=engine)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
     figures = {
@@ -73,6 +95,11 @@ def run(data_dir=None, period: str | None = None) -> dict:
         "peak_rss_mb_before": round(rss_before, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
     }
+    if out:
+        table.to_parquet(out, index=False)
+    if quiet:
+        print(json.dumps(figures))
+        return figures
     print("compute_all benchmark (loading + validation + every measure, every month;")
     print("  seconds = wall clock, cpu_seconds = this process's CPU time: on a shared machine")
     print("  the wall clock includes time waiting for a core)")
@@ -81,5 +108,76 @@ def run(data_dir=None, period: str | None = None) -> dict:
     return figures
 
 
+def _child(argv: list[str]) -> dict:
+    """Run one stage in its own process: its JSON line, wall time and peak memory."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        sys.stderr.write(stderr)
+        raise SystemExit(f"stage failed: {' '.join(argv)}")
+    figures = json.loads(stdout.strip().splitlines()[-1])
+    figures["wall_s"] = round(time.perf_counter() - started, 2)
+    return figures
+
+
+def agreement(measures: pd.DataFrame, reference: pd.DataFrame) -> tuple[int, list[str]]:
+    """Figures the reference computes, compared with the measures: (compared, differences)."""
+    both = reference.merge(measures[KEY + ["value"]], on=KEY, how="left",
+                           suffixes=("_reference", "_measures"))
+    got, want = both["value_measures"].to_numpy(), both["value_reference"].to_numpy()
+    same = np.where(both["unit"] == "count", got == want,
+                    np.isclose(got, want, rtol=1e-9, equal_nan=True,
+                               atol=np.where(both["unit"] == "gbp", 0.005, 0.0)))
+    return len(both), [" ".join(map(str, r)) for r in both.loc[~same].head(10).itertuples(index=False)]
+
+
+def compare(data_dir, period: str | None = None, engine: str | None = None) -> dict:
+    """The measures stage beside the reference: times, peak memories, ratio, agreement."""
+    data_dir = Path(data_dir or DEFAULT_DATA_DIR)
+    with tempfile.TemporaryDirectory(prefix="cms-bench-") as tmp:
+        frames = Path(tmp) / "measures.parquet", Path(tmp) / "reference.parquet"
+        stage = [sys.executable, "-m", "cms_stats.measures.bench", "--stage", "measures",
+                 str(data_dir), *([period] if period else []), "--out", str(frames[0])]
+        measures = _child(stage + (["--engine", engine] if engine else []))
+        reference = _child([sys.executable, str(REFERENCE), str(data_dir),
+                            *([period] if period else []), "--out", str(frames[1])])
+        compared, differences = agreement(pd.read_parquet(frames[0]), pd.read_parquet(frames[1]))
+    load = os.getloadavg()[0]
+    ratio = measures["seconds"] / reference["seconds"] if reference["seconds"] else float("nan")
+    print(f"measures benchmark: {data_dir}, period {measures['period']}, "
+          f"{measures['months']} months, engine {engine or 'default'}; load average {load:.1f} "
+          f"on {os.cpu_count()} cores")
+    print(f"  {'stage':<44} {'seconds':>8} {'cpu s':>7} {'peak MB':>8}")
+    print(f"  {'measures (loading + validation + measures)':<44} {measures['seconds']:>8.2f} "
+          f"{measures['cpu_seconds']:>7.2f} {measures['peak_rss_mb']:>8.0f}")
+    print(f"  {'  of which loading and validation':<44} {measures['of_which_loading_s']:>8.2f}")
+    print(f"  {'DuckDB reference (T1, T2, T5-T8)':<44} {reference['seconds']:>8.2f} "
+          f"{reference['cpu_seconds']:>7.2f} {reference['peak_rss_mb']:>8.0f}")
+    cpu_ratio = measures["cpu_seconds"] / max(reference["cpu_seconds"], 1e-9)
+    print(f"  ratio measures / reference: {ratio:.1f}x wall clock, {cpu_ratio:.1f}x CPU "
+          f"(issue 17's aim: at most 1.5x)")
+    print(f"  figures compared with the reference: {compared}, "
+          + ("all equal" if not differences else f"{len(differences)}+ differ: {differences}"))
+    return {"measures": measures, "reference": reference, "ratio": ratio,
+            "compared": compared, "differences": differences}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", nargs="?", default=None)
+    parser.add_argument("period", nargs="?", default=None)
+    parser.add_argument("--engine", default=None, help="duckdb (default) or spark")
+    parser.add_argument("--stage", choices=["measures"], default=None,
+                        help="run the measures stage alone (prints one line of JSON)")
+    parser.add_argument("--out", default=None, help="with --stage: write the measures here")
+    args = parser.parse_args(argv)
+    if args.stage:
+        run(args.data_dir, args.period, args.engine, out=args.out, quiet=True)
+        return 0
+    result = compare(args.data_dir, args.period, args.engine)
+    return 1 if result["differences"] else 0
+
+
 if __name__ == "__main__":
-    run(*(sys.argv[1:3]))
+    raise SystemExit(main())

@@ -55,7 +55,8 @@ def check_declared(frame: pd.DataFrame) -> None:
                                f"declared in tables.yaml")
 
 
-def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None) -> pd.DataFrame:
+def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None,
+                engine: str | None = None) -> pd.DataFrame:
     """Every table of the registry for every month up to ``period``, as known at its as-at date.
 
     Parameters
@@ -71,6 +72,10 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None) -> 
         The quarantine of a validation of the whole folder
         (:attr:`cms_stats.extracts.ValidationReport.quarantine`): the DQ count then comes from
         it, whatever this function reads. Without it every extract is read here.
+    engine : str, optional
+        ``duckdb`` (the default) or ``spark``: the engine that runs the families written as
+        engine expressions (:mod:`cms_stats.measures.engine`; ``CMS_STATS_ENGINE`` when not
+        given).
 
     Returns
     -------
@@ -88,7 +93,7 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None) -> 
     applied to whatever the folder holds: which figures a release may publish (not a partial
     quarter, say) is decided after, by :func:`cms_stats.measures.availability.mask_unavailable`.
     """
-    ctx = Context(folder, period, quarantine=quarantine)
+    ctx = Context(folder, period, quarantine=quarantine, engine=engine)
     specs = load_registry().compute_functions()
     calls = {per: [compute_function(s) for s in specs if s.per == per]
              for per in ("month", "quarter", "period")}

@@ -11,16 +11,24 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
+import ibis
 import pandas as pd
 
+from cms_stats.extracts.contract import CONTRACT
 from cms_stats.months import month_end, quarter_months
 
 from . import arrears, children, compliance, quality
 from .common import as_at, with_id_codes
+from .engine import Engine, engine_name
 from .intake import deduplicate_new_applications
 
-__all__ = ["Context", "Quarter"]
+__all__ = ["Context", "Quarter", "ENGINE_SNAPSHOT_COLUMNS"]
+
+#: The snapshot columns the families run by the engine read, with their types (the engine
+#: scans only these; an optional column absent from the folder is null).
+ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "origin": "string", "in_enforcement": "int64"}
 
 
 @dataclass
@@ -47,9 +55,13 @@ class Context:
         The quarantine of a validation that already read the whole folder
         (:class:`cms_stats.extracts.ValidationReport`); when absent, every extract is read here
         so the count covers the whole folder whatever was read before.
+    engine : str, optional
+        The engine that runs the families written as engine expressions (``duckdb``, the
+        default, or ``spark``: :func:`cms_stats.measures.engine.engine_name`).
     """
 
-    def __init__(self, folder, period: str, quarantine: pd.DataFrame | None = None) -> None:
+    def __init__(self, folder, period: str, quarantine: pd.DataFrame | None = None,
+                 engine: str | None = None) -> None:
         self.folder = folder
         self.period = period
         self.months = [m for m in folder.months if m <= period]
@@ -58,6 +70,8 @@ class Context:
         self.as_at_date = pd.Timestamp(month_end(period))
         self._quarantine = quarantine
         self._mi: dict[str, pd.DataFrame] = {}
+        self.engine_name = engine_name(engine)
+        self._engine_frames: list[pd.DataFrame] = []
         # state of the month-by-month pass (see :meth:`snapshots`)
         self.cumulative = arrears.CumulativeLiability.opening(
             (getattr(folder, "metadata", None) or {}).get("opening_balances"))
@@ -125,6 +139,42 @@ class Context:
                                  "action_type": pd.Series([], dtype="str")})
         return as_at(read(), "action_date", self.as_at_date)
 
+    # -- the engine's tables ------------------------------------------------------------------
+    @cached_property
+    def engine(self) -> Engine:
+        """The measures engine (started when a family written for it first asks)."""
+        return Engine(self.engine_name)
+
+    @cached_property
+    def engine_snapshots(self) -> ibis.Table:
+        """The snapshots of every month up to the period, in the engine (the columns the
+        engine's families read, :data:`ENGINE_SNAPSHOT_COLUMNS`).
+
+        A folder on disk (``folder.path``) is scanned from its Parquet files (already checked
+        by the loader in the month-by-month pass, which runs first); the snapshots of any
+        other folder (a hand-made fixture) are those the pass read, handed over.
+        """
+        columns = dict(ENGINE_SNAPSHOT_COLUMNS)
+        root = getattr(self.folder, "path", None)
+        if root is not None:
+            rel = CONTRACT["snapshot"].path
+            return self.engine.snapshots([Path(root) / rel.format(month=m) for m in self.months],
+                                         self.months, columns)
+        if len(self._engine_frames) != len(self.months):  # no month-by-month pass ran
+            self._engine_frames = [self._engine_part(self.folder.snapshot(m))
+                                   for m in self.months]
+        return self.engine.snapshot_frames(self._engine_frames, self.months, columns)
+
+    @staticmethod
+    def _engine_part(snapshot: pd.DataFrame) -> pd.DataFrame:
+        """The columns of a snapshot the engine reads (those the snapshot has)."""
+        return snapshot[[c for c in ("snapshot_month", *ENGINE_SNAPSHOT_COLUMNS) if c in snapshot]]
+
+    @cached_property
+    def engine_months(self) -> ibis.Table:
+        """The months up to the period, in the engine (what monthly figures are reported on)."""
+        return self.engine.months(self.months)
+
     def mi(self, name: str) -> pd.DataFrame:
         """A management-information feed (rows for every month; measures take those to the period)."""
         if name not in self._mi:
@@ -158,7 +208,10 @@ class Context:
         sample_months = {m for m in self.folder.sample_months if m <= self.period}
         liable = deque(maxlen=3)
         for m in self.months:
-            snap = with_id_codes(self.folder.snapshot(m))
+            raw = self.folder.snapshot(m)
+            if getattr(self.folder, "path", None) is None:  # for the engine: see engine_snapshots
+                self._engine_frames.append(self._engine_part(raw))
+            snap = with_id_codes(raw)
             liable.append((m, compliance.liable_cases(snap)))
             self.cumulative.add(snap)
             self.cumulative.add_closed(self.closures, m)

@@ -6,63 +6,77 @@
   the as-at date) whose ``action_date`` is in the month, by ``action_type``, and all.
 
 Both inputs are optional in the data contract; a folder without them gives no figure (the
-registry's ``needs``: ``in_enforcement``, ``enforcement_actions``).
+registry's ``needs``: ``in_enforcement``, ``enforcement_actions``). The definition is an Ibis
+expression (:func:`enforcement_by_month`) run by the measures engine (:mod:`.engine`).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import ibis
 import pandas as pd
 
 from cms_stats.extracts.contract import ENFORCEMENT_ACTION_TYPES
-from cms_stats.months import month_end, month_start
 
-from .common import ALL, Rows, share
+from .caseload import caseload_by_month
+from .common import ALL, Rows
+from .engine import count_where, left_join, month_number
 
 TABLE = "T19"
 
 
-def flagged(snapshot: pd.DataFrame, column: str) -> np.ndarray:
-    """Boolean array: the optional integer ``column`` equals 1 (missing or absent: False)."""
-    if column not in snapshot.columns:
-        return np.zeros(len(snapshot), dtype=bool)
-    return snapshot[column].eq(1).fillna(False).to_numpy(dtype=bool)
-
-
-def enforcement_month(snapshot: pd.DataFrame, actions: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T19 for ``month`` from its snapshot and the actions known at the as-at date.
+def enforcement_by_month(snapshots: ibis.Table, actions: ibis.Table,
+                         months: ibis.Table) -> ibis.Table:
+    """T19, every month.
 
     Parameters
     ----------
-    snapshot : DataFrame
-        The month's snapshot (``in_enforcement`` optional: absent or null counts as not in
-        enforcement; the registry's ``needs`` withholds such months).
-    actions : DataFrame
-        Enforcement actions (``action_date``, ``action_type``).
-    month : str
-        ``YYYY-MM``.
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``origin``, ``in_enforcement``: null, absent from
+        the folder or not 1 counts as not in enforcement; the registry's ``needs`` withholds
+        the months whose snapshot lacks the column).
+    actions : ibis.Table
+        Enforcement actions known at the as-at date (``action_date``, ``action_type``).
+    months : ibis.Table
+        The months reported (``month``).
 
     Returns
     -------
-    DataFrame
-        Tidy rows of T19 for the month.
+    ibis.Table
+        One row per month: ``cases_in_enforcement``, ``cases_in_enforcement_share`` (of the
+        caseload, Table 2's all; null when the snapshot has no rows), ``started`` (actions with
+        ``action_date`` in the month) and ``started_<type>`` for each action type.
     """
-    rows = Rows()
-    in_enforcement = int(flagged(snapshot, "in_enforcement").sum())
-    rows.add(TABLE, month, "cases_in_enforcement", ALL, in_enforcement, "count")
-    rows.add(TABLE, month, "cases_in_enforcement_share", ALL, share(in_enforcement, len(snapshot)),
-             "share")
-    dates = actions["action_date"]
-    started = actions.loc[(dates >= pd.Timestamp(month_start(month)))
-                          & (dates <= pd.Timestamp(month_end(month))), "action_type"]
-    counts = started.value_counts()
-    for kind in ENFORCEMENT_ACTION_TYPES:
-        rows.add(TABLE, month, "enforcement_actions_started", kind, int(counts.get(kind, 0)), "count")
-    rows.add(TABLE, month, "enforcement_actions_started", ALL, len(started), "count")
-    return rows.frame()
+    cases = snapshots.group_by("month").aggregate(
+        cases_in_enforcement=count_where(snapshots.in_enforcement == 1))
+    dated = actions.mutate(month=month_number(actions.action_date))
+    started = dated.group_by("month").aggregate(
+        started=dated.count(),
+        **{f"started_{kind}": count_where(dated.action_type == kind)
+           for kind in ENFORCEMENT_ACTION_TYPES})
+    caseload = caseload_by_month(snapshots, months).select("month", "caseload")
+    out = left_join(left_join(caseload, cases, ["month"]), started, ["month"]).fill_null(0)
+    return out.mutate(cases_in_enforcement_share=ibis.ifelse(
+        out.caseload > 0,
+        out.cases_in_enforcement.cast("float64") / out.caseload.cast("float64"),
+        ibis.null("float64")))
 
 
 # --- registry entry point (resources/tables.yaml) --------------------------------------------
-def t19(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T19 for one month (``enforcement.t19 per month``)."""
-    return enforcement_month(snapshot, ctx.enforcement_actions, month)
+def t19(ctx) -> pd.DataFrame:
+    """T19 every month (``enforcement.t19 per period``); see :func:`enforcement_by_month`."""
+    actions = ctx.enforcement_actions
+    actions = pd.DataFrame({"action_date": actions["action_date"],
+                            "action_type": actions["action_type"].astype("str")})
+    wide = ctx.engine.execute(
+        enforcement_by_month(ctx.engine_snapshots, ctx.engine.frame(actions),
+                             ctx.engine_months), ctx.months)
+    rows = Rows()
+    for r in wide.itertuples(index=False):
+        rows.add(TABLE, r.month, "cases_in_enforcement", ALL, r.cases_in_enforcement, "count")
+        rows.add(TABLE, r.month, "cases_in_enforcement_share", ALL, r.cases_in_enforcement_share,
+                 "share")
+        for kind in ENFORCEMENT_ACTION_TYPES:
+            rows.add(TABLE, r.month, "enforcement_actions_started", kind,
+                     getattr(r, f"started_{kind}"), "count")
+        rows.add(TABLE, r.month, "enforcement_actions_started", ALL, r.started, "count")
+    return rows.frame()

@@ -32,6 +32,10 @@ KEY_PACKAGES = (
     "pyarrow",
     "openpyxl",
     "pyyaml",
+    # the measures engine (parameters' ``engine`` says which ran)
+    "ibis-framework",
+    "duckdb",
+    "pyspark",
 )
 
 

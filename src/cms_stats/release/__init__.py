@@ -48,6 +48,7 @@ import nbformat
 from cms_stats import paths
 from cms_stats.files import (atomic_write_text, combine_hashes, hash_files, lock,
                              move_into_place, pid_alive)
+from cms_stats.measures.engine import engine_name
 from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
                                         chapter_workers,
                                         chapter_key_parts, run_chapters)
@@ -127,7 +128,8 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             build_dir=None, workers: int | None = None, known_at: dt.date | None = None,
             out: Path | None = None, edition: dict | None = None, corrects: Path | None = None,
             build_date: dt.date | None = None, measured=None,
-            after_chapters: Callable[[], None] | None = None, chapter_pool=None) -> Path:
+            after_chapters: Callable[[], None] | None = None, chapter_pool=None,
+            engine: str | None = None) -> Path:
     """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
 
     Parameters
@@ -164,7 +166,11 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         The validation and measures of this edition computed ahead
         (:func:`cms_stats.work.measure_edition`, e.g. while the previous edition was being
         published: :class:`cms_stats.editions.ahead.Ahead`); used when it was computed for this
-        folder, period and cut-off (``result()`` None: computed here).
+        folder, period, cut-off and engine (``result()`` None: computed here).
+    engine : str, optional
+        The measures engine: ``duckdb`` (the default, embedded) or ``spark``
+        (:func:`cms_stats.measures.engine.engine_name`; ``CMS_STATS_ENGINE`` when not given).
+        Recorded in the manifest's parameters and in the working files' stamp.
     after_chapters : callable, optional
         Called once the chapters have run (the series starts measuring the next edition then,
         when the book and PDF leave a core idle).
@@ -206,7 +212,8 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         try:
             return _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                             chapters, edition, previous, known_at, corrects, measured,
-                            after_chapters, workers, build_date, chapter_pool)
+                            after_chapters, workers, build_date, engine_name(engine),
+                            chapter_pool)
         except BaseException:
             _restore_aside(work_dir)
             raise
@@ -236,11 +243,11 @@ def _restore_aside(work_dir: Path) -> None:
 
 def _release(period, stages, build_root, data_dir, final, name, cache, work_dir, chapters,
              edition, previous, known_at, corrects, measured, after_chapters, workers,
-             build_date, chapter_pool=None) -> Path:
+             build_date, engine, chapter_pool=None) -> Path:
     """The stages of :func:`release` (its working files set aside until it succeeds)."""
     stages.start("validating extracts")
     data_hash = _data_hash(data_dir, build_root / "cache")
-    stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir),
+    stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir), "engine": engine,
              "data_hash": data_hash, "source_hash": work_source_hash(),
              "previous": str(previous) if previous else None,
              "previous_hash": _previous_hash(previous, build_root),
@@ -256,8 +263,8 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     else:
         _set_aside(work_dir)  # restored if this release fails: work and release agree
         ahead = measured.result() if measured is not None else None
-        if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at):
-            ahead = measure_edition(data_dir, period, known_at)
+        if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at, engine):
+            ahead = measure_edition(data_dir, period, known_at, engine)
         else:
             stages.say("      validated and measured ahead, while the previous edition was "
                        "published")
@@ -298,7 +305,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
             pdf = printing.submit(print_pdf, single_dir, chapters[0].docname, tmp / "book.pdf",
                                   cache, title_page(period, facts, metadata))
             write_tables(tmp, work_dir, period,
-                         {"period": period, "data_dir": str(data_dir),
+                         {"period": period, "data_dir": str(data_dir), "engine": engine,
                           "work_dir": work_dir.relative_to(build_root).as_posix(),
                           "data_hash": data_hash, "previous": str(shown_previous or ""),
                           "known_at": known_at.isoformat() if known_at else "",

@@ -1,0 +1,183 @@
+"""The engine that runs the measures written as Ibis expressions: DuckDB or Spark.
+
+A measure family migrated to the engine states its definition once, as an Ibis expression over
+the tables this module hands it (the monthly snapshots, scanned from the extract's Parquet
+files; a validated event frame). The same expression runs on DuckDB embedded (the default: in
+this process, no server) or on Apache Spark (PySpark; local mode or a cluster), chosen by one
+setting: ``--engine duckdb|spark`` on the command line, ``CMS_STATS_ENGINE`` in the
+environment. ``CMS_STATS_SPARK_MASTER`` names the Spark master (default ``local[2]``).
+
+The loader still checks every file first (``cms_stats.extracts``): the engine scans Parquet
+files that have already passed the contract, so bad input stops with the loader's one line
+whichever engine runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import ibis
+
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "month_number", "month_integer",
+           "left_join", "count_where"]
+
+ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
+#: The Spark master when ``CMS_STATS_SPARK_MASTER`` is not set: local mode on two cores.
+DEFAULT_SPARK_MASTER = "local[2]"
+
+
+class EngineError(ValueError):
+    """An unknown engine, or one that cannot start."""
+
+
+def engine_name(name: str | None = None) -> str:
+    """The engine to use: ``name``, else ``CMS_STATS_ENGINE``, else DuckDB; checked."""
+    name = name or os.environ.get("CMS_STATS_ENGINE") or DEFAULT_ENGINE
+    if name not in ENGINES:
+        raise EngineError(f"unknown measures engine {name!r}: one of {', '.join(ENGINES)}")
+    return name
+
+
+def _spark_session():
+    # deferred: PySpark (and its JVM) only when the Spark engine is asked for
+    from pyspark.sql import SparkSession
+
+    master = os.environ.get("CMS_STATS_SPARK_MASTER") or DEFAULT_SPARK_MASTER
+    return (SparkSession.builder.master(master).appName("cms-stats")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.driver.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate())
+
+
+class Engine:
+    """One connection of an Ibis backend, and the tables the measures read through it.
+
+    Parameters
+    ----------
+    name : str, optional
+        ``duckdb`` or ``spark`` (default: :func:`engine_name`).
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = engine_name(name)
+        self._count = 0
+        # deferred: Ibis and its backends only when measures are computed (the CLI and the
+        # release import this module for the engine's name)
+        import ibis
+
+        self._ibis = ibis
+        if self.name == "duckdb":
+            self.con = ibis.duckdb.connect()
+        else:
+            try:
+                self._session = _spark_session()
+            except Exception as err:  # no Java, no PySpark, an unreachable master: one line
+                first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+                raise EngineError(f"the Spark engine could not start: {first}") from None
+            self._session.sparkContext.setLogLevel("ERROR")
+            self.con = ibis.pyspark.connect(self._session)
+
+    def _name(self, what: str) -> str:
+        self._count += 1
+        return f"cms_{what}_{self._count}"
+
+    def snapshots(self, files: list[Path], months: list[str],
+                  columns: dict[str, str]) -> ibis.Table:
+        """The snapshot files of ``months`` scanned as one table of ``columns`` (name -> type;
+        read only for those), plus ``month`` (:func:`month_integer` of ``snapshot_month``).
+
+        An optional column absent from some files is null in their rows; absent from every
+        file, it is a null column of its type (as the loader reads it).
+        """
+        files = [str(f) for f in files]
+        present = set().union(*(pq.read_schema(f).names for f in files))
+        read = [c for c in dict.fromkeys(["snapshot_month", *columns]) if c in present]
+        if self.name == "duckdb":
+            table = self.con.read_parquet(files, union_by_name=True).select(*read)
+        else:
+            name = self._name("snapshots")
+            (self._session.read.option("mergeSchema", "true").parquet(*files).select(*read)
+             .createOrReplaceTempView(name))
+            table = self.con.table(name)
+        absent = {c: self._ibis.null(t) for c, t in columns.items() if c not in present}
+        return self._with_month(table.mutate(**absent) if absent else table, months)
+
+    def _with_month(self, snapshots: ibis.Table, months: list[str]) -> ibis.Table:
+        """Snapshots with ``month`` (:func:`month_integer` of ``snapshot_month``), found by a
+        join with the few months rather than by string arithmetic on every row."""
+        lookup = self.frame(pd.DataFrame({"snapshot_month": months,
+                                          "month": [month_integer(m) for m in months]}))
+        return snapshots.join(lookup, "snapshot_month")
+
+    def frame(self, frame: pd.DataFrame) -> ibis.Table:
+        """A validated frame of the loader as a table of the engine (dates as dates, codes and
+        identifiers as strings)."""
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        fields = []
+        for field in arrow.schema:
+            if pa.types.is_timestamp(field.type):
+                fields.append(pa.field(field.name, pa.date32()))
+            elif pa.types.is_large_string(field.type) or pa.types.is_string_view(field.type):
+                fields.append(pa.field(field.name, pa.string()))
+            else:
+                fields.append(field)
+        return self._ibis.memtable(arrow.cast(pa.schema(fields)).combine_chunks())
+
+    def snapshot_frames(self, frames: list[pd.DataFrame], months: list[str],
+                        columns: dict[str, str]) -> ibis.Table:
+        """Snapshots handed over as frames (a folder that is not on disk: a hand-made
+        fixture), as :meth:`snapshots` gives them."""
+        frame = pd.concat(frames, ignore_index=True)
+        table = self.frame(frame[[c for c in ["snapshot_month", *columns] if c in frame]])
+        absent = {c: self._ibis.null(t) for c, t in columns.items() if c not in frame}
+        return self._with_month(table.mutate(**absent) if absent else table, months)
+
+    def months(self, months: list[str]) -> ibis.Table:
+        """A one-column table (``month``: :func:`month_number`) of ``months``, in order: the
+        frame every monthly figure is reported on, months without rows included."""
+        return self.frame(pd.DataFrame({"month": [month_integer(m) for m in months]}))
+
+    def execute(self, expr: ibis.Table, months: list[str]) -> pd.DataFrame:
+        """Run ``expr`` (with a ``month`` column) and return it as pandas, ``month`` back as
+        ``YYYY-MM`` and rows in month order."""
+        frame = self.con.to_pyarrow(expr).to_pandas()
+        names = {month_integer(m): m for m in months}
+        frame["month"] = frame["month"].map(names)
+        return frame.sort_values("month", kind="stable").reset_index(drop=True)
+
+
+def month_integer(month: str) -> int:
+    """:func:`month_number` of a ``YYYY-MM`` string, in Python."""
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def month_number(value: ibis.Value) -> ibis.Value:
+    """Months as consecutive integers (year * 12 + month - 1), from a ``YYYY-MM`` string or a
+    date, so the month before is ``month - 1`` on every engine."""
+    if value.type().is_string():
+        return value.substr(0, 4).cast("int64") * 12 + value.substr(5, 2).cast("int64") - 1
+    return value.year().cast("int64") * 12 + value.month().cast("int64") - 1
+
+
+def count_where(condition: ibis.BooleanValue) -> ibis.IntegerScalar:
+    """Rows where ``condition`` holds (a null condition does not count)."""
+    return condition.fill_null(False).cast("int64").sum()
+
+
+def left_join(left: ibis.Table, right: ibis.Table, keys: list[str]) -> ibis.Table:
+    """``left`` with ``right``'s other columns joined on ``keys`` (null where no match), the
+    key columns once."""
+    joined = left.left_join(right, keys)
+    return joined.drop(*[f"{k}_right" for k in keys])

@@ -1,0 +1,149 @@
+"""The measures engine (issue 17): the families' one definition run by DuckDB and Spark.
+
+Families on the engine: caseload (T2, T17 and DQ's check of closures), enforcement (T19).
+
+- At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
+  before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
+- On a small folder, Spark in local mode gives exactly what DuckDB gives (CI: Java is installed
+  by the set-up, see the Makefile).
+- Bad input stops with the loader's one line on either engine.
+The hand-worked tables (``tests/test_measures_tables.py``) run on both engines too.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pandas.testing import assert_frame_equal
+
+from cms_stats.extracts import ExtractError, open_extracts
+from cms_stats.measures import COLUMNS, compute_all
+from cms_stats.measures import caseload, enforcement
+from cms_stats.measures.context import Context
+from cms_stats.measures.engine import ENGINES, EngineError, engine_name
+
+FIXTURES = Path(__file__).parent / "engine"
+#: Each family on the engine: its rows of the tidy frame.
+FAMILIES = {
+    "caseload": lambda f: f["table"].isin(["T2", "T17"]) | (
+        (f["table"] == "DQ") & (f["measure"] == "closures_disagreeing_with_snapshots")),
+    "enforcement": lambda f: f["table"] == "T19",
+}
+
+
+def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFrame:
+    """The rows of the families run by the engine."""
+    keep = pd.concat([FAMILIES[name](frame) for name in families], axis=1).any(axis=1)
+    return frame.loc[keep, COLUMNS].reset_index(drop=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILIES)
+def test_engine_equals_the_pandas_family_it_replaced_at_scale_one_every_month(full_data, family):
+    fixture = FIXTURES / f"{family}_pandas_2016-08.parquet"
+    meta = json.loads((FIXTURES / "data.json").read_text(encoding="utf-8"))
+    gen = json.loads((full_data / "extract.json").read_text(encoding="utf-8"))["generator"]
+    if (gen["version"], gen["seed"], gen["scale"]) != (
+            meta["data"]["generator_version"], meta["data"]["seed"], meta["data"]["scale"]):
+        pytest.skip(f"the fixtures were computed on the data of generator {meta['data']} "
+                    f"(this data: {gen}): the backtest proved the migration on that data")
+    expected = pd.read_parquet(fixture)
+    assert expected["period"].nunique() == 37
+    got = engine_families(compute_all(open_extracts(full_data), "2016-08", engine="duckdb"),
+                          [family])
+    assert_frame_equal(got, expected)
+
+
+def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
+    """The engine's families computed by ``engine`` alone (the pandas pass is not run: the
+    loader has checked the folder in the test's first step)."""
+    ctx = Context(open_extracts(data_dir), period, engine=engine)
+    return engine_families(pd.concat([caseload.t2(ctx), caseload.closures(ctx),
+                                      enforcement.t19(ctx)], ignore_index=True))
+
+
+def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_path):
+    """Spark in local mode, the same expressions, the same figures (to the last bit); the
+    optional ``in_enforcement`` column left out of the first year's snapshots (null there)."""
+    data = tmp_path / "extracts"
+    shutil.copytree(small_data, data)
+    for path in sorted((data / "snapshots").glob("cases_2013-*.parquet")):
+        pq.write_table(pq.read_table(path).drop_columns(["in_enforcement"]), path)
+    folder = open_extracts(data)
+    for month in folder.months:  # the loader's checks run before the engine
+        folder.snapshot(month)
+    duck = family_on("duckdb", data, "2016-08")
+    spark = family_on("spark", data, "2016-08")
+    assert duck["period"].nunique() == 37
+    assert len(duck) == 37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10
+    assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
+    cases = duck[duck["measure"] == "cases_in_enforcement"].set_index("period")["value"]
+    assert (cases[cases.index < "2014-01"] == 0).all() and cases.sum() > 0
+    assert_frame_equal(spark, duck)
+
+
+def test_an_earlier_period_sees_only_its_months(small_data):
+    whole = family_on("duckdb", small_data, "2016-08")
+    early = family_on("duckdb", small_data, "2015-02")
+    assert early["period"].max() == "2015-02"
+    assert_frame_equal(early, whole[whole["period"] <= "2015-02"].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bad_input_stops_with_one_line_on_either_engine(small_data, tmp_path, engine):
+    data = tmp_path / "extracts"
+    shutil.copytree(small_data, data)
+    path = data / "snapshots" / "cases_2015-03.parquet"
+    table = pq.read_table(path)
+    origin = table.column("origin").to_pylist()
+    origin[16] = "new_aplication"
+    pq.write_table(table.set_column(table.schema.get_field_index("origin"), "origin",
+                                    pa.array(origin, table.schema.field("origin").type)), path)
+    with pytest.raises(ExtractError) as err:
+        compute_all(open_extracts(data), "2016-08", engine=engine)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith("snapshots/cases_2015-03.parquet: column 'origin', row 17:")
+
+
+def test_the_engine_is_one_setting(monkeypatch):
+    monkeypatch.delenv("CMS_STATS_ENGINE", raising=False)
+    assert engine_name() == "duckdb"
+    monkeypatch.setenv("CMS_STATS_ENGINE", "spark")
+    assert engine_name() == "spark" and engine_name("duckdb") == "duckdb"
+    with pytest.raises(EngineError, match="unknown measures engine 'polars': one of duckdb, spark"):
+        engine_name("polars")
+
+
+def _reference_module():
+    import importlib.util
+
+    from cms_stats.measures.bench import REFERENCE
+
+    spec = importlib.util.spec_from_file_location("bench_duckdb", REFERENCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_duckdb_reference_of_the_benchmark_computes_the_same_core_tables(small_data):
+    """The benchmark's reference (plain DuckDB SQL, benchmarks/bench_duckdb.py) is only a fair
+    yardstick if it computes the same figures: T1, T2, T5-T8, every month."""
+    from cms_stats.measures.bench import agreement
+
+    reference = _reference_module().reference(small_data, "2016-08")
+    measures = compute_all(open_extracts(small_data), "2016-08")
+    assert set(reference["table"]) == {"T1", "T2", "T5", "T6", "T7", "T8"}
+    assert reference["period"].nunique() == 37
+    compared, differences = agreement(measures, reference)
+    assert (compared, differences) == (len(reference), [])
+    # and a figure off by a penny is found
+    moved = reference.copy()
+    moved.loc[moved["measure"] == "cash_due", "value"] += 0.01
+    assert len(agreement(measures, moved)[1]) > 0
