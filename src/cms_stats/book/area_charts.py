@@ -13,6 +13,7 @@ constituencies and how many are withheld.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -70,17 +71,20 @@ def _area_bars(spec, texts, period, new_figure, styled, palette) -> tuple:
     labels = areas.area_breakdowns()
     shown = [b for b in spec["breakdowns"]]
     values = [to_number(texts.get(b, "[x]")) for b in shown]
-    words = {"period": month_words(period), "total": texts.get("all", "[x]")}
+    total = to_number(texts.get("all", "[x]"))
+    words = {"period": month_words(period),
+             "total": texts.get("all", "[x]") if total is None else fmt.fmt_count(total)}
     title = spec["title"].format(**words)
     with styled():
-        fig, ax = new_figure(title)
+        fig, ax = new_figure("\n".join(textwrap.wrap(title, spec["title_wrap_chars"])))
         y = np.arange(len(shown))[::-1]
         colour = palette()[0]
         ax.barh(y, [0 if v is None else v for v in values], color=colour)
         ax.set_yticks(y, [labels[b] for b in shown])
         ax.set_xlabel(spec["xlabel"])
         ax.xaxis.set_major_formatter(lambda x, _: f"{x:,.0f}")
-        fig.tight_layout()
+        ax.grid(axis="y", visible=False)
+        ax.grid(axis="x", visible=True)
     parts = [f"{labels[b]} {texts.get(b, '[x]') if v is None else fmt.fmt_count(v)}"
              for b, v in zip(shown, values)]
     alt = " ".join(spec["alt"].split()).format(**words) + " " + "; ".join(parts) + "."
@@ -90,19 +94,24 @@ def _area_bars(spec, texts, period, new_figure, styled, palette) -> tuple:
     return fig, alt
 
 
-def _bands(rates: np.ndarray, count: int) -> np.ndarray:
-    """Band edges: equal numbers of constituencies in each band (quantiles), rounded."""
+def _bands(rates: np.ndarray, count: int) -> tuple[np.ndarray, int]:
+    """Band edges: equal numbers of constituencies in each band (quantiles), rounded to the
+    fewest decimals that keep them apart; and those decimals."""
     known = rates[~np.isnan(rates)]
     if known.size == 0:
-        return np.array([0.0, 1.0])
+        return np.array([0.0, 1.0]), 0
     edges = np.quantile(known, np.linspace(0, 1, count + 1))
-    return np.unique(np.round(edges, 0))
+    for decimals in (0, 1, 2):  # whole numbers unless the bands would merge
+        rounded = np.unique(np.round(edges, decimals))
+        if len(rounded) == count + 1:
+            break
+    return rounded, decimals
 
 
 def _hex_map(spec, texts, period, new_figure, styled, palette) -> tuple:
     frame = rates_per_10000(texts)
     colours = palette("sequential")[::-1][: spec["bands"]]  # light (few) to dark (many)
-    edges = _bands(frame["rate"].to_numpy(), len(colours))
+    edges, decimals = _bands(frame["rate"].to_numpy(), len(colours))
     colours = colours[: max(len(edges) - 1, 1)]
     band = np.clip(np.searchsorted(edges, frame["rate"].to_numpy(), side="right") - 1, 0,
                    len(colours) - 1)
@@ -114,24 +123,25 @@ def _hex_map(spec, texts, period, new_figure, styled, palette) -> tuple:
         for q, r, b, hidden in zip(frame["q"], frame["r"], band, withheld):
             x = q + (0.5 if r % 2 else 0.0)
             ax.add_patch(RegularPolygon((x, r * math.sqrt(3) / 2), numVertices=6, radius=0.577,
-                                        orientation=0, linewidth=0.2, edgecolor="white",
+                                        orientation=0, linewidth=0.3, edgecolor=spec["edge_colour"],
                                         facecolor=spec["withheld_colour"] if hidden else colours[b]))
         ax.set_xlim(frame["q"].min() - 1, frame["q"].max() + 1.5)
         ax.set_ylim(frame["r"].min() - 1, frame["r"].max() * math.sqrt(3) / 2 + 1)
         ax.set_aspect("equal")
         ax.axis("off")
-        handles = [Patch(facecolor=colours[i], label=f"{edges[i]:,.0f} to {edges[i + 1]:,.0f}")
+        handles = [Patch(facecolor=colours[i], label=f"{edges[i]:,.{decimals}f} to {edges[i + 1]:,.{decimals}f}")
                    for i in range(len(colours))]
         handles.append(Patch(facecolor=spec["withheld_colour"], label="withheld [c]"))
-        ax.legend(handles=handles, title=spec["legend_title"], loc="upper left", frameon=False)
+        ax.legend(handles=handles, title=spec["legend_title"], loc="upper right", frameon=False)
     known = frame.loc[~withheld]
     alt = " ".join(spec["alt"].split()).format(**words)
     if len(known):
         top, low = known.loc[known["rate"].idxmax()], known.loc[known["rate"].idxmin()]
         alt += (f" Bands (cases per 10,000 residents): "
                 + ", ".join(h.get_label() for h in handles[:-1])
-                + f". Highest: {top['name']}, {top['rate']:,.0f} per 10,000 ({top['text']} cases);"
-                f" lowest: {low['name']}, {low['rate']:,.0f} per 10,000 ({low['text']} cases).")
+                + f". Highest: {top['name']}, {top['rate']:,.0f} per 10,000 ({fmt.fmt_count(top['count'])} "
+                f"cases); lowest: {low['name']}, {low['rate']:,.0f} per 10,000 "
+                f"({fmt.fmt_count(low['count'])} cases).")
     alt += (f" {int(withheld.sum())} of {len(frame)} constituencies are withheld or not "
             "available and drawn in grey. Every figure is in Table 22.")
     return fig, alt
