@@ -229,3 +229,26 @@ def test_sheet_by_area_has_a_row_per_constituency_and_a_column_per_quarter():
     assert t21.shape == (2 * 14, 4)  # two months by 14 areas, two measures
     assert list(t21.columns) == ["Month end", "Area", "Caseload (number)", "New applications (number)"]
     assert t21["Area"].head(4).tolist() == ["England", "Wales", "Scotland", "North East"]
+
+
+def test_t21_compliance_worked_by_hand():
+    """Three case groups with liability due in the quarter: G1 in Aldershot (Direct Pay:
+    contributing), G2 in Cardiff Central (Collect and Pay, paid in the quarter: contributing),
+    G3 not known (Collect and Pay, no payment). G4 paid but had nothing due: not counted."""
+    from cms_stats.measures.geography import compliance_by_area
+
+    idx = {code: i for i, code in enumerate(areas.constituencies()["constituency_code"])}
+    liable = pd.DataFrame({"case_id": [1, 2, 3, 1], "case_group_id": [1, 2, 3, 1],
+                           "direct_pay": [True, False, False, True],
+                           "liability_due": [100.0, 50.0, 80.0, 100.0],
+                           "constituency": [idx["E14000530"], idx["W07000050"], -1, idx["E14000530"]]})
+    payments = pd.DataFrame({"case_id": [2, 4], "case_group_id": [2, 4], "amount": [50.0, 20.0],
+                             "current": [50.0, 20.0]})
+    got = compliance_by_area("2016-08", liable, payments)
+    expected = {
+        "case_groups_with_current_liability": _by_area({"england": 1, "south_east": 1, "wales": 1,
+                                                        "not_known": 1, "all": 3}),
+        "case_groups_contributing": _by_area({"england": 1, "south_east": 1, "wales": 1, "all": 2}),
+    }
+    rows = [("T21", "2016-08", m, b, float(v), "count") for m, d in expected.items() for b, v in d.items()]
+    assert_frame_equal(got, tidy(rows))

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .common import ALL, Rows, date_month_index, flag, id_codes, month_index, share
+from .common import (ALL, Rows, constituency_index, date_month_index, flag, id_codes, month_index,
+                     share)
 
 T5, T6, T7, T15 = "T5", "T6", "T7", "T15"
 T7_FIRST_MONTH = "2014-08"
-LIABLE_COLUMNS = ["case_id", "case_group_id", "direct_pay", "liability_due"]
+LIABLE_COLUMNS = ["case_id", "case_group_id", "direct_pay", "liability_due", "constituency"]
 
 
 def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
@@ -24,8 +25,9 @@ def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
 
     Cases with ``liability_due > 0``: ``case_id`` and ``case_group_id`` (as integer codes, see
     :func:`~cms_stats.measures.common.id_codes`), ``direct_pay`` (bool: ``service_type ==
-    "direct_pay"``) and ``liability_due``. Cases with nothing due add nothing to any quarter
-    measure, so they are not kept.
+    "direct_pay"``), ``liability_due`` and ``constituency`` (the case's, as
+    :func:`~cms_stats.measures.common.constituency_index`; -1 not known). Cases with nothing due
+    add nothing to any quarter measure, so they are not kept.
     """
     due = snapshot["liability_due"].to_numpy(dtype=np.float64)
     keep = np.flatnonzero(due > 0)
@@ -36,6 +38,7 @@ def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
         "case_group_id": id_codes(snapshot["case_group_id"])[order],
         "direct_pay": flag(snapshot["service_type"], "direct_pay")[order],
         "liability_due": due[order],
+        "constituency": constituency_index(snapshot)[order].astype(np.int16),
     })
 
 
@@ -70,6 +73,41 @@ class PaymentIndex:
         })
 
 
+def groups_in_quarter(liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
+    """The case groups with a current liability in a quarter, one row each (see
+    :func:`compliance_quarter`): ``due``, ``direct_pay_due``, ``paid`` (payments towards current
+    maintenance), ``contributing`` (bool) and ``constituency`` (of the group's first case row in
+    ``liable_q``, months in order: the contract gives every case of a group the same one)."""
+    group = id_codes(liable_q["case_group_id"])
+    order = np.argsort(group, kind="stable")  # fast: the months' summaries are sorted runs
+    group = group[order]
+    due = liable_q["liability_due"].to_numpy(dtype=np.float64)[order]
+    dp = liable_q["direct_pay"].to_numpy(dtype=bool)[order]
+    first = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1]))) if group.size else np.array([], np.int64)
+    groups = group[first]
+    size = groups.size
+    if size:
+        due_g = np.add.reduceat(due, first)
+        dp_due_g = np.add.reduceat(np.where(dp, due, 0.0), first)
+        dp_g = np.logical_or.reduceat(dp, first)
+    else:
+        due_g = dp_due_g = np.zeros(0)
+        dp_g = np.zeros(0, dtype=bool)
+    # payments of the groups with a current liability
+    pay_group = id_codes(payments_q["case_group_id"])
+    amount = payments_q["current" if "current" in payments_q.columns else "amount"].to_numpy(
+        dtype=np.float64)
+    pos = np.searchsorted(groups, pay_group)
+    pos_ok = np.minimum(pos, max(size - 1, 0))
+    matched = (pos < size) & (groups[pos_ok] == pay_group) if size else np.zeros(len(pay_group), bool)
+    paid_g = np.bincount(pos[matched], weights=amount[matched], minlength=size)
+    contributing = dp_g | (np.bincount(pos[matched], minlength=size) > 0)
+    area = (liable_q["constituency"].to_numpy(dtype=np.int64)[order][first]
+            if "constituency" in liable_q.columns else np.full(size, -1, np.int64))
+    return pd.DataFrame({"due": due_g, "direct_pay_due": dp_due_g, "paid": paid_g,
+                         "contributing": contributing, "constituency": area})
+
+
 def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
     """T5 and T6 for the quarter to ``month``.
 
@@ -94,30 +132,9 @@ def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFr
     without a current liability in Q (arrears only) are not counted. Without the split,
     ``cash_paid_share`` is not bounded by 1: payments in Q may also pay arrears.
     """
-    group = id_codes(liable_q["case_group_id"])
-    order = np.argsort(group, kind="stable")  # fast: the months' summaries are sorted runs
-    group = group[order]
-    due = liable_q["liability_due"].to_numpy(dtype=np.float64)[order]
-    dp = liable_q["direct_pay"].to_numpy(dtype=bool)[order]
-    first = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1]))) if group.size else np.array([], np.int64)
-    groups = group[first]
-    size = groups.size
-    if size:
-        due_g = np.add.reduceat(due, first)
-        dp_due_g = np.add.reduceat(np.where(dp, due, 0.0), first)
-        dp_g = np.logical_or.reduceat(dp, first)
-    else:
-        due_g = dp_due_g = np.zeros(0)
-        dp_g = np.zeros(0, dtype=bool)
-    # payments of the groups with a current liability
-    pay_group = id_codes(payments_q["case_group_id"])
-    amount = payments_q["current" if "current" in payments_q.columns else "amount"].to_numpy(
-        dtype=np.float64)
-    pos = np.searchsorted(groups, pay_group)
-    pos_ok = np.minimum(pos, max(size - 1, 0))
-    matched = (pos < size) & (groups[pos_ok] == pay_group) if size else np.zeros(len(pay_group), bool)
-    paid_g = np.bincount(pos[matched], weights=amount[matched], minlength=size)
-    contributing = int((dp_g | (np.bincount(pos[matched], minlength=size) > 0)).sum())
+    g = groups_in_quarter(liable_q, payments_q)
+    size, contributing = len(g), int(g["contributing"].sum())
+    due_g, dp_due_g, paid_g = g["due"], g["direct_pay_due"], g["paid"]
     cash_due = float(due_g.sum())
     cash_paid = float(dp_due_g.sum() + paid_g.sum())
     rows = Rows()

@@ -1,5 +1,5 @@
 """T21: caseload, cases due to pay by service type and new applications by country and English
-region, each month; T22: the caseload by Westminster parliamentary constituency at the last
+region, each month, and case groups with a current liability and contributing in the quarter; T22: the caseload by Westminster parliamentary constituency at the last
 five quarter ends.
 
 The area of a case is its snapshot's ``constituency_code`` (the paying parent's constituency),
@@ -15,19 +15,13 @@ import pandas as pd
 from cms_stats import areas
 from cms_stats.months import month_index
 
-from .common import ALL, Rows, date_month_index, flag, id_codes
-from .compliance import T7_FIRST_MONTH
+from .common import ALL, Rows, constituency_index, date_month_index, flag, id_codes
+from .compliance import T7_FIRST_MONTH, groups_in_quarter
 
 T21, T22 = "T21", "T22"
 #: Quarter ends of T22 in an edition: the period's month and the four before it (a year, to
 #: compare with, and a sheet of 632 rows by five columns a reader can use).
 T22_QUARTER_ENDS = 5
-
-
-def constituency_index(codes: pd.Series) -> np.ndarray:
-    """Index of each code in :func:`cms_stats.areas.constituencies` (``-1``: null, not known)."""
-    categories = areas.constituencies()["constituency_code"]
-    return pd.Categorical(codes.astype("object"), categories=categories).codes.astype(np.int64)
 
 
 def _by_area(index: np.ndarray, mask: np.ndarray | None = None) -> dict[str, float]:
@@ -65,7 +59,7 @@ def areas_month(snapshot: pd.DataFrame, month: str, new_applications: pd.DataFra
         a positive weekly liability by service type, from August 2014 as Table 7) and
         ``new_applications``, each by country, English region, not known and ``all``.
     """
-    index = constituency_index(snapshot["constituency_code"])
+    index = constituency_index(snapshot)
     rows = Rows()
     figures = {"caseload": _by_area(index)}
     if month >= T7_FIRST_MONTH:
@@ -89,7 +83,7 @@ def areas_month(snapshot: pd.DataFrame, month: str, new_applications: pd.DataFra
 def constituencies_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
     """T22 for one month: ``caseload`` by constituency (lower-case ONS code), every one of the
     632 (zero when none)."""
-    per = np.bincount(constituency_index(snapshot["constituency_code"]) + 1,
+    per = np.bincount(constituency_index(snapshot) + 1,
                       minlength=len(areas.constituencies()) + 1)[1:]
     rows = Rows()
     for key, value in zip(areas.constituency_breakdowns(), per):
@@ -98,9 +92,11 @@ def constituencies_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
 
 
 def is_t22_month(month: str, period: str) -> bool:
-    """Whether T22 publishes ``month`` in the edition of ``period``."""
-    back = month_index(period) - month_index(month)
-    return 0 <= back < 3 * T22_QUARTER_ENDS and back % 3 == 0
+    """Whether T22 publishes ``month`` in the edition of ``period``: a quarter end (February,
+    May, August, November) among the last five up to the period."""
+    quarter_ends = [m for m in range(month_index(period) - 3 * T22_QUARTER_ENDS + 1,
+                                     month_index(period) + 1) if m % 12 % 3 == 1]
+    return month_index(month) in quarter_ends
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
@@ -110,6 +106,25 @@ def t21(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
     new = kept.loc[flag(kept["application_type"], "new_application")
                    & (date_month_index(kept["received_date"]) == month_index(month))]
     return areas_month(snapshot, month, new)
+
+
+def compliance_by_area(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
+    """T21's compliance for the quarter to ``month``: ``case_groups_with_current_liability`` and
+    ``case_groups_contributing`` (as Table 5) by the area of the case group (its constituency, see
+    :func:`~cms_stats.measures.compliance.groups_in_quarter`)."""
+    g = groups_in_quarter(liable_q, payments_q)
+    index = g["constituency"].to_numpy(dtype=np.int64)
+    rows = Rows()
+    for measure, mask in (("case_groups_with_current_liability", None),
+                          ("case_groups_contributing", g["contributing"].to_numpy(dtype=bool))):
+        for breakdown, value in _by_area(index, mask).items():
+            rows.add(T21, month, measure, breakdown, value, "count")
+    return rows.frame()
+
+
+def t21_compliance(ctx, quarter) -> pd.DataFrame:
+    """T21's compliance for the quarter to a month (``geography.t21_compliance per quarter``)."""
+    return compliance_by_area(quarter.month, quarter.liable, quarter.payments)
 
 
 def t22(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
