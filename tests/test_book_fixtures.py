@@ -194,13 +194,15 @@ def book_measures() -> pd.DataFrame:
     add("T14", "accuracy_share", {"2015-08": 0.95, "2016-05": 0.95, "2016-08": 1.0}, "share")
     # T22 caseload by constituency at the period: a two-hundredth of each one's population,
     # but Aldershot 4 ([c]) and Aldridge-Brownhills 2,000 (258 per 10,000 residents, the most);
-    # T21 caseload by area: their sums (London 44,086, Great Britain 321,225).
+    # T21 caseload by area: their sums (London 44,086; the constituencies 321,225), not known
+    # 17,675 so that Great Britain is T2's caseload, 338,900.
     c = areas.constituencies()
     t22 = {code: float(p // 200) for code, p in zip(c["constituency_code"], c["population"])}
     t22 |= {"E14000530": 4.0, "E14000531": 2_000.0}
     rows.extend(("T22", PERIOD, "caseload", code.lower(), v, "count") for code, v in t22.items())
     area = {k: sum(v for code, v in t22.items() if k in (region_of[code], country_of[code]))
-            for k in areas.area_breakdowns()} | {"not_known": 0.0, "all": sum(t22.values())}
+            for k in areas.area_breakdowns()} | {"not_known": 338_900 - sum(t22.values()),
+                                                 "all": 338_900.0}
     rows.extend(("T21", PERIOD, "caseload", k, v, "count") for k, v in area.items())
     # DQ
     rows.append(("DQ", PERIOD, "duplicate_new_applications_removed", "all", 3_512.0, "count"))

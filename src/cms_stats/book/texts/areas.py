@@ -6,7 +6,6 @@ from cms_stats import areas as area_data
 from cms_stats.book import format as fmt
 from cms_stats.book.texts.shared import common
 from cms_stats.months import month_words
-from cms_stats.publish.rounding import to_number
 from cms_stats.registry import load_registry
 
 
@@ -38,10 +37,19 @@ def countries_findings(ch) -> str:
         text = ch.shown("caseload", breakdown=key, table="T21")
         parts.append(f"{name} {fmt.withheld(text) if fmt.is_symbol(text) else text}")
     unknown = ch.shown("caseload", breakdown=area_data.NOT_KNOWN, table="T21")
-    return (f"At the end of {ch.label}, **{total} cases** were on the 2012 Scheme in Great "
-            f"Britain: {', '.join(parts[:-1])} and {parts[-1]}. For "
-            f"{fmt.withheld(unknown) if fmt.is_symbol(unknown) else unknown} cases the paying "
-            "parent's constituency was not known.")
+    out = (f"At the end of {ch.label}, **{total} cases** were on the 2012 Scheme in Great "
+           f"Britain: {', '.join(parts[:-1])} and {parts[-1]}.")
+    if unknown == "0":
+        return out + " The paying parent's constituency was known for every case."
+    if fmt.is_symbol(unknown):
+        return out + (" The number of cases whose paying parent's constituency was not known is "
+                      f"{fmt.withheld(unknown)}.")
+    return out + f" For {unknown} cases the paying parent's constituency was not known."
+
+
+def _the(region: str) -> str:
+    """A region's name as it reads in a sentence ("the North East", "London")."""
+    return region if region in ("London", "Yorkshire and The Humber") else f"the {region}"
 
 
 def regions_findings(ch) -> str:
@@ -52,13 +60,13 @@ def regions_findings(ch) -> str:
     for key, name in area_data.regions().items():
         if area_data.country_of_region(key) == "england":
             text = ch.shown("caseload", breakdown=key, table="T21")
-            if to_number(text) is not None:
-                shown[name] = (to_number(text), text)
+            if not fmt.is_symbol(text):  # ranked by the published figures only
+                shown[name] = (ch.value("caseload", ch.period, key, "T21"), text)
     if not shown:
         return ""
     top = max(shown, key=lambda k: shown[k][0])
     low = min(shown, key=lambda k: shown[k][0])
-    return (f"Among England's regions, {top} had the largest caseload ({shown[top][1]}) and "
-            f"{low} the smallest ({shown[low][1]}). The map shows the caseload of each of the "
+    return (f"Among England's regions, the caseload was largest in {_the(top)} "
+            f"({shown[top][1]}) and smallest in {_the(low)} ({shown[low][1]}). The map shows the caseload of each of the "
             f"{len(area_data.constituencies())} constituencies for the number of people living "
             "there.")
