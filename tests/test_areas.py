@@ -252,3 +252,25 @@ def test_t21_compliance_worked_by_hand():
     }
     rows = [("T21", "2016-08", m, b, float(v), "count") for m, d in expected.items() for b, v in d.items()]
     assert_frame_equal(got, tidy(rows))
+
+
+def test_ees_files_give_areas_as_geographic_levels():
+    from cms_stats.publish.ees import ees_table
+
+    frame = _geography_frame({"W07000050": 20})
+    data, _ = ees_table(publish_tidy(frame, POLICY), "T22")
+    cardiff = data.loc[data["pcon_code"] == "W07000050"].iloc[0]
+    assert (cardiff["geographic_level"], cardiff["country_code"], cardiff["region_code"],
+            cardiff["pcon_name"], cardiff["breakdown"], cardiff["caseload"]) == (
+        "Parliamentary constituency", "W92000004", "", "Cardiff Central", "Total", "20")
+    data, _ = ees_table(publish_tidy(frame, POLICY), "T21")
+    levels = data.set_index(["geographic_level", "country_name", "region_name", "breakdown"])["caseload"]
+    assert len(levels) == 14 and levels.index.is_unique
+    assert levels[("Regional", "England", "London", "Total")] == _published_text(frame, "T21", "london")
+    assert levels[("National", "Great Britain", "", "Constituency not known")] == "0"
+
+
+def _published_text(frame, table, breakdown):
+    """The published text of one figure of ``frame``."""
+    hit = publish_tidy(frame, POLICY)
+    return hit.loc[(hit["table"] == table) & (hit["breakdown"] == breakdown), "value"].iloc[0]

@@ -16,7 +16,7 @@ from cms_stats import areas
 from cms_stats.months import month_short
 from cms_stats.registry import load_registry
 
-__all__ = ["is_by_area", "by_area_sheet"]
+__all__ = ["is_by_area", "by_area_sheet", "EES_AREA_COLUMNS", "ees_geography"]
 
 
 def is_by_area(table: str) -> bool:
@@ -77,3 +77,38 @@ def by_area_sheet(wide: pd.DataFrame) -> pd.DataFrame:
     frame.attrs = {**wide.attrs, "columns": out_columns,
                    "index_columns": len(frame.columns) - len(out_columns)}
     return frame
+
+
+#: The geography columns an EES file of a table by area adds after ``country_name``.
+EES_AREA_COLUMNS = ["region_code", "region_name", "pcon_code", "pcon_name"]
+
+
+def ees_geography(key: str) -> tuple[dict[str, str], str]:
+    """The EES observational unit of an area breakdown, and the filter value left for it.
+
+    Great Britain and constituency not known are ``National`` (Great Britain, ``K03000001``;
+    the filter says ``Constituency not known``); a country is ``National`` with its own code;
+    an English region ``Regional``; a constituency ``Parliamentary constituency`` (with its
+    region or country). Returns ``(columns, filter)``, ``filter`` ``Total`` but for not known.
+    """
+    blank = dict.fromkeys(EES_AREA_COLUMNS, "")
+    c = areas.constituencies()
+    if key in areas.constituency_breakdowns():
+        row = c.loc[c["constituency_code"] == key.upper()].iloc[0]
+        region = {"region_code": row["region_code"], "region_name": row["region_name"]} \
+            if row["country"] == "england" else {}
+        return ({"geographic_level": "Parliamentary constituency", "country_code": row["country_code"],
+                 "country_name": row["country_name"], **blank, **region,
+                 "pcon_code": row["constituency_code"], "pcon_name": row["constituency_name"]}, "Total")
+    if key in ("all", areas.NOT_KNOWN):
+        return ({"geographic_level": "National", "country_code": "K03000001",
+                 "country_name": "Great Britain", **blank},
+                "Total" if key == "all" else "Constituency not known")
+    if key in areas.countries():
+        row = c.loc[c["country"] == key].iloc[0]
+        return ({"geographic_level": "National", "country_code": row["country_code"],
+                 "country_name": row["country_name"], **blank}, "Total")
+    row = c.loc[c["region"] == key].iloc[0]
+    return ({"geographic_level": "Regional", "country_code": row["country_code"],
+             "country_name": row["country_name"], **blank, "region_code": row["region_code"],
+             "region_name": row["region_name"]}, "Total")
