@@ -1,7 +1,8 @@
 """The areas of the geography tables: Westminster constituencies (2010 boundaries) of Great
 Britain, in English regions, Wales and Scotland, in countries.
 
-Loaded once from ``resources/areas.csv`` (derived from the Open Innovations hexmaps file; its
+Loaded once from ``resources/areas.csv`` (every lookup is cached: treat what it returns as
+read-only) (derived from the Open Innovations hexmaps file; its
 licence is ``resources/areas.NOTICE.txt``, shipped beside it). The hierarchy is additive:
 constituency -> region (the 9 English regions; Wales and Scotland are each their own region) ->
 country (England, Wales, Scotland) -> Great Britain. Breakdown names are lower case: a
@@ -73,18 +74,24 @@ def _region_table() -> pd.DataFrame:
             .drop_duplicates().sort_values("region_code").reset_index(drop=True))
 
 
+@functools.cache
+def _regions_by_code() -> dict[str, str]:
+    return dict(zip(constituencies()["constituency_code"], constituencies()["region"]))
+
+
 def region_of(code: str) -> str:
     """The region (breakdown name) of the constituency with ONS ``code``."""
-    c = constituencies()
-    return str(c.loc[c["constituency_code"] == code, "region"].iloc[0])
+    return _regions_by_code()[code]
 
 
+@functools.cache
 def regions() -> dict[str, str]:
     """Region breakdown name -> name, in ONS code order (9 English regions, Scotland, Wales)."""
     t = _region_table()
     return dict(zip(t["region"], t["region_name"]))
 
 
+@functools.cache
 def countries() -> dict[str, str]:
     """Country breakdown name -> name, in the publication's order: England, Wales, Scotland."""
     t = _region_table().drop_duplicates("country")
@@ -92,12 +99,14 @@ def countries() -> dict[str, str]:
     return {k: names[k] for k in ("england", "wales", "scotland")}
 
 
+@functools.cache
 def country_of_region(region: str) -> str:
     """The country (breakdown name) a region is in."""
     t = _region_table()
     return str(t.loc[t["region"] == region, "country"].iloc[0])
 
 
+@functools.cache
 def area_breakdowns() -> dict[str, str]:
     """The breakdowns of a table by country and region, in reading order: each country, then
     England's regions, then cases not known, then Great Britain (``all``)."""
@@ -108,6 +117,7 @@ def area_breakdowns() -> dict[str, str]:
     return out
 
 
+@functools.cache
 def constituency_breakdowns() -> dict[str, str]:
     """The breakdowns of a table by constituency: lower-case ONS code -> name, in code order."""
     c = constituencies()

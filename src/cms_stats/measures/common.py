@@ -99,9 +99,9 @@ def constituency_index(frame: pd.DataFrame) -> np.ndarray:
     ``needs`` then withholds the figures by area)."""
     if "constituency_code" not in frame.columns:
         return np.full(len(frame), -1, np.int64)
-    categories = areas.constituencies()["constituency_code"]
-    return pd.Categorical(frame["constituency_code"].astype("object"),
-                          categories=categories).codes.astype(np.int64)
+    found = pc.index_in(pa.array(frame["constituency_code"], pa.string()),  # a hash lookup in C++
+                        value_set=pa.array(areas.constituencies()["constituency_code"], pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 # --- the as-at rule ---------------------------------------------------------------------------

@@ -108,7 +108,8 @@ def groups_in_quarter(liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.Da
                          "contributing": contributing, "constituency": area})
 
 
-def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
+def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame,
+                       groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """T5 and T6 for the quarter to ``month``.
 
     Parameters
@@ -119,6 +120,8 @@ def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFr
         :func:`liable_cases` of each snapshot month of Q, concatenated.
     payments_q : DataFrame
         Payments dated in Q (``case_group_id``, ``amount``).
+    groups : DataFrame, optional
+        :func:`groups_in_quarter` of them, when already computed.
 
     Notes
     -----
@@ -132,7 +135,7 @@ def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFr
     without a current liability in Q (arrears only) are not counted. Without the split,
     ``cash_paid_share`` is not bounded by 1: payments in Q may also pay arrears.
     """
-    g = groups_in_quarter(liable_q, payments_q)
+    g = groups if groups is not None else groups_in_quarter(liable_q, payments_q)
     size, contributing = len(g), int(g["contributing"].sum())
     due_g, dp_due_g, paid_g = g["due"], g["direct_pay_due"], g["paid"]
     cash_due = float(due_g.sum())
@@ -170,7 +173,18 @@ def service_type_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
 def t5_t6(ctx, quarter) -> pd.DataFrame:
     """T5 and T6 for the quarter to a month (``compliance.t5_t6 per quarter``)."""
-    return compliance_quarter(quarter.month, quarter.liable, quarter.payments)
+    return compliance_quarter(quarter.month, quarter.liable, quarter.payments,
+                              quarter_groups(ctx, quarter))
+
+
+def quarter_groups(ctx, quarter) -> pd.DataFrame:
+    """:func:`groups_in_quarter` of the quarter to ``quarter.month``, computed once for T5/T6
+    and T21 (kept in ``ctx.carry`` for the month)."""
+    month, groups = ctx.carry.get("quarter_groups", (None, None))
+    if month != quarter.month:
+        groups = groups_in_quarter(quarter.liable, quarter.payments)
+        ctx.carry["quarter_groups"] = (quarter.month, groups)
+    return groups
 
 
 def t7(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:

@@ -9,6 +9,8 @@ placed in its region and country by :mod:`cms_stats.areas`; a case without one i
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -16,7 +18,7 @@ from cms_stats import areas
 from cms_stats.months import month_index
 
 from .common import ALL, Rows, constituency_index, date_month_index, flag, id_codes
-from .compliance import T7_FIRST_MONTH, groups_in_quarter
+from .compliance import T7_FIRST_MONTH, groups_in_quarter, quarter_groups
 
 T21, T22 = "T21", "T22"
 #: Quarter ends of T22 in an edition: the period's month and the four before it (a year, to
@@ -24,17 +26,27 @@ T21, T22 = "T21", "T22"
 T22_QUARTER_ENDS = 5
 
 
+@functools.cache
+def _area_matrix() -> np.ndarray:
+    """(areas x (not known + constituencies)) 0/1: which constituencies make up each area."""
+    c = areas.constituencies()
+    keys = list(areas.area_breakdowns())
+    out = np.zeros((len(keys), len(c) + 1))
+    for i, k in enumerate(keys):
+        if k == areas.NOT_KNOWN:
+            out[i, 0] = 1
+        elif k == ALL:
+            out[i, :] = 1
+        else:
+            out[i, 1:] = ((c["country"] == k) | (c["region"] == k)).to_numpy()
+    return out
+
+
 def _by_area(index: np.ndarray, mask: np.ndarray | None = None) -> dict[str, float]:
     """Counts by every breakdown of :func:`cms_stats.areas.area_breakdowns`."""
-    c = areas.constituencies()
     per = np.bincount(index + 1, weights=None if mask is None else mask.astype(np.float64),
-                      minlength=len(c) + 1)
-    known = per[1:]
-    out = {k: float(known[(c["country"] == k).to_numpy()].sum()) for k in areas.countries()}
-    out |= {k: float(known[(c["region"] == k).to_numpy()].sum()) for k in areas.regions()}
-    out[areas.NOT_KNOWN] = float(per[0])
-    out[ALL] = float(per.sum())
-    return {k: out[k] for k in areas.area_breakdowns()}
+                      minlength=len(areas.constituencies()) + 1)
+    return dict(zip(areas.area_breakdowns(), (_area_matrix() @ per).tolist()))
 
 
 def areas_month(snapshot: pd.DataFrame, month: str, new_applications: pd.DataFrame) -> pd.DataFrame:
@@ -102,17 +114,20 @@ def is_t22_month(month: str, period: str) -> bool:
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
 def t21(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
     """T21 for one month (``geography.t21 per month``)."""
-    kept = ctx.kept
-    new = kept.loc[flag(kept["application_type"], "new_application")
-                   & (date_month_index(kept["received_date"]) == month_index(month))]
-    return areas_month(snapshot, month, new)
+    if "geography_new_applications" not in ctx.carry:  # once per release, not per month
+        kept = ctx.kept
+        new = kept.loc[flag(kept["application_type"], "new_application"), ["case_id", "received_date"]]
+        ctx.carry["geography_new_applications"] = (new, date_month_index(new["received_date"]))
+    new, month_of = ctx.carry["geography_new_applications"]
+    return areas_month(snapshot, month, new.loc[month_of == month_index(month)])
 
 
-def compliance_by_area(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
+def compliance_by_area(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame,
+                       groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """T21's compliance for the quarter to ``month``: ``case_groups_with_current_liability`` and
     ``case_groups_contributing`` (as Table 5) by the area of the case group (its constituency, see
-    :func:`~cms_stats.measures.compliance.groups_in_quarter`)."""
-    g = groups_in_quarter(liable_q, payments_q)
+    :func:`~cms_stats.measures.compliance.groups_in_quarter`; ``groups``: it, when computed)."""
+    g = groups if groups is not None else groups_in_quarter(liable_q, payments_q)
     index = g["constituency"].to_numpy(dtype=np.int64)
     rows = Rows()
     for measure, mask in (("case_groups_with_current_liability", None),
@@ -124,7 +139,8 @@ def compliance_by_area(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFr
 
 def t21_compliance(ctx, quarter) -> pd.DataFrame:
     """T21's compliance for the quarter to a month (``geography.t21_compliance per quarter``)."""
-    return compliance_by_area(quarter.month, quarter.liable, quarter.payments)
+    return compliance_by_area(quarter.month, quarter.liable, quarter.payments,
+                              quarter_groups(ctx, quarter))
 
 
 def t22(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
