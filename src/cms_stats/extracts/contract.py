@@ -126,9 +126,9 @@ _SNAPSHOT = FileSpec(
         _money("csa_arrears", "arrears from the 1993 and 2003 (CSA) schemes carried onto the "
                "case, still owed at the month end; not in the 2012-scheme arrears columns",
                optional=True, absent="legacy CSA arrears are not known: Table 20 is not available [x]"),
-        Column("constituency_code", "code", "the paying parent's Westminster constituency (the "
-               "case group's: the same for every case of a case group); null: not known (for "
-               "example an address abroad), counted as constituency not known", nullable=True,
+        Column("constituency_code", "code", "the paying parent's Westminster constituency; null: "
+               "not known (for example an address abroad), counted as constituency not known",
+               nullable=True,
                codes=tuple(sorted(constituency_codes())), codes_named=CONSTITUENCIES_IN_WORDS,
                optional=True, absent="the area of cases is not known: Tables 21 and 22 (by "
                "country, region and constituency) are not available [x]"),

@@ -77,7 +77,7 @@ def groups_in_quarter(liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.Da
     """The case groups with a current liability in a quarter, one row each (see
     :func:`compliance_quarter`): ``due``, ``direct_pay_due``, ``paid`` (payments towards current
     maintenance), ``contributing`` (bool) and ``constituency`` (of the group's first case row in
-    ``liable_q``, months in order: the contract gives every case of a group the same one)."""
+    ``liable_q``, months in order: a paying parent's cases normally share one)."""
     group = id_codes(liable_q["case_group_id"])
     order = np.argsort(group, kind="stable")  # fast: the months' summaries are sorted runs
     group = group[order]
