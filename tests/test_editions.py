@@ -156,6 +156,10 @@ def test_a_table_new_in_a_later_edition_is_absent_before_it(series):
     assert "Table_15" not in load_workbook(site / "2016-05" / "tables.xlsx").sheetnames
     assert "Table 15" not in _text(site / "2016-05" / "html" / "notebooks" / "compliance.html")
     assert "Table 15" in _text(site / "2016-08" / "html" / "notebooks" / "compliance.html")
+    # a chapter whose tables all start later is not in the earlier book (nor its contents)
+    assert not (site / "2016-05" / "html" / "notebooks" / "enforcement.html").exists()
+    assert "enforcement.html" not in _text(site / "2016-05" / "html" / "notebooks" / "arrears.html")
+    assert (site / "2016-08" / "html" / "notebooks" / "enforcement.html").is_file()
 
 
 def test_whats_changed_lists_revisions_new_tables_and_methodology(series):

@@ -533,3 +533,34 @@ def test_release_check_across_editions(tmp_path):
                      "csv/T12.csv: T12 2013-08 complaints_received review: a reader of the "
                      "published tables can narrow this suppressed figure to [0, 5], narrower than "
                      "the protection of 10 (with the earlier editions)"]
+
+
+def _closures(values, period="2016-05"):
+    """A published T17 closures group (all, then the five reasons) as text."""
+    reasons = ["family_based_arrangement", "child_leaves_qualifying_age", "applicant_withdraws",
+               "no_further_liability", "other"]
+    return pd.DataFrame({"table": "T17", "period": period,
+                         "measure": ["cases_closed"] + ["cases_closed_by_reason"] * 5,
+                         "breakdown": ["all"] + reasons, "value": values,
+                         "unit": "count"})
+
+
+def test_an_earlier_number_the_revised_figures_contradict_tells_a_reader_nothing(tmp_path):
+    """The earlier edition published family-based arrangements as 30; revised to a handful it
+    is [c] now, beside the two reasons carried as [c], no further liability 50 and all 60
+    (counts rounded to 10). The three withheld reasons add up to at most 20, so 30 no longer
+    fits: a reader learns only that it was revised, and this edition's figures alone protect
+    the others ([0, 20] each). Taken at 30 the figures would admit no value at all, and the
+    check would stop a safe release.
+
+    Had the earlier number fitted (12, at least 10 with the rounding), a reader would take it
+    and the other two would lie in [0, 10]: still as wide as the protection."""
+    now = _release_with_csv(tmp_path / "2016-08", _closures(["60", "[c]", "[c]", "[c]", "50", "0"]))
+    assert audit_tables(now, POLICY)[0] == []
+    for earlier_value, name in (("30", "2016-02"), ("12", "2016-05")):
+        earlier = _release_with_csv(tmp_path / name,
+                                    _closures(["80", earlier_value, "[c]", "[c]", "40", "0"]))
+        assert audit_tables(now, POLICY, [earlier])[0] == []
+    # the contradiction is real: taken at 30, nothing fits (the check above must not say so)
+    findings, _ = audit_published(_closures(["60", "30", "[c]", "[c]", "50", "0"]), POLICY)
+    assert findings and all(f.lower > f.upper for f in findings)

@@ -135,3 +135,18 @@ def test_a_missing_compute_function_is_named(tmp_path):
         compute=["caseload.t2_typo per month"])))
     with pytest.raises(MeasureError, match="no function 't2_typo' in cms_stats.measures.caseload"):
         compute_function(registry.tables["T2"].compute[0])
+
+
+def test_a_chapter_joins_the_book_with_its_first_table():
+    """Clearances (T16) and enforcement (T19) are first published in August 2016: the books
+    before it have neither chapter, the chapters no table names as theirs are in every book,
+    and the edition's table of contents follows."""
+    from cms_stats.registry_docs import toc
+
+    early = REGISTRY.chapters_in_edition("2016-05")
+    assert early == tuple(c for c in REGISTRY.chapter_order if c not in ("clearances", "enforcement"))
+    assert REGISTRY.chapters_in_edition("2016-08") == REGISTRY.chapter_order
+    assert REGISTRY.chapters_in_edition(None) == REGISTRY.chapter_order
+    assert "notebooks/enforcement" not in toc(REGISTRY, "2016-05")
+    assert "  - file: notebooks/enforcement" in toc(REGISTRY, "2016-08").splitlines()
+    assert toc(REGISTRY) == toc(REGISTRY, "2016-08")

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from cms_stats import paths
+from cms_stats.files import read_yaml
 from cms_stats.months import add_months, is_month, month_end
 
 __all__ = ["CALENDAR_FILE", "Calendar", "CalendarError", "Correction", "Edition", "Issue",
@@ -233,7 +234,7 @@ def _edition(i: int, cfg) -> Edition:
 
 def _parse(path: Path) -> Calendar:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise CalendarError(f"{path.name}: cannot read: {err}") from None
     if not isinstance(data, dict) or not isinstance(data.get("editions"), list) or not data["editions"]:

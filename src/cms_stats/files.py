@@ -1,4 +1,5 @@
-"""Files written safely and hashed: the helpers every stage that writes or keys on files uses.
+"""Files written safely, hashed and read: the helpers every stage that writes, keys on or reads
+its data files uses.
 
 Writes are atomic (a reader sees the old file or the new one, whole); folders are swapped into
 place whole; content hashes are SHA-256.
@@ -14,10 +15,27 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["sha256_file", "tree_files", "hash_files", "combine_hashes", "atomic_write_text",
+import yaml
+
+__all__ = ["read_yaml", "sha256_file", "tree_files", "hash_files", "combine_hashes", "atomic_write_text",
            "write_if_changed", "pid_alive", "move_into_place", "lock", "Busy"]
 
 _CHUNK = 1 << 20
+# libyaml when PyYAML was built with it: the same data, several times faster (every chapter
+# kernel parses the registry and the policy again after its reset).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(source):
+    """Parse YAML as :func:`yaml.safe_load` does (same data, same ``yaml.YAMLError``), with
+    libyaml when present.
+
+    Parameters
+    ----------
+    source : str or file object
+        YAML text, or an open text stream.
+    """
+    return yaml.load(source, Loader=_YAML_LOADER)
 
 
 class Busy(RuntimeError):

@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from cms_stats import areas, paths
+from cms_stats.files import read_yaml
 from cms_stats.months import is_month
 from cms_stats.needs import Need, parse_needs
 from cms_stats.relations import Relation, Term, complete_terms, parse_relation, parse_term
@@ -87,8 +88,8 @@ class MeasureSpec:
     #: money: the count of contributors (case groups, cases) it sums; ``[c]`` below the
     #: threshold, at the same breakdown when that count has it
     contributors: Term | None = None
-    #: breakdowns by area (cms_stats.areas: ``areas`` or ``constituencies``), with the
-    #: hierarchy's relations; ``adds_up_to``: the measure by area the constituencies add up to
+    #: by area (cms_stats.areas: ``areas``, ``constituencies``, with the hierarchy's relations;
+    #: ``adds_up_to``: the measure by ``areas`` the constituencies add up to)
     breakdowns_from: str | None = None
     adds_up_to: Term | None = None
 
@@ -196,6 +197,17 @@ class Registry:
         """The tables a chapter shows (those whose ``chapter`` is ``name``)."""
         return tuple(t.id for t in self.tables.values() if t.chapter == name)
 
+    def chapters_in_edition(self, period: str | None = None) -> tuple[str, ...]:
+        """Chapter names in book order in the edition of ``period`` (every chapter when None): a
+        chapter that tables name as theirs is in an edition that publishes one of them."""
+        if period is None:
+            return self.chapter_order
+        owned: dict[str, list[TableSpec]] = {}
+        for t in self.tables.values():
+            owned.setdefault(t.chapter, []).append(t)
+        return tuple(c for c in self.chapter_order
+                     if c not in owned or any(t.in_edition(period) for t in owned[c]))
+
     def tables_in_edition(self, period: str) -> tuple[str, ...]:
         """Table ids published in the edition of ``period`` (a table whose ``first_edition``
         is later is absent from it: not in its book, spreadsheet or CSV)."""
@@ -261,17 +273,6 @@ class Registry:
                          "frequency": t.frequency, "notes": list(t.notes), "measures": measures}
         return out
 
-    def toc(self) -> str:
-        """The text of ``_toc.yml``: the chapters in book order (generated, never edited)."""
-        first, *rest = self.chapter_order
-        lines = ["# Generated from src/cms_stats/resources/tables.yaml (`cms-stats registry`): "
-                 "edit the registry, not this file.",
-                 "# Paths have no extension: the release stages the executed .ipynb in place "
-                 "of the .md.",
-                 "format: jb-book", f"root: {self.chapters[first].docname}", "chapters:"]
-        lines += [f"  - file: {self.chapters[name].docname}" for name in rest]
-        return "\n".join(lines) + "\n"
-
 
 # ------------------------------------------------------------------------------------ loading
 def _fail(where: str, message: str) -> RegistryError:
@@ -306,8 +307,7 @@ def _measure(where: str, name: str, cfg) -> MeasureSpec:
     source = cfg.get("breakdowns_from")
     if source is not None:  # areas are data (cms_stats.areas), not typed into the registry
         if source not in areas.BREAKDOWNS_FROM or breakdowns:
-            raise _fail(where, f"breakdowns_from {source!r}: one of {', '.join(areas.BREAKDOWNS_FROM)}, "
-                        "without breakdowns")
+            raise _fail(where, f"breakdowns_from {source!r}: {'|'.join(areas.BREAKDOWNS_FROM)}, no breakdowns")
         breakdowns, cfg = areas.BREAKDOWNS_FROM[source](), {**cfg, "breakdowns_add_up": False}
     if not isinstance(breakdowns, dict):
         raise _fail(where, "breakdowns must be a mapping of breakdown -> label")
@@ -424,7 +424,7 @@ def _table(table_id: str, cfg, chapters: dict, notes: set[str]) -> TableSpec:
 
 def _read(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise RegistryError(f"{path.name}: cannot read: {err}") from None
     if not isinstance(data, dict):

@@ -1,4 +1,5 @@
-"""The project files generated from the registry: ``_toc.yml`` and DESIGN.md's table of tables.
+"""The files generated from the registry: ``_toc.yml`` (the project's, and each edition's in its
+staged book) and DESIGN.md's table of tables.
 
 ``cms-stats registry`` writes them and ``--check`` (and a test) says whether they are current.
 """
@@ -9,6 +10,19 @@ from pathlib import Path
 
 from cms_stats import paths
 from cms_stats.registry import Registry, load_registry
+
+
+def toc(registry: Registry, period: str | None = None) -> str:
+    """The text of ``_toc.yml``: the chapters in book order (generated, never edited); with
+    ``period``, those in its edition (:meth:`Registry.chapters_in_edition`)."""
+    first, *rest = registry.chapters_in_edition(period)
+    lines = ["# Generated from src/cms_stats/resources/tables.yaml (`cms-stats registry`): "
+             "edit the registry, not this file.",
+             "# Paths have no extension: the release stages the executed .ipynb in place "
+             "of the .md.",
+             "format: jb-book", f"root: {registry.chapters[first].docname}", "chapters:"]
+    lines += [f"  - file: {registry.chapters[name].docname}" for name in rest]
+    return "\n".join(lines) + "\n"
 
 
 def measures_markdown(registry: Registry) -> str:
@@ -40,5 +54,5 @@ def registry_files(registry: Registry | None = None) -> dict[Path, str]:
     text = design.read_text(encoding="utf-8")
     head, rest = text.split(DESIGN_BEGIN, 1)
     _, tail = rest.split(DESIGN_END, 1)
-    return {paths.PROJECT_ROOT / "_toc.yml": registry.toc(),
+    return {paths.PROJECT_ROOT / "_toc.yml": toc(registry),
             design: f"{head}{DESIGN_BEGIN}\n\n{measures_markdown(registry)}\n{DESIGN_END}{tail}"}

@@ -28,12 +28,12 @@ import afcharts  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 from afcharts.af_colours import get_af_colours  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from cms_stats import paths  # noqa: E402
 from cms_stats.book.area_charts import AREA_KINDS, area_chart  # noqa: E402
+from cms_stats.files import read_yaml  # noqa: E402
 from cms_stats.book.unavailable import NoFigures
 from cms_stats.book import format as fmt  # noqa: E402
 from cms_stats.book.chart_words import (figure_text, span_title, trend,  # noqa: E402
@@ -142,7 +142,7 @@ def chart_figure(chart, description: str = "", figure_id: str = "") -> ChartFigu
 def chart_specs() -> dict[str, dict]:
     """The chart specs (``resources/charts.yaml``): chart name -> spec."""
     with open(paths.RESOURCES_DIR / "charts.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return read_yaml(handle)
 
 
 def chart_names() -> list[str]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import yaml
-
 from cms_stats import paths
+from cms_stats.files import read_yaml
 
 __all__ = ["chart_style", "recent_months"]
 
@@ -20,7 +19,7 @@ __all__ = ["chart_style", "recent_months"]
 def chart_style() -> dict:
     """The chart style data file (``resources/chart_style.yaml``) as a dict."""
     with open(paths.RESOURCES_DIR / "chart_style.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return read_yaml(handle)
 
 
 def recent_months() -> int:

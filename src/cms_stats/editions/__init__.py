@@ -21,18 +21,19 @@ landing page and ``latest/`` are replaced whole after each issue.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cms_stats import paths
 from cms_stats.calendar import Calendar, CalendarError, Issue, date_words, load_calendar
+from cms_stats.editions.ahead import Ahead
 from cms_stats.editions.site import (EditionError, check_issue, output_hashes, write_landing,
                                      write_latest)
 from cms_stats.months import month_words
-from cms_stats.release import release
-from cms_stats.work import default_data_dir, measure_edition
+from cms_stats.release import chapter_env, chapter_workers, release
+from cms_stats.work import default_data_dir
 
 __all__ = ["EditionError", "build_editions", "issue_facts", "output_hashes", "check_issue",
            "site_dir", "published_issues"]
@@ -158,9 +159,14 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
     for issue in [i for i in archive if i.period in periods and (site / i.id).exists()]:
         say(f"edition {issue.id}: in the archive, unchanged")
     # The next issue's validation and measures (which do not depend on the issue before it)
-    # are computed in a thread once the current issue's chapters have run: its book, PDF and
-    # checks leave a core idle.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure-ahead") as ahead:
+    # are computed in a subprocess (editions.ahead) once the current issue's chapters have
+    # run: its book, PDF and checks leave a core idle.
+    # One pool of chapter workers for the series: their kernels start once, not per edition.
+    n_workers = workers or max(1, min(2, os.cpu_count() or 1))
+    scratch = build_root / "cache"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with chapter_workers(n_workers, scratch / "editions-chapters.log",
+                         chapter_env(build_root)) as pool:
         future = None
         for n, issue in enumerate(todo):
             previous = _previous_issue(calendar, issue)
@@ -175,8 +181,7 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
             def measure_next(n=n):
                 nonlocal future
                 if n + 1 < len(todo):
-                    future = ahead.submit(measure_edition, data_dir, todo[n + 1].period,
-                                          todo[n + 1].known_at)
+                    future = Ahead(data_dir, todo[n + 1].period, todo[n + 1].known_at, scratch)
             started = time.perf_counter()
             try:
                 release(issue.period, data_dir=data_dir,
@@ -186,11 +191,14 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
                         out=site / issue.id, edition=issue_facts(calendar, issue),
                         corrects=(site / issue.period) if issue.correction else None,
                         build_date=issue.published, measured=mine,
-                        after_chapters=measure_next)
+                        after_chapters=measure_next, chapter_pool=pool)
             except BaseException:
                 if future is not None:
                     future.cancel()
                 raise
+            finally:
+                if mine is not None:  # unused when the working files were current
+                    mine.cancel()
             built.append((issue.id, round(time.perf_counter() - started, 1)))
             _refresh(site, calendar)
     if not built:

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from cms_stats.files import read_yaml
 from cms_stats.paths import RESOURCES_DIR
 from cms_stats.registry import Registry, RegistryError, load_registry
 
@@ -189,7 +190,7 @@ class Policy:
 def _read_yaml(path: Path) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = read_yaml(fh)
     except (OSError, yaml.YAMLError) as err:
         raise PolicyError(f"{path.name}: cannot read: {err}") from err
     if not isinstance(data, dict):

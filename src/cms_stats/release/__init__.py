@@ -1,15 +1,19 @@
 """The release pipeline: from an extract folder to the published release folder.
 
-:func:`release` reads like the pipeline. It runs seven stages, each in its own module, and
+:func:`release` reads like the pipeline. It runs six stages, each in its own modules, and
 prints one progress line per stage with its timing::
 
-    [1/7] validating extracts                       cms_stats.work
-    [2/7] computing measures and working files      cms_stats.work
-    [3/7] running chapters                          cms_stats.release.chapters (papermill, cache)
-    [4/7] building the web book                     cms_stats.release.website (html + singlehtml)
-    [5/7] printing the PDF                          cms_stats.release.pdf (Chromium)
-    [6/7] writing spreadsheet, CSV and manifest     cms_stats.release.outputs
-    [7/7] checking disclosure and moving into place cms_stats.release.outputs, cms_stats.files
+    [1/6] validating extracts                       cms_stats.work
+    [2/6] computing measures and working files      cms_stats.work
+    [3/6] running chapters                          cms_stats.release.chapters (papermill, cache)
+    [4/6] building the web book                     cms_stats.release.website (html + singlehtml)
+    [5/6] printing the PDF; spreadsheet, CSV and manifest
+                                                    cms_stats.release.pdf (Chromium, in a thread)
+                                                    beside cms_stats.release.outputs
+    [6/6] checking disclosure and moving into place cms_stats.release.outputs, cms_stats.files
+
+Stage 5 prints the PDF while the spreadsheet and CSV files are written (Chromium on one core,
+the tables on the other); the data archive and the manifest, which hold the PDF, wait for it.
 
 It writes ``<build>/release/<period>/``: ``html/``, ``book.pdf``, ``notebooks/`` (the executed
 chapters), ``tables.xlsx`` and ``tables.ods``, ``csv/`` (tidy files, ``metadata.json`` and the
@@ -35,6 +39,7 @@ import re
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +49,7 @@ from cms_stats import paths
 from cms_stats.files import (atomic_write_text, combine_hashes, hash_files, lock,
                              move_into_place, pid_alive)
 from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
+                                        chapter_workers,
                                         chapter_key_parts, run_chapters)
 from cms_stats.release.outputs import check_disclosure, write_tables
 from cms_stats.release.pdf import print_pdf, title_page
@@ -53,10 +59,10 @@ from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError, m
                             prepare_work, previous_folder)
 
 __all__ = ["Chapter", "ReleaseError", "book_chapters", "prepare_work", "release",
-           "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
+           "chapter_env", "chapter_workers", "chapter_key_parts", "chapter_input_hashes", "last_run", "work_source_hash",
            "WORK_FILES"]
 
-N_STAGES = 7
+N_STAGES = 6
 #: Parts of the package above the working files: they cannot change measures.parquet,
 #: published.parquet or validation.json (the chapters key on what they import instead).
 _ABOVE_WORK = ("book/", "release/", "qa/", "cli.py")
@@ -121,7 +127,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             build_dir=None, workers: int | None = None, known_at: dt.date | None = None,
             out: Path | None = None, edition: dict | None = None, corrects: Path | None = None,
             build_date: dt.date | None = None, measured=None,
-            after_chapters: Callable[[], None] | None = None) -> Path:
+            after_chapters: Callable[[], None] | None = None, chapter_pool=None) -> Path:
     """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
 
     Parameters
@@ -154,13 +160,17 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     build_date : datetime.date, optional
         A fixed build date (the publication date): the footer's "Last updated", the manifest's
         build time and the PDF's dates, so a rebuild is byte-identical.
-    measured : concurrent.futures.Future, optional
+    measured : object with ``result()``, optional
         The validation and measures of this edition computed ahead
         (:func:`cms_stats.work.measure_edition`, e.g. while the previous edition was being
-        published); used when it was computed for this folder, period and cut-off.
+        published: :class:`cms_stats.editions.ahead.Ahead`); used when it was computed for this
+        folder, period and cut-off (``result()`` None: computed here).
     after_chapters : callable, optional
         Called once the chapters have run (the series starts measuring the next edition then,
         when the book and PDF leave a core idle).
+    chapter_pool : Workers, optional
+        Chapter workers kept across releases (:func:`cms_stats.release.chapters.chapter_workers`,
+        started with this build root's environment); default: the release starts its own.
 
     Returns
     -------
@@ -183,7 +193,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     name = final.name if out else period
     cache = build_root / "cache" / name
     work_dir = build_root / "work" / name
-    chapters = book_chapters(Path(notebooks_dir or paths.NOTEBOOKS_DIR).resolve())
+    chapters = book_chapters(Path(notebooks_dir or paths.NOTEBOOKS_DIR).resolve(), period)
     edition = dict(edition or {})
     if known_at is not None:
         edition.setdefault("known_at", known_at.isoformat())
@@ -196,7 +206,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         try:
             return _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                             chapters, edition, previous, known_at, corrects, measured,
-                            after_chapters, workers, build_date)
+                            after_chapters, workers, build_date, chapter_pool)
         except BaseException:
             _restore_aside(work_dir)
             raise
@@ -226,7 +236,7 @@ def _restore_aside(work_dir: Path) -> None:
 
 def _release(period, stages, build_root, data_dir, final, name, cache, work_dir, chapters,
              edition, previous, known_at, corrects, measured, after_chapters, workers,
-             build_date) -> Path:
+             build_date, chapter_pool=None) -> Path:
     """The stages of :func:`release` (its working files set aside until it succeeds)."""
     stages.start("validating extracts")
     data_hash = _data_hash(data_dir, build_root / "cache")
@@ -267,7 +277,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     reasons: dict[str, list[str]] = {}
     notebooks, executed, reused = run_chapters(
         chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
-        stages.say, reasons, env={"CMS_STATS_BUILD_DIR": str(build_root)})
+        stages.say, reasons, env=chapter_env(build_root), pool=chapter_pool)
     stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
     if after_chapters is not None:
         after_chapters()
@@ -283,21 +293,21 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
         for ch in chapters:
             nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
 
-        stages.start("printing the PDF")
-        print_pdf(single_dir, chapters[0].docname, tmp / "book.pdf", cache,
-                  title_page(period, facts, metadata))
-
-        stages.start("writing spreadsheet, CSV and manifest")
-        write_tables(tmp, work_dir, period,
-                     {"period": period, "data_dir": str(data_dir),
-                      "work_dir": work_dir.relative_to(build_root).as_posix(),
-                      "data_hash": data_hash, "previous": str(shown_previous or ""),
-                      "known_at": known_at.isoformat() if known_at else "",
-                      "corrects": corrects.name if corrects else "",
-                      "chapter_data_hashes": input_hashes},
-                     data_dir, metadata,
-                     # sorted: the order chapters finish in is not part of the release
-                     {"executed": sorted(executed), "reused": sorted(reused)}, facts)
+        stages.start("printing the PDF; spreadsheet, CSV and manifest")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf") as printing:
+            pdf = printing.submit(print_pdf, single_dir, chapters[0].docname, tmp / "book.pdf",
+                                  cache, title_page(period, facts, metadata))
+            write_tables(tmp, work_dir, period,
+                         {"period": period, "data_dir": str(data_dir),
+                          "work_dir": work_dir.relative_to(build_root).as_posix(),
+                          "data_hash": data_hash, "previous": str(shown_previous or ""),
+                          "known_at": known_at.isoformat() if known_at else "",
+                          "corrects": corrects.name if corrects else "",
+                          "chapter_data_hashes": input_hashes},
+                         data_dir, metadata,
+                         # sorted: the order chapters finish in is not part of the release
+                         {"executed": sorted(executed), "reused": sorted(reused)}, facts,
+                         before_archive=pdf.result)
 
         stages.start("checking disclosure and moving into place")
         check_disclosure(tmp, [previous_folder(f, build_root) for f in (previous, corrects)
@@ -314,6 +324,12 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
     stages.say(f"release {period} complete in {stages.total:.1f} s: {final}")
     return final
+
+
+def chapter_env(build_root: Path) -> dict[str, str]:
+    """What a chapter worker's environment adds: the build root (the workers find the working
+    files through it, never through a path in the parameters)."""
+    return {"CMS_STATS_BUILD_DIR": str(build_root)}
 
 
 def _chapter_parameters(period: str, chapter: str, data_hash: str, previous: str | None,

@@ -22,6 +22,7 @@ injected-parameters cell in place, which its merge does not know about.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -42,7 +43,7 @@ from cms_stats.registry import load_registry
 from cms_stats.release.workers import Workers, read_notebook
 from cms_stats.work import ReleaseError
 
-__all__ = ["Chapter", "book_chapters", "chapter_input_hashes", "chapter_key_parts",
+__all__ = ["Chapter", "book_chapters", "chapter_workers", "chapter_input_hashes", "chapter_key_parts",
            "run_chapters", "merge_narrative", "source_part", "DEPS_TAG"]
 
 #: Tag of the cell the release appends to record a chapter's imported modules (then removed).
@@ -69,8 +70,22 @@ class Chapter:
         return self.name
 
 
-def book_chapters(notebooks_dir: Path | None = None) -> list[Chapter]:
-    """The registry's chapters in book order, each with its MyST notebook in ``notebooks_dir``.
+@contextlib.contextmanager
+def chapter_workers(n: int, log: Path, env: dict[str, str] | None = None):
+    """Chapter workers kept for several releases (a series of editions): each keeps its kernel
+    across chapters and releases, reset before each chapter (:mod:`cms_stats.release.kernel`),
+    so the series starts ``n`` kernels instead of ``n`` per edition."""
+    pool = Workers(n, log, env=env)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def book_chapters(notebooks_dir: Path | None = None, period: str | None = None) -> list[Chapter]:
+    """The registry's chapters in book order, each with its MyST notebook in ``notebooks_dir``;
+    with ``period``, those in its edition (a chapter whose tables are all first published in a
+    later edition is not in the book yet).
 
     Raises
     ------
@@ -79,7 +94,8 @@ def book_chapters(notebooks_dir: Path | None = None) -> list[Chapter]:
     """
     notebooks_dir = Path(notebooks_dir or paths.NOTEBOOKS_DIR)
     chapters = []
-    for spec in load_registry().chapters.values():
+    registry = load_registry()
+    for spec in (registry.chapters[name] for name in registry.chapters_in_edition(period)):
         source = notebooks_dir / f"{spec.name}.md"
         if not source.is_file():
             raise ReleaseError(f"chapter {spec.name!r} of the registry (tables.yaml) has no notebook {source}")
@@ -230,12 +246,15 @@ def tag_hidden(cell) -> None:
 
 def run_chapters(chapters: list[Chapter], parameters: dict[str, dict], cache: Path, workers: int,
                  say: Callable[[str], None], reasons: dict[str, list[str]] | None = None,
-                 env: dict[str, str] | None = None) -> tuple[dict, list[str], list[str]]:
+                 env: dict[str, str] | None = None, pool: Workers | None = None
+                 ) -> tuple[dict, list[str], list[str]]:
     """Execute or reuse every chapter; returns ({name: executed notebook}, executed, reused).
 
     ``parameters`` maps each chapter's name to its papermill parameters; ``env`` is added to
     the workers' environment. ``reasons`` (filled in) says, per executed chapter, which parts
-    of its key changed.
+    of its key changed. ``pool``: workers kept across releases (:func:`chapter_workers`; a
+    series of editions starts its kernels once), used while all of them run; otherwise the
+    release starts its own.
     """
     reasons = {} if reasons is None else reasons
     package = package_hashes()
@@ -301,11 +320,14 @@ def run_chapters(chapters: list[Chapter], parameters: dict[str, dict], cache: Pa
              "parameters": parameters[ch.name], "cwd": str(ch.source.parent),
              "final_cell": DEPS_CELL.format(path=str(scratch / f"{ch.name}.deps.json")),
              "final_tag": DEPS_TAG} for ch, _ in todo]
-    pool = Workers(max(1, min(workers, len(todo))), cache / "chapters.log", env=env)
+    own = pool is None or not pool.alive()
+    if own:
+        pool = Workers(max(1, min(workers, len(todo))), cache / "chapters.log", env=env)
     try:
         pool.run(jobs, done)
     finally:
-        pool.close()
+        if own:
+            pool.close()
         shutil.rmtree(scratch, ignore_errors=True)
     if failures:
         raise ReleaseError(failures[0])

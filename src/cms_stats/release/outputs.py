@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -64,7 +64,8 @@ def edition_lines(facts: dict) -> list[str]:
 
 
 def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_dir: Path,
-                  metadata: dict, chapters_run: dict, facts: dict | None = None) -> None:
+                  metadata: dict, chapters_run: dict, facts: dict | None = None,
+                  before_archive: Callable[[], object] | None = None) -> None:
     """``tables.xlsx``, ``tables.ods``, ``csv/`` (with ``csv/ees/``), ``revisions.csv``,
     the table builder's data (``html/_static/explore/data.js``, from ``csv/``, when the web
     book is in ``out``) and ``manifest.json`` from the working files.
@@ -72,6 +73,9 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
     ``facts`` (``edition.json``) adds the edition's calendar facts and links to previous
     editions to the cover and ``csv/metadata.json``, and its cut-off and data vintage to the
     manifest.
+
+    ``before_archive`` is called (and its errors raised) before the data archive and the
+    manifest are written: the release prints the PDF meanwhile, and both hold it.
     """
     facts = facts or {}
     policy = load_policy()
@@ -98,6 +102,8 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
     if (out / "html").is_dir():
         # The "Create your own table" page's data: exactly the CSV files just written.
         write_explore_data(out, policy, meta, symbol_links())
+    if before_archive is not None:
+        before_archive()
     # The PDF, spreadsheet and CSV in one archive (before the manifest, which hashes it).
     write_data_archive(out, facts.get("id") or period)
     validation = json.loads((work_dir / "validation.json").read_text(encoding="utf-8"))

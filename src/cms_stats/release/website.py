@@ -18,10 +18,11 @@ import nbformat
 import yaml
 
 from cms_stats import paths
-from cms_stats.files import tree_files, write_if_changed
+from cms_stats.files import read_yaml, tree_files, write_if_changed
 from cms_stats.calendar import date_words
 from cms_stats.months import month_words
 from cms_stats.registry import load_registry
+from cms_stats.registry_docs import toc
 from cms_stats.release.workers import one_line
 from cms_stats.work import ReleaseError
 
@@ -51,7 +52,7 @@ def _mathjax_dir() -> Path:
 
 
 def _stage_config(period: str, metadata: dict, build_date=None) -> bytes:
-    config = yaml.safe_load((paths.PROJECT_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config = read_yaml((paths.PROJECT_ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = f"{config.get('title', '')}: {month_words(period)}"
     html = config.setdefault("html", {})
     if metadata.get("source") == "synthetic":
@@ -115,7 +116,7 @@ def stage_book(stage: Path, chapters: list, notebooks: dict, period: str,
     Sphinx copies static files only when it writes pages).
     """
     changed = write_if_changed(stage / "_config.yml", _stage_config(period, metadata, build_date))
-    changed |= write_if_changed(stage / "_toc.yml", load_registry().toc().encode())
+    changed |= write_if_changed(stage / "_toc.yml", toc(load_registry(), period).encode())
     changed |= _stage_vendor(stage)
     wanted = set()
     for ch in chapters:

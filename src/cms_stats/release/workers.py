@@ -172,6 +172,10 @@ class Workers:
                     pending.clear()
         sel.close()
 
+    def alive(self) -> bool:
+        """Every worker still running (a pool kept across releases is used only then)."""
+        return all(proc.poll() is None for proc in self.procs)
+
     def close(self) -> None:
         for proc in self.procs:
             with contextlib.suppress(OSError):

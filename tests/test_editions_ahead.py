@@ -1,0 +1,37 @@
+"""The next edition measured ahead in a subprocess (cms_stats.editions.ahead): what it hands
+back is exactly what the release would compute itself, and a failure there is no error, only
+a result of None (the release then measures and reports as usual)."""
+
+import datetime as dt
+
+import pandas as pd
+
+from cms_stats.editions.ahead import Ahead
+from cms_stats.work import measure_edition
+
+
+def test_measured_ahead_is_what_the_release_computes(small_data, tmp_path):
+    known_at = dt.date(2016, 6, 30)
+    ahead = Ahead(small_data, "2016-05", known_at, tmp_path / "cache")
+    got = ahead.result()
+    want = measure_edition(small_data, "2016-05", known_at)
+    assert got is not None and sorted(got) == sorted(want)
+    assert got["key"] == want["key"]
+    pd.testing.assert_frame_equal(got["measures"], want["measures"])
+    for part in ("not_available", "validation", "vintage"):
+        assert got[part] == want[part], part
+    assert not list((tmp_path / "cache").glob("*.pickle"))  # read once, then removed
+
+
+def test_a_failure_ahead_gives_none_and_its_reason_in_the_log(tmp_path):
+    ahead = Ahead(tmp_path / "no-such-folder", "2016-05", None, tmp_path / "cache")
+    assert ahead.result() is None
+    assert "no-such-folder" in (tmp_path / "cache" / "editions-ahead.log").read_text()
+
+
+def test_a_cancelled_measurement_leaves_nothing(small_data, tmp_path):
+    ahead = Ahead(small_data, "2016-08", None, tmp_path / "cache")
+    ahead.cancel()
+    assert ahead.proc.poll() is not None
+    assert ahead.result() is None
+    assert not list((tmp_path / "cache").glob("*.pickle")) + list((tmp_path / "cache").glob("*.part"))
