@@ -39,6 +39,9 @@ LATEST = {
     "shared_care": "24,030",
     "enforcement_actions": "2,930",
     "legacy_csa_arrears": "£529.4 million",
+    "areas_caseload": "London 44,090",
+    # 2,000 cases for 77,532 residents; the other constituencies have about 50 per 10,000
+    "constituency_map": "Aldridge-Brownhills, 258 per 10,000 (2,000 cases)",
 }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cms_stats import areas
+
 MONTHS = [f"2015-{m:02d}" for m in range(8, 13)] + [f"2016-{m:02d}" for m in range(1, 9)]
 PERIOD = "2016-08"
 
@@ -22,6 +24,8 @@ def _path(points: dict[str, float], months=MONTHS) -> dict[str, float]:
 
 
 def book_measures() -> pd.DataFrame:
+    region_of = dict(zip(areas.constituencies()["constituency_code"], areas.constituencies()["region"]))
+    country_of = dict(zip(areas.constituencies()["constituency_code"], areas.constituencies()["country"]))
     rows: list[tuple] = []
 
     def add(table, measure, points, unit, breakdown="all", months=MONTHS):
@@ -188,6 +192,18 @@ def book_measures() -> pd.DataFrame:
     add("T14", "accuracy_checks", {"2015-08": 200, "2016-08": 210}, "count")
     add("T14", "accurate_checks", {"2015-08": 190, "2016-05": 190, "2016-08": 210}, "count")
     add("T14", "accuracy_share", {"2015-08": 0.95, "2016-05": 0.95, "2016-08": 1.0}, "share")
+    # T22 caseload by constituency at the period: a two-hundredth of each one's population,
+    # but Aldershot 4 ([c]) and Aldridge-Brownhills 2,000 (258 per 10,000 residents, the most);
+    # T21 caseload by area: their sums (London 44,086; the constituencies 321,225), not known
+    # 17,675 so that Great Britain is T2's caseload, 338,900.
+    c = areas.constituencies()
+    t22 = {code: float(p // 200) for code, p in zip(c["constituency_code"], c["population"])}
+    t22 |= {"E14000530": 4.0, "E14000531": 2_000.0}
+    rows.extend(("T22", PERIOD, "caseload", code.lower(), v, "count") for code, v in t22.items())
+    area = {k: sum(v for code, v in t22.items() if k in (region_of[code], country_of[code]))
+            for k in areas.area_breakdowns()} | {"not_known": 338_900 - sum(t22.values()),
+                                                 "all": 338_900.0}
+    rows.extend(("T21", PERIOD, "caseload", k, v, "count") for k, v in area.items())
     # DQ
     rows.append(("DQ", PERIOD, "duplicate_new_applications_removed", "all", 3_512.0, "count"))
     rows.append(("DQ", PERIOD, "quarantined_rows", "events/payments.parquet: payment for a case never seen in a snapshot", 42.0, "count"))

@@ -24,6 +24,7 @@ CHAPTERS = {
     "compliance": "Compliance and service type",
     "arrears": "Arrears and liability",
     "enforcement": "Enforcement",
+    "areas": "Areas",
     "service_standards": "Service standards",
     "explore": "Create your own table",
     "methodology": "Methodology",
@@ -34,7 +35,7 @@ CHAPTERS = {
 ALLOWED = [
     r"\bTable \d+\b", r"\bT\d+\b", r"95% confidence", r"\b28 days\b", r"\b20 days\b",
     r"\b30 seconds\b", r"£1 or 2%", r"\b1993\b", r"\b2003\b", r"\b2012\s+(statutory\s+)?[Ss]cheme\b",
-    r"\b2012\s+statutory\b", r"95% confident\b", r"\b100% snapshot\b", r"\b20 calendar days\b",
+    r"\b2012\s+statutory\b", r"\(?2010 boundaries\b", r"95% confident\b", r"\b100% snapshot\b", r"\b20 calendar days\b",
     r"</?h[1-6]\b",  # an HTML heading's tag (the table builder's page), not a figure
     # the 2012 Scheme's shared-care bands (nights a year with the paying parent): rules, not data
     r"\b52 or more nights\b", r"\b[Ff]ewer than 52 nights\b", r"\b52 to 103\b", r"\b104 to 155\b",

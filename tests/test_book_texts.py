@@ -478,3 +478,21 @@ def test_closures_check_in_the_methodology():
     assert closures_check(ch) == (
         "Closures and the monthly caseload: the extract folder has no closures file (an optional "
         "part of the data contract), so cases closed are not available [x].")
+
+
+def test_areas_sentences_on_the_book_fixture(book_chapter):
+    """T21 in the fixture: Great Britain 338,900, England 278,906, Wales 15,607, Scotland
+    26,712, not known 17,675; the South East 44,832 the most, the North East 13,208 the least."""
+    got = texts.areas(book_chapter)
+    assert got["areas_countries_findings"] == (
+        "At the end of August 2016, **338,900 cases** were on the 2012 Scheme in Great Britain: "
+        "England 278,910, Wales 15,610 and Scotland 26,710. For 17,680 cases the paying parent's "
+        "constituency was not known.")
+    assert got["areas_regions_findings"] == (
+        "Among England's regions, the caseload was largest in the South East (44,830) and "
+        "smallest in the North East (13,210). The map shows the caseload of each of the 632 "
+        "constituencies for the number of people living there.")
+    assert got["areas_edition_note"] == (
+        "Figures by area are published from the edition of August 2016, for every month of the data.")
+    early = texts.areas(chapter(book_measures().query("table not in ['T21', 'T22']"), "2016-05"))
+    assert early["areas_countries_findings"] == early["areas_regions_findings"] == ""

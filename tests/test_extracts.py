@@ -188,7 +188,7 @@ def test_contract_is_complete_and_consistent():
             if col.type == "id":
                 assert col.id_kind in ID_PATTERNS
     nullable = {(k, c.name) for k, s in CONTRACT.items() for c in s.columns if c.nullable}
-    assert nullable == {("snapshot", "shared_care_nights"),
+    assert nullable == {("snapshot", "shared_care_nights"), ("snapshot", "constituency_code"),
                         ("service_requests", "cleared_date"), ("reconsiderations", "cleared_date"),
                         ("reconsiderations", "outcome"), ("applications", "cleared_date"),
                         ("applications", "clearance_type")}

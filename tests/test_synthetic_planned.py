@@ -21,7 +21,7 @@ import cms_stats.synthetic as synthetic
 from cms_stats.extracts.contract import CONTRACT, ENFORCEMENT_ACTION_TYPES
 from cms_stats.synthetic import _writer
 
-PLANNED_COLUMNS = ["shared_care_nights", "in_enforcement", "csa_arrears"]
+PLANNED_COLUMNS = ["shared_care_nights", "in_enforcement", "csa_arrears", "constituency_code"]
 SMALL = dict(seed=3, scale=0.01, start="2013-08", end="2014-12")
 
 

@@ -30,6 +30,7 @@ NEEDS: dict[str, str] = {
     "shared_care_nights": "the month's snapshot gives `shared_care_nights` (an optional column)",
     "in_enforcement": "the month's snapshot gives `in_enforcement` (an optional column)",
     "csa_arrears": "the month's snapshot gives `csa_arrears` (an optional column)",
+    "constituency_code": "the month's snapshot gives `constituency_code` (an optional column)",
     "enforcement_actions": ("the folder has `events/enforcement_actions.parquet` (an optional "
                             "file)"),
 }
@@ -39,6 +40,7 @@ SNAPSHOT_COLUMN_NEEDS: dict[str, str] = {
     "shared_care_nights": "the nights of shared care in each calculation",
     "in_enforcement": "which cases are in enforcement",
     "csa_arrears": "the arrears carried from the CSA schemes",
+    "constituency_code": "the paying parent's constituency",
 }
 #: Needs met by an optional file of the folder: need -> (file, what it holds, in words).
 FILE_NEEDS: dict[str, tuple[str, str]] = {

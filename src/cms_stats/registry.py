@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from cms_stats import paths
+from cms_stats import areas, paths
 from cms_stats.files import read_yaml
 from cms_stats.months import is_month
 from cms_stats.needs import Need, parse_needs
@@ -53,12 +53,11 @@ _TABLE_REQUIRED = {"chapter", "title", "description", "frequency", "reads", "com
                    "notes", "measures"}
 _MEASURE_KEYS = {"label", "description", "unit", "breakdowns", "open_breakdowns", "count_base",
                  "published_unit", "scale", "decimals", "breakdowns_add_up", "ratio", "derived_from",
-                 "sample", "contributors"}
+                 "sample", "contributors", "breakdowns_from", "adds_up_to"}
 _RULE_KEYS = {"measure", "breakdown", "before", "reason"}
 _CHAPTER_KEYS = {"tables", "files"}
 _COMPUTE_RE = re.compile(r"(?P<module>[a-z_]+)\.(?P<function>[a-z_][a-z0-9_]*) per (?P<per>\w+)\Z")
 _ROUNDING_NOTE_RE = re.compile(r"rounding_counts_(\d+)\Z")
-
 
 
 class RegistryError(ValueError):
@@ -89,6 +88,10 @@ class MeasureSpec:
     #: money: the count of contributors (case groups, cases) it sums; ``[c]`` below the
     #: threshold, at the same breakdown when that count has it
     contributors: Term | None = None
+    #: by area (cms_stats.areas: ``areas``, ``constituencies``, with the hierarchy's relations;
+    #: ``adds_up_to``: the measure by ``areas`` the constituencies add up to)
+    breakdowns_from: str | None = None
+    adds_up_to: Term | None = None
 
     def allows(self, breakdown: str) -> bool:
         """Whether the measure may be computed with ``breakdown`` (``all`` when none declared)."""
@@ -103,9 +106,7 @@ class ComputeSpec:
     function: str
     per: str
 
-    @property
-    def name(self) -> str:
-        return f"{self.module}.{self.function}"
+    name = property(lambda self: f"{self.module}.{self.function}")
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,8 @@ class ChapterSpec:
     tables: tuple[str, ...]
     files: tuple[str, ...]
 
-    @property
-    def docname(self) -> str:
-        """The chapter's path in the book, without suffix."""
-        return f"notebooks/{self.name}"
+    #: The chapter's path in the book, without suffix.
+    docname = property(lambda self: f"notebooks/{self.name}")
 
 
 @dataclass(frozen=True)
@@ -167,16 +166,10 @@ class Registry:
     chapters: dict[str, ChapterSpec]
     tables: dict[str, TableSpec]
     source: Path = field(repr=False, default=REGISTRY_FILE)
-
-    @property
-    def table_order(self) -> tuple[str, ...]:
-        """Table ids in publication order (T1, T2, ..., DQ: the order of the file)."""
-        return tuple(self.tables)
-
-    @property
-    def chapter_order(self) -> tuple[str, ...]:
-        """Chapter names in book order (the first is the root page)."""
-        return tuple(self.chapters)
+    #: Table ids in publication order (T1, T2, ..., DQ: the order of the file).
+    table_order = property(lambda self: tuple(self.tables))
+    #: Chapter names in book order (the first is the root page).
+    chapter_order = property(lambda self: tuple(self.chapters))
 
     def table(self, table: str) -> TableSpec:
         """The table ``table``; a :class:`RegistryError` when it is not declared."""
@@ -242,6 +235,8 @@ class Registry:
                     parts = tuple(Term(t.id, m.name, b) for b in m.breakdowns if b != "all")
                     out.append(Relation(t.id, Term(t.id, m.name), "=", parts,
                                         f"{m.name}: breakdowns add up to all", m.open_breakdowns))
+                if m.breakdowns_from:
+                    out.extend(areas.hierarchy_relations(t.id, m.name, m.breakdowns_from, m.adds_up_to))
             out.extend(t.relations)
         return out
 
@@ -309,6 +304,11 @@ def _measure(where: str, name: str, cfg) -> MeasureSpec:
     if cfg["unit"] not in UNITS:
         raise _fail(where, f"unknown unit {cfg['unit']!r} (one of {', '.join(UNITS)})")
     breakdowns = cfg.get("breakdowns") or {}
+    source = cfg.get("breakdowns_from")
+    if source is not None:  # areas are data (cms_stats.areas), not typed into the registry
+        if source not in areas.BREAKDOWNS_FROM or breakdowns:
+            raise _fail(where, f"breakdowns_from {source!r}: {'|'.join(areas.BREAKDOWNS_FROM)}, no breakdowns")
+        breakdowns, cfg = areas.BREAKDOWNS_FROM[source](), {**cfg, "breakdowns_add_up": False}
     if not isinstance(breakdowns, dict):
         raise _fail(where, "breakdowns must be a mapping of breakdown -> label")
     rounding = {k: cfg[k] for k in ("count_base", "published_unit", "scale", "decimals") if k in cfg}
@@ -337,7 +337,9 @@ def _measure(where: str, name: str, cfg) -> MeasureSpec:
                                           for x in _strings(where, cfg.get("derived_from"))),
                        sample=_parsed(where, parse_term, str(cfg["sample"])) if "sample" in cfg else None,
                        contributors=(_parsed(where, parse_term, str(cfg["contributors"]))
-                                     if "contributors" in cfg else None))
+                                     if "contributors" in cfg else None), breakdowns_from=source,
+                       adds_up_to=(_parsed(where, parse_term, str(cfg["adds_up_to"]))
+                                   if "adds_up_to" in cfg else None))
 
 
 def _parsed(where: str, parse, *args):

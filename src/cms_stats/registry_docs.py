@@ -34,6 +34,8 @@ def measures_markdown(registry: Registry) -> str:
         cells = []
         for m in t.measures.values():
             extra = [b for b in m.breakdowns if b != "all"]
+            if m.breakdowns_from:  # areas are data (resources/areas.csv): named, not listed
+                extra = [f"by {m.breakdowns_from}, {len(extra)} from areas.csv"]
             cells.append(f"`{m.name}` ({m.unit}" + (f"; {', '.join(f'`{b}`' for b in extra)}" if extra else "") + ")")
         out.append(f"| {t.id} | {t.chapter} | {t.frequency} | {whole[0] if whole else ''} | {', '.join(cells)} |")
     return "\n".join(out) + "\n"

@@ -20,6 +20,7 @@ imported on first use), :mod:`~cms_stats.book.chapter` (:func:`load_chapter`, di
 import importlib
 
 from cms_stats.book import format, texts, values  # noqa: F401  (public modules)
+from cms_stats.book.area_tables import area_table  # noqa: F401
 from cms_stats.book.chapter import (  # noqa: F401
     Chapter,
     HTMLBlock,
@@ -30,7 +31,7 @@ from cms_stats.book.chapter import (  # noqa: F401
     table_html,
 )
 
-__all__ = ["Chapter", "HTMLBlock", "Headline", "glue_texts", "load_chapter", "recent_table",
+__all__ = ["area_table", "Chapter", "HTMLBlock", "Headline", "glue_texts", "load_chapter", "recent_table",
            "synthetic_notice", "table_html", "format", "headlines", "texts", "values", "charts", "editions"]
 
 # Loaded on first use: charts imports matplotlib, and a chapter's cache key covers only the

@@ -32,6 +32,7 @@ from afcharts.af_colours import get_af_colours  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from cms_stats import paths  # noqa: E402
+from cms_stats.book.area_charts import AREA_KINDS, area_chart  # noqa: E402
 from cms_stats.files import read_yaml  # noqa: E402
 from cms_stats.book.unavailable import NoFigures
 from cms_stats.book import format as fmt  # noqa: E402
@@ -176,6 +177,8 @@ def chart(name: str, measures: pd.DataFrame, period: str, policy,
     spec = chart_specs()[name]
     if spec["kind"] == "sensitivity":
         return _sensitivity(spec, sensitivity_grid(measures, period), period)
+    if spec["kind"] in AREA_KINDS:
+        return area_chart(spec, measures, period, policy, published, _new_figure, _styled, palette)
 
     def masked(ref: dict) -> pd.Series:  # NaN where the tables withhold the figure
         s = _series(spec, ref, measures, period)

@@ -163,13 +163,14 @@ def _check_column(arr: pa.ChunkedArray, col: Column, ctx: Ctx) -> None:
             raise ctx.error(f"{what} {expected} ({fmt(arr[i].as_py())})", col.name, i)
     elif col.type == "code":
         found = pc.unique(arr.drop_null()).to_pylist()
-        if any(v not in col.codes for v in found):
+        allowed = frozenset(col.codes)
+        if any(v not in allowed for v in found):
             arr = _to_string(arr)
             ok = pc.is_in(arr, value_set=pa.array(col.codes, pa.string()))
             i = first_true(pc.and_(pc.is_valid(arr), pc.invert(ok)))
             raise ctx.error(
-                f"unknown code {fmt(arr[i].as_py())} (allowed: {', '.join(col.codes)})", col.name, i
-            )
+                f"unknown code {fmt(arr[i].as_py())} (allowed: {col.codes_named or ', '.join(col.codes)})",
+                col.name, i)
     elif col.type == "money":
         i = first_true(pc.is_nan(arr))
         if i is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cms_stats.areas import CONSTITUENCIES_IN_WORDS, constituency_codes
+
 # the language of the contract (re-exported: ``contract.Column`` etc. keep working)
 from .spec import ID_PATTERNS, MONTH_PATTERN, TYPES, Column, FileSpec  # noqa: F401
 from .spec import delivered_column as _delivered
@@ -124,6 +126,12 @@ _SNAPSHOT = FileSpec(
         _money("csa_arrears", "arrears from the 1993 and 2003 (CSA) schemes carried onto the "
                "case, still owed at the month end; not in the 2012-scheme arrears columns",
                optional=True, absent="legacy CSA arrears are not known: Table 20 is not available [x]"),
+        Column("constituency_code", "code", "the paying parent's Westminster constituency; null: "
+               "not known (for example an address abroad), counted as constituency not known",
+               nullable=True,
+               codes=tuple(sorted(constituency_codes())), codes_named=CONSTITUENCIES_IN_WORDS,
+               optional=True, absent="the area of cases is not known: Tables 21 and 22 (by "
+               "country, region and constituency) are not available [x]"),
     ),
     primary_key=("case_id",),
     rules=(

@@ -20,6 +20,8 @@ README = paths.DATA_DIR / "README.md"
 def _describe_type(col: Column) -> str:
     if col.type == "id":
         return f"id `{ID_PATTERNS[col.id_kind]}`"
+    if col.type == "code" and col.codes_named:
+        return f"code: {col.codes_named}"
     if col.type == "code":
         return "code: " + ", ".join(f"`{c}`" for c in col.codes)
     if col.type == "money":

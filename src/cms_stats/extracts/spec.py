@@ -46,6 +46,7 @@ class Column:
     rule : the rule in words (for ``data/README.md``).
     nullable : whether a missing value is allowed.
     codes : allowed values of a ``code`` column.
+    codes_named : the allowed codes in words, when they are too many to list (README, errors).
     id_kind : key of :data:`ID_PATTERNS` for an ``id`` column.
     min, max : allowed range (``min_inclusive`` says whether ``min`` itself is allowed).
     below_min : ``"error"`` (fatal) or ``"quarantine"`` (row excluded with a reason).
@@ -62,6 +63,7 @@ class Column:
     rule: str = ""
     nullable: bool = False
     codes: tuple[str, ...] | None = None
+    codes_named: str | None = None
     id_kind: str | None = None
     min: float | None = None
     min_inclusive: bool = True

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cms_stats import areas
 from cms_stats.months import month_index
 from cms_stats.registry import UNITS, load_registry
 
@@ -90,6 +91,17 @@ def with_id_codes(frame: pd.DataFrame, columns=("case_id", "case_group_id")) -> 
 def flag(series: pd.Series, code: str) -> np.ndarray:
     """Boolean array: ``series == code`` (missing values are False), without object arrays."""
     return series.eq(code).fillna(False).to_numpy(dtype=bool)
+
+
+def constituency_index(frame: pd.DataFrame) -> np.ndarray:
+    """Index of each row's ``constituency_code`` in :func:`cms_stats.areas.constituencies`
+    (``-1``: null, not known; all ``-1`` when the frame has no such column: the registry's
+    ``needs`` then withholds the figures by area)."""
+    if "constituency_code" not in frame.columns:
+        return np.full(len(frame), -1, np.int64)
+    found = pc.index_in(pa.array(frame["constituency_code"], pa.string()),  # a hash lookup in C++
+                        value_set=pa.array(areas.constituencies()["constituency_code"], pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 # --- the as-at rule ---------------------------------------------------------------------------

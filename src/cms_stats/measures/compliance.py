@@ -12,11 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .common import ALL, Rows, date_month_index, flag, id_codes, month_index, share
+from .common import (ALL, Rows, constituency_index, date_month_index, flag, id_codes, month_index,
+                     share)
 
 T5, T6, T7, T15 = "T5", "T6", "T7", "T15"
 T7_FIRST_MONTH = "2014-08"
-LIABLE_COLUMNS = ["case_id", "case_group_id", "direct_pay", "liability_due"]
+LIABLE_COLUMNS = ["case_id", "case_group_id", "direct_pay", "liability_due", "constituency"]
 
 
 def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
@@ -24,8 +25,9 @@ def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
 
     Cases with ``liability_due > 0``: ``case_id`` and ``case_group_id`` (as integer codes, see
     :func:`~cms_stats.measures.common.id_codes`), ``direct_pay`` (bool: ``service_type ==
-    "direct_pay"``) and ``liability_due``. Cases with nothing due add nothing to any quarter
-    measure, so they are not kept.
+    "direct_pay"``), ``liability_due`` and ``constituency`` (the case's, as
+    :func:`~cms_stats.measures.common.constituency_index`; -1 not known). Cases with nothing due
+    add nothing to any quarter measure, so they are not kept.
     """
     due = snapshot["liability_due"].to_numpy(dtype=np.float64)
     keep = np.flatnonzero(due > 0)
@@ -36,6 +38,7 @@ def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
         "case_group_id": id_codes(snapshot["case_group_id"])[order],
         "direct_pay": flag(snapshot["service_type"], "direct_pay")[order],
         "liability_due": due[order],
+        "constituency": constituency_index(snapshot)[order].astype(np.int16),
     })
 
 
@@ -70,30 +73,11 @@ class PaymentIndex:
         })
 
 
-def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
-    """T5 and T6 for the quarter to ``month``.
-
-    Parameters
-    ----------
-    month : str
-        The month m ("YYYY-MM").
-    liable_q : DataFrame
-        :func:`liable_cases` of each snapshot month of Q, concatenated.
-    payments_q : DataFrame
-        Payments dated in Q (``case_group_id``, ``amount``).
-
-    Notes
-    -----
-    A case group *has a current liability* in Q when any of its cases had ``liability_due > 0``
-    in a snapshot of Q; it is *contributing* when, among those, a case of the group was Direct
-    Pay with ``liability_due > 0`` in Q or the group has a payment dated in Q.
-    ``cash_due`` = the groups' ``liability_due`` summed over Q; ``cash_paid`` = their Direct Pay
-    ``liability_due`` (assumed paid in full) + their Collect and Pay payments dated in Q towards
-    current maintenance: ``amount - paid_to_arrears`` where the extract splits payments (the
-    optional column ``current`` of ``payments_q``), else the whole amount. Payments by groups
-    without a current liability in Q (arrears only) are not counted. Without the split,
-    ``cash_paid_share`` is not bounded by 1: payments in Q may also pay arrears.
-    """
+def groups_in_quarter(liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
+    """The case groups with a current liability in a quarter, one row each (see
+    :func:`compliance_quarter`): ``due``, ``direct_pay_due``, ``paid`` (payments towards current
+    maintenance), ``contributing`` (bool) and ``constituency`` (of the group's first case row in
+    ``liable_q``, months in order: a paying parent's cases normally share one)."""
     group = id_codes(liable_q["case_group_id"])
     order = np.argsort(group, kind="stable")  # fast: the months' summaries are sorted runs
     group = group[order]
@@ -117,7 +101,43 @@ def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFr
     pos_ok = np.minimum(pos, max(size - 1, 0))
     matched = (pos < size) & (groups[pos_ok] == pay_group) if size else np.zeros(len(pay_group), bool)
     paid_g = np.bincount(pos[matched], weights=amount[matched], minlength=size)
-    contributing = int((dp_g | (np.bincount(pos[matched], minlength=size) > 0)).sum())
+    contributing = dp_g | (np.bincount(pos[matched], minlength=size) > 0)
+    area = (liable_q["constituency"].to_numpy(dtype=np.int64)[order][first]
+            if "constituency" in liable_q.columns else np.full(size, -1, np.int64))
+    return pd.DataFrame({"due": due_g, "direct_pay_due": dp_due_g, "paid": paid_g,
+                         "contributing": contributing, "constituency": area})
+
+
+def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame,
+                       groups: pd.DataFrame | None = None) -> pd.DataFrame:
+    """T5 and T6 for the quarter to ``month``.
+
+    Parameters
+    ----------
+    month : str
+        The month m ("YYYY-MM").
+    liable_q : DataFrame
+        :func:`liable_cases` of each snapshot month of Q, concatenated.
+    payments_q : DataFrame
+        Payments dated in Q (``case_group_id``, ``amount``).
+    groups : DataFrame, optional
+        :func:`groups_in_quarter` of them, when already computed.
+
+    Notes
+    -----
+    A case group *has a current liability* in Q when any of its cases had ``liability_due > 0``
+    in a snapshot of Q; it is *contributing* when, among those, a case of the group was Direct
+    Pay with ``liability_due > 0`` in Q or the group has a payment dated in Q.
+    ``cash_due`` = the groups' ``liability_due`` summed over Q; ``cash_paid`` = their Direct Pay
+    ``liability_due`` (assumed paid in full) + their Collect and Pay payments dated in Q towards
+    current maintenance: ``amount - paid_to_arrears`` where the extract splits payments (the
+    optional column ``current`` of ``payments_q``), else the whole amount. Payments by groups
+    without a current liability in Q (arrears only) are not counted. Without the split,
+    ``cash_paid_share`` is not bounded by 1: payments in Q may also pay arrears.
+    """
+    g = groups if groups is not None else groups_in_quarter(liable_q, payments_q)
+    size, contributing = len(g), int(g["contributing"].sum())
+    due_g, dp_due_g, paid_g = g["due"], g["direct_pay_due"], g["paid"]
     cash_due = float(due_g.sum())
     cash_paid = float(dp_due_g.sum() + paid_g.sum())
     rows = Rows()
@@ -153,7 +173,18 @@ def service_type_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
 def t5_t6(ctx, quarter) -> pd.DataFrame:
     """T5 and T6 for the quarter to a month (``compliance.t5_t6 per quarter``)."""
-    return compliance_quarter(quarter.month, quarter.liable, quarter.payments)
+    return compliance_quarter(quarter.month, quarter.liable, quarter.payments,
+                              quarter_groups(ctx, quarter))
+
+
+def quarter_groups(ctx, quarter) -> pd.DataFrame:
+    """:func:`groups_in_quarter` of the quarter to ``quarter.month``, computed once for T5/T6
+    and T21 (kept in ``ctx.carry`` for the month)."""
+    month, groups = ctx.carry.get("quarter_groups", (None, None))
+    if month != quarter.month:
+        groups = groups_in_quarter(quarter.liable, quarter.payments)
+        ctx.carry["quarter_groups"] = (quarter.month, groups)
+    return groups
 
 
 def t7(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:

@@ -110,6 +110,7 @@ class ReaderSystem:
             periods.setdefault(t, []).append(p)
             breakdowns.setdefault((t, p, m), []).append(b)
         first = {t: min(ps) for t, ps in periods.items()}
+        published_in = {t: set(ps) for t, ps in periods.items()}
         for rel in registry.additive_relations():
             for period in sorted(set(periods.get(rel.lhs.table, ()))):
                 lhs = (rel.lhs.table, period, rel.lhs.measure, rel.lhs.breakdown)
@@ -120,6 +121,11 @@ class ReaderSystem:
                     terms = tuple(type(rel.lhs)(rel.lhs.table, rel.lhs.measure, b)
                                   for b in breakdowns.get((rel.lhs.table, period, rel.lhs.measure), ())
                                   if b != "all")
+                # a relation with another table holds where both publish the period (T22's
+                # constituencies are published at five quarter ends, T21's areas every month)
+                if any(not t.lag and t.table != rel.lhs.table and period not in published_in.get(t.table, ())
+                       for t in terms):
+                    continue
                 coefs: dict[int, float] = {self._var(lhs): 1.0}
                 for term in terms:
                     p = add_months(period, -term.lag) if term.lag else period

@@ -12,7 +12,10 @@ service's tools:
   (four digits). A quarterly measure is given at the month its quarter ends, as in the
   tables, and its indicator grouping says so (``Quarter ending in the month``);
 * every figure is Great Britain: ``geographic_level`` ``National``, ``country_code``
-  ``K03000001`` (the GSS code of Great Britain), ``country_name`` ``Great Britain``;
+  ``K03000001`` (the GSS code of Great Britain), ``country_name`` ``Great Britain``; but in a
+  table by area (T21, T22), where the areas are EES geographic levels (National for Great
+  Britain and each country, Regional, Parliamentary constituency) with ``region_code``,
+  ``region_name``, ``pcon_code``, ``pcon_name`` (``publish.area_layout.ees_geography``);
 * the symbols are the GSS symbols without brackets (``c``, ``x``, ``z``, ``low``), as EES
   requires: no blank indicator cell. A measure that has no figure for a breakdown is ``z``
   (not applicable);
@@ -34,6 +37,7 @@ from typing import Mapping
 import pandas as pd
 
 from cms_stats.months import month_words
+from cms_stats.publish.area_layout import EES_AREA_COLUMNS, ees_geography, is_by_area
 from cms_stats.publish.policy import Policy, load_metadata, load_policy
 from cms_stats.publish.rounding import TIDY_COLUMNS, _table_key, to_number
 
@@ -110,17 +114,22 @@ def ees_table(published_tidy: pd.DataFrame, table: str, policy: Policy | None = 
     value = {(p, m, b): v for p, m, b, v in zip(part["period"], part["measure"], part["breakdown"], part["value"])}
     z = policy.symbols["not_applicable"]
     rows = []
+    by_area = is_by_area(table)  # areas are geography, not a filter (EES geographic levels)
     for period in sorted(part["period"].unique()):
         year, month = period.split("-")
         for b in breakdowns:
             row = {"time_period": year, "time_identifier": month_words(period).split()[0],
                    **EES_GEOGRAPHY, FILTER_COLUMN: labels[b]}
+            if by_area:
+                geography, row[FILTER_COLUMN] = ees_geography(b)
+                row |= geography
             if not any((period, m, b) in value for m in measures):
                 continue
             for m in measures:
                 row[m] = ees_symbol(value.get((period, m, b), z), policy)
             rows.append(row)
-    data = pd.DataFrame(rows, columns=[*EES_UNIT_COLUMNS, FILTER_COLUMN, *measures])
+    units_columns = [*EES_UNIT_COLUMNS, *(EES_AREA_COLUMNS if by_area else [])]
+    data = pd.DataFrame(rows, columns=[*units_columns, FILTER_COLUMN, *measures])
 
     units = dict(zip(part["measure"], part["unit"]))
     quarterly = tcfg.get("frequency") == "quarter to month"

@@ -22,6 +22,7 @@ import pandas as pd
 from pandas.errors import Pandas4Warning
 
 from cms_stats.months import month_end, month_words
+from cms_stats.publish.area_layout import by_area_sheet, is_by_area
 from cms_stats.publish.policy import Policy, load_metadata, load_policy
 from cms_stats.publish.rounding import _table_key, to_number
 
@@ -101,7 +102,7 @@ def _table_gptable(
         ),
         legend=legend,
         source=source,
-        index_columns={2: 0},
+        index_columns={2: 0},  # (a sheet by area: the area's name)
         additional_formatting=formatting,
     )
 
@@ -334,6 +335,8 @@ def write_spreadsheet(
         tcfg = metadata["tables"].get(table) or {}
         keys = list(tcfg.get("notes") or []) + extra_attach.get(table, [])
         frame, shown_from = drop_months_not_applicable(tables[table], policy.symbols["not_applicable"])
+        if is_by_area(table):  # a row per area: 632 constituencies are not 632 columns
+            frame = by_area_sheet(frame)
         more = ([f"Months before {month_words(shown_from)} are not shown: no figure of this table "
                  "applies to them (they are [z] in the CSV files)."] if shown_from else [])
         add(table, frame, tcfg.get("title", table), keys,

@@ -31,7 +31,9 @@ PARAMETERS_FILE = Path(__file__).with_name("parameters.yaml")
 # 1.2: vintages (recording dates, MI re-deliveries, the 2016-08 correction: _vintages.py)
 # 1.3: application clearances and case closures (_clearances.py, streams of their own); shared
 #      care, enforcement and legacy CSA arrears (_planned.py); every other value unchanged
-_MODEL_VERSION = "1.3"  # bump on a deliberate change of the model
+# 1.4: the paying parent's constituency (_geography.py, a stream of its own); every other value
+#      unchanged
+_MODEL_VERSION = "1.4"  # bump on a deliberate change of the model
 
 
 def _content_version() -> str:
@@ -40,7 +42,7 @@ def _content_version() -> str:
     digest = hashlib.sha256()
     here = Path(__file__).parent
     for name in ("parameters.yaml", "__init__.py", "_model.py", "_writer.py", "_vintages.py",
-                 "_clearances.py", "_planned.py"):
+                 "_clearances.py", "_planned.py", "_geography.py"):
         digest.update(name.encode() + b"\0" + (here / name).read_bytes().replace(b"\r\n", b"\n"))
     return f"{_MODEL_VERSION}+{digest.hexdigest()[:10]}"
 

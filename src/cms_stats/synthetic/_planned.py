@@ -2,8 +2,9 @@
 legacy CSA arrears, added to the model's snapshots, and the enforcement actions file.
 
 :class:`PlannedMeasuresWriter` is the model's snapshot writer with three optional columns
-added to every snapshot (``shared_care_nights``, ``in_enforcement``, ``csa_arrears``) from the
-month's cases as the model wrote them. Every draw comes from a random stream of its own
+added to every snapshot (``shared_care_nights``, ``in_enforcement``, ``csa_arrears``, and the
+paying parent's ``constituency_code`` from :mod:`._geography`) from the month's cases as the
+model wrote them. Every draw comes from a random stream of its own
 (``[seed, 201..205]``), so the model's stream, and every other column of the folder, keeps its
 bytes. Parameters: ``shared_care``, ``enforcement``, ``legacy_csa_arrears`` in
 ``parameters.yaml``.
@@ -19,6 +20,7 @@ from cms_stats.months import month_index
 
 from . import _vintages as vin
 from . import _writer as w
+from ._geography import ConstituencyDraws
 from ._model import CP, DP, anchors, month_start_day
 
 #: The streams' spawn keys (COMMON: enforcement's are 201-209).
@@ -36,6 +38,7 @@ class PlannedMeasuresWriter(w.ExtractWriter):
         self.enforced = np.zeros(0, bool)
         self.csa = np.zeros(0, np.int64)          # pence; -1 none drawn yet
         self.actions = {"case": [], "day": [], "type": []}
+        self.constituency = ConstituencyDraws(params["geography"], seed)
 
     def _grow(self, top: int) -> None:
         n = len(self.nights)
@@ -56,6 +59,7 @@ class PlannedMeasuresWriter(w.ExtractWriter):
             "shared_care_nights": w.pa.array(nights, w.pa.int64(), mask=nights < 0),
             "in_enforcement": w.pa.array(enforced.astype(np.int64), w.pa.int64()),
             "csa_arrears": w.money(csa),
+            "constituency_code": self.constituency.column(group),
         }
 
     def _shared_care(self, case, weekly) -> np.ndarray:
