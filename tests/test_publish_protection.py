@@ -294,6 +294,7 @@ def test_declared_relations_hold_on_the_unrounded_measures(small_data):
     m = compute_all(open_extracts(small_data), "2016-08", quarantine=report.quarantine)
     value = dict(zip(zip(m["table"], m["period"], m["measure"], m["breakdown"]), m["value"]))
     first = m.groupby("table")["period"].min().to_dict()
+    published_in = m.groupby("table")["period"].agg(set).to_dict()
     checked = 0
     for rel in load_registry().additive_relations():
         for period in sorted(m.loc[m["table"] == rel.lhs.table, "period"].unique()):
@@ -305,6 +306,11 @@ def test_declared_relations_hold_on_the_unrounded_measures(small_data):
                 terms = [type(rel.lhs)(rel.lhs.table, rel.lhs.measure, b)
                          for (t, p, mm, b) in value if (t, p, mm) == (rel.lhs.table, period, rel.lhs.measure)
                          and b != "all"]
+            # as the audit: a relation with another table holds where both publish the period
+            # (T22's constituencies at five quarter ends, T21's areas every month)
+            if any(not t.lag and t.table != rel.lhs.table and period not in published_in[t.table]
+                   for t in terms):
+                continue
             total, ok = 0.0, True
             for term in terms:
                 from cms_stats.months import add_months
