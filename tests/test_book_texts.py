@@ -496,3 +496,23 @@ def test_areas_sentences_on_the_book_fixture(book_chapter):
         "Figures by area are published from the edition of August 2016, for every month of the data.")
     early = texts.areas(chapter(book_measures().query("table not in ['T21', 'T22']"), "2016-05"))
     assert early["areas_countries_findings"] == early["areas_regions_findings"] == ""
+
+
+def test_a_table_of_hundreds_of_areas_is_on_screen_and_said_where_in_print(book_chapter):
+    """T22's 632 constituencies: the web book has every row; the printed book (print.css hides
+    .cms-screen-only, shows .cms-print-only) says where the figures are instead of printing
+    pages of small rows. A table of a few areas (T21) prints as it is."""
+    from bs4 import BeautifulSoup
+
+    from cms_stats.book.area_tables import PRINTED_ROWS, area_table
+
+    page = BeautifulSoup(area_table(book_chapter, "T22").html, "html.parser")
+    rows = page.select(".cms-screen-only table#table-t22 tbody tr")
+    assert len(rows) == 632 > PRINTED_ROWS
+    assert [p.get_text() for p in page.select("p.cms-print-only")] == [
+        "The 632 rows of Table 22 are not printed: every figure is in the web book, the "
+        "spreadsheet (sheet Table_22) and the CSV file T22.csv."]
+    small = area_table(book_chapter, "T21").html
+    assert "cms-screen-only" not in small and "cms-print-only" not in small
+    css = (Path(__file__).parent.parent / "src" / "cms_stats" / "resources" / "print.css").read_text()
+    assert ".cms-screen-only {\n    display: none !important;" in css

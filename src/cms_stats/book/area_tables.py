@@ -7,13 +7,18 @@ published quarter end) into rows of areas, with the figures exactly as published
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from cms_stats import areas
 from cms_stats.book.chapter import HTMLBlock, _cell, table_html
 from cms_stats.months import month_short
 
-__all__ = ["area_table", "area_rows"]
+__all__ = ["area_table", "area_rows", "PRINTED_ROWS"]
+
+#: A table by area longer than this is not printed in the PDF (T22's 632 constituencies).
+PRINTED_ROWS = 60
 
 
 def area_rows(wide: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -58,5 +63,15 @@ def area_table(ch, table: str) -> HTMLBlock:
     if table not in ch.tables:
         return ch.table(table)  # says why there is no table
     wide = ch.tables[table]
-    return table_html(area_rows(wide, ch.period), caption=wide.attrs.get("title", table),
-                      table_id=f"table-{table.lower()}")
+    rows = area_rows(wide, ch.period)
+    block = table_html(rows, caption=wide.attrs.get("title", table),
+                       table_id=f"table-{table.lower()}")
+    if len(rows) <= PRINTED_ROWS:
+        return block
+    # Hundreds of rows are pages of small print no one reads on paper: the printed book shows
+    # the map and says where the figures are; the web book has the whole table (print.css).
+    number = table.removeprefix("T")
+    note = (f"The {len(rows):,} rows of Table {number} are not printed: every figure is in the "
+            f"web book, the spreadsheet (sheet Table_{number}) and the CSV file {table}.csv.")
+    return HTMLBlock(f'<div class="cms-screen-only">{block.html}</div>'
+                     f'<p class="cms-print-only">{html.escape(note)}</p>', block.text)
