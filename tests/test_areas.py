@@ -274,3 +274,25 @@ def _published_text(frame, table, breakdown):
     """The published text of one figure of ``frame``."""
     hit = publish_tidy(frame, POLICY)
     return hit.loc[(hit["table"] == table) & (hit["breakdown"] == breakdown), "value"].iloc[0]
+
+
+def test_a_group_is_placed_by_its_smallest_case_in_its_earliest_month():
+    """Group G1's two cases disagree: C2 (Cardiff Central) is first in the file, C1 (Cardiff
+    North) has the smaller id, so G1 is in Cardiff North in the first month; in the second month
+    only C2 is liable, which changes nothing (the earliest month places it). G2 has only a case
+    with no code: not known. The file's row order never matters."""
+    from cms_stats.measures.compliance import groups_in_quarter, liable_cases
+    from cms_stats.measures.common import constituency_index
+
+    codes = {"central": "W07000050", "north": "W07000051"}
+    month1 = pd.DataFrame({"case_id": ["C00000002", "C00000001", "C00000003"],
+                           "case_group_id": ["G00000001", "G00000001", "G00000002"],
+                           "service_type": "direct_pay", "liability_due": [10.0, 20.0, 5.0],
+                           "constituency_code": [codes["central"], codes["north"], None]})
+    month2 = month1.iloc[[0]].assign(liability_due=[30.0])
+    for first in (month1, month1.iloc[::-1]):
+        liable = pd.concat([liable_cases(first), liable_cases(month2)], ignore_index=True)
+        groups = groups_in_quarter(liable, pd.DataFrame({"case_group_id": [], "current": []}))
+        want = constituency_index(pd.DataFrame({"constituency_code": [codes["north"], None]}))
+        assert list(groups["constituency"]) == list(want)
+        assert list(groups["due"]) == [60.0, 5.0]

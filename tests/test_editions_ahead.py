@@ -35,3 +35,15 @@ def test_a_cancelled_measurement_leaves_nothing(small_data, tmp_path):
     assert ahead.proc.poll() is not None
     assert ahead.result() is None
     assert not list((tmp_path / "cache").glob("*.pickle")) + list((tmp_path / "cache").glob("*.part"))
+
+
+def test_a_correction_measured_ahead_keeps_its_own_result(small_data, tmp_path):
+    """2016-08 and its correction (same period, later cut-off) are measured ahead one after
+    the other: the original's clean-up never touches the correction's result."""
+    original = Ahead(small_data, "2016-05", dt.date(2016, 6, 30), tmp_path / "cache")
+    correction = Ahead(small_data, "2016-05", dt.date(2016, 8, 31), tmp_path / "cache")
+    assert original.out != correction.out
+    assert original.result() is not None
+    original.cancel()  # as the series does once the release is built: nothing left to do
+    got = correction.result()
+    assert got is not None and got["key"][2] == "2016-08-31"

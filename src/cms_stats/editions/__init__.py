@@ -169,40 +169,42 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
     with chapter_workers(n_workers, scratch / "editions-chapters.log",
                          chapter_env(build_root)) as pool:
         future = None
-        for n, issue in enumerate(todo):
-            previous = _previous_issue(calendar, issue)
-            if previous is not None and not (site / previous.id).is_dir():
-                raise EditionError(f"edition {issue.id}: the previous edition {previous.id} is "
-                                   f"not in the archive {site} (build from {previous.period})")
-            say(f"edition {issue.id}: data as known at {issue.known_at}, published "
-                f"{date_words(issue.published)}"
-                + (f", revised against {previous.id} as published" if previous else ""))
-            mine, future = future, None
+        try:
+            for n, issue in enumerate(todo):
+                previous = _previous_issue(calendar, issue)
+                if previous is not None and not (site / previous.id).is_dir():
+                    raise EditionError(f"edition {issue.id}: the previous edition {previous.id} is "
+                                       f"not in the archive {site} (build from {previous.period})")
+                say(f"edition {issue.id}: data as known at {issue.known_at}, published "
+                    f"{date_words(issue.published)}"
+                    + (f", revised against {previous.id} as published" if previous else ""))
+                mine, future = future, None
 
-            def measure_next(n=n):
-                nonlocal future
-                if n + 1 < len(todo):
-                    future = Ahead(data_dir, todo[n + 1].period, todo[n + 1].known_at, scratch,
-                                   engine)
-            started = time.perf_counter()
-            try:
-                release(issue.period, data_dir=data_dir,
-                        previous=(site / previous.id) if previous else None,
-                        progress=(lambda line: say("  " + line)), notebooks_dir=notebooks_dir,
-                        build_dir=build_root, workers=workers, known_at=issue.known_at,
-                        out=site / issue.id, edition=issue_facts(calendar, issue),
-                        corrects=(site / issue.period) if issue.correction else None,
-                        build_date=issue.published, measured=mine,
-                        after_chapters=measure_next, chapter_pool=pool, engine=engine)
-            except BaseException:
-                if future is not None:
-                    future.cancel()
-                raise
-            finally:
-                if mine is not None:  # unused when the working files were current
-                    mine.cancel()
-            built.append((issue.id, round(time.perf_counter() - started, 1)))
-            _refresh(site, calendar)
+                def measure_next(n=n):
+                    nonlocal future
+                    if n + 1 < len(todo):
+                        future = Ahead(data_dir, todo[n + 1].period, todo[n + 1].known_at, scratch,
+                                       engine)
+                started = time.perf_counter()
+                try:
+                    release(issue.period, data_dir=data_dir,
+                            previous=(site / previous.id) if previous else None,
+                            progress=(lambda line: say("  " + line)), notebooks_dir=notebooks_dir,
+                            build_dir=build_root, workers=workers, known_at=issue.known_at,
+                            out=site / issue.id, edition=issue_facts(calendar, issue),
+                            corrects=(site / issue.period) if issue.correction else None,
+                            build_date=issue.published, measured=mine,
+                            after_chapters=measure_next, chapter_pool=pool, engine=engine)
+                finally:
+                    if mine is not None:  # unused when the working files were current
+                        mine.cancel()
+                built.append((issue.id, round(time.perf_counter() - started, 1)))
+                _refresh(site, calendar)
+        except BaseException:
+            # the next issue's measurement, started after this one's chapters: stopped with it
+            if future is not None:
+                future.cancel()
+            raise
     if not built:
         _refresh(site, calendar)
     say(f"site {site}: {len(built)} built"

@@ -46,7 +46,11 @@ class Ahead:
     def __init__(self, data_dir: Path, period: str, known_at: dt.date | None, scratch: Path,
                  engine: str | None = None):
         scratch.mkdir(parents=True, exist_ok=True)
-        self.out = scratch / f".ahead-{period}.pickle"
+        # named by issue (period and cut-off): a correction of the same period, measured ahead
+        # while its original is published, never shares the original's file
+        cutoff = known_at.isoformat() if known_at else "all"
+        self.out = scratch / f".ahead-{period}-{cutoff}.pickle"
+        self.read = False
         self.out.unlink(missing_ok=True)
         args = {"data_dir": str(data_dir), "period": period,
                 "known_at": known_at.isoformat() if known_at else None, "out": str(self.out),
@@ -58,6 +62,9 @@ class Ahead:
 
     def result(self) -> dict | None:
         """The measured edition, or None when the subprocess failed or was cancelled."""
+        if self.read:
+            return None
+        self.read = True
         if self.proc.wait() != 0 or not self.out.is_file():
             return None
         try:
@@ -67,7 +74,11 @@ class Ahead:
             self.out.unlink(missing_ok=True)
 
     def cancel(self) -> None:
-        """Stop the subprocess (the series failed) and remove what it wrote."""
+        """Stop the subprocess (the series failed, or the release did not need it) and remove
+        what it wrote; nothing to do once its result was read."""
+        if self.read:
+            return
+        self.read = True
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()

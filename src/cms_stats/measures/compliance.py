@@ -32,9 +32,12 @@ def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
     due = snapshot["liability_due"].to_numpy(dtype=np.float64)
     keep = np.flatnonzero(due > 0)
     group = id_codes(snapshot["case_group_id"])[keep]
-    order = keep[np.argsort(group, kind="stable")]  # sorted by group: quarters merge sorted runs
+    case = id_codes(snapshot["case_id"])
+    # by group (quarters merge sorted runs), then case: a group's first row in a quarter is its
+    # case with the smallest id in its earliest month (what places it in an area, T21)
+    order = keep[np.lexsort((case[keep], group))]
     return pd.DataFrame({
-        "case_id": id_codes(snapshot["case_id"])[order],
+        "case_id": case[order],
         "case_group_id": id_codes(snapshot["case_group_id"])[order],
         "direct_pay": flag(snapshot["service_type"], "direct_pay")[order],
         "liability_due": due[order],
@@ -76,8 +79,9 @@ class PaymentIndex:
 def groups_in_quarter(liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
     """The case groups with a current liability in a quarter, one row each (see
     :func:`compliance_quarter`): ``due``, ``direct_pay_due``, ``paid`` (payments towards current
-    maintenance), ``contributing`` (bool) and ``constituency`` (of the group's first case row in
-    ``liable_q``, months in order: a paying parent's cases normally share one)."""
+    maintenance), ``contributing`` (bool) and ``constituency`` (of the group's first row in
+    ``liable_q``: its case with the smallest id in its earliest month, :func:`liable_cases`; a
+    paying parent's cases normally share one)."""
     group = id_codes(liable_q["case_group_id"])
     order = np.argsort(group, kind="stable")  # fast: the months' summaries are sorted runs
     group = group[order]

@@ -30,7 +30,7 @@ Across editions (``known``: what earlier editions published, as in the archive),
 let a reader of both editions undo the earlier protection), and step 3 never chooses a figure
 an earlier edition published as a number. A figure an earlier edition published can still
 become ``[c]`` by steps 1 and 2 or the small-count rule when its value is revised; the release
-audit (:func:`cms_stats.publish.disclosure.audit_tables`) checks what a reader of both editions
+audit (:func:`cms_stats.publish.table_audit.audit_tables`) checks what a reader of both editions
 can work out.
 """
 

@@ -6,6 +6,7 @@ from cms_stats import areas as area_data
 from cms_stats.book import format as fmt
 from cms_stats.book.texts.shared import common
 from cms_stats.months import month_words
+from cms_stats.publish.rounding import to_number
 from cms_stats.registry import load_registry
 
 
@@ -60,12 +61,12 @@ def regions_findings(ch) -> str:
     for key, name in area_data.regions().items():
         if area_data.country_of_region(key) == "england":
             text = ch.shown("caseload", breakdown=key, table="T21")
-            if not fmt.is_symbol(text):  # ranked by the published figures only
-                shown[name] = (ch.value("caseload", ch.period, key, "T21"), text)
+            if not fmt.is_symbol(text):  # ranked by the published figures only (rounded:
+                shown[name] = (to_number(text.replace(",", "")), text)  # order below: untold)
     if not shown:
         return ""
-    top = max(shown, key=lambda k: shown[k][0])
-    low = min(shown, key=lambda k: shown[k][0])
+    top = max(shown, key=lambda k: (shown[k][0], k))
+    low = min(shown, key=lambda k: (shown[k][0], k))
     return (f"Among England's regions, the caseload was largest in {_the(top)} "
             f"({shown[top][1]}) and smallest in {_the(low)} ({shown[low][1]}). The map shows the caseload of each of the "
             f"{len(area_data.constituencies())} constituencies for the number of people living "
