@@ -30,6 +30,11 @@ COUNTRIES = {("K02000001", "United Kingdom"), ("K03000001", "Great Britain"),
              ("K04000001", "England and Wales"), ("E92000001", "England"), ("W92000004", "Wales"),
              ("S92000003", "Scotland"), ("N92000002", "Northern Ireland")}
 UNITS = {"", "%", "pp", "£", "£m"}
+#: The geographic levels the files use and the columns each level requires beside the country
+#: (EES data standards: geography columns are observational units, never in the meta).
+LEVELS = {"National": (), "Regional": ("region_code", "region_name"),
+          "Parliamentary constituency": ("pcon_code", "pcon_name")}
+GEOGRAPHY = {c for cols in LEVELS.values() for c in cols}
 SYMBOLS = {"c", "x", "z", "low"}
 LEGACY_SYMBOLS = {"~", ":"}
 
@@ -55,7 +60,7 @@ def screen(data_path: Path) -> list[str]:
     if len(set(data.columns)) != len(data.columns):
         fails.append("duplicate column names")
     # metadata against data, both ways
-    units = set(REQUIRED_DATA)
+    units = set(REQUIRED_DATA) | (GEOGRAPHY & set(data.columns))
     fails += [f"meta names {c} absent from the data" for c in meta["col_name"] if c not in data.columns]
     fails += [f"data column {c} not in the meta" for c in data.columns
               if c not in units and c not in set(meta["col_name"])]
@@ -87,7 +92,12 @@ def screen(data_path: Path) -> list[str]:
         fails += [f"time_period {p!r} is not four digits" for p in sorted(set(data["time_period"]))
                   if not re.fullmatch(r"[0-9]{4}", p)]
     # geography
-    fails += [f"geographic_level {g!r}" for g in sorted(set(data["geographic_level"]) - {"National"})]
+    fails += [f"geographic_level {g!r}" for g in sorted(set(data["geographic_level"]) - set(LEVELS))]
+    for level, needed in LEVELS.items():
+        rows = data[data["geographic_level"] == level]
+        for col in needed:
+            if len(rows) and (col not in data.columns or (rows[col].str.strip() == "").any()):
+                fails.append(f"{level} rows without {col}")
     pairs = set(zip(data["country_code"], data["country_name"]))
     fails += [f"country {code} {name!r} unknown" for code, name in sorted(pairs - COUNTRIES)]
     # cells
@@ -104,7 +114,7 @@ def screen(data_path: Path) -> list[str]:
                or not (v in SYMBOLS or re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", v))]
         if bad:
             fails.append(f"indicator {name}: invalid entries {sorted(set(bad))[:3]}")
-    keys = [*REQUIRED_DATA, *filters["col_name"]]
+    keys = [*REQUIRED_DATA, *sorted(GEOGRAPHY & set(data.columns)), *filters["col_name"]]
     if data.duplicated(keys).any():
         fails.append("duplicate rows for the same time, geography and filters")
     return fails
