@@ -507,6 +507,45 @@ def test_a_figure_an_earlier_edition_published_is_never_a_complement():
     assert protection.secondary == []
 
 
+def _fee_status(with_areas):
+    """November 2014: 109 new applications (T1, base 100: 100), 30 fee exemptions (T3, base 10:
+    30, share 27.5% -> 28), 3 recorded as no fee after fees began (DQ: [c]), 76 fee-paying
+    (80). With T21 (first published in 2016-08) the same 109 applications at base 10: 110."""
+    p = "2014-11"
+    rows = [("T1", p, "new_applications", "all", 109.0, "count"),
+            ("T3", p, "fee_paying_applications", "all", 76.0, "count"),
+            ("T3", p, "fee_exemptions", "domestic_violence", 30.0, "count"),
+            ("T3", p, "fee_exemptions", "under_19", 0.0, "count"),
+            ("T3", p, "fee_exemptions", "all", 30.0, "count"),
+            ("T3", p, "fee_exemption_share", "all", 30.0 / 109.0, "share")]
+    rows += [("DQ", p, "fee_status_recorded_in_error", b, v, "count")
+             for b, v in [("no_fee_after_fees_began", 3.0), ("fee_before_fees_began", 0.0),
+                          ("fee_on_arrears_only", 0.0), ("all", 3.0)]]
+    if with_areas:
+        rows.append(("T21", p, "new_applications", "all", 109.0, "count"))
+    return tidy(rows)
+
+
+def test_a_new_table_restating_published_figures_more_finely_gets_the_complement():
+    """The earlier edition: 3 is [c], protected by T1's base of 100 and the share: a reader gets
+    N in [25 / 0.285, 35 / 0.275] and 3 in [0, 0.725 x 127.3 - 75] = [0, 17.3]. This edition adds
+    T21, whose total equals T1's at base 10 (N in [105, 115]): 3 falls to [0, 0.725 x 115 - 75]
+    = [0, 8.375]. Every figure sharing a relation with it is in the archive as a number, so the
+    nearest figure that may be withheld is T21's total, two relations away: it is withheld, and
+    every figure of the earlier edition is published as before."""
+    key = ("DQ", "2014-11", "fee_status_recorded_in_error", "no_fee_after_fees_began")
+    previous = publish_tidy(_fee_status(False), POLICY)
+    assert _value(previous, *key) == "[c]" and audit_published(previous, POLICY)[0] == []
+    naive = publish_tidy(_fee_status(True), POLICY, protect=False)
+    assert [(f.breakdown, f.lower, f.upper) for f in audit_published(naive, POLICY)[0]] == [
+        ("all", 0.0, 8.375), ("no_fee_after_fees_began", 0.0, 8.375)]
+    out, protection = protect(naive, _fee_status(True), POLICY, known=previous)
+    assert protection.secondary == [("T21", "2014-11", "new_applications", "all")]
+    assert protection.unprotected == []
+    assert audit_published(out, POLICY)[0] == []
+    pd.testing.assert_frame_equal(out[out["table"] != "T21"].reset_index(drop=True), previous)
+
+
 def _release_with_csv(folder, published):
     folder.mkdir()
     write_csv(published, folder, POLICY)

@@ -21,7 +21,9 @@ suppression (a count with ``0 < value < threshold`` is ``[c]``), in this order:
    with it and that no earlier edition published as a number (withholding a figure readers
    have in the archive would hide nothing), at the least cost: an equality before an
    inequality, a part before a total, then the smallest published value (the cost of a
-   suppression is the value hidden, as in tau-ARGUS's default cost function). A complement is
+   suppression is the value hidden, as in tau-ARGUS's default cost function). When no figure
+   sharing a relation may be withheld, the nearest one that may, through the relations (a new
+   table restating old figures more finely can narrow an old ``[c]``). A complement is
    itself then checked, and the figures derived from it (shares) are suppressed in step 2 again.
    Suppressing a figure only removes what a reader knows, so a figure once protected stays so.
 
@@ -47,6 +49,9 @@ from cms_stats.publish.policy import Policy
 __all__ = ["Protection", "earlier_figures", "protect"]
 
 Key = tuple[str, str, str, str]
+
+# How many relations away a complement may be, when none shares a relation with the figure.
+FARTHEST_COMPLEMENT = 4
 
 
 @dataclass
@@ -159,6 +164,14 @@ def _derived(values: dict, raw: dict, policy: Policy, out: Protection) -> None:
             out.derived[(t, p, m, b)] = reason[1]
 
 
+def _candidate(system: ReaderSystem, i: int, w: int, known: frozenset) -> bool:
+    number = system.value[w]
+    if w == i or system.text[w] == system.policy.symbols["suppressed"] or not number:
+        return False
+    # an earlier edition's number is in the archive: withholding it hides nothing
+    return system.kind[w] == system.kind[i] and system.keys[w] not in known
+
+
 def _complement(system: ReaderSystem, i: int, known: frozenset = frozenset()) -> int | None:
     best, best_cost = None, None
     for r in system.rows_of[i]:
@@ -166,18 +179,46 @@ def _complement(system: ReaderSystem, i: int, known: frozenset = frozenset()) ->
         if not row.additive or not row.active:
             continue
         for w in row.coefs:
-            number = system.value[w]
-            if w == i or system.text[w] == system.policy.symbols["suppressed"] or not number:
-                continue
-            # an earlier edition's number is in the archive: withholding it hides nothing
-            if system.kind[w] != system.kind[i] or system.keys[w] in known:
+            if not _candidate(system, i, w, known):
                 continue
             total = w == row.lhs or system.keys[w][3] == "all"
             # least cost: in an equality, a breakdown before a total, the smallest
-            cost = (row.op != "=", total, abs(number), system.keys[w])
+            cost = (row.op != "=", total, abs(system.value[w]), system.keys[w])
             if best_cost is None or cost < best_cost:
                 best, best_cost = w, cost
-    return best
+    return best if best is not None else _farther_complement(system, i, known)
+
+
+def _farther_complement(system: ReaderSystem, i: int, known: frozenset,
+                        max_distance: int = FARTHEST_COMPLEMENT) -> int | None:
+    """The nearest figure, through the additive relations, that may be withheld: used when
+    every figure sharing a relation with ``i`` is withheld already or was published by an
+    earlier edition. A new table restating such figures more finely (T21's areas add up to
+    T1's applications, rounded to 10 where T1 rounds to 100) can narrow an old ``[c]``; only
+    figures of the new table can then protect it. Nearest first, then the smallest."""
+    seen_rows: set[int] = set()
+    seen, frontier = {i}, [i]
+    for _distance in range(1, max_distance + 1):
+        best, best_cost, reached = None, None, []
+        for v in frontier:
+            for r in system.rows_of[v]:
+                row = system.rows[r]
+                if r in seen_rows or not row.additive or not row.active:
+                    continue
+                seen_rows.add(r)
+                for w in row.coefs:
+                    if w in seen:
+                        continue
+                    seen.add(w)
+                    reached.append(w)
+                    if _candidate(system, i, w, known):
+                        cost = (system.keys[w][3] == "all", abs(system.value[w]), system.keys[w])
+                        if best_cost is None or cost < best_cost:
+                            best, best_cost = w, cost
+        if best is not None or not reached:
+            return best
+        frontier = reached
+    return None
 
 
 def _secondary(published: pd.DataFrame, values: dict, policy: Policy, out: Protection,
