@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from cms_stats import areas as area_data
 from cms_stats.book import format as fmt
-from cms_stats.book.texts.shared import common
-from cms_stats.months import month_words
+from cms_stats.book.texts.shared import common, edition_note, listing
 from cms_stats.publish.rounding import to_number
 from cms_stats.registry import load_registry
 
@@ -14,12 +13,7 @@ def areas(ch) -> dict[str, str]:
     """The caseload by country and region at the period, and what the constituency map shows
     (or why the folder gives no areas)."""
     out = common(ch)
-    first = load_registry().table("T21").first_edition
-    out["areas_edition_note"] = (
-        f"Figures by area are published from the edition of {month_words(first)}, for every "
-        "month of the data." if load_registry().table("T21").in_edition(ch.period) else
-        f"This edition covers the months to {ch.label}; figures by area are published from "
-        f"the edition of {month_words(first)}.")
+    out["areas_edition_note"] = edition_note(ch, "T21", "Figures by area")
     out["areas_countries_findings"] = countries_findings(ch)
     out["areas_regions_findings"] = regions_findings(ch)
     return out
@@ -39,7 +33,7 @@ def countries_findings(ch) -> str:
         parts.append(f"{name} {fmt.withheld(text) if fmt.is_symbol(text) else text}")
     unknown = ch.shown("caseload", breakdown=area_data.NOT_KNOWN, table="T21")
     out = (f"At the end of {ch.label}, **{total} cases** were on the 2012 Scheme in Great "
-           f"Britain: {', '.join(parts[:-1])} and {parts[-1]}.")
+           f"Britain: {listing(parts)}.")
     if unknown == "0":
         return out + " The paying parent's constituency was known for every case."
     if fmt.is_symbol(unknown):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from cms_stats.book import format as fmt
-from cms_stats.book.texts.shared import common
-from cms_stats.months import month_words
+from cms_stats.book.texts.shared import common, edition_note, listing
 from cms_stats.registry import load_registry
 
 #: Each action type as counted in a sentence ("1,640 deduction from earnings orders").
@@ -19,21 +18,11 @@ ACTION_WORDS = {
 }
 
 
-def listing(items: list[str]) -> str:
-    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def enforcement(ch) -> dict[str, str]:
     """Cases in enforcement at the end of the period and the actions started in it (or why the
     folder gives none)."""
     out = common(ch)
-    first = load_registry().table("T19").first_edition
-    out["enforcement_edition_note"] = (
-        f"Enforcement figures are published from the edition of {month_words(first)}, for every "
-        "month of the data." if load_registry().table("T19").in_edition(ch.period) else
-        f"This edition covers the months to {ch.label}; enforcement figures are published from "
-        f"the edition of {month_words(first)}.")
+    out["enforcement_edition_note"] = edition_note(ch, "T19", "Enforcement figures")
     out["enforcement_cases_findings"] = cases_findings(ch)
     out["enforcement_actions_findings"] = actions_findings(ch)
     return out

@@ -6,8 +6,10 @@ from __future__ import annotations
 from cms_stats.book import format as fmt
 from cms_stats.book.style import recent_months
 from cms_stats.months import month_name, month_words
+from cms_stats.registry import load_registry
 
-__all__ = ["common", "quarter_label", "recent_months", "share_change", "not_yet"]
+__all__ = ["common", "edition_note", "listing", "quarter_label", "recent_months", "share_change",
+           "not_yet"]
 
 
 def quarter_label(month: str) -> str:
@@ -49,3 +51,19 @@ def not_yet(ch, reason: str, rest: str) -> str:
     """Why an early edition has no figures for a table: the policy's reason, then what is
     missing (``rest`` continues "This edition covers the months to August 2016")."""
     return f"{reason} This edition covers the months to {ch.label}{rest}"
+
+
+def listing(items: list[str]) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def edition_note(ch, table: str, figures: str) -> str:
+    """From which edition a table is published: ``figures`` ("Enforcement figures") "are
+    published from the edition of August 2016", said for this edition (every month of the data
+    once the table is in it)."""
+    first = month_words(load_registry().table(table).first_edition)
+    if load_registry().table(table).in_edition(ch.period):
+        return f"{figures} are published from the edition of {first}, for every month of the data."
+    return (f"This edition covers the months to {ch.label}; {figures[0].lower() + figures[1:]} "
+            f"are published from the edition of {first}.")
