@@ -6,12 +6,15 @@
   ``small_release.parent.parent`` is its build root (``work/``, ``cache/`` live there too).
 - ``small_work``: the release's working folder (``<build>/work/<period>/``).
 
-The release is built once per test session (once per xdist worker) and must be treated as
-read-only: a test that needs to change it copies it first.
+The data folders are made once for the whole run, shared by the xdist workers (``make test``
+runs ``pytest -n auto``); the release is built once per worker. Both must be treated as
+read-only: a test that needs to change them copies them first.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,21 @@ settings.load_profile("cms")
 SMALL_SEED = 7
 SMALL_SCALE = 0.02
 SMALL_PERIOD = "2016-08"
+
+
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """``make(folder)`` run once for the whole test run, however many xdist workers share it:
+    the first worker to ask makes it under a lock, the others wait and reuse it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's base folder, shared by its workers
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            make(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +59,8 @@ def small_data(tmp_path_factory) -> Path:
     """A small synthetic extract folder (about 4 MB), 2013-08 to 2016-08."""
     from cms_stats.synthetic import generate
 
-    return Path(generate(tmp_path_factory.mktemp("small-data") / "extracts", seed=SMALL_SEED,
-                         scale=SMALL_SCALE))
+    return made_once(tmp_path_factory, "small-data",
+                     lambda folder: generate(folder, seed=SMALL_SEED, scale=SMALL_SCALE))
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +93,8 @@ def full_data(tmp_path_factory) -> Path:
         gen = json.loads(meta.read_text(encoding="utf-8")).get("generator", {})
         if (gen.get("version"), gen.get("seed"), gen.get("scale")) == (GENERATOR_VERSION, 2012, 1.0):
             return DEFAULT_DATA_DIR
-    return generate(tmp_path_factory.mktemp("full") / "synthetic", seed=2012, scale=1.0)
+    return made_once(tmp_path_factory, "full-data",
+                     lambda folder: generate(folder, seed=2012, scale=1.0))
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,19 @@ def test_checker_catches_every_kind_of_fault(broken_report):
     assert "RESULT: FAIL" in r.format()
 
 
+def test_axe_on_chosen_pages_only_still_opens_every_page(broken_site, browser):
+    """``axe_pages``: axe-core runs on the pages named (the low contrast of other.html is
+    missed), every page is still opened and its links checked; an unknown page is an error."""
+    from cms_stats.qa import QAError
+
+    report = check_site(broken_site, browser=browser, axe_pages=["index.html"])
+    assert sorted(report.pages) == ["index.html", "other.html"]
+    assert report.pages["other.html"].axe_violations == []
+    assert any("no such page" in line or "missing.html" in line for line in report.broken_links)
+    with pytest.raises(QAError, match="no page nowhere.html to check with axe-core"):
+        check_site(broken_site, browser=browser, axe_pages=["nowhere.html"])
+
+
 def test_serve_is_loopback_and_stops(broken_site):
     with serve(broken_site) as base:
         assert base.startswith("http://127.0.0.1:")

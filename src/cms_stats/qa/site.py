@@ -311,6 +311,7 @@ def check_site(
     screenshot_dir: str | os.PathLike[str] | None = None,
     screenshots: dict[str, str] | None = None,
     axe: bool = True,
+    axe_pages: Sequence[str] | None = None,
     browser: object | None = None,
     progress=None,  # noqa: ANN001 - callable(str) or None
 ) -> SiteReport:
@@ -331,6 +332,10 @@ def check_site(
         ``{name: page path}`` to screenshot; default the Summary (root) page and the first chapter.
     axe : bool
         Run axe-core (WCAG 2.2 AA tags) on every page.
+    axe_pages : sequence of str, optional
+        With ``axe``, only these pages (paths as :func:`list_pages` gives them): the pages an
+        archive site adds to a release whose every page was checked. Links, errors and
+        screenshots still cover every page.
     browser : playwright Browser, optional
         Reuse an open browser (tests share one per session); otherwise one is launched.
     progress : callable, optional
@@ -344,7 +349,8 @@ def check_site(
     if browser is None and _loop_running():  # Playwright's sync API refuses a running loop:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:  # the browser gets its own thread
             return pool.submit(check_site, html_dir, site_root=site_root, screenshot_dir=screenshot_dir,
-                               screenshots=screenshots, axe=axe, progress=progress).result()
+                               screenshots=screenshots, axe=axe, axe_pages=axe_pages,
+                               progress=progress).result()
     html_dir = Path(html_dir).resolve()
     if not (html_dir / "index.html").is_file():
         raise QAError(f"{html_dir}: not a built web book (no index.html)")
@@ -363,6 +369,10 @@ def check_site(
     if default_shots:
         screenshots = _default_screenshots(html_dir, pages)
     shots_for = {page: name for name, page in (screenshots or {}).items()} if screenshot_dir else {}
+    unknown = sorted(set(axe_pages or ()) - set(pages))
+    if unknown:
+        raise QAError(f"{html_dir}: no page {unknown[0]} to check with axe-core")
+    axe_on = [p for p in pages if axe and (axe_pages is None or p in axe_pages)]
     report = SiteReport(html_dir=html_dir, axe_checked=axe)
     if default_shots and "chapter" not in screenshots:
         report.screenshot_problems.append("no chapter page found in the book's navigation to screenshot")
@@ -373,7 +383,8 @@ def check_site(
     if browser is None:
         with browser_session() as own:
             return check_site(html_dir, site_root=site_root, screenshot_dir=screenshot_dir,
-                              screenshots=screenshots, axe=axe, browser=own, progress=progress)
+                              screenshots=screenshots, axe=axe, axe_pages=axe_pages, browser=own,
+                              progress=progress)
 
     with serve(site_root) as base:
         origin = base.rstrip("/")
@@ -411,7 +422,7 @@ def check_site(
                 found = page.evaluate(_LINKS_AND_IDS_JS)
                 rep.ids = set(found["ids"])
                 rep.links = sorted({u for u in found["links"] if u.startswith(origin + "/")})
-                if axe:
+                if rel in axe_on:
                     page.add_script_tag(path=str(AXE_JS))
                     rep.axe_violations = page.evaluate(AXE_RUN_JS, list(AXE_TAGS))
                 if rel in shots_for:
@@ -426,8 +437,8 @@ def check_site(
                     n_axe = sum(1 for v in rep.axe_violations if v.get("impact") in AXE_BLOCKING_IMPACTS)
                     progress(f"  {rel}: HTTP {rep.status}, {len(rep.links)} links, "
                              f"{len(rep.console_errors) + len(rep.page_errors)} errors, {n_axe} axe violations")
-            if axe:
-                axe_in_other_modes(browser, lambda rel: base + prefix + rel, pages, on_route,
+            if axe_on:
+                axe_in_other_modes(browser, lambda rel: base + prefix + rel, axe_on, on_route,
                                    lambda rel, found: report.pages[rel].axe_violations.extend(found),
                                    PAGE_TIMEOUT_MS)
         finally:
