@@ -68,6 +68,20 @@ def test_secondary_suppression_protects_it_and_keeps_the_total():
     assert system.interval(review) == pytest.approx((0.0, 22.5))
 
 
+def test_a_stalled_solve_is_solved_again_by_the_interior_point_method(monkeypatch):
+    """HiGHS's first try is stopped by its time limit (here at once): the interior-point method
+    gives the same interval, not a finding."""
+    from cms_stats.publish import audit
+
+    published = publish_tidy(tidy(_complaints(18, 3)), POLICY)
+    monkeypatch.setattr(audit, "FIRST_SOLVE_SECONDS", 1e-12)
+    system = ReaderSystem.from_published(published, POLICY)
+    review = system.index[("T12", "2013-08", "complaints_received", "review")]
+    assert system.interval(review) == pytest.approx((0.0, 22.5))
+    monkeypatch.setattr(audit, "LAST_SOLVE_SECONDS", 1e-12)
+    assert all(math.isnan(x) for x in system.interval(review))  # no answer: no proof
+
+
 def test_complement_is_the_smallest_part_not_the_total():
     """Rows quarantined by reason (DQ, base 10): 3 [c], 15 -> 20, 25 -> 30, all 43 -> 40. A reader
     gets [max(0, 35 - 25 - 35), 45 - 15 - 25] = [0, 5]. The least-cost complement is the

@@ -43,6 +43,20 @@ Key = tuple[str, str, str, str]  # table, period, measure, breakdown
 COUNT, MONEY = "count", "money"
 
 
+#: Seconds HiGHS may take on one bound before the problem is solved again by its interior-point
+#: method (the same optimum): HiGHS's default choice solves these small systems in
+#: milliseconds but can, rarely, stall on a degenerate one for many minutes.
+FIRST_SOLVE_SECONDS = 30.0
+LAST_SOLVE_SECONDS = 600.0
+
+
+def _solve(linprog, c, **problem):
+    res = linprog(c, method="highs", options={"time_limit": FIRST_SOLVE_SECONDS}, **problem)
+    if res.status == 1:  # time limit: not an answer
+        res = linprog(c, method="highs-ipm", options={"time_limit": LAST_SOLVE_SECONDS}, **problem)
+    return res
+
+
 @dataclass(frozen=True)
 class Finding:
     """A suppressed figure whose feasible interval is too narrow (or a system a reader finds
@@ -278,7 +292,7 @@ class ReaderSystem:
         for sign in (1.0, -1.0):
             c = np.zeros(len(comp))
             c[pos[i]] = sign
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            res = _solve(linprog, c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds)
             self.solves += 1
             if res.status not in (0, 3):  # infeasible, or unsolved (iteration limit, numerical
                 return math.nan, math.nan     # trouble): no proof of protection, so a finding
