@@ -60,12 +60,14 @@ TO ?= 2016-08
 editions: data
 	$(VENV)/bin/cms-stats editions --from $(FROM) --to $(TO)
 
+# Two or more processes (pytest-xdist), a test module to each: the book builds wait on one core
+# for much of their time (Sphinx, the PDF, the audit), so a second module runs beside them.
 test: setup
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto --dist loadfile
 
 # Everything but the tests marked slow (book builds, full-scale data): seconds, not minutes.
 test-fast: setup
-	$(VENV)/bin/pytest -q -m "not slow"
+	$(VENV)/bin/pytest -q -m "not slow" -n auto --dist loadfile
 
 EDITION ?=
 qa: setup
