@@ -75,11 +75,33 @@ def test_a_stalled_solve_is_solved_again_by_the_interior_point_method(monkeypatc
 
     published = publish_tidy(tidy(_complaints(18, 3)), POLICY)
     monkeypatch.setattr(audit, "FIRST_SOLVE_SECONDS", 1e-12)
+    monkeypatch.setattr(audit, "_SOLVED", {})  # solved afresh, not remembered
     system = ReaderSystem.from_published(published, POLICY)
     review = system.index[("T12", "2013-08", "complaints_received", "review")]
     assert system.interval(review) == pytest.approx((0.0, 22.5))
     monkeypatch.setattr(audit, "LAST_SOLVE_SECONDS", 1e-12)
+    monkeypatch.setattr(audit, "_SOLVED", {})
     assert all(math.isnan(x) for x in system.interval(review))  # no answer: no proof
+
+
+def test_an_interval_is_remembered_by_its_problem_not_by_the_order_of_the_system(monkeypatch):
+    """The same figures built into another system (another month before them, so other
+    variable numbers): the same problem, answered from memory without a linear program; a
+    changed bound is a new problem."""
+    from cms_stats.publish import audit
+
+    published = publish_tidy(tidy(_complaints(18, 3)), POLICY)
+    other = publish_tidy(tidy(_complaints(28, 3)), POLICY)  # resolution 30, all 30
+    monkeypatch.setattr(audit, "_SOLVED", {})  # what the publishing solved, forgotten
+    key = ("T12", "2013-08", "complaints_received", "review")
+    first = ReaderSystem.from_published(published, POLICY)
+    assert first.interval(first.index[key]) == pytest.approx((0.0, 22.5)) and first.solves == 2
+    before = publish_tidy(tidy(_complaints(40, 20, period="2013-07")), POLICY)
+    again = ReaderSystem.from_published(pd.concat([before, published], ignore_index=True), POLICY)
+    assert again.index[key] != first.index[key]
+    assert again.interval(again.index[key]) == pytest.approx((0.0, 22.5)) and again.solves == 0
+    third = ReaderSystem.from_published(other, POLICY)
+    assert third.interval(third.index[key]) == pytest.approx((0.0, 32.5)) and third.solves == 2
 
 
 def test_complement_is_the_smallest_part_not_the_total():

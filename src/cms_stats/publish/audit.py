@@ -25,6 +25,7 @@ money figure when its interval is at least ``money_percent`` of its upper bound 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -55,6 +56,13 @@ def _solve(linprog, c, **problem):
     if res.status == 1:  # time limit: not an answer
         res = linprog(c, method="highs-ipm", options={"time_limit": LAST_SOLVE_SECONDS}, **problem)
     return res
+
+
+#: Intervals solved in this process, by problem: the component's relations and bounds written
+#: by figure key (so the order the system was built in does not matter) and the figure. The
+#: protection's repeated passes and the release audit after it ask the same questions again;
+#: the same linear program has the same answer.
+_SOLVED: dict[tuple[bytes, tuple], tuple[float, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,8 @@ class ReaderSystem:
     rows: list[_Row] = field(default_factory=list)
     rows_of: dict[int, list[int]] = field(default_factory=dict)
     solves: int = 0
+    _components: dict[int, tuple[list[int], list[int], bytes]] = field(default_factory=dict,
+                                                                      repr=False)
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
@@ -203,6 +213,7 @@ class ReaderSystem:
         return i
 
     def _add(self, row: _Row) -> None:
+        self._components.clear()
         r = len(self.rows)
         self.rows.append(row)
         for v in row.coefs:
@@ -235,6 +246,8 @@ class ReaderSystem:
 
     def suppress(self, i: int) -> None:
         """Make variable ``i`` a suppressed figure (unknown to the reader)."""
+        for v in self._components.get(i, ((),))[0]:  # its component changes (or splits)
+            self._components.pop(v, None)
         self.text[i] = self.policy.symbols["suppressed"]
         self.lower[i] = 0.0
         self.upper[i] = math.inf
@@ -262,11 +275,13 @@ class ReaderSystem:
         from scipy.optimize import linprog  # deferred: heavy (only disclosure control needs it)
         from scipy.sparse import csr_array  # deferred: with linprog
 
-        comp = self.component(i)
+        comp, rows, problem = self._component(i)
         if len(comp) == 1:
             return self.lower[i], self.upper[i]
+        solved = _SOLVED.get((problem, self.keys[i]))
+        if solved is not None:
+            return solved
         pos = {v: k for k, v in enumerate(comp)}
-        rows = sorted({r for v in comp for r in self.rows_of[v] if self.rows[r].active})
         data: dict[str, tuple[list, list, list, list]] = {"=": ([], [], [], []), "<=": ([], [], [], [])}
         for r in rows:
             row = self.rows[r]
@@ -297,7 +312,28 @@ class ReaderSystem:
             if res.status not in (0, 3):  # infeasible, or unsolved (iteration limit, numerical
                 return math.nan, math.nan     # trouble): no proof of protection, so a finding
             out.append(sign * res.fun if res.status == 0 else sign * -math.inf)
+        _SOLVED[(problem, self.keys[i])] = (out[0], out[1])
         return out[0], out[1]
+
+    def _component(self, i: int) -> tuple[list[int], list[int], bytes]:
+        """``i``'s component, its active rows and a digest of the problem they make (rows and
+        bounds by figure key), kept until a figure of the component is suppressed."""
+        hit = self._components.get(i)
+        if hit is not None:
+            return hit
+        comp = self.component(i)
+        rows = sorted({r for v in comp for r in self.rows_of[v] if self.rows[r].active})
+        digest = hashlib.blake2b(digest_size=20)
+        for text in sorted(repr((self.rows[r].op, self.rows[r].const, self.rows[r].additive,
+                                 sorted((self.keys[v], c) for v, c in self.rows[r].coefs.items())))
+                           for r in rows):
+            digest.update(text.encode())
+        for v in sorted(comp, key=self.keys.__getitem__):
+            digest.update(repr((self.keys[v], self.lower[v], self.upper[v])).encode())
+        entry = (comp, rows, digest.digest())
+        for v in comp:
+            self._components[v] = entry
+        return entry
 
     def required(self, i: int, upper: float) -> float:
         """The width a suppressed variable's interval must have."""
