@@ -7,8 +7,8 @@ per layer:
 
 - extracts (a function body): the working files are computed again; no chapter executes, as no
   chapter imports the extracts layer and the figures are the same;
-- measures (the caseload definition changes): the working files are computed again; the
-  chapters that read Table 2 execute, and no other (no chapter imports the caseload code);
+- measures (the closures definition changes): the working files are computed again; the
+  chapter that reads Table 17 executes, and no other (no chapter imports the caseload code);
 - publish (the rounding every chapter imports): every chapter executes;
 - book, one chapter's generated wording: that chapter alone executes;
 - book, the chart code: the chapters that draw execute, the others (About) do not;
@@ -100,18 +100,18 @@ def test_extracts_edit_recomputes_the_working_files_and_no_chapter(project):
 
 
 def test_measures_edit_executes_the_chapters_whose_figures_or_code_it_changes(project):
-    # Arrears-only cases left out of every month's caseload: Table 2's figures change, and so
-    # do the shares of it: Table 17's (same chapter) and Table 19's (the enforcement chapter).
-    _insert_in_body(project["package"] / "measures" / "caseload.py", "caseload_by_month",
-                    "snapshots = snapshots.filter(snapshots.origin != 'arrears_only')")
+    # Closures "for another reason" left out: Table 17's closures (all, by reason, the share of
+    # the caseload) change, and nothing else (an edit to Table 2 alone would contradict
+    # Table 21's Great Britain caseload, which the release audit refuses).
+    _insert_in_body(project["package"] / "measures" / "caseload.py", "closures_by_month",
+                    "closures = closures.filter(closures.closure_reason != 'other')")
     # no chapter runs the caseload code: it reaches the book through the working files only
     assert _importers(project, "measures/caseload.py") == set()
     run = _release(project)
     assert run["working_files"] == "computed"
-    # they read T2, or T19 (its share of T2's caseload)
-    assert sorted(run["executed"]) == ["caseload", "enforcement", "summary"], run["why_executed"]
-    for name in ("caseload", "enforcement", "summary"):
-        assert run["why_executed"][name] == ["parameters", "data"], name
+    # the chapters that read T17
+    assert sorted(run["executed"]) == ["caseload"], run["why_executed"]
+    assert run["why_executed"]["caseload"] == ["parameters", "data"]
 
 
 def test_publish_edit_executes_every_chapter_that_imports_it(project):
