@@ -98,9 +98,16 @@ def test_axe_on_chosen_pages_only_still_opens_every_page(broken_site, browser):
     report = check_site(broken_site, browser=browser, axe_pages=["index.html"])
     assert sorted(report.pages) == ["index.html", "other.html"]
     assert report.pages["other.html"].axe_violations == []
-    assert any("no such page" in line or "missing.html" in line for line in report.broken_links)
+    assert any("missing.html" in line for line in report.broken_links)
+    assert "axe-core run on 1 of 2 pages (index.html)" in report.format()
+    other = check_site(broken_site, browser=browser, axe_pages=["other.html"])
+    found = other.axe_violations()
+    assert any("color-contrast" in v and v.startswith("other.html") for v in found), other.format()
+    assert not any(v.startswith("index.html") for v in found)
     with pytest.raises(QAError, match="no page nowhere.html to check with axe-core"):
         check_site(broken_site, browser=browser, axe_pages=["nowhere.html"])
+    with pytest.raises(QAError, match="axe_pages names no page"):
+        check_site(broken_site, browser=browser, axe_pages=[])
 
 
 def test_serve_is_loopback_and_stops(broken_site):

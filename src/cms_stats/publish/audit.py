@@ -53,7 +53,7 @@ LAST_SOLVE_SECONDS = 600.0
 
 def _solve(linprog, c, **problem):
     res = linprog(c, method="highs", options={"time_limit": FIRST_SOLVE_SECONDS}, **problem)
-    if res.status == 1:  # time limit: not an answer
+    if res.status in (1, 4):  # a time or iteration limit, or numerical trouble: not an answer
         res = linprog(c, method="highs-ipm", options={"time_limit": LAST_SOLVE_SECONDS}, **problem)
     return res
 
@@ -61,7 +61,9 @@ def _solve(linprog, c, **problem):
 #: Intervals solved in this process, by problem: the component's relations and bounds written
 #: by figure key (so the order the system was built in does not matter) and the figure. The
 #: protection's repeated passes and the release audit after it ask the same questions again;
-#: the same linear program has the same answer.
+#: the same linear program has the same answer. The audit still builds every problem from the
+#: published CSV files (what a reader has), so a fault in building one shows; it reuses the
+#: solver's answer to an identical problem, and its ``solves`` counts the problems solved afresh.
 _SOLVED: dict[tuple[bytes, tuple], tuple[float, float]] = {}
 
 

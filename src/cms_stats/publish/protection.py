@@ -191,11 +191,13 @@ def _complement(system: ReaderSystem, i: int, known: frozenset = frozenset()) ->
 
 def _farther_complement(system: ReaderSystem, i: int, known: frozenset,
                         max_distance: int = FARTHEST_COMPLEMENT) -> int | None:
-    """The nearest figure, through the additive relations, that may be withheld: used when
-    every figure sharing a relation with ``i`` is withheld already or was published by an
-    earlier edition. A new table restating such figures more finely (T21's areas add up to
-    T1's applications, rounded to 10 where T1 rounds to 100) can narrow an old ``[c]``; only
-    figures of the new table can then protect it. Nearest first, then the smallest."""
+    """The nearest figure, through the additive relations, that may be withheld: used when no
+    figure sharing a relation with ``i`` may be (each is withheld already, 0, of another kind,
+    or published by an earlier edition). A new table restating such figures more finely (T21's
+    areas add up to T1's applications, rounded to 10 where T1 rounds to 100) can narrow an old
+    ``[c]``; only figures of the new table can then protect it. Nearest first, then a part
+    before a total (breakdown ``all``), then the smallest. Whether it helps is checked by the
+    caller, which goes on to the next nearest until the figure is protected or none is left."""
     seen_rows: set[int] = set()
     seen, frontier = {i}, [i]
     for _distance in range(1, max_distance + 1):

@@ -25,7 +25,6 @@ import json
 import os
 import posixpath
 import re
-import struct
 import threading
 import urllib.error
 import urllib.parse
@@ -36,6 +35,7 @@ from pathlib import Path
 
 from cms_stats.qa.axe import (AXE_BLOCKING_IMPACTS, AXE_JS, AXE_RUN_JS, AXE_TAGS, FIRST_MODE,
                                axe_in_other_modes, mode_name)
+from cms_stats.qa.png import check_png
 
 CHROMIUM = os.environ.get("CMS_CHROMIUM", "/usr/bin/chromium")
 # Quiet, offline, container-friendly Chromium: no sandbox (we run as root in CI), no GPU, and no
@@ -160,6 +160,7 @@ class SiteReport:
     screenshots: dict[str, Path] = field(default_factory=dict)
     screenshot_problems: list[str] = field(default_factory=list)
     axe_checked: bool = False
+    axe_pages: list[str] | None = None  # the pages axe-core ran on, when not every page
 
     # Problems, each a list of readable lines -------------------------------------------------
     @property
@@ -215,12 +216,19 @@ class SiteReport:
     def ok(self) -> bool:
         return not any(self.problems().values())
 
+    def _axe_coverage(self) -> str:
+        if not self.axe_checked:
+            return "NOT run"
+        if self.axe_pages is None:
+            return "run on every page"
+        return f"run on {len(self.axe_pages)} of {len(self.pages)} pages ({', '.join(self.axe_pages)})"
+
     def format(self) -> str:
         """A plain-text report for a log: counts, then every problem line."""
         n_links = len({link for p in self.pages.values() for link in p.links})
         out = [
             f"browser check of {self.html_dir}: {len(self.pages)} pages, {n_links} internal links, "
-            f"axe-core {'run' if self.axe_checked else 'NOT run'} ({', '.join(AXE_TAGS)})"
+            f"axe-core {self._axe_coverage()} ({', '.join(AXE_TAGS)})"
         ]
         for kind, lines in self.problems().items():
             out.append(f"  {kind}: {len(lines)}")
@@ -245,25 +253,6 @@ def list_pages(html_dir: str | os.PathLike[str]) -> list[str]:
             continue
         pages.append(rel.as_posix())
     return sorted(pages)
-
-
-def check_png(path: Path, min_width: int = 200, min_height: int = 200, min_colours: int = 8) -> list[str]:
-    """Problems with a screenshot: not a PNG, too small, or (nearly) one flat colour."""
-    problems = []
-    data = path.read_bytes() if path.exists() else b""
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        return [f"{path}: not a PNG"]
-    width, height = struct.unpack(">II", data[16:24])
-    if width < min_width or height < min_height:
-        problems.append(f"{path}: only {width}x{height} pixels")
-    from PIL import Image  # deferred: heavy, only to read a screenshot
-
-    with Image.open(path) as img:
-        colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
-    n_colours = len(colours) if colours is not None else 1_000_000
-    if n_colours < min_colours:
-        problems.append(f"{path}: only {n_colours} colours (a blank page?)")
-    return problems
 
 
 def _http_status(url: str) -> int:
@@ -331,7 +320,8 @@ def check_site(
     screenshots : dict, optional
         ``{name: page path}`` to screenshot; default the Summary (root) page and the first chapter.
     axe : bool
-        Run axe-core (WCAG 2.2 AA tags) on every page.
+        Run axe-core (WCAG 2.2 AA tags; light, dark and phone) on every page, or on
+        ``axe_pages``.
     axe_pages : sequence of str, optional
         With ``axe``, only these pages (paths as :func:`list_pages` gives them): the pages an
         archive site adds to a release whose every page was checked. Links, errors and
@@ -372,8 +362,11 @@ def check_site(
     unknown = sorted(set(axe_pages or ()) - set(pages))
     if unknown:
         raise QAError(f"{html_dir}: no page {unknown[0]} to check with axe-core")
+    if axe_pages is not None and not axe_pages:
+        raise QAError(f"{html_dir}: axe_pages names no page (omit it to check every page)")
     axe_on = [p for p in pages if axe and (axe_pages is None or p in axe_pages)]
-    report = SiteReport(html_dir=html_dir, axe_checked=axe)
+    report = SiteReport(html_dir=html_dir, axe_checked=axe,
+                        axe_pages=None if axe_pages is None else axe_on)
     if default_shots and "chapter" not in screenshots:
         report.screenshot_problems.append("no chapter page found in the book's navigation to screenshot")
     report.screenshot_problems.extend(
