@@ -62,8 +62,9 @@ def edition_note(ch, table: str, figures: str) -> str:
     """From which edition a table is published: ``figures`` ("Enforcement figures") "are
     published from the edition of August 2016", said for this edition (every month of the data
     once the table is in it)."""
-    first = month_words(load_registry().table(table).first_edition)
-    if load_registry().table(table).in_edition(ch.period):
+    spec = load_registry().table(table)
+    first = month_words(spec.first_edition)
+    if spec.in_edition(ch.period):
         return f"{figures} are published from the edition of {first}, for every month of the data."
     return (f"This edition covers the months to {ch.label}; {figures[0].lower() + figures[1:]} "
             f"are published from the edition of {first}.")
