@@ -14,6 +14,7 @@ import pandas as pd
 from cms_stats import areas
 from cms_stats.book.chapter import HTMLBlock, _cell, table_html
 from cms_stats.months import month_short
+from cms_stats.publish.rounding import table_cells
 
 __all__ = ["area_table", "area_rows", "PRINTED_ROWS"]
 
@@ -28,7 +29,8 @@ def area_rows(wide: pd.DataFrame, period: str) -> pd.DataFrame:
     per published month up to ``period``.
     """
     period_col = wide.attrs.get("period_column", wide.columns[0])
-    frame = wide[wide[period_col] <= period]
+    cells = table_cells(wide)
+    frame = cells[cells[period_col] <= period]
     columns = wide.attrs.get("columns", {})
     measures = list(dict.fromkeys(spec["measure"] for spec in columns.values()))
     by_constituency = any(spec["breakdown"].startswith(("e14", "w07", "s14")) for spec in columns.values())

@@ -10,10 +10,13 @@ where they sit.
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from cms_stats import areas
 from cms_stats.months import month_short
+from cms_stats.publish.rounding import table_cells
 from cms_stats.registry import load_registry
 
 __all__ = ["is_by_area", "by_area_sheet", "EES_AREA_COLUMNS", "ees_geography"]
@@ -57,8 +60,9 @@ def by_area_sheet(wide: pd.DataFrame) -> pd.DataFrame:
              for header, spec in columns.items()}  # label, " (unit)"
     by_area: dict[str, dict[str, object]] = {}
     out_columns: dict[str, dict] = {}
+    cells = table_cells(wide)
     for header, spec in columns.items():
-        for period, value in zip(wide[period_col], wide[header]):
+        for period, value in zip(cells[period_col], cells[header]):
             if len(measures) == 1:  # a row per area, a column per month
                 name, unit = names[spec["measure"]]
                 row, column = (spec["breakdown"],), f"{name}, {month_short(period)}{unit}"
@@ -91,6 +95,13 @@ def ees_geography(key: str) -> tuple[dict[str, str], str]:
     an English region ``Regional``; a constituency ``Parliamentary constituency`` (with its
     region or country). Returns ``(columns, filter)``, ``filter`` ``Total`` but for not known.
     """
+    columns, filter_value = _ees_geography(key)
+    return dict(columns), filter_value
+
+
+@functools.cache
+def _ees_geography(key: str) -> tuple[dict[str, str], str]:
+    # Looked up once per area, not once per month and area (a search of 632 constituencies).
     blank = dict.fromkeys(EES_AREA_COLUMNS, "")
     c = areas.constituencies()
     if key in areas.constituency_breakdowns():

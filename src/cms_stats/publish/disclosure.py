@@ -44,6 +44,10 @@ from cms_stats.publish.table_audit import audit_tables
 # An ISO date followed by a money amount with pence: the shape of an extract row.
 _DATE_MONEY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b[\s,;|\t\"']{1,12}-?\d{1,9}\.\d{2}\b")
 _TEXT_SUFFIXES = {".html", ".htm", ".txt", ".md", ".json", ".xml", ".tex"}
+#: Third-party assets copied unchanged into every release (no figure or text of ours is in
+#: them), like the theme's ``.js`` and ``.css``: MathJax's 8 MB, mostly speech-rule ``.json``,
+#: took most of a release's screening.
+_VENDORED = ("html/_static/mathjax/",)
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 _TAG = re.compile(r"<[^>]+>")
 _CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S | re.I)
@@ -333,7 +337,8 @@ def check_release(release_dir: str | Path, policy: Policy | None = None,
         (text via ``pdftotext``), ``.xlsx`` and ``.ods`` (every cell; counts in columns headed
         ``(number)``), ``.csv`` (text; counts by the ``unit`` column), ``.ipynb`` (sources
         and outputs), ``.json``/``.txt``/``.md``/``.xml``/``.tex`` (text). Script and style
-        assets (``.js``, ``.css``) and images are not checked, but for the table builder's
+        assets (``.js``, ``.css``), the vendored MathJax (``html/_static/mathjax/``) and
+        images are not checked, but for the table builder's
         data (``html/_static/explore/data.js``): its text is screened, and every figure in it
         must be the published CSV figure (:func:`explore_data_problems`). When the folder has
         ``csv/``, every suppressed figure is also checked against what a reader can work out
@@ -348,6 +353,8 @@ def check_release(release_dir: str | Path, policy: Policy | None = None,
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         suffix = path.suffix.lower()
+        if rel.startswith(_VENDORED):
+            continue
         if suffix in {".html", ".htm"}:
             found = _check_html(path, rel, screen)
         elif suffix == ".csv":

@@ -320,6 +320,18 @@ def _is_published(frame: pd.DataFrame) -> bool:
     return not pd.api.types.is_numeric_dtype(frame["value"])
 
 
+def table_cells(wide: pd.DataFrame) -> pd.DataFrame:
+    """The cells of a publication table without its ``attrs`` (the data is not copied).
+
+    pandas deep-copies ``attrs`` into every frame and column an operation returns, and a table
+    by area describes hundreds of columns there: read column by column, Table 22 took seconds.
+    Read the description from ``wide.attrs`` and the cells from this frame.
+    """
+    cells = wide.copy(deep=False)
+    cells.attrs = {}
+    return cells
+
+
 def publication_tables(
     measures: pd.DataFrame, policy: Policy, metadata: Mapping | None = None
 ) -> dict[str, pd.DataFrame]:

@@ -24,7 +24,7 @@ from pandas.errors import Pandas4Warning
 from cms_stats.months import month_end, month_words
 from cms_stats.publish.area_layout import by_area_sheet, is_by_area
 from cms_stats.publish.policy import Policy, load_metadata, load_policy
-from cms_stats.publish.rounding import _table_key, to_number
+from cms_stats.publish.rounding import _table_key, table_cells, to_number
 
 COVER_SHEET = "Cover"
 CONTENTS_SHEET = "Contents"
@@ -189,7 +189,7 @@ def drop_months_not_applicable(frame: pd.DataFrame, z: str) -> tuple[pd.DataFram
     shown_from : str or None
         That month (``YYYY-MM``) when earlier months were left out, else ``None``.
     """
-    values = frame.iloc[:, 1:]
+    values = table_cells(frame).iloc[:, 1:]
     applies = [any(v != z for v in row) for row in values.itertuples(index=False, name=None)]
     first = applies.index(True) if True in applies else 0
     if first == 0:
