@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from cms_stats.editions.ahead import Ahead
+from cms_stats.editions.ahead import Ahead, Measurer
 from cms_stats.work import measure_edition
 
 
@@ -47,3 +47,25 @@ def test_a_correction_measured_ahead_keeps_its_own_result(small_data, tmp_path):
     original.cancel()  # as the series does once the release is built: nothing left to do
     got = correction.result()
     assert got is not None and got["key"][2] == "2016-08-31"
+
+
+def test_one_process_measures_the_series_and_a_cancelled_one_is_replaced(small_data, tmp_path):
+    """A series keeps one measuring process (imports once); an edition handed over while
+    another's result is unread cancels that one, and the next gets a new process."""
+    scratch = tmp_path / "cache"
+    with Measurer(scratch) as measurer:
+        first = Ahead(small_data, "2016-02", dt.date(2016, 3, 31), scratch, measurer=measurer)
+        got = first.result()
+        second = Ahead(small_data, "2016-05", dt.date(2016, 6, 30), scratch, measurer=measurer)
+        assert second.proc is first.proc  # the same process, not a new one
+        want = measure_edition(small_data, "2016-05", dt.date(2016, 6, 30))
+        pd.testing.assert_frame_equal(second.result()["measures"], want["measures"])
+        assert got["key"][1:3] == ("2016-02", "2016-03-31")
+        unread = Ahead(small_data, "2016-02", None, scratch, measurer=measurer)
+        replaced = Ahead(small_data, "2016-05", None, scratch, measurer=measurer)
+        assert unread.proc.poll() is not None and unread.result() is None  # stopped
+        assert replaced.proc is not unread.proc
+        assert replaced.result()["key"][1:3] == ("2016-05", None)
+        process = replaced.proc
+    assert process.poll() == 0  # ended with the series
+    assert not list(scratch.glob("*.pickle")) + list(scratch.glob("*.part"))

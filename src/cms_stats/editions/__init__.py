@@ -28,7 +28,7 @@ from pathlib import Path
 
 from cms_stats import paths
 from cms_stats.calendar import Calendar, CalendarError, Issue, date_words, load_calendar
-from cms_stats.editions.ahead import Ahead
+from cms_stats.editions.ahead import Ahead, Measurer
 from cms_stats.editions.site import (EditionError, check_issue, output_hashes, write_landing,
                                      write_latest)
 from cms_stats.months import month_words
@@ -162,12 +162,13 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
     # The next issue's validation and measures (which do not depend on the issue before it)
     # are computed in a subprocess (editions.ahead) once the current issue's chapters have
     # run: its book, PDF and checks leave a core idle.
-    # One pool of chapter workers for the series: their kernels start once, not per edition.
+    # One pool of chapter workers and one measuring process for the series: their kernels
+    # and imports start once, not per edition.
     n_workers = workers or max(1, min(2, os.cpu_count() or 1))
     scratch = build_root / "cache"
     scratch.mkdir(parents=True, exist_ok=True)
     with chapter_workers(n_workers, scratch / "editions-chapters.log",
-                         chapter_env(build_root)) as pool:
+                         chapter_env(build_root)) as pool, Measurer(scratch) as measurer:
         future = None
         try:
             for n, issue in enumerate(todo):
@@ -184,7 +185,7 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
                     nonlocal future
                     if n + 1 < len(todo):
                         future = Ahead(data_dir, todo[n + 1].period, todo[n + 1].known_at, scratch,
-                                       engine)
+                                       engine, measurer)
                 started = time.perf_counter()
                 try:
                     release(issue.period, data_dir=data_dir,

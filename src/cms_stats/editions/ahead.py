@@ -10,20 +10,99 @@ The result is what :func:`cms_stats.work.measure_edition` returns, handed back t
 pickle file in the build cache (the same code on the same machine reads it at once, then it is
 removed). A failure is not an error here: :meth:`Ahead.result` gives None and the release
 computes its measures itself, where any error is reported as usual.
+
+A series keeps one such process for all its editions (:class:`Measurer`): importing the package
+and its libraries took about 4 CPU seconds, once per edition before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import pickle
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
-__all__ = ["Ahead", "main"]
+__all__ = ["Ahead", "Measurer", "main"]
 
 _CODE = "from cms_stats.editions.ahead import main; main()"
+
+
+class Measurer:
+    """A process that measures editions one after another, kept for a series.
+
+    It runs one edition at a time: an edition handed over while another's result is still
+    unread cancels that one (the series only measures ahead the edition it will build next).
+    A cancelled or failed process is replaced by a new one at the next edition.
+
+    Parameters
+    ----------
+    scratch : Path
+        The folder of the log of failures (``editions-ahead.log``).
+    """
+
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+        self.proc: subprocess.Popen | None = None
+        self.current: Ahead | None = None
+
+    def submit(self, ahead: Ahead, args: dict) -> subprocess.Popen:
+        if self.current is not None:
+            self.current.cancel()
+        if self.proc is None or self.proc.poll() is not None:
+            # its errors go to a log: the release then measures itself and reports
+            with open(self.scratch / "editions-ahead.log", "a") as log:
+                self.proc = subprocess.Popen([sys.executable, "-c", _CODE], stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=log, text=True)
+        self.current = ahead
+        self.proc.stdin.write(json.dumps(args) + "\n")
+        self.proc.stdin.flush()
+        return self.proc
+
+    def wait(self) -> bool:
+        """Whether the edition handed over last was measured (its result file written)."""
+        self.current = None
+        line = self.proc.stdout.readline() if self.proc is not None else ""
+        return line.strip() == "ok"
+
+    def kill(self) -> None:
+        """Stop the process, whatever it is doing."""
+        self.current = None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self._close_pipes()
+            self.proc = None
+
+    def close(self) -> None:
+        """End the process once it has finished what it was given (end of the series)."""
+        if self.current is not None:
+            self.current.cancel()
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self._close_pipes()
+            self.proc = None
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    def __enter__(self) -> Measurer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class Ahead:
@@ -41,10 +120,12 @@ class Ahead:
         A folder for the result file (removed once read) and the log of failures.
     engine : str, optional
         The measures engine (:func:`cms_stats.measures.engine.engine_name`).
+    measurer : Measurer, optional
+        The series' process; without it, a process of its own, ended once read.
     """
 
     def __init__(self, data_dir: Path, period: str, known_at: dt.date | None, scratch: Path,
-                 engine: str | None = None):
+                 engine: str | None = None, measurer: Measurer | None = None):
         scratch.mkdir(parents=True, exist_ok=True)
         # named by issue (period and cut-off): a correction of the same period, measured ahead
         # while its original is published, never shares the original's file
@@ -55,17 +136,19 @@ class Ahead:
         args = {"data_dir": str(data_dir), "period": period,
                 "known_at": known_at.isoformat() if known_at else None, "out": str(self.out),
                 "engine": engine}
-        # its errors go to a log beside it: the release then measures itself and reports
-        with open(scratch / "editions-ahead.log", "a") as log:
-            self.proc = subprocess.Popen([sys.executable, "-c", _CODE, json.dumps(args)],
-                                         stdout=log, stderr=log)
+        self._own = measurer is None
+        self.measurer = measurer if measurer is not None else Measurer(scratch)
+        self.proc = self.measurer.submit(self, args)
 
     def result(self) -> dict | None:
         """The measured edition, or None when the subprocess failed or was cancelled."""
         if self.read:
             return None
         self.read = True
-        if self.proc.wait() != 0 or not self.out.is_file():
+        measured = self.measurer.wait()
+        if self._own:
+            self.measurer.close()
+        if not measured or not self.out.is_file():
             return None
         try:
             with open(self.out, "rb") as fh:
@@ -74,28 +157,38 @@ class Ahead:
             self.out.unlink(missing_ok=True)
 
     def cancel(self) -> None:
-        """Stop the subprocess (the series failed, or the release did not need it) and remove
+        """Stop the measurement (the series failed, or the release did not need it) and remove
         what it wrote; nothing to do once its result was read."""
         if self.read:
             return
         self.read = True
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        self.measurer.kill()
         self.out.unlink(missing_ok=True)
         self.out.with_suffix(".part").unlink(missing_ok=True)  # killed while writing
 
 
 def main() -> None:
-    """The subprocess: measure one edition and pickle the result (written aside, then renamed,
-    so a result file is whole)."""
+    """The subprocess: one edition per line of its input (JSON), each measured and pickled
+    (written aside, then renamed, so a result file is whole), answered ``ok`` or ``failed``
+    on its output (the reason in the log)."""
     from cms_stats.work import measure_edition  # deferred: the parent imports this module too
 
-    args = json.loads(sys.argv[1])
-    known_at = dt.date.fromisoformat(args["known_at"]) if args["known_at"] else None
-    measured = measure_edition(Path(args["data_dir"]), args["period"], known_at, args["engine"])
-    out = Path(args["out"])
-    part = out.with_suffix(".part")
-    with open(part, "wb") as fh:
-        pickle.dump(measured, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    part.replace(out)
+    answer = sys.stdout
+    sys.stdout = sys.stderr  # stray prints must not corrupt the answers
+    for line in sys.stdin:
+        args = json.loads(line)
+        try:
+            known_at = dt.date.fromisoformat(args["known_at"]) if args["known_at"] else None
+            measured = measure_edition(Path(args["data_dir"]), args["period"], known_at,
+                                       args["engine"])
+            out = Path(args["out"])
+            part = out.with_suffix(".part")
+            with open(part, "wb") as fh:
+                pickle.dump(measured, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            part.replace(out)
+        except Exception:
+            traceback.print_exc()
+            answer.write("failed\n")
+        else:
+            answer.write("ok\n")
+        answer.flush()
