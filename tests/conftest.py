@@ -6,9 +6,9 @@
   ``small_release.parent.parent`` is its build root (``work/``, ``cache/`` live there too).
 - ``small_work``: the release's working folder (``<build>/work/<period>/``).
 
-The data folders are made once for the whole run, shared by the xdist workers (``make test``
-runs ``pytest -n auto``); the release is built once per worker. Both must be treated as
-read-only: a test that needs to change them copies them first.
+The data folders and the release are made once for the whole run, shared by the xdist
+workers (``make test`` runs ``pytest -n auto``). They must be treated as read-only: a test that
+needs to change them copies them first.
 """
 
 from __future__ import annotations
@@ -65,11 +65,14 @@ def small_data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def small_release(small_data, tmp_path_factory) -> Path:
-    """The complete release of 2016-08 from ``small_data`` (html, PDF, tables, CSV, manifest)."""
+    """The complete release of 2016-08 from ``small_data`` (html, PDF, tables, CSV, manifest),
+    built once for all xdist workers (read-only: a test that changes it works on a copy)."""
     from cms_stats.release import release
 
-    build = tmp_path_factory.mktemp("small-build")
-    return release(SMALL_PERIOD, data_dir=small_data, progress=None, build_dir=build)
+    build = made_once(tmp_path_factory, "small-build",
+                      lambda folder: release(SMALL_PERIOD, data_dir=small_data, progress=None,
+                                             build_dir=folder))
+    return build / "release" / SMALL_PERIOD
 
 
 @pytest.fixture(scope="session")
