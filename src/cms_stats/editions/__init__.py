@@ -160,8 +160,8 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
     for issue in [i for i in archive if i.period in periods and (site / i.id).exists()]:
         say(f"edition {issue.id}: in the archive, unchanged")
     # The next issue's validation and measures (which do not depend on the issue before it)
-    # are computed in a subprocess (editions.ahead) once the current issue's chapters have
-    # run: its book, PDF and checks leave a core idle.
+    # are computed in a subprocess (editions.ahead) once the current issue's own are done:
+    # they fill the time its chapters, book, PDF and checks leave a core idle.
     # One pool of chapter workers and one measuring process for the series: their kernels
     # and imports start once, not per edition.
     n_workers = workers or max(1, min(2, os.cpu_count() or 1))
@@ -195,7 +195,7 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
                             out=site / issue.id, edition=issue_facts(calendar, issue),
                             corrects=(site / issue.period) if issue.correction else None,
                             build_date=issue.published, measured=mine,
-                            after_chapters=measure_next, chapter_pool=pool, engine=engine)
+                            after_measures=measure_next, chapter_pool=pool, engine=engine)
                 finally:
                     if mine is not None:  # unused when the working files were current
                         mine.cancel()

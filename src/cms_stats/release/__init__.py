@@ -128,7 +128,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             build_dir=None, workers: int | None = None, known_at: dt.date | None = None,
             out: Path | None = None, edition: dict | None = None, corrects: Path | None = None,
             build_date: dt.date | None = None, measured=None,
-            after_chapters: Callable[[], None] | None = None, chapter_pool=None,
+            after_measures: Callable[[], None] | None = None, chapter_pool=None,
             engine: str | None = None) -> Path:
     """Build the complete release of ``period`` and move it into ``<build>/release/<period>/``.
 
@@ -171,9 +171,10 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         The measures engine: ``duckdb`` (the default, embedded) or ``spark``
         (:func:`cms_stats.measures.engine.engine_name`; ``CMS_STATS_ENGINE`` when not given).
         Recorded in the manifest's parameters and in the working files' stamp.
-    after_chapters : callable, optional
-        Called once the chapters have run (the series starts measuring the next edition then,
-        when the book and PDF leave a core idle).
+    after_measures : callable, optional
+        Called once this edition's working files are written (the series starts measuring
+        the next edition then, in a process of its own: it fills the time a core would be
+        idle in this edition's chapters, book, PDF and checks).
     chapter_pool : Workers, optional
         Chapter workers kept across releases (:func:`cms_stats.release.chapters.chapter_workers`,
         started with this build root's environment); default: the release starts its own.
@@ -212,7 +213,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         try:
             return _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                             chapters, edition, previous, known_at, corrects, measured,
-                            after_chapters, workers, build_date, engine_name(engine),
+                            after_measures, workers, build_date, engine_name(engine),
                             chapter_pool)
         except BaseException:
             _restore_aside(work_dir)
@@ -242,7 +243,7 @@ def _restore_aside(work_dir: Path) -> None:
 
 
 def _release(period, stages, build_root, data_dir, final, name, cache, work_dir, chapters,
-             edition, previous, known_at, corrects, measured, after_chapters, workers,
+             edition, previous, known_at, corrects, measured, after_measures, workers,
              build_date, engine, chapter_pool=None) -> Path:
     """The stages of :func:`release` (its working files set aside until it succeeds)."""
     stages.start("validating extracts")
@@ -275,6 +276,8 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     for stray in summary.get("unexpected_files") or []:
         stages.say(f"      warning: {stray}: unexpected file, not part of the contract (ignored)")
     facts = json.loads((work_dir / "edition.json").read_text(encoding="utf-8"))
+    if after_measures is not None:
+        after_measures()
 
     stages.start("running chapters")
     input_hashes = chapter_input_hashes(work_dir, [ch.name for ch in chapters])
@@ -286,8 +289,6 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
         chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
         stages.say, reasons, env=chapter_env(build_root), pool=chapter_pool)
     stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
-    if after_chapters is not None:
-        after_chapters()
 
     stages.start("building the web book")
     html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata, build_date)
