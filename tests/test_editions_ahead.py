@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from cms_stats.editions import ahead as ahead_module
 from cms_stats.editions.ahead import Ahead, Measurer
 from cms_stats.work import measure_edition
 
@@ -69,3 +70,31 @@ def test_one_process_measures_the_series_and_a_cancelled_one_is_replaced(small_d
         process = replaced.proc
     assert process.poll() == 0  # ended with the series
     assert not list(scratch.glob("*.pickle")) + list(scratch.glob("*.part"))
+
+
+def test_a_failed_edition_leaves_the_process_for_the_next(small_data, tmp_path):
+    scratch = tmp_path / "cache"
+    with Measurer(scratch) as measurer:
+        failed = Ahead(tmp_path / "no-such-folder", "2016-05", None, scratch, measurer=measurer)
+        assert failed.result() is None
+        good = Ahead(small_data, "2016-05", dt.date(2016, 6, 30), scratch, measurer=measurer)
+        assert good.proc is failed.proc  # still running, answering the next edition
+        assert good.result()["key"][1:3] == ("2016-05", "2016-06-30")
+    assert "no-such-folder" in (scratch / "editions-ahead.log").read_text()
+
+
+def test_stray_output_is_never_taken_for_an_answer(small_data, tmp_path, monkeypatch):
+    """Whatever else writes to the process's output (a library, Spark's JVM) goes to the log:
+    before the process starts its work, and while it measures."""
+    stray = ("import os, cms_stats.work as w; os.write(1, b'ok\\n'); f = w.measure_edition; "
+             "w.measure_edition = lambda *a: (os.write(1, b'ok stray\\n'), f(*a))[1]; ")
+    monkeypatch.setattr(ahead_module, "_CODE", stray + ahead_module._CODE)
+    scratch = tmp_path / "cache"
+    with Measurer(scratch) as measurer:
+        first = Ahead(small_data, "2016-02", dt.date(2016, 3, 31), scratch, measurer=measurer)
+        got = first.result()
+        second = Ahead(small_data, "2016-05", dt.date(2016, 6, 30), scratch, measurer=measurer)
+        assert got is not None and got["key"][1] == "2016-02"
+        assert second.result()["key"][1] == "2016-05"
+    assert "ok stray" in (scratch / "editions-ahead.log").read_text()
+    assert not list(scratch.glob("*.pickle"))

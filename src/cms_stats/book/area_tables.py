@@ -29,8 +29,8 @@ def area_rows(wide: pd.DataFrame, period: str) -> pd.DataFrame:
     per published month up to ``period``.
     """
     period_col = wide.attrs.get("period_column", wide.columns[0])
-    cells = table_cells(wide)
-    frame = cells[cells[period_col] <= period]
+    table = table_cells(wide)
+    frame = table[table[period_col] <= period]
     columns = wide.attrs.get("columns", {})
     measures = list(dict.fromkeys(spec["measure"] for spec in columns.values()))
     by_constituency = any(spec["breakdown"].startswith(("e14", "w07", "s14")) for spec in columns.values())

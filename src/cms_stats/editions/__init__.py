@@ -202,7 +202,8 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
                 built.append((issue.id, round(time.perf_counter() - started, 1)))
                 _refresh(site, calendar)
         except BaseException:
-            # the next issue's measurement, started after this one's chapters: stopped with it
+            # the next issue's measurement, started once this one's working files were
+            # written: stopped with it
             if future is not None:
                 future.cancel()
             raise

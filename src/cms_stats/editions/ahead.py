@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -49,24 +50,63 @@ class Measurer:
         self.proc: subprocess.Popen | None = None
         self.current: Ahead | None = None
 
-    def submit(self, ahead: Ahead, args: dict) -> subprocess.Popen:
+    def submit(self, ahead: Ahead, args: dict) -> subprocess.Popen | None:
+        """Hand one edition to the process (a new process when there is none or it ended).
+
+        Parameters
+        ----------
+        ahead : Ahead
+            The edition's handle (cancelled if another edition is handed over before its
+            result is read).
+        args : dict
+            What :func:`main` reads: ``data_dir``, ``period``, ``known_at``, ``out``, ``engine``.
+
+        Returns
+        -------
+        subprocess.Popen or None
+            The process measuring it; None when it could not be handed over (the release then
+            measures the edition itself).
+        """
         if self.current is not None:
             self.current.cancel()
-        if self.proc is None or self.proc.poll() is not None:
-            # its errors go to a log: the release then measures itself and reports
-            with open(self.scratch / "editions-ahead.log", "a") as log:
-                self.proc = subprocess.Popen([sys.executable, "-c", _CODE], stdin=subprocess.PIPE,
-                                             stdout=subprocess.PIPE, stderr=log, text=True)
-        self.current = ahead
-        self.proc.stdin.write(json.dumps(args) + "\n")
-        self.proc.stdin.flush()
-        return self.proc
+        for _attempt in (1, 2):  # a process that ended as it was handed the job: once more
+            try:
+                if self.proc is None or self.proc.poll() is not None:
+                    self._start()
+                self.proc.stdin.write(json.dumps(args) + "\n")
+                self.proc.stdin.flush()
+            except OSError:
+                self.kill()
+                continue
+            self.current = ahead
+            return self.proc
+        return None
 
-    def wait(self) -> bool:
-        """Whether the edition handed over last was measured (its result file written)."""
+    def _start(self) -> None:
+        self.kill()  # the pipes of an ended process are closed, not left to the collector
+        # its errors go to a log: the release then measures itself and reports
+        with open(self.scratch / "editions-ahead.log", "a") as log:
+            self.proc = subprocess.Popen([sys.executable, "-c", _CODE], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=log, text=True)
+
+    def wait(self, out: Path) -> bool:
+        """Wait for the edition whose result file is ``out``.
+
+        Returns
+        -------
+        bool
+            Whether it was measured (its result file written); False when it failed or the
+            process ended. Lines that are not an answer about ``out`` are passed over.
+        """
         self.current = None
-        line = self.proc.stdout.readline() if self.proc is not None else ""
-        return line.strip() == "ok"
+        while self.proc is not None:
+            line = self.proc.stdout.readline()
+            if not line:
+                return False
+            answer, _, about = line.rstrip("\n").partition(" ")
+            if about == str(out) and answer in ("ok", "failed"):
+                return answer == "ok"
+        return False
 
     def kill(self) -> None:
         """Stop the process, whatever it is doing."""
@@ -139,13 +179,14 @@ class Ahead:
         self._own = measurer is None
         self.measurer = measurer if measurer is not None else Measurer(scratch)
         self.proc = self.measurer.submit(self, args)
+        self.read = self.proc is None  # not handed over: nothing to wait for
 
     def result(self) -> dict | None:
         """The measured edition, or None when the subprocess failed or was cancelled."""
         if self.read:
             return None
         self.read = True
-        measured = self.measurer.wait()
+        measured = self.measurer.wait(self.out)
         if self._own:
             self.measurer.close()
         if not measured or not self.out.is_file():
@@ -169,12 +210,15 @@ class Ahead:
 
 def main() -> None:
     """The subprocess: one edition per line of its input (JSON), each measured and pickled
-    (written aside, then renamed, so a result file is whole), answered ``ok`` or ``failed``
-    on its output (the reason in the log)."""
+    (written aside, then renamed, so a result file is whole), answered ``ok <file>`` or
+    ``failed <file>`` on its output (the reason in the log)."""
+    # The answers get a copy of the output; anything else written there (a library, the JVM
+    # Spark starts) goes to the log with the errors, and cannot be taken for an answer.
+    answer = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     from cms_stats.work import measure_edition  # deferred: the parent imports this module too
 
-    answer = sys.stdout
-    sys.stdout = sys.stderr  # stray prints must not corrupt the answers
     for line in sys.stdin:
         args = json.loads(line)
         try:
@@ -188,7 +232,7 @@ def main() -> None:
             part.replace(out)
         except Exception:
             traceback.print_exc()
-            answer.write("failed\n")
+            answer.write(f"failed {args['out']}\n")
         else:
-            answer.write("ok\n")
+            answer.write(f"ok {args['out']}\n")
         answer.flush()

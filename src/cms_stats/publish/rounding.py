@@ -326,6 +326,16 @@ def table_cells(wide: pd.DataFrame) -> pd.DataFrame:
     pandas deep-copies ``attrs`` into every frame and column an operation returns, and a table
     by area describes hundreds of columns there: read column by column, Table 22 took seconds.
     Read the description from ``wide.attrs`` and the cells from this frame.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        A table of :func:`publication_tables` (or any frame).
+
+    Returns
+    -------
+    DataFrame
+        The same columns and cells (a shallow copy), with empty ``attrs``.
     """
     cells = wide.copy(deep=False)
     cells.attrs = {}

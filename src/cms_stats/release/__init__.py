@@ -172,7 +172,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
         (:func:`cms_stats.measures.engine.engine_name`; ``CMS_STATS_ENGINE`` when not given).
         Recorded in the manifest's parameters and in the working files' stamp.
     after_measures : callable, optional
-        Called once this edition's working files are written (the series starts measuring
+        Called once this edition's working files are written or found current (the series starts measuring
         the next edition then, in a process of its own: it fills the time a core would be
         idle in this edition's chapters, book, PDF and checks).
     chapter_pool : Workers, optional
