@@ -28,7 +28,9 @@ __all__ = ["Context", "Quarter", "ENGINE_SNAPSHOT_COLUMNS"]
 
 #: The snapshot columns the families run by the engine read, with their types (the engine
 #: scans only these; an optional column absent from the folder is null).
-ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "origin": "string", "in_enforcement": "int64"}
+ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "origin": "string", "service_type": "string",
+                           "weekly_liability": "float64", "shared_care_nights": "int64",
+                           "in_enforcement": "int64"}
 
 
 @dataclass
