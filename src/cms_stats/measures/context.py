@@ -80,8 +80,8 @@ class Context:
         self.previous_closing: pd.Series | None = None
         self.sample_children = None
         self.population: int | None = None
-        #: What a per-month function carries to the next month, under a key of its own
-        #: (e.g. last month's service type of each case, for transfers).
+        #: What a per-month or per-quarter function keeps between calls, under a key of its
+        #: own (e.g. the quarter's case groups, computed once for T5/T6 and T21).
         self.carry: dict[str, object] = {}
 
     # -- events as known at the as-at date ------------------------------------------------
