@@ -164,3 +164,33 @@ def test_the_duckdb_reference_of_the_benchmark_computes_the_same_core_tables(sma
     moved = reference.copy()
     moved.loc[moved["measure"] == "cash_due", "value"] += 0.01
     assert len(agreement(measures, moved)[1]) > 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_month_with_no_case_due_to_pay_has_counts_of_zero_and_no_share(engine):
+    """September: the one case has no liability (and its 60 nights no longer count): T7, T15
+    and T18 count zeros and their shares, of nothing, are NaN (null on the engine, never a
+    division error: Spark's ANSI mode raises on 0)."""
+    rows = {"2014-08": ("direct_pay", 20.0), "2014-09": ("no_liability", 0.0)}
+
+    class Folder:
+        months = list(rows)
+        sample_months: list[str] = []
+
+        def snapshot(self, month):
+            service_type, weekly = rows[month]
+            return pd.DataFrame({"snapshot_month": [month], "case_id": ["C00000001"],
+                                 "origin": ["new_application"], "service_type": [service_type],
+                                 "weekly_liability": [weekly],
+                                 "shared_care_nights": pd.array([60], dtype="Int64")})
+
+    ctx = Context(Folder(), "2014-09", engine=engine)
+    got = pd.concat([compliance.t7(ctx), compliance.transfers(ctx), children.shared_care(ctx)])
+    september = got[got["period"] == "2014-09"].set_index(["table", "measure", "breakdown"])["value"]
+    shares = september[september.index.get_level_values("measure").str.endswith("share")]
+    assert sorted(shares.index.get_level_values("table")) == ["T15", "T18", "T7"]
+    assert shares.isna().all()
+    assert (september.drop(shares.index) == 0).all() and len(september) == 4 + 4 + 7
+    august = got[got["period"] == "2014-08"].set_index(["table", "measure", "breakdown"])["value"]
+    assert august["T7", "direct_pay_share", "all"] == 1.0
+    assert august["T18", "shared_care_cases", "nights_52_to_103"] == 1

@@ -228,7 +228,8 @@ def shared_care(ctx) -> pd.DataFrame:
     wide = ctx.engine.execute(shared_care_by_month(ctx.engine_snapshots, ctx.engine_months),
                               ctx.months)
     return monthly_rows(wide, T18, [
-        *(("shared_care_cases", band, f"shared_care_{band}", "count") for band in SHARED_CARE_BANDS),
+        *(("shared_care_cases", band, f"shared_care_{band}", "count")
+          for band in SHARED_CARE_BANDS),
         ("shared_care_cases", ALL, "shared_care_cases", "count"),
         ("cases_due_to_pay", ALL, "cases_due_to_pay", "count"),
         ("shared_care_share", ALL, "shared_care_share", "share")])

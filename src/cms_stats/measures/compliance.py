@@ -222,7 +222,8 @@ def transfers_by_month(snapshots: ibis.Table, months: ibis.Table, first_month: i
     """
     paying = snapshots.filter(snapshots.service_type.isin(SERVICE_TYPES))
     now = paying.select("case_id", "month", "service_type")
-    before = paying.select("case_id", month=paying.month + 1, service_type_before=paying.service_type)
+    before = paying.select("case_id", month=paying.month + 1,
+                           service_type_before=paying.service_type)
     moved = now.join(before, ["case_id", "month"])
     counts = moved.group_by("month").aggregate(
         to_collect_and_pay=count_where((moved.service_type_before == "direct_pay")
@@ -258,7 +259,8 @@ def t7(ctx) -> pd.DataFrame:
     wide = ctx.engine.execute(service_type_by_month(ctx.engine_snapshots, ctx.engine_months),
                               ctx.months)
     return monthly_rows(wide, T7, [
-        *(("cases_due_to_pay", kind, f"cases_due_to_pay_{kind}", "count") for kind in SERVICE_TYPES),
+        *(("cases_due_to_pay", kind, f"cases_due_to_pay_{kind}", "count")
+          for kind in SERVICE_TYPES),
         ("cases_due_to_pay", ALL, "cases_due_to_pay", "count"),
         ("direct_pay_share", ALL, "direct_pay_share", "share")])
 
