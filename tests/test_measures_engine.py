@@ -1,6 +1,7 @@
 """The measures engine (issue 17): the families' one definition run by DuckDB and Spark.
 
-Families on the engine: caseload (T2, T17 and DQ's check of closures), enforcement (T19).
+Families on the engine: caseload (T2, T17 and DQ's check of closures), enforcement (T19),
+service type (T7), transfers (T15: its share is over T7's cases due to pay), shared care (T18).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
   before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
@@ -24,7 +25,7 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
-from cms_stats.measures import caseload, enforcement
+from cms_stats.measures import caseload, children, compliance, enforcement
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
 
@@ -34,7 +35,13 @@ FAMILIES = {
     "caseload": lambda f: f["table"].isin(["T2", "T17"]) | (
         (f["table"] == "DQ") & (f["measure"] == "closures_disagreeing_with_snapshots")),
     "enforcement": lambda f: f["table"] == "T19",
+    "service_type": lambda f: f["table"] == "T7",
+    "transfers": lambda f: f["table"] == "T15",
+    "shared_care": lambda f: f["table"] == "T18",
 }
+
+#: Months of the backtest fixture of a family published from August 2014 (T7, T15).
+MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25}
 
 
 def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFrame:
@@ -54,7 +61,9 @@ def test_engine_equals_the_pandas_family_it_replaced_at_scale_one_every_month(fu
         pytest.skip(f"the fixtures were computed on the data of generator {meta['data']} "
                     f"(this data: {gen}): the backtest proved the migration on that data")
     expected = pd.read_parquet(fixture)
-    assert expected["period"].nunique() == 37
+    # every month to 2016-08 (37 from 2013-08; service type is published from 2014-08: 25)
+    assert expected["period"].max() == "2016-08"
+    assert expected["period"].nunique() == MONTHS_PUBLISHED.get(family, 37)
     got = engine_families(compute_all(open_extracts(full_data), "2016-08", engine="duckdb"),
                           [family])
     assert_frame_equal(got, expected)
@@ -65,26 +74,34 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
     loader has checked the folder in the test's first step)."""
     ctx = Context(open_extracts(data_dir), period, engine=engine)
     return engine_families(pd.concat([caseload.t2(ctx), caseload.closures(ctx),
-                                      enforcement.t19(ctx)], ignore_index=True))
+                                      enforcement.t19(ctx), compliance.t7(ctx),
+                                      compliance.transfers(ctx), children.shared_care(ctx)],
+                                     ignore_index=True))
 
 
 def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_path):
     """Spark in local mode, the same expressions, the same figures (to the last bit); the
-    optional ``in_enforcement`` column left out of the first year's snapshots (null there)."""
+    optional ``in_enforcement`` and ``shared_care_nights`` columns left out of the first
+    year's snapshots (null there)."""
     data = tmp_path / "extracts"
     shutil.copytree(small_data, data)
     for path in sorted((data / "snapshots").glob("cases_2013-*.parquet")):
-        pq.write_table(pq.read_table(path).drop_columns(["in_enforcement"]), path)
+        pq.write_table(pq.read_table(path).drop_columns(["in_enforcement", "shared_care_nights"]),
+                       path)
     folder = open_extracts(data)
     for month in folder.months:  # the loader's checks run before the engine
         folder.snapshot(month)
     duck = family_on("duckdb", data, "2016-08")
     spark = family_on("spark", data, "2016-08")
     assert duck["period"].nunique() == 37
-    assert len(duck) == 37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10
+    # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18
+    assert len(duck) == 37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
-    cases = duck[duck["measure"] == "cases_in_enforcement"].set_index("period")["value"]
-    assert (cases[cases.index < "2014-01"] == 0).all() and cases.sum() > 0
+    for measure in ("cases_in_enforcement", "shared_care_cases"):
+        cases = duck[duck["measure"] == measure].set_index("period")["value"]
+        assert (cases[cases.index < "2014-01"] == 0).all() and cases.sum() > 0
+    for measure in ("service_type_transfers", "cases_due_to_pay"):
+        assert duck.loc[duck["measure"] == measure, "value"].sum() > 0
     assert_frame_equal(spark, duck)
 
 
@@ -147,3 +164,33 @@ def test_the_duckdb_reference_of_the_benchmark_computes_the_same_core_tables(sma
     moved = reference.copy()
     moved.loc[moved["measure"] == "cash_due", "value"] += 0.01
     assert len(agreement(measures, moved)[1]) > 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_month_with_no_case_due_to_pay_has_counts_of_zero_and_no_share(engine):
+    """September: the one case has no liability (and its 60 nights no longer count): T7, T15
+    and T18 count zeros and their shares, of nothing, are NaN (null on the engine, never a
+    division error: Spark's ANSI mode raises on 0)."""
+    rows = {"2014-08": ("direct_pay", 20.0), "2014-09": ("no_liability", 0.0)}
+
+    class Folder:
+        months = list(rows)
+        sample_months: list[str] = []
+
+        def snapshot(self, month):
+            service_type, weekly = rows[month]
+            return pd.DataFrame({"snapshot_month": [month], "case_id": ["C00000001"],
+                                 "origin": ["new_application"], "service_type": [service_type],
+                                 "weekly_liability": [weekly],
+                                 "shared_care_nights": pd.array([60], dtype="Int64")})
+
+    ctx = Context(Folder(), "2014-09", engine=engine)
+    got = pd.concat([compliance.t7(ctx), compliance.transfers(ctx), children.shared_care(ctx)])
+    september = got[got["period"] == "2014-09"].set_index(["table", "measure", "breakdown"])["value"]
+    shares = september[september.index.get_level_values("measure").str.endswith("share")]
+    assert sorted(shares.index.get_level_values("table")) == ["T15", "T18", "T7"]
+    assert shares.isna().all()
+    assert (september.drop(shares.index) == 0).all() and len(september) == 4 + 4 + 7
+    august = got[got["period"] == "2014-08"].set_index(["table", "measure", "breakdown"])["value"]
+    assert august["T7", "direct_pay_share", "all"] == 1.0
+    assert august["T18", "shared_care_cases", "nights_52_to_103"] == 1

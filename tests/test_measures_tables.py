@@ -289,7 +289,7 @@ def result():
 @pytest.fixture(scope="module", params=ENGINES)
 def on_engine(request):
     """The tables on each measures engine (the families it runs: caseload, T2 and T17 with
-    DQ's check; enforcement, T19)."""
+    DQ's check; enforcement, T19; service type, T7 and T15; shared care, T18)."""
     folder = FakeFolder()
     return compute_all(folder, PERIOD, engine=request.param), folder
 
@@ -424,7 +424,8 @@ def test_t5_t6_compliance(result):
     assert_frame_equal(table(result[0], "T6"), exp6)
 
 
-def test_t7_service_type(result):
+def test_t7_service_type(on_engine):
+    result = on_engine
     exp = expected("T7", monthly({
         "2014-08": {("cases_due_to_pay", "direct_pay"): 1, ("cases_due_to_pay", "collect_and_pay"): 3,
                     ("cases_due_to_pay", "all"): 4, "direct_pay_share": 0.25},
@@ -434,10 +435,11 @@ def test_t7_service_type(result):
     assert_frame_equal(table(result[0], "T7"), exp)
 
 
-def test_t15_service_type_transfers(result):
+def test_t15_service_type_transfers(on_engine):
     """August: every case that was in July keeps its service type (C3 is new, not a transfer).
     September: C5 moves from Collect and Pay to Direct Pay; C1 leaves Direct Pay for no
     liability, which is not a transfer. Shares are of cases due to pay (T7): 0 of 4, 1 of 3."""
+    result = on_engine
     to_cp, to_dp = "direct_pay_to_collect_and_pay", "collect_and_pay_to_direct_pay"
     exp = expected("T15", monthly({
         "2014-08": {("service_type_transfers", to_cp): 0, ("service_type_transfers", to_dp): 0,
@@ -446,6 +448,22 @@ def test_t15_service_type_transfers(result):
                     ("service_type_transfers", "all"): 1, "service_type_transfers_share": 1 / 3},
     }, count_or_share))
     assert_frame_equal(table(result[0], "T15"), exp)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_t15_has_no_figure_for_the_folders_first_month(engine):
+    """A folder starting in August 2014 (T7's first month): T7 from August, T15 only from
+    September (no month before August to compare with), the same figures as above."""
+    from cms_stats.measures import compliance
+    from cms_stats.measures.context import Context
+
+    folder = FakeFolder()
+    folder.months = MONTHS[2:]
+    ctx = Context(folder, PERIOD, engine=engine)
+    assert sorted(compliance.t7(ctx)["period"].unique()) == ["2014-08", "2014-09"]
+    t15 = compliance.transfers(ctx)
+    assert set(t15["period"]) == {"2014-09"}
+    assert t15.set_index("breakdown").loc["collect_and_pay_to_direct_pay", "value"] == 1
 
 
 def test_t16_clearances(result):
@@ -557,11 +575,13 @@ def test_t8_reports_the_largest_contributions_for_dominance(result):
     assert (out.loc[reported, "unit"] == "gbp").all()
 
 
-def test_t18_shared_care(result):
+def test_t18_shared_care(on_engine):
     """Cases due to pay (weekly liability > 0) with 52 or more nights, by band. June and July:
     C1 (52-103) and C5 (156-174) of C1, C2, C5 (C2's 30 nights are no reduction; C4 has no
-    liability). August: + C3 (175 or more), of 4. September: C1's liability ended (its nights
-    no longer count), C5 recalculated at 104 nights (104-155): C3 and C5 of C2, C3, C5."""
+    liability, its nights are null). August: + C3 (175 or more), of 4. September: C1's
+    liability ended (its nights no longer count), C5 recalculated at 104 nights (104-155): C3
+    and C5 of C2, C3, C5."""
+    result = on_engine
     bands = ("nights_52_to_103", "nights_104_to_155", "nights_156_to_174", "nights_175_or_more")
 
     def t18(counts, due):

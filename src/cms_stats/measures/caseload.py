@@ -11,8 +11,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from .common import ALL, Rows
-from .engine import count_where, left_join, month_integer, month_number
+from .common import ALL, Rows, monthly_rows
+from .engine import count_where, left_join, month_integer, month_number, ratio
 
 TABLE = "T2"
 ORIGINS = ("new_application", "arrears_only")
@@ -88,10 +88,8 @@ def closures_by_month(closures: ibis.Table, snapshots: ibis.Table, months: ibis.
     before = caseload_by_month(snapshots, months)
     before = before.select(month=before.month + 1, caseload_before=before.caseload)
     out = left_join(left_join(months, by_month, ["month"]).fill_null(0), before, ["month"])
-    share = ibis.ifelse(out.caseload_before > 0,
-                        out.cases_closed.cast("float64") / out.caseload_before.cast("float64"),
-                        ibis.null("float64"))
-    return out.mutate(closures_share=ibis.ifelse(out.month > first_month, share,
+    return out.mutate(closures_share=ibis.ifelse(out.month > first_month,
+                                                 ratio(out.cases_closed, out.caseload_before),
                                                  ibis.null("float64")))
 
 
@@ -101,13 +99,8 @@ def t2(ctx) -> pd.DataFrame:
     ``new_application``, ``arrears_only``, ``all`` (count)."""
     wide = ctx.engine.execute(caseload_by_month(ctx.engine_snapshots, ctx.engine_months),
                               ctx.months)
-    rows = Rows()
-    for record in wide.itertuples(index=False):
-        for name in ORIGINS:
-            rows.add(TABLE, record.month, "caseload", name, getattr(record, f"caseload_{name}"),
-                     "count")
-        rows.add(TABLE, record.month, "caseload", ALL, record.caseload, "count")
-    return rows.frame()
+    return monthly_rows(wide, TABLE, [*(("caseload", o, f"caseload_{o}", "count") for o in ORIGINS),
+                                      ("caseload", ALL, "caseload", "count")])
 
 
 def closures(ctx) -> pd.DataFrame:

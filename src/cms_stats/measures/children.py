@@ -4,19 +4,27 @@ Cases paying in the quarter to month m times the mean number of qualifying child
 estimated from the latest six-monthly simple random sample (about 1,100 cases drawn without
 replacement from the N cases with a positive weekly liability in the sample month's snapshot),
 carried forward until the next sample.
+
+T18 (cases due to pay with a shared-care reduction, by band of nights) is a month-end snapshot
+measure whose one definition is an Ibis expression (:func:`shared_care_by_month`) run by the
+measures engine (:mod:`.engine`: DuckDB by default, or Spark).
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import asdict, dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .common import ALL, Rows, id_codes, sorted_unique
+from .common import ALL, Rows, id_codes, monthly_rows, sorted_unique
+from .engine import count_where, left_join, ratio
 
-TABLE = "T4"
+TABLE, T18 = "T4", "T18"
 
 
 @dataclass(frozen=True)
@@ -179,34 +187,49 @@ SHARED_CARE_BANDS = {
 }
 
 
-def shared_care_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T18 for ``month``: cases due to pay whose calculation has a shared-care reduction.
+def shared_care_by_month(snapshots: ibis.Table, months: ibis.Table) -> ibis.Table:
+    """T18: cases due to pay whose calculation has a shared-care reduction, each month end.
 
-    - ``cases_due_to_pay``: cases with ``weekly_liability > 0`` at the month end (Table 7's
-      cases due to pay, all: the contract allows a positive weekly liability only on Direct Pay
-      and Collect and Pay cases);
-    - ``shared_care_cases``: those of them with ``shared_care_nights`` >= 52, by band
-      (:data:`SHARED_CARE_BANDS`) and all; null, 0 and 1 to 51 nights are no reduction, and a
-      case with no positive weekly liability is not counted whatever its nights;
-    - ``shared_care_share``: shared care cases (all) / cases due to pay.
+    Parameters
+    ----------
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``weekly_liability``, ``shared_care_nights``: null,
+        or absent from the folder, is no reduction; the registry's ``needs`` withholds the
+        months whose snapshot lacks the column).
+    months : ibis.Table
+        The months reported (``month``), so that a month without rows has zeros.
+
+    Returns
+    -------
+    ibis.Table
+        One row per month: ``cases_due_to_pay`` (cases with ``weekly_liability > 0``: Table 7's
+        cases due to pay, all, since the contract allows a positive weekly liability only on
+        Direct Pay and Collect and Pay cases); ``shared_care_<band>`` for each band of
+        :data:`SHARED_CARE_BANDS`, those of them with that many ``shared_care_nights`` (null, 0
+        and 1 to 51 nights are no reduction; a case with no positive weekly liability is not
+        counted whatever its nights); ``shared_care_cases`` (the bands' sum: 52 nights or
+        more) and ``shared_care_share`` (shared care cases / cases due to pay; null when none
+        is due to pay).
     """
-    due = snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0
-    if "shared_care_nights" in snapshot.columns:
-        nights = snapshot["shared_care_nights"].astype("Float64").fillna(0).to_numpy(dtype=np.float64)
-    else:
-        nights = np.zeros(len(snapshot))
-    rows = Rows()
-    total = 0
-    for band, (lo, hi) in SHARED_CARE_BANDS.items():
-        n = int((due & (nights >= lo) & (nights <= hi)).sum())
-        total += n
-        rows.add("T18", month, "shared_care_cases", band, n, "count")
-    rows.add("T18", month, "shared_care_cases", ALL, total, "count")
-    rows.add("T18", month, "cases_due_to_pay", ALL, int(due.sum()), "count")
-    rows.add("T18", month, "shared_care_share", ALL, total / due.sum() if due.any() else np.nan, "share")
-    return rows.frame()
+    due = snapshots.weekly_liability > 0
+    nights = snapshots.shared_care_nights
+    counts = snapshots.group_by("month").aggregate(
+        cases_due_to_pay=count_where(due),
+        **{f"shared_care_{band}": count_where(due & nights.between(first, last))
+           for band, (first, last) in SHARED_CARE_BANDS.items()})
+    out = left_join(months, counts, ["month"]).fill_null(0)
+    out = out.mutate(shared_care_cases=functools.reduce(
+        operator.add, [out[f"shared_care_{band}"] for band in SHARED_CARE_BANDS]))
+    return out.mutate(shared_care_share=ratio(out.shared_care_cases, out.cases_due_to_pay))
 
 
-def shared_care(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T18 for one month (``children.shared_care per month``)."""
-    return shared_care_month(snapshot, month)
+def shared_care(ctx) -> pd.DataFrame:
+    """T18 every month (``children.shared_care per period``); see :func:`shared_care_by_month`."""
+    wide = ctx.engine.execute(shared_care_by_month(ctx.engine_snapshots, ctx.engine_months),
+                              ctx.months)
+    return monthly_rows(wide, T18, [
+        *(("shared_care_cases", band, f"shared_care_{band}", "count")
+          for band in SHARED_CARE_BANDS),
+        ("shared_care_cases", ALL, "shared_care_cases", "count"),
+        ("cases_due_to_pay", ALL, "cases_due_to_pay", "count"),
+        ("shared_care_share", ALL, "shared_care_share", "share")])

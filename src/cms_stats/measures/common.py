@@ -155,6 +155,27 @@ class Rows:
         return tidy(self.records)
 
 
+def monthly_rows(wide: pd.DataFrame, table: str,
+                 figures: Iterable[tuple[str, str, str, str]]) -> pd.DataFrame:
+    """The tidy rows of a wide frame of one row a month (what an engine family returns).
+
+    Parameters
+    ----------
+    wide : DataFrame
+        ``month`` (``YYYY-MM``) and a column for each figure.
+    table : str
+        The table the figures belong to.
+    figures : iterable of (measure, breakdown, column, unit)
+        Each figure and the column of ``wide`` that holds it.
+    """
+    figures = list(figures)
+    rows = Rows()
+    for record in wide.to_dict("records"):
+        for measure, breakdown, column, unit in figures:
+            rows.add(table, record["month"], measure, breakdown, record[column], unit)
+    return rows.frame()
+
+
 def tidy(records) -> pd.DataFrame:
     """Records or frames -> the tidy shape, typed and sorted deterministically.
 

@@ -3,20 +3,29 @@
 T5 and T6 are measures of the quarter to month m (Q = the three snapshot months ending with m);
 they are computed from small per-month summaries of the snapshots (:func:`liable_cases`) so that
 only the last three months' summaries are ever held, plus the payments dated in Q.
+
+T7 and T15 are month-end snapshot measures whose one definition is an Ibis expression
+(:func:`service_type_by_month`, :func:`transfers_by_month`: T15's share is over T7's cases due
+to pay) run by the measures engine (:mod:`.engine`: DuckDB by default, or Spark).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from .common import (ALL, Rows, constituency_index, date_month_index, flag, id_codes, month_index,
-                     share)
+                     monthly_rows, share)
+from .engine import count_where, left_join, month_integer, ratio
 
 T5, T6, T7, T15 = "T5", "T6", "T7", "T15"
+#: Service type is published from August 2014, when collection charges began (T7, T15, T21).
 T7_FIRST_MONTH = "2014-08"
+#: The service types of a case due to pay (T7's breakdowns; ``no_liability`` is neither).
+SERVICE_TYPES = ("direct_pay", "collect_and_pay")
 LIABLE_COLUMNS = ["case_id", "case_group_id", "direct_pay", "liability_due", "constituency"]
 
 
@@ -154,24 +163,77 @@ def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFr
     return rows.frame()
 
 
-def service_type_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T7 for one month (published from August 2014; empty before).
+def service_type_by_month(snapshots: ibis.Table, months: ibis.Table) -> ibis.Table:
+    """T7: cases due to pay by service type at each month end, from August 2014.
 
-    ``cases_due_to_pay``: cases with ``weekly_liability > 0`` and ``service_type`` Direct Pay or
-    Collect and Pay at month end (breakdowns ``direct_pay``, ``collect_and_pay``, ``all``);
-    ``direct_pay_share`` = Direct Pay / all.
+    Parameters
+    ----------
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``service_type``, ``weekly_liability``).
+    months : ibis.Table
+        The months reported (``month``), so that a month without rows has zeros.
+
+    Returns
+    -------
+    ibis.Table
+        One row per month from :data:`T7_FIRST_MONTH` (none before): ``cases_due_to_pay_<type>``
+        for each of :data:`SERVICE_TYPES` (cases with ``weekly_liability > 0`` and that
+        ``service_type``), ``cases_due_to_pay`` (their sum) and ``direct_pay_share`` (Direct
+        Pay / all; null when none is due to pay).
     """
-    rows = Rows()
-    if month < T7_FIRST_MONTH:
-        return rows.frame()
-    positive = snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0
-    dp = int((positive & flag(snapshot["service_type"], "direct_pay")).sum())
-    cp = int((positive & flag(snapshot["service_type"], "collect_and_pay")).sum())
-    rows.add(T7, month, "cases_due_to_pay", "direct_pay", dp, "count")
-    rows.add(T7, month, "cases_due_to_pay", "collect_and_pay", cp, "count")
-    rows.add(T7, month, "cases_due_to_pay", ALL, dp + cp, "count")
-    rows.add(T7, month, "direct_pay_share", ALL, share(dp, dp + cp), "share")
-    return rows.frame()
+    due = snapshots.weekly_liability > 0
+    counts = snapshots.group_by("month").aggregate(
+        **{f"cases_due_to_pay_{kind}": count_where(due & (snapshots.service_type == kind))
+           for kind in SERVICE_TYPES})
+    out = left_join(months.filter(months.month >= month_integer(T7_FIRST_MONTH)), counts,
+                    ["month"]).fill_null(0)
+    out = out.mutate(cases_due_to_pay=out.cases_due_to_pay_direct_pay
+                     + out.cases_due_to_pay_collect_and_pay)
+    return out.mutate(direct_pay_share=ratio(out.cases_due_to_pay_direct_pay,
+                                             out.cases_due_to_pay))
+
+
+def transfers_by_month(snapshots: ibis.Table, months: ibis.Table, first_month: int) -> ibis.Table:
+    """T15: cases transferring between Direct Pay and Collect and Pay, each month from August
+    2014 and from the folder's second month.
+
+    A case *transfers* in month m when it is in the snapshots of both m-1 and m, with
+    ``service_type`` Direct Pay at the end of m-1 and Collect and Pay at the end of m
+    (``direct_pay_to_collect_and_pay``), or the reverse (``collect_and_pay_to_direct_pay``);
+    moves to or from ``no_liability`` are not transfers, nor is a case new in m.
+
+    Parameters
+    ----------
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``case_id``, ``service_type``, ``weekly_liability``).
+    months : ibis.Table
+        The months reported (``month``).
+    first_month : int
+        The folder's first month (:func:`~.engine.month_number`): it has no month before, so
+        no figure.
+
+    Returns
+    -------
+    ibis.Table
+        One row per month from the later of :data:`T7_FIRST_MONTH` and the month after
+        ``first_month``: ``to_collect_and_pay``, ``to_direct_pay``, ``transfers`` (both) and
+        ``transfers_share`` (transfers / Table 7's cases due to pay, all, at the end of the
+        month; null when none is due to pay).
+    """
+    paying = snapshots.filter(snapshots.service_type.isin(SERVICE_TYPES))
+    now = paying.select("case_id", "month", "service_type")
+    before = paying.select("case_id", month=paying.month + 1,
+                           service_type_before=paying.service_type)
+    moved = now.join(before, ["case_id", "month"])
+    counts = moved.group_by("month").aggregate(
+        to_collect_and_pay=count_where((moved.service_type_before == "direct_pay")
+                                       & (moved.service_type == "collect_and_pay")),
+        to_direct_pay=count_where((moved.service_type_before == "collect_and_pay")
+                                  & (moved.service_type == "direct_pay")))
+    due = service_type_by_month(snapshots, months).select("month", "cases_due_to_pay")
+    out = left_join(due.filter(due.month > first_month), counts, ["month"]).fill_null(0)
+    out = out.mutate(transfers=out.to_collect_and_pay + out.to_direct_pay)
+    return out.mutate(transfers_share=ratio(out.transfers, out.cases_due_to_pay))
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
@@ -191,35 +253,26 @@ def quarter_groups(ctx, quarter) -> pd.DataFrame:
     return groups
 
 
-def t7(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T7 for one month (``compliance.t7 per month``)."""
-    return service_type_month(snapshot, month)
+def t7(ctx) -> pd.DataFrame:
+    """T7 every month from August 2014 (``compliance.t7 per period``); see
+    :func:`service_type_by_month`."""
+    wide = ctx.engine.execute(service_type_by_month(ctx.engine_snapshots, ctx.engine_months),
+                              ctx.months)
+    return monthly_rows(wide, T7, [
+        *(("cases_due_to_pay", kind, f"cases_due_to_pay_{kind}", "count")
+          for kind in SERVICE_TYPES),
+        ("cases_due_to_pay", ALL, "cases_due_to_pay", "count"),
+        ("direct_pay_share", ALL, "direct_pay_share", "share")])
 
 
-def transfers(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T15 for one month (``compliance.transfers per month``; published from August 2014).
-
-    A case *transfers* in month m when it is in the snapshots of both m-1 and m, with
-    ``service_type`` Direct Pay at the end of m-1 and Collect and Pay at the end of m
-    (``direct_pay_to_collect_and_pay``), or the reverse (``collect_and_pay_to_direct_pay``);
-    moves to or from ``no_liability`` are not transfers. ``service_type_transfers_share`` =
-    all transfers / cases due to pay at the end of m (T7's ``cases_due_to_pay``, all). The first
-    month of the data has no month before it, so no figure.
-    """
-    kind = np.where(flag(snapshot["service_type"], "direct_pay"), 1,
-                    np.where(flag(snapshot["service_type"], "collect_and_pay"), 2, 0))
-    current = pd.Series(kind, index=pd.Index(id_codes(snapshot["case_id"])))
-    previous = ctx.carry.get("transfers.service_type")
-    ctx.carry["transfers.service_type"] = current
-    rows = Rows()
-    if previous is None or month < T7_FIRST_MONTH:
-        return rows.frame()
-    before = previous.reindex(current.index).to_numpy()  # NaN: the case is new this month
-    to_cp = int(((before == 1) & (kind == 2)).sum())
-    to_dp = int(((before == 2) & (kind == 1)).sum())
-    due = int(((snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0) & (kind > 0)).sum())
-    rows.add(T15, month, "service_type_transfers", "direct_pay_to_collect_and_pay", to_cp, "count")
-    rows.add(T15, month, "service_type_transfers", "collect_and_pay_to_direct_pay", to_dp, "count")
-    rows.add(T15, month, "service_type_transfers", ALL, to_cp + to_dp, "count")
-    rows.add(T15, month, "service_type_transfers_share", ALL, share(to_cp + to_dp, due), "share")
-    return rows.frame()
+def transfers(ctx) -> pd.DataFrame:
+    """T15 every month from August 2014 (``compliance.transfers per period``); see
+    :func:`transfers_by_month`."""
+    wide = ctx.engine.execute(
+        transfers_by_month(ctx.engine_snapshots, ctx.engine_months,
+                           month_integer(ctx.folder.months[0])), ctx.months)
+    return monthly_rows(wide, T15, [
+        ("service_type_transfers", "direct_pay_to_collect_and_pay", "to_collect_and_pay", "count"),
+        ("service_type_transfers", "collect_and_pay_to_direct_pay", "to_direct_pay", "count"),
+        ("service_type_transfers", ALL, "transfers", "count"),
+        ("service_type_transfers_share", ALL, "transfers_share", "share")])

@@ -28,7 +28,9 @@ __all__ = ["Context", "Quarter", "ENGINE_SNAPSHOT_COLUMNS"]
 
 #: The snapshot columns the families run by the engine read, with their types (the engine
 #: scans only these; an optional column absent from the folder is null).
-ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "origin": "string", "in_enforcement": "int64"}
+ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "origin": "string", "service_type": "string",
+                           "weekly_liability": "float64", "shared_care_nights": "int64",
+                           "in_enforcement": "int64"}
 
 
 @dataclass
@@ -78,8 +80,8 @@ class Context:
         self.previous_closing: pd.Series | None = None
         self.sample_children = None
         self.population: int | None = None
-        #: What a per-month function carries to the next month, under a key of its own
-        #: (e.g. last month's service type of each case, for transfers).
+        #: What a per-month or per-quarter function keeps between calls, under a key of its
+        #: own (e.g. the quarter's case groups, computed once for T5/T6 and T21).
         self.carry: dict[str, object] = {}
 
     # -- events as known at the as-at date ------------------------------------------------

@@ -18,8 +18,8 @@ import pandas as pd
 from cms_stats.extracts.contract import ENFORCEMENT_ACTION_TYPES
 
 from .caseload import caseload_by_month
-from .common import ALL, Rows
-from .engine import count_where, left_join, month_number
+from .common import ALL, monthly_rows
+from .engine import count_where, left_join, month_number, ratio
 
 TABLE = "T19"
 
@@ -55,10 +55,7 @@ def enforcement_by_month(snapshots: ibis.Table, actions: ibis.Table,
            for kind in ENFORCEMENT_ACTION_TYPES})
     caseload = caseload_by_month(snapshots, months).select("month", "caseload")
     out = left_join(left_join(caseload, cases, ["month"]), started, ["month"]).fill_null(0)
-    return out.mutate(cases_in_enforcement_share=ibis.ifelse(
-        out.caseload > 0,
-        out.cases_in_enforcement.cast("float64") / out.caseload.cast("float64"),
-        ibis.null("float64")))
+    return out.mutate(cases_in_enforcement_share=ratio(out.cases_in_enforcement, out.caseload))
 
 
 # --- registry entry point (resources/tables.yaml) --------------------------------------------
@@ -70,13 +67,9 @@ def t19(ctx) -> pd.DataFrame:
     wide = ctx.engine.execute(
         enforcement_by_month(ctx.engine_snapshots, ctx.engine.frame(actions),
                              ctx.engine_months), ctx.months)
-    rows = Rows()
-    for r in wide.itertuples(index=False):
-        rows.add(TABLE, r.month, "cases_in_enforcement", ALL, r.cases_in_enforcement, "count")
-        rows.add(TABLE, r.month, "cases_in_enforcement_share", ALL, r.cases_in_enforcement_share,
-                 "share")
-        for kind in ENFORCEMENT_ACTION_TYPES:
-            rows.add(TABLE, r.month, "enforcement_actions_started", kind,
-                     getattr(r, f"started_{kind}"), "count")
-        rows.add(TABLE, r.month, "enforcement_actions_started", ALL, r.started, "count")
-    return rows.frame()
+    return monthly_rows(wide, TABLE, [
+        ("cases_in_enforcement", ALL, "cases_in_enforcement", "count"),
+        ("cases_in_enforcement_share", ALL, "cases_in_enforcement_share", "share"),
+        *(("enforcement_actions_started", kind, f"started_{kind}", "count")
+          for kind in ENFORCEMENT_ACTION_TYPES),
+        ("enforcement_actions_started", ALL, "started", "count")])

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import ibis
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "month_number", "month_integer",
-           "left_join", "count_where"]
+           "left_join", "count_where", "ratio"]
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -79,7 +79,9 @@ class Engine:
 
         self._ibis = ibis
         if self.name == "duckdb":
+            # no progress bar on the release's output (DuckDB draws one for a long query)
             self.con = ibis.duckdb.connect()
+            self.con.raw_sql("SET enable_progress_bar = false")
         else:
             try:
                 self._session = _spark_session()
@@ -174,6 +176,12 @@ def month_number(value: ibis.Value) -> ibis.Value:
 def count_where(condition: ibis.BooleanValue) -> ibis.IntegerScalar:
     """Rows where ``condition`` holds (a null condition does not count)."""
     return condition.fill_null(False).cast("int64").sum()
+
+
+def ratio(numerator: ibis.NumericValue, denominator: ibis.NumericValue) -> ibis.FloatingValue:
+    """``numerator / denominator`` (a count) as a float; null when the denominator is 0 (a
+    share of nothing), never a division error (Spark's ANSI mode raises on 0)."""
+    return numerator.cast("float64") / denominator.nullif(0).cast("float64")
 
 
 def left_join(left: ibis.Table, right: ibis.Table, keys: list[str]) -> ibis.Table:
