@@ -183,12 +183,9 @@ def build_editions(first: str, last: str, data_dir=None, build_dir=None,
 
                 def measure_next(n=n):
                     nonlocal future
-                    if n + 1 < len(todo) and future is None:
+                    if n + 1 < len(todo):
                         future = Ahead(data_dir, todo[n + 1].period, todo[n + 1].known_at, scratch,
                                        engine, measurer)
-                if mine is None:
-                    # The first issue measures itself: the next one is measured beside it.
-                    measure_next()
                 started = time.perf_counter()
                 try:
                     release(issue.period, data_dir=data_dir,
