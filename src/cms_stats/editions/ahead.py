@@ -125,13 +125,9 @@ class Measurer:
         if self.proc is not None:
             with contextlib.suppress(OSError):
                 self.proc.stdin.close()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self._close_pipes()
-            self.proc = None
+        self.kill()  # what has not ended by then; the pipes closed
 
     def _close_pipes(self) -> None:
         for pipe in (self.proc.stdin, self.proc.stdout):
