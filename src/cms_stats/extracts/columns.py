@@ -99,13 +99,18 @@ def arrow_type(col: Column) -> pa.DataType:
     return target.get(col.type, pa.string())
 
 
-def normalise(arr: pa.ChunkedArray, col: Column, ctx: Ctx) -> pa.ChunkedArray:
-    """Cast a column to its canonical type (string, date32, float64, int64)."""
+def normalise(arr: pa.ChunkedArray, col: Column, ctx: Ctx, check: bool = True) -> pa.ChunkedArray:
+    """Cast a column to its canonical type (string, date32, float64, int64).
+
+    ``check=False``: the column already passed (:mod:`~cms_stats.extracts.checked`): text is
+    not validated as UTF-8 again.
+    """
     t = arr.type
     if pa.types.is_null(t):
         return pc.cast(arr, arrow_type(col))
     if col.type in STRING_TYPES:
-        _check_utf8(arr, col, ctx)
+        if check:
+            _check_utf8(arr, col, ctx)
         if col.type != "id" and pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
             return arr  # codes and months: compute kernels work on the dictionary directly
         return _to_string(arr)
@@ -124,7 +129,8 @@ def normalise(arr: pa.ChunkedArray, col: Column, ctx: Ctx) -> pa.ChunkedArray:
                 )
             return as_date
         # ISO text dates
-        _check_utf8(arr, col, ctx)
+        if check:
+            _check_utf8(arr, col, ctx)
         text = _to_string(arr)
         parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
         # strptime rolls impossible days over (2014-02-30 -> 2014-03-02): round-trip to be strict
@@ -257,12 +263,13 @@ def _check_key(table: pa.Table, spec: FileSpec, ctx: Ctx) -> None:
     )
 
 
-def check_table(table: pa.Table, spec: FileSpec, ctx: Ctx) -> pa.Table:
+def check_table(table: pa.Table, spec: FileSpec, ctx: Ctx, check: bool = True) -> pa.Table:
     """Normalise and check every column, then the key; returns the normalised table.
 
     An optional column absent from the table is added all-null, of its canonical type, and
     recorded in ``ctx.absent``; it is not checked (absence is allowed, with its documented
-    meaning).
+    meaning). ``check=False`` only normalises: for a file that already passed
+    (:mod:`~cms_stats.extracts.checked`).
     """
     arrays = {}
     for col in spec.columns:
@@ -271,10 +278,11 @@ def check_table(table: pa.Table, spec: FileSpec, ctx: Ctx) -> pa.Table:
                 ctx.absent.append(col.name)
             arrays[col.name] = pa.chunked_array([pa.nulls(table.num_rows, arrow_type(col))])
             continue
-        arr = normalise(table.column(col.name), col, ctx)
-        _check_column(arr, col, ctx)
+        arr = normalise(table.column(col.name), col, ctx, check)
+        if check:
+            _check_column(arr, col, ctx)
         arrays[col.name] = arr
     out = pa.table(arrays)
-    if spec.delivery_column is None or spec.delivery_column in ctx.absent:
+    if check and spec.delivery_column is None or spec.delivery_column in ctx.absent:
         _check_key(out, spec, ctx)  # else one row per delivery: see vintage.check_vintage_rules
     return out

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from cms_stats.months import is_month, month_start, months_between
 
+from . import checked
 from .columns import check_table
 from .common import Ctx, fmt
 from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, OPTIONAL_FILES, SAMPLE_CALENDAR_MONTHS
@@ -49,6 +50,7 @@ class ExtractFolder:
         self._absent: dict[str, list[str]] = {}
         self._not_yet_known: dict[str, int] = {}
         self._superseded: dict[str, int] = {}
+        self._signature: tuple | None = None  # the files as first read (extracts.checked)
 
     # ----- layout
     @property
@@ -119,12 +121,36 @@ class ExtractFolder:
         spec = CONTRACT[key]
         rel = spec.path.format(month=month) if month else spec.path
         path = self.path / rel
+        if self._signature is None:
+            self._signature = checked.folder_signature(self.path, self.files())
+        before = checked.recall(self._signature, rel, spec)
+        identity = checked.file_identity(path)
         if spec.kind == "parquet":
             ctx = Ctx(rel, row_base=1, month=month)
-            table = check_table(read_parquet(path, spec, ctx), spec, ctx)
+            table = check_table(read_parquet(path, spec, ctx), spec, ctx, check=before is None)
+        elif before is not None:  # the workbook as read when it was checked
+            ctx = Ctx(rel, row_base=2, sheet=spec.sheet, month=month)
+            table, ctx.total, ctx.absent = before.table, before.total, list(before.absent)
         else:
             ctx = Ctx(rel, row_base=2, sheet=spec.sheet, month=month)
             table = read_xlsx(path, spec, ctx)
+        if before is not None:
+            used, quarantine = before.apply(table)
+        else:
+            used, quarantine = self._check(key, spec, table, ctx)
+            checked.remember(self._signature, rel, spec, identity,
+                             quarantine["row"].to_numpy() - ctx.row_base, quarantine, ctx.absent,
+                             *((table, ctx.total) if spec.kind != "parquet" else ()))
+        used, self._not_yet_known[rel], self._superseded[rel] = as_known_at(
+            used, spec, ctx, self.known_at, count_only)
+        self._absent[rel] = list(ctx.absent)
+        self._rows_in[rel] = table.num_rows
+        self._quarantine[rel] = quarantine
+        return used
+
+    def _check(self, key: str, spec, table: pa.Table, ctx: Ctx) -> tuple[pa.Table, pd.DataFrame]:
+        """The checks of a file that are not column checks (the contract's rules, the vintage
+        rules, the workbook's Total row), then its quarantine: ``(rows used, quarantine)``."""
         check_vintage_rules(table, spec, ctx, self.months[-1])
         rule = FILE_RULES.get(key)
         if rule is not None:
@@ -133,13 +159,7 @@ class ExtractFolder:
             total_values, total_index = ctx.total
             final = latest_deliveries(table, spec) if delivered_present(spec, ctx) else table
             check_total(final, total_values, spec, ctx, total_index)
-        used, quarantine = apply_quarantine(table, spec, ctx, self)
-        used, self._not_yet_known[rel], self._superseded[rel] = as_known_at(
-            used, spec, ctx, self.known_at, count_only)
-        self._absent[rel] = list(ctx.absent)
-        self._rows_in[rel] = table.num_rows
-        self._quarantine[rel] = quarantine
-        return used
+        return apply_quarantine(table, spec, ctx, self)
 
     def _snapshot_case_ids(self, wanted: pa.Array) -> pa.Array:
         """The case_ids among ``wanted`` that are in some monthly snapshot (payments rule)."""
