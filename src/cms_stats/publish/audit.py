@@ -126,8 +126,9 @@ class ReaderSystem:
         """The system of a published tidy frame (``value`` as published text)."""
         registry = registry or policy.registry
         self = cls(policy)
-        frame = {(t, p, m, b): (v, u) for t, p, m, b, v, u in published[
-            ["table", "period", "measure", "breakdown", "value", "unit"]].itertuples(index=False)}
+        # columns as Python lists first: iterating Arrow-backed strings row by row is slow
+        frame = {(t, p, m, b): (v, u) for t, p, m, b, v, u in zip(*(
+            published[c].tolist() for c in ("table", "period", "measure", "breakdown", "value", "unit")))}
         self._published = frame
         self._revision = revision_percent / 100.0
         periods: dict[str, list[str]] = {}

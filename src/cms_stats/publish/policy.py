@@ -61,6 +61,8 @@ class Policy:
     suppressed_units: tuple[str, ...]
     symbols: dict[str, str]
     registry: Registry = field(repr=False, default_factory=load_registry)
+    #: unit_rule's answers (asked tens of thousands of times a release; the policy is frozen)
+    _rules: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- lookups ---------------------------------------------------------------------
     def unit_rule(self, table: str, measure: str, unit: str) -> UnitRule:
@@ -77,6 +79,12 @@ class Policy:
         -------
         UnitRule
         """
+        key = (table, measure, unit)
+        if key not in self._rules:
+            self._rules[key] = self._unit_rule(table, measure, unit)
+        return self._rules[key]
+
+    def _unit_rule(self, table: str, measure: str, unit: str) -> UnitRule:
         units = self.raw["units"]
         try:
             self.registry.measure(table, measure)
