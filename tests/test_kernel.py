@@ -4,6 +4,7 @@ run after others in the same kernel gives exactly the notebook a fresh kernel gi
 from __future__ import annotations
 
 import json
+from queue import Empty
 
 import nbformat
 import pytest
@@ -65,3 +66,46 @@ def test_a_failed_chapter_gives_the_next_one_a_new_kernel(small_release, tmp_pat
         _run("about", tmp_path / "about.ipynb")
     finally:
         workers._KERNEL.shutdown()
+
+
+@pytest.fixture
+def kernel():
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_wait_for_ready_answers_its_own_request_and_leaves_nothing_queued(kernel):
+    """A late reply to an earlier request is skipped, IOPub is drained of the request's
+    messages (its own ``idle`` ends the wait), and the client then runs code as usual."""
+    from cms_stats.release.kernel import wait_for_ready
+
+    km, kc = kernel
+    wait_for_ready(kc, timeout=60)  # a new kernel: answers once started
+    kc.kernel_info()  # an earlier request whose reply and status messages are still queued
+    wait_for_ready(kc, timeout=60)
+    with pytest.raises(Empty):
+        kc.get_shell_msg(timeout=0.5)
+    with pytest.raises(Empty):
+        kc.get_iopub_msg(timeout=0.5)
+    reply = kc.execute_interactive("6 * 7", timeout=60, store_history=False)
+    assert reply["content"]["status"] == "ok"
+
+
+def test_wait_for_ready_says_when_the_kernel_died(kernel):
+    from cms_stats.release.kernel import wait_for_ready
+
+    km, kc = kernel
+    wait_for_ready(kc, timeout=60)
+    km.provisioner.process.kill()
+    km.provisioner.process.wait()
+    with pytest.raises(RuntimeError, match="died"):
+        wait_for_ready(kc, timeout=60)
