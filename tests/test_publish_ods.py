@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cms_stats.publish.ods import write_ods
+from cms_stats.publish.ods import read_ods_cells, write_ods
 from cms_stats.publish.policy import load_metadata, load_policy
 from cms_stats.publish.revisions import apply_revisions
 from cms_stats.publish.rounding import publication_tables, publish_tidy
@@ -177,3 +177,53 @@ def test_each_legend_explains_its_own_table(built):
             assert "for example" not in line, (sheet, line)
     cover = [c for row in cells["Cover"] for c in row if isinstance(c, str)]
     assert any(c.startswith("[x] = ") and "for example" in c for c in cover)  # the cover keeps examples
+
+
+def _pandas_cells(path):
+    """Every non-empty cell as pandas' OpenDocument reader (odfpy) reads it."""
+    out = {}
+    for name, frame in pd.read_excel(path, sheet_name=None, header=None, engine="odf").items():
+        out[name] = {(r, c + 1): v for c in range(frame.shape[1])
+                     for r, v in enumerate(frame.iloc[:, c], start=1)
+                     if not (isinstance(v, float) and pd.isna(v))}
+    return out
+
+
+def test_the_fast_reader_reads_what_pandas_reads(built, tmp_path):
+    """``read_ods_cells`` (the disclosure check's reader) against pandas' reader: the release
+    spreadsheet, and a hand-made sheet with what our writer never writes (repeated rows and
+    cells, a covered cell, spaces as ``text:s``, two paragraphs, a fraction, a blank row)."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow
+    from odf.text import P, S
+
+    _, _, ods = built
+    mine, theirs = read_ods_cells(ods), _pandas_cells(ods)
+    assert list(mine) == list(theirs) and mine == theirs
+    assert sum(len(cells) for cells in mine.values()) > 200
+
+    doc = OpenDocumentSpreadsheet()
+    sheet = Table(name="Odd")
+    head = TableRow()
+    cell = TableCell(valuetype="string")
+    para = P(text="two")
+    para.addElement(S(c=3))
+    para.addText("spaces")
+    cell.addElement(para)
+    cell.addElement(P(text="second line"))
+    head.addElement(cell)
+    head.addElement(TableCell(valuetype="float", value="2.5"))
+    head.addElement(CoveredTableCell(valuetype="float", value="7"))
+    sheet.addElement(head)
+    sheet.addElement(TableRow())  # a blank row
+    repeated = TableRow(numberrowsrepeated=2)
+    repeated.addElement(TableCell())
+    several = TableCell(valuetype="float", value="4", numbercolumnsrepeated=3)
+    repeated.addElement(several)
+    sheet.addElement(repeated)
+    doc.spreadsheet.addElement(sheet)
+    doc.save(tmp_path / "odd.ods")
+    mine, theirs = read_ods_cells(tmp_path / "odd.ods"), _pandas_cells(tmp_path / "odd.ods")
+    assert mine == theirs
+    assert mine["Odd"] == {(1, 1): "two   spaces\nsecond line", (1, 2): 2.5, (1, 3): 7,
+                           **{(r, c): 4 for r in (3, 4) for c in (2, 3, 4)}}

@@ -30,14 +30,16 @@ import re
 import shutil
 import subprocess
 import warnings
+import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-import pandas as pd
 
 from cms_stats.extracts import contract as extract_contract
 from cms_stats.publish.explore import EXPLORE_DATA, explore_data_problems
+from cms_stats.publish.ods import read_ods_cells
 from cms_stats.publish.policy import Policy, load_policy
 from cms_stats.publish.table_audit import audit_tables
 
@@ -243,24 +245,23 @@ def _check_ods(path: Path, rel: str, policy: Policy, screen: _Screen) -> list[st
     count_labels = tuple(f"({policy.unit_label(u)})" for u in policy.suppressed_units)
     problems = []
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, engine="odf")
-    except (OSError, ValueError, ImportError) as err:
+        sheets = read_ods_cells(path)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ET.ParseError) as err:
         return [f"{rel}: cannot read the OpenDocument spreadsheet ({err})"]
-    for name, frame in sheets.items():
-        for c in range(frame.shape[1]):
-            counts = False
-            for r, v in enumerate(frame.iloc[:, c], start=1):
-                if isinstance(v, float) and pd.isna(v):
-                    continue
-                where = f"{rel} {name}!R{r}C{c + 1}"
-                if isinstance(v, str):
-                    counts = counts or v.endswith(count_labels)
-                    problems.extend(_text_problems(where, v, screen))
-                    p = _cell_problem(where, v, screen)
-                    if p:
-                        problems.append(p)
-                elif counts and isinstance(v, (int, float)) and _is_small_count(v, policy.threshold):
-                    problems.append(f"{where}: unsuppressed count {v} below {policy.threshold}")
+    for name, cells in sheets.items():
+        counts_in: set[int] = set()  # columns whose header so far names a count unit
+        for (r, c), v in sorted(cells.items(), key=lambda item: (item[0][1], item[0][0])):
+            where = f"{rel} {name}!R{r}C{c}"
+            if isinstance(v, str):
+                if v.endswith(count_labels):
+                    counts_in.add(c)
+                problems.extend(_text_problems(where, v, screen))
+                p = _cell_problem(where, v, screen)
+                if p:
+                    problems.append(p)
+            elif (c in counts_in and isinstance(v, (int, float)) and not isinstance(v, bool)
+                  and _is_small_count(v, policy.threshold)):
+                problems.append(f"{where}: unsuppressed count {v} below {policy.threshold}")
     return problems
 
 

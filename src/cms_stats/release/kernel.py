@@ -5,8 +5,9 @@ chapter's run (1.3 of 1.8 CPU seconds measured on a 2-core machine; a quarterly 
 120 chapters). A worker keeps one kernel and, before each chapter, puts it back in the state a
 fresh kernel would be in after the same imports:
 
-- the user namespace and output history are cleared (``%reset -f``), and the execution count
-  starts at 1 again (a chapter's notebook has the same bytes, whichever chapters ran before);
+- the user namespace and output history are cleared (``InteractiveShell.reset``, what
+  ``%reset -f`` does), and the execution count starts at 1 again (a chapter's notebook has
+  the same bytes, whichever chapters ran before);
 - every ``cms_stats`` module is dropped from ``sys.modules``, so the chapter imports the package
   afresh: module-level state does not carry over, and the dependency record of the chapter
   cache (the ``cms_stats`` modules a chapter imported) is the chapter's own;
@@ -44,7 +45,7 @@ del _sys, _types, _warnings, _state
 
 #: Run before each chapter (not stored in the history: the execution count stays as it is set).
 _RESET = """
-get_ipython().run_line_magic("reset", "-f")
+get_ipython().reset(new_session=False)  # %reset -f without its second gc.collect()
 import sys as _sys, os as _os, warnings as _warnings
 for _name in [n for n in _sys.modules if n == "cms_stats" or n.startswith("cms_stats.")]:
     del _sys.modules[_name]
