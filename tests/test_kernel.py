@@ -109,3 +109,18 @@ def test_wait_for_ready_says_when_the_kernel_died(kernel):
     km.provisioner.process.wait()
     with pytest.raises(RuntimeError, match="died"):
         wait_for_ready(kc, timeout=60)
+
+
+def test_wait_for_ready_gives_up_at_its_timeout(kernel):
+    """A kernel busy in a cell does not answer ``kernel_info``: the wait ends at its timeout."""
+    import time
+
+    from cms_stats.release.kernel import wait_for_ready
+
+    km, kc = kernel
+    wait_for_ready(kc, timeout=60)
+    kc.execute("import time; time.sleep(60)")
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="didn't respond in 2 seconds"):
+        wait_for_ready(kc, timeout=2)
+    assert time.monotonic() - started < 10

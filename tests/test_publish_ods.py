@@ -193,13 +193,14 @@ def test_the_fast_reader_reads_what_pandas_reads(built, tmp_path):
     """``read_ods_cells`` (the disclosure check's reader) against pandas' reader: the release
     spreadsheet, and a hand-made sheet with what our writer never writes (repeated rows and
     cells, a covered cell, spaces as ``text:s``, two paragraphs, a fraction, a blank row)."""
+    from odf.office import Annotation
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import CoveredTableCell, Table, TableCell, TableRow
-    from odf.text import P, S
+    from odf.text import H, P, S
 
     _, _, ods = built
     mine, theirs = read_ods_cells(ods), _pandas_cells(ods)
-    assert list(mine) == list(theirs) and mine == theirs
+    assert list(mine) == list(theirs) and _typed(mine) == _typed(theirs)
     assert sum(len(cells) for cells in mine.values()) > 200
 
     doc = OpenDocumentSpreadsheet()
@@ -214,6 +215,16 @@ def test_the_fast_reader_reads_what_pandas_reads(built, tmp_path):
     head.addElement(cell)
     head.addElement(TableCell(valuetype="float", value="2.5"))
     head.addElement(CoveredTableCell(valuetype="float", value="7"))
+    commented = TableCell(valuetype="string")
+    commented.addElement(P(text="Cases (number)"))
+    note = Annotation()
+    note.addElement(P(text="a reviewer's note"))
+    commented.addElement(note)
+    head.addElement(commented)
+    heading = TableCell(valuetype="string")
+    heading.addElement(H(outlinelevel=1, text="case_id"))
+    head.addElement(heading)
+    head.addElement(TableCell(valuetype="percentage", value="0.25"))
     sheet.addElement(head)
     sheet.addElement(TableRow())  # a blank row
     repeated = TableRow(numberrowsrepeated=2)
@@ -224,6 +235,15 @@ def test_the_fast_reader_reads_what_pandas_reads(built, tmp_path):
     doc.spreadsheet.addElement(sheet)
     doc.save(tmp_path / "odd.ods")
     mine, theirs = read_ods_cells(tmp_path / "odd.ods"), _pandas_cells(tmp_path / "odd.ods")
-    assert mine == theirs
-    assert mine["Odd"] == {(1, 1): "two   spaces\nsecond line", (1, 2): 2.5, (1, 3): 7,
-                           **{(r, c): 4 for r in (3, 4) for c in (2, 3, 4)}}
+    assert _typed(mine) == _typed(theirs)
+    assert _typed(mine)["Odd"] == _typed({"Odd": {
+        (1, 1): "two   spaces\nsecond line", (1, 2): 2.5, (1, 3): 7, (1, 4): "Cases (number)",
+        (1, 5): "case_id", (1, 6): 0.25, **{(r, c): 4 for r in (3, 4) for c in (2, 3, 4)}}})["Odd"]
+
+
+def _typed(sheets: dict) -> dict:
+    """Cells with their kind (``1 == True``: text, number and truth value must agree too;
+    pandas makes a column's whole numbers floats where it holds a fraction or a blank)."""
+    def kind(v) -> str:
+        return "bool" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else type(v).__name__
+    return {name: {k: (kind(v), v) for k, v in cells.items()} for name, cells in sheets.items()}

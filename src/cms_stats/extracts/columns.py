@@ -283,6 +283,6 @@ def check_table(table: pa.Table, spec: FileSpec, ctx: Ctx, check: bool = True) -
             _check_column(arr, col, ctx)
         arrays[col.name] = arr
     out = pa.table(arrays)
-    if check and spec.delivery_column is None or spec.delivery_column in ctx.absent:
+    if check and (spec.delivery_column is None or spec.delivery_column in ctx.absent):
         _check_key(out, spec, ctx)  # else one row per delivery: see vintage.check_vintage_rules
     return out

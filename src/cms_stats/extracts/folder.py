@@ -123,19 +123,21 @@ class ExtractFolder:
         path = self.path / rel
         if self._signature is None:
             self._signature = checked.folder_signature(self.path, self.files())
-        before = checked.recall(self._signature, rel, spec)
+        remembered = checked.recall(self._signature, rel, spec)
         identity = checked.file_identity(path)
         if spec.kind == "parquet":
             ctx = Ctx(rel, row_base=1, month=month)
-            table = check_table(read_parquet(path, spec, ctx), spec, ctx, check=before is None)
-        elif before is not None:  # the workbook as read when it was checked
+            table = check_table(read_parquet(path, spec, ctx), spec, ctx, check=remembered is None)
+        elif remembered is not None:  # the workbook as read when it was checked
             ctx = Ctx(rel, row_base=2, sheet=spec.sheet, month=month)
-            table, ctx.total, ctx.absent = before.table, before.total, list(before.absent)
+            table, ctx.total, ctx.absent = remembered.table, remembered.total, list(remembered.absent)
         else:
             ctx = Ctx(rel, row_base=2, sheet=spec.sheet, month=month)
             table = read_xlsx(path, spec, ctx)
-        if before is not None:
-            used, quarantine = before.apply(table)
+        if remembered is not None:
+            used, quarantine = remembered.apply(table)
+            if key == "children_sample":  # what its rule reads, as a fresh check would
+                self._population(month)
         else:
             used, quarantine = self._check(key, spec, table, ctx)
             checked.remember(self._signature, rel, spec, identity,

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-
 from cms_stats.extracts import contract as extract_contract
 from cms_stats.publish.explore import EXPLORE_DATA, explore_data_problems
 from cms_stats.publish.ods import read_ods_cells
@@ -246,7 +245,7 @@ def _check_ods(path: Path, rel: str, policy: Policy, screen: _Screen) -> list[st
     problems = []
     try:
         sheets = read_ods_cells(path)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ET.ParseError) as err:
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, ET.ParseError) as err:
         return [f"{rel}: cannot read the OpenDocument spreadsheet ({err})"]
     for name, cells in sheets.items():
         counts_in: set[int] = set()  # columns whose header so far names a count unit

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -212,8 +212,9 @@ _NUMERIC = {"float", "percentage", "currency"}
 
 
 def _text(cell: ET.Element) -> str:
-    """A cell's text: its paragraphs, one a line; ``text:s`` is that many spaces, ``text:tab``
-    a tab, ``text:line-break`` a new line (as the OpenDocument reader of pandas reads it)."""
+    """A cell's text as pandas' OpenDocument reader reads it: its paragraphs and headings, one
+    a line, without its comment (``office:annotation``); ``text:s`` is that many spaces,
+    ``text:tab`` a tab, ``text:line-break`` a new line."""
     def walk(el: ET.Element) -> str:
         out = [el.text or ""]
         for child in el:
@@ -223,11 +224,11 @@ def _text(cell: ET.Element) -> str:
                 out.append("\t")
             elif child.tag == _X + "line-break":
                 out.append("\n")
-            else:
+            elif child.tag != _O + "annotation":
                 out.append(walk(child))
             out.append(child.tail or "")
         return "".join(out)
-    return "\n".join(walk(p) for p in cell.iter(_X + "p"))
+    return "\n".join(walk(p) for p in cell if p.tag != _O + "annotation")
 
 
 def _value(cell: ET.Element):
@@ -246,13 +247,30 @@ def _value(cell: ET.Element):
 
 
 def read_ods_cells(path: str | Path) -> dict[str, dict[tuple[int, int], object]]:
-    """Every non-empty cell of an OpenDocument spreadsheet: ``{sheet: {(row, column): value}}``
-    (1-based, sheets in order); numbers as ``int`` when whole, else ``float``; text as ``str``.
+    """Every non-empty cell of an OpenDocument spreadsheet, read from ``content.xml`` with the
+    standard library's parser (odfpy, which pandas uses, builds a Python object per XML node:
+    about six times slower on a release's spreadsheet).
 
-    Read from ``content.xml`` with the standard library's parser: odfpy (which pandas uses)
-    builds a Python object per XML node, five times slower on the release's spreadsheet.
-    Repeated rows and cells (``number-rows-repeated``, ``number-columns-repeated``) count as
-    many times as they say; covered cells (under a merge) read like any cell.
+    Parameters
+    ----------
+    path : str or Path
+        The ``.ods`` file.
+
+    Returns
+    -------
+    dict
+        ``{sheet name: {(row, column): value}}``, 1-based, sheets in order (hidden ones too).
+        Values as pandas' reader gives them: numbers (``float``, ``percentage``, ``currency``)
+        as ``int`` when whole, else ``float``; booleans as ``bool``; text as ``str`` (without
+        the cell's comment). Unlike pandas: dates and times as their ISO text, a cell with no
+        value type as its text. Repeated rows and cells (``number-rows-repeated``,
+        ``number-columns-repeated``) count as many times as they say (empty ones are skipped);
+        covered cells (under a merge) read like any cell.
+
+    Raises
+    ------
+    OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, xml.etree.ElementTree.ParseError
+        A file that is not a readable OpenDocument spreadsheet.
     """
     with zipfile.ZipFile(path) as z:
         root = ET.fromstring(z.read("content.xml"))

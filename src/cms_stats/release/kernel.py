@@ -73,31 +73,45 @@ def wait_for_ready(kc, timeout: float | None = None) -> None:
     can find queued are that request's messages; nbclient ignores any message whose parent is
     not the cell it runs.
 
+    Parameters
+    ----------
+    kc : jupyter_client.BlockingKernelClient
+        A client whose channels are started.
+    timeout : float, optional
+        Seconds to wait at most (default: no limit).
+
     Raises
     ------
     RuntimeError
         The kernel died, or did not answer in ``timeout`` seconds.
     """
     deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+
+    def wait() -> float:  # a second at most, never past the deadline
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Empty
+        return min(1.0, left)
+
     while True:
         msg_id = kc.kernel_info()
         reply = None
         with contextlib.suppress(Empty):
             while reply is None:  # skip late replies to an earlier request
-                msg = kc.get_shell_msg(timeout=1)
+                msg = kc.get_shell_msg(timeout=wait())
                 if msg["parent_header"].get("msg_id") == msg_id:
                     reply = msg
         if reply is not None:
             with contextlib.suppress(Empty):
-                while True:
-                    msg = kc.get_iopub_msg(timeout=1)
+                while True:  # other output (a thread left printing) ends at the deadline
+                    msg = kc.get_iopub_msg(timeout=wait())
                     if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
                             and msg["content"].get("execution_state") == "idle"):
                         kc._handle_kernel_info_reply(reply)
                         return
         if not kc.is_alive():
             raise RuntimeError("Kernel died before replying to kernel_info")
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
 
