@@ -25,38 +25,39 @@ SERVICE_TYPES = ("direct_pay", "collect_and_pay")
 ORIGINS = ("new_application", "arrears_only")
 
 
-def largest_two_by_month(rows: ibis.Table, parts: dict[str, ibis.BooleanValue],
-                         amount: ibis.IntegerValue) -> ibis.Table:
-    """The two largest case groups' totals of ``amount`` each month, in each part: what the
-    dominance rule reads (``cms_stats.publish.protection``).
+def largest_two_by_month(groups: ibis.Table, amounts: dict[str, str]) -> ibis.Table:
+    """The two largest case groups' amounts each month, in each part: what the dominance rule
+    reads (``cms_stats.publish.protection``).
+
+    The largest is the month's maximum; the second the maximum over the month's other case
+    groups (the largest's group left out by ``argmax``: a tie gives the same amount twice).
+    Two aggregations and a join with one row a month, not a sort of the case groups.
 
     Parameters
     ----------
-    rows : ibis.Table
-        Rows with ``month`` and ``case_group_id``.
-    parts : dict of str to boolean expression or None
-        Each part's name and the condition on ``rows`` of its rows (None: every row).
-    amount : integer expression
-        The amount of each row of ``rows`` (pence).
+    groups : ibis.Table
+        One row per month and case group (``month``, ``case_group_id``) with an amount column
+        (not null) for each part.
+    amounts : dict of str to str
+        Each part's name and its amount column of ``groups``.
 
     Returns
     -------
     ibis.Table
-        One row per month that has rows: ``top1_<part>`` and ``top2_<part>``, the largest and
-        second largest total of a case group's rows of the part in the month (null when it has
-        fewer case groups; left-joined on the months and filled, 0 as the pandas code had).
+        One row per month of ``groups``: ``top1_<part>`` and ``top2_<part>`` (the second 0
+        when the month has one case group; 0 too where a part has none, as the pandas
+        definition had: amounts are never negative).
     """
-    totals = [(rows if condition is None else rows.filter(condition)).group_by(["month", "case_group_id"])
-              .aggregate(total=amount.sum()).mutate(part=ibis.literal(part))
-              for part, condition in parts.items()]
-    ranked = ibis.union(*totals)
-    ranked = ranked.mutate(rank=ibis.row_number().over(
-        group_by=[ranked.month, ranked.part], order_by=[ibis.desc(ranked.total),
-                                                        ranked.case_group_id]))
-    return ranked.filter(ranked["rank"] < 2).group_by("month").aggregate(**{
-        f"top{rank + 1}_{part}": ranked.total.max(where=(ranked.part == part)
-                                                  & (ranked["rank"] == rank))
-        for part in parts for rank in (0, 1)})
+    first = groups.group_by("month").aggregate(**{
+        name: figure for part, column in amounts.items() for name, figure in (
+            (f"top1_{part}", groups[column].max()),
+            (f"largest_{part}", groups.case_group_id.argmax(groups[column])))})
+    others = groups.join(first, "month")
+    second = others.group_by("month").aggregate(**{
+        f"top2_{part}": others[column].max(where=others.case_group_id != others[f"largest_{part}"])
+        for part, column in amounts.items()})
+    return left_join(first.drop(*[f"largest_{part}" for part in amounts]), second,
+                     ["month"]).fill_null(0)
 
 
 def cumulative(value: ibis.NumericValue) -> ibis.NumericValue:
@@ -70,8 +71,8 @@ def arrears_by_month(snapshots: ibis.Table, closures: ibis.Table, months: ibis.T
     """T8: outstanding arrears and the cumulative total maintenance liability (TML), each month.
 
     - ``outstanding_arrears`` = sum of ``arrears_closing`` (GBP);
-    - ``case_groups_with_arrears`` = case groups with a case with ``arrears_closing > 0``
-      (closing balances are never negative: the groups whose summed arrears are above zero);
+    - ``case_groups_with_arrears`` = case groups whose summed ``arrears_closing`` > 0 (closing
+      balances are never negative, so: groups with a case in arrears);
     - ``tml_<part>``: ``liability_due`` summed over every snapshot to the month, Direct Pay and
       Collect and Pay by the month-end service type of each month, plus the opening balances
       (liability due before the folder's first month); ``tml_all`` adds the rest: cases with
@@ -105,16 +106,17 @@ def arrears_by_month(snapshots: ibis.Table, closures: ibis.Table, months: ibis.T
     """
     opening = opening or {}
     due = pence(snapshots.liability_due)
-    parts = {kind: snapshots.service_type == kind for kind in SERVICE_TYPES}
-    sums = snapshots.group_by("month").aggregate(
-        arrears=pence(snapshots.arrears_closing).sum(),
-        case_groups_with_arrears=snapshots.case_group_id.nunique(
-            where=snapshots.arrears_closing > 0),
-        due_all=due.sum(),
-        **{f"due_{kind}": due.sum(where=condition) for kind, condition in parts.items()})
+    by_group = snapshots.group_by(["month", "case_group_id"]).aggregate(
+        arrears=pence(snapshots.arrears_closing).sum(), due_all=due.sum(),
+        **{f"due_{kind}": due.sum(where=snapshots.service_type == kind).fill_null(0)
+           for kind in SERVICE_TYPES})
+    sums = by_group.group_by("month").aggregate(
+        arrears=by_group.arrears.sum(),
+        case_groups_with_arrears=by_group.count(where=by_group.arrears > 0),
+        **{f"due_{part}": by_group[f"due_{part}"].sum() for part in (ALL, *SERVICE_TYPES)})
     closed = closures.group_by(month=month_number(closures.closed_date)).aggregate(
         closed=pence(closures.liability_due).sum())
-    top = largest_two_by_month(snapshots, {**parts, ALL: None}, due)
+    top = largest_two_by_month(by_group, {part: f"due_{part}" for part in (*SERVICE_TYPES, ALL)})
     out = left_join(left_join(left_join(months, sums, ["month"]), closed, ["month"]), top,
                     ["month"]).fill_null(0)
     balance = {ALL: float(opening.get("total_maintenance_liability", 0.0)),
@@ -159,14 +161,17 @@ def legacy_csa_arrears_by_month(snapshots: ibis.Table, months: ibis.Table) -> ib
     """
     carrying = snapshots.filter(snapshots.csa_arrears > 0)
     amount = pence(carrying.csa_arrears)
-    parts = {**{origin: carrying.origin == origin for origin in ORIGINS},
-             ALL: None}
-    sums = carrying.group_by("month").aggregate(**{
+    parts = {**{origin: carrying.origin == origin for origin in ORIGINS}, ALL: None}
+    by_group = carrying.group_by(["month", "case_group_id"]).aggregate(**{
         column: figure for part, condition in parts.items() for column, figure in (
-            (f"legacy_csa_arrears_{part}", amount.sum(where=condition)),
-            (f"cases_{part}", carrying.count(where=condition)),
-            (f"case_groups_{part}", carrying.case_group_id.nunique(where=condition)))})
-    top = largest_two_by_month(carrying, parts, amount)
+            (f"amount_{part}", amount.sum(where=condition).fill_null(0)),
+            (f"cases_{part}", carrying.count(where=condition)))})
+    sums = by_group.group_by("month").aggregate(**{
+        column: figure for part in parts for column, figure in (
+            (f"legacy_csa_arrears_{part}", by_group[f"amount_{part}"].sum()),
+            (f"cases_{part}", by_group[f"cases_{part}"].sum()),
+            (f"case_groups_{part}", by_group.count(where=by_group[f"cases_{part}"] > 0)))})
+    top = largest_two_by_month(by_group, {part: f"amount_{part}" for part in parts})
     out = left_join(left_join(months, sums, ["month"]), top, ["month"]).fill_null(0)
     return out.mutate(**{column: out[column] / 100.0 for part in parts for column in (
         f"legacy_csa_arrears_{part}", f"top1_{part}", f"top2_{part}")})
