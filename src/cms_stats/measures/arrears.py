@@ -106,14 +106,21 @@ def arrears_by_month(snapshots: ibis.Table, closures: ibis.Table, months: ibis.T
     """
     opening = opening or {}
     due = pence(snapshots.liability_due)
-    by_group = snapshots.group_by(["month", "case_group_id"]).aggregate(
-        arrears=pence(snapshots.arrears_closing).sum(), due_all=due.sum(),
-        **{f"due_{kind}": due.sum(where=snapshots.service_type == kind).fill_null(0)
+    parts = {kind: snapshots.service_type == kind for kind in SERVICE_TYPES}
+    in_arrears = snapshots.filter(snapshots.arrears_closing > 0)
+    sums = left_join(
+        snapshots.group_by("month").aggregate(
+            arrears=pence(snapshots.arrears_closing).sum(), due_all=due.sum(),
+            **{f"due_{kind}": due.sum(where=condition) for kind, condition in parts.items()}),
+        in_arrears.group_by("month").aggregate(
+            case_groups_with_arrears=in_arrears.case_group_id.nunique()), ["month"])
+    # the largest case groups: those with liability due (a group with none adds 0, as absent)
+    liable = snapshots.filter(snapshots.liability_due > 0)
+    due = pence(liable.liability_due)
+    by_group = liable.group_by(["month", "case_group_id"]).aggregate(
+        due_all=due.sum(),
+        **{f"due_{kind}": due.sum(where=liable.service_type == kind).fill_null(0)
            for kind in SERVICE_TYPES})
-    sums = by_group.group_by("month").aggregate(
-        arrears=by_group.arrears.sum(),
-        case_groups_with_arrears=by_group.count(where=by_group.arrears > 0),
-        **{f"due_{part}": by_group[f"due_{part}"].sum() for part in (ALL, *SERVICE_TYPES)})
     closed = closures.group_by(month=month_number(closures.closed_date)).aggregate(
         closed=pence(closures.liability_due).sum())
     top = largest_two_by_month(by_group, {part: f"due_{part}" for part in (*SERVICE_TYPES, ALL)})
