@@ -1,7 +1,9 @@
 """The measures engine (issue 17): the families' one definition run by DuckDB and Spark.
 
 Families on the engine: caseload (T2, T17 and DQ's check of closures), enforcement (T19),
-service type (T7), transfers (T15: its share is over T7's cases due to pay), shared care (T18).
+service type (T7), transfers (T15: its share is over T7's cases due to pay), shared care (T18),
+arrears (T8: cumulative liability with its two largest case groups for the dominance rule) and
+legacy CSA arrears (T20, with its two largest case groups).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
   before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
@@ -25,7 +27,8 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
-from cms_stats.measures import caseload, children, compliance, enforcement
+from cms_stats.measures import arrears, caseload, children, compliance, enforcement
+from cms_stats.measures.common import CONTRIBUTOR_COLUMNS
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
 
@@ -38,16 +41,23 @@ FAMILIES = {
     "service_type": lambda f: f["table"] == "T7",
     "transfers": lambda f: f["table"] == "T15",
     "shared_care": lambda f: f["table"] == "T18",
+    "arrears": lambda f: f["table"] == "T8",
+    "legacy_csa_arrears": lambda f: f["table"] == "T20",
 }
+#: The families that report their money figures' two largest contributions (top1, top2): their
+#: fixtures hold them, and the engine must give them too.
+WITH_CONTRIBUTIONS = {"arrears", "legacy_csa_arrears"}
 
 #: Months of the backtest fixture of a family published from August 2014 (T7, T15).
 MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25}
 
 
 def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFrame:
-    """The rows of the families run by the engine."""
+    """The rows of the families run by the engine (with the contributions of the money figures
+    when a family reports them)."""
     keep = pd.concat([FAMILIES[name](frame) for name in families], axis=1).any(axis=1)
-    return frame.loc[keep, COLUMNS].reset_index(drop=True)
+    columns = COLUMNS + (CONTRIBUTOR_COLUMNS if WITH_CONTRIBUTIONS & set(families) else [])
+    return frame.loc[keep, columns].reset_index(drop=True)
 
 
 @pytest.mark.slow
@@ -67,6 +77,11 @@ def test_engine_equals_the_pandas_family_it_replaced_at_scale_one_every_month(fu
     got = engine_families(compute_all(open_extracts(full_data), "2016-08", engine="duckdb"),
                           [family])
     assert_frame_equal(got, expected)
+    # money to the penny (the default relative tolerance alone would allow pounds on millions)
+    money = expected["unit"] == "gbp"
+    columns = ["value", *(CONTRIBUTOR_COLUMNS if family in WITH_CONTRIBUTIONS else [])]
+    for column in columns if money.any() else []:
+        assert (got.loc[money, column] - expected.loc[money, column]).abs().max() < 0.005
 
 
 def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
@@ -75,29 +90,32 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
     ctx = Context(open_extracts(data_dir), period, engine=engine)
     return engine_families(pd.concat([caseload.t2(ctx), caseload.closures(ctx),
                                       enforcement.t19(ctx), compliance.t7(ctx),
-                                      compliance.transfers(ctx), children.shared_care(ctx)],
+                                      compliance.transfers(ctx), children.shared_care(ctx),
+                                      arrears.t8(ctx), arrears.legacy_csa_arrears(ctx)],
                                      ignore_index=True))
 
 
 def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_path):
     """Spark in local mode, the same expressions, the same figures (to the last bit); the
-    optional ``in_enforcement`` and ``shared_care_nights`` columns left out of the first
-    year's snapshots (null there)."""
+    optional ``in_enforcement``, ``shared_care_nights`` and ``csa_arrears`` columns left out
+    of the first year's snapshots (null there)."""
     data = tmp_path / "extracts"
     shutil.copytree(small_data, data)
     for path in sorted((data / "snapshots").glob("cases_2013-*.parquet")):
-        pq.write_table(pq.read_table(path).drop_columns(["in_enforcement", "shared_care_nights"]),
-                       path)
+        pq.write_table(pq.read_table(path).drop_columns(
+            ["in_enforcement", "shared_care_nights", "csa_arrears"]), path)
     folder = open_extracts(data)
     for month in folder.months:  # the loader's checks run before the engine
         folder.snapshot(month)
     duck = family_on("duckdb", data, "2016-08")
     spark = family_on("spark", data, "2016-08")
     assert duck["period"].nunique() == 37
-    # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18
-    assert len(duck) == 37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
+    # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18, T8, T20
+    assert len(duck) == (37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
+                         + 37 * 7 + 37 * 9)
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
-    for measure in ("cases_in_enforcement", "shared_care_cases"):
+    assert duck["top1"].notna().sum() == 37 * (3 + 3) and duck["top1"].sum() > 0
+    for measure in ("cases_in_enforcement", "shared_care_cases", "legacy_csa_arrears"):
         cases = duck[duck["measure"] == measure].set_index("period")["value"]
         assert (cases[cases.index < "2014-01"] == 0).all() and cases.sum() > 0
     for measure in ("service_type_transfers", "cases_due_to_pay"):
@@ -194,3 +212,25 @@ def test_a_month_with_no_case_due_to_pay_has_counts_of_zero_and_no_share(engine)
     august = got[got["period"] == "2014-08"].set_index(["table", "measure", "breakdown"])["value"]
     assert august["T7", "direct_pay_share", "all"] == 1.0
     assert august["T18", "shared_care_cases", "nights_52_to_103"] == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_t8_opening_balances_and_closed_cases_worked_by_hand_on_either_engine(engine, tmp_path):
+    """The hand-built folder ``opening_balances`` (tests/handbuilt: its figures worked by hand
+    in the YAML): T8's cumulative liability starts from ``extract.json``'s opening balances and
+    adds the liability due on a case closed in April 2015 (in the total, in neither part)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "handbuilt"))
+    import build
+
+    spec = build.load("opening_balances")
+    folder = open_extracts(build.write_folder(spec, tmp_path / "opening_balances"))
+    for month in folder.months:  # the loader's checks run before the engine
+        folder.snapshot(month)
+    got = arrears.t8(Context(folder, spec["expected"]["period"], engine=engine))
+    want = pd.DataFrame([r for r in spec["expected"]["measures"] if r[0] == "T8"],
+                        columns=["table", "period", "measure", "breakdown", "value"])
+    got = got.merge(want[["period"]].drop_duplicates(), on="period")
+    assert_frame_equal(got[want.columns].reset_index(drop=True),
+                       want.astype({"value": "float64"}), check_dtype=False)

@@ -289,7 +289,8 @@ def result():
 @pytest.fixture(scope="module", params=ENGINES)
 def on_engine(request):
     """The tables on each measures engine (the families it runs: caseload, T2 and T17 with
-    DQ's check; enforcement, T19; service type, T7 and T15; shared care, T18)."""
+    DQ's check; enforcement, T19; service type, T7 and T15; shared care, T18; arrears, T8 and
+    T20)."""
     folder = FakeFolder()
     return compute_all(folder, PERIOD, engine=request.param), folder
 
@@ -526,7 +527,9 @@ def test_t17_closures_and_their_check_against_the_snapshots(on_engine):
     assert_frame_equal(table(result[0], "T17"), exp)
 
 
-def test_t8_arrears_and_liability(result):
+def test_t8_arrears_and_liability(on_engine):
+    result = on_engine
+
     def t8(arrears, groups, dp, cp):
         tml = dp + cp
         return {"outstanding_arrears": arrears, "case_groups_with_arrears": groups,
@@ -546,11 +549,11 @@ def test_t8_arrears_and_liability(result):
     assert_frame_equal(table(result[0], "T8"), exp)
 
 
-def test_t8_reports_the_largest_contributions_for_dominance(result):
+def test_t8_reports_the_largest_contributions_for_dominance(on_engine):
     """Per month, the two largest case groups' liability due (by service type and in all),
     summed over the months: an independent groupby of the fixture's snapshots. Only money
     figures computed by breakdown report them (the rest is NaN)."""
-    out, _ = result
+    out, _ = on_engine
     folder = FakeFolder()  # its own reads: the shared fixture counts the snapshots read
     tml = out[(out["table"] == "T8") & (out["measure"] == "total_maintenance_liability")]
     running, expected_top = {}, {}
@@ -621,9 +624,11 @@ def test_t19_enforcement(on_engine):
     assert_frame_equal(table(result[0], "T19"), exp)
 
 
-def test_t20_legacy_csa_arrears(result):
+def test_t20_legacy_csa_arrears(on_engine):
     """CSA arrears by origin: C4 (arrears only, G3); C2 and C3 (both G2) and C5 (G4) from new
     applications. September: new applications 1,000 + 100 + 250.50 on 3 cases in 2 groups."""
+    result = on_engine
+
     def t20(arrears_only, new_application):
         row = {}
         for origin, (money, cases, groups) in (("arrears_only", arrears_only),

@@ -1,104 +1,187 @@
-"""T8: outstanding arrears and total maintenance liability, and the Direct Pay sensitivity."""
+"""T8 (outstanding arrears and total maintenance liability), T20 (legacy CSA arrears), and the
+Direct Pay sensitivity.
+
+T8 and T20 are month-end snapshot measures whose one definition is an Ibis expression
+(:func:`arrears_by_month`, :func:`legacy_csa_arrears_by_month`) run by the measures engine
+(:mod:`.engine`: DuckDB by default, or Spark). Money is summed in whole pence (integers: the
+contract's money is GBP to 2 decimal places), so every engine gives the same figures to the bit
+whatever order it adds in; T8's cumulative figures are running sums over the months (a window
+ordered by :func:`~.engine.month_number`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import ibis
 import numpy as np
 import pandas as pd
 
-from .common import ALL, Rows, flag, id_codes, share, largest_two, sorted_unique
+from .common import ALL, monthly_rows
+from .engine import left_join, month_number, pence, ratio
 
-TABLE = "T8"
+TABLE, T20 = "T8", "T20"
+#: T8's service-type parts of the total maintenance liability (by the month-end service type).
 SERVICE_TYPES = ("direct_pay", "collect_and_pay")
+#: T20's parts: the case's origin.
+ORIGINS = ("new_application", "arrears_only")
 
 
-@dataclass
-class CumulativeLiability:
-    """Running totals of ``liability_due`` over every snapshot read so far (GBP).
+def largest_two_by_month(groups: ibis.Table, amounts: dict[str, str]) -> ibis.Table:
+    """The two largest case groups' amounts each month, in each part: what the dominance rule
+    reads (``cms_stats.publish.protection``).
 
-    ``by_service`` holds the Direct Pay and Collect and Pay parts; ``other`` any liability due
-    on a case whose month-end service type is ``no_liability`` (liability ended in the month),
-    which is in the total but in neither part. ``top`` holds, per part and for ``all``, the sums
-    over the months of each month's largest and second largest case group: an upper bound of the
-    largest two case groups' cumulative contributions (the sum of the largest two over months is
-    at least the largest two of the sums), so the dominance rule on it errs towards suppressing.
+    The largest is the month's maximum; the second the maximum over the month's other case
+    groups (the largest's group left out by ``argmax``: a tie gives the same amount twice).
+    Two aggregations and a join with one row a month, not a sort of the case groups.
+
+    Parameters
+    ----------
+    groups : ibis.Table
+        One row per month and case group (``month``, ``case_group_id``) with an amount column
+        (not null) for each part.
+    amounts : dict of str to str
+        Each part's name and its amount column of ``groups``.
+
+    Returns
+    -------
+    ibis.Table
+        One row per month of ``groups``: ``top1_<part>`` and ``top2_<part>`` (the second 0
+        when the month has one case group; 0 too where a part has none, as the pandas
+        definition had: amounts are never negative).
     """
-
-    total: float = 0.0
-    by_service: dict = field(default_factory=lambda: {s: 0.0 for s in SERVICE_TYPES})
-    other: float = 0.0
-    top: dict = field(default_factory=lambda: {s: [0.0, 0.0] for s in (*SERVICE_TYPES, ALL)})
-
-    @classmethod
-    def opening(cls, balances: dict | None) -> "CumulativeLiability":
-        """The running totals at the start of the folder: zero, or the opening balances of
-        ``extract.json`` (liability due before ``first_month``; a part not given, and the
-        rest of the total, count in the total and in neither part)."""
-        out = cls()
-        if balances:
-            out.total = float(balances["total_maintenance_liability"])
-            for s in SERVICE_TYPES:
-                out.by_service[s] = float(balances.get(s, 0.0))
-            out.other = out.total - sum(out.by_service.values())
-        return out
-
-    def add_closed(self, closures: pd.DataFrame, month: str) -> None:
-        """Add the liability due in ``month`` on cases that closed in it (no month-end snapshot
-        holds them): in the total, in neither service part."""
-        if len(closures):
-            dates = closures["closed_date"]
-            start = pd.Timestamp(f"{month}-01")
-            due = closures.loc[(dates >= start) & (dates < start + pd.offsets.MonthBegin(1)),
-                               "liability_due"]
-            amount = float(due.sum())
-            self.total += amount
-            self.other += amount
-
-    def add(self, snapshot: pd.DataFrame) -> None:
-        due = snapshot["liability_due"].to_numpy(dtype=np.float64)
-        _, groups = np.unique(id_codes(snapshot["case_group_id"]), return_inverse=True)
-        month_total = float(due.sum())
-        parts = 0.0
-        for s in SERVICE_TYPES:
-            mask = flag(snapshot["service_type"], s)
-            part = float(due[mask].sum())
-            self.by_service[s] += part
-            parts += part
-            for i, t in enumerate(largest_two(np.bincount(groups[mask], weights=due[mask]))):
-                self.top[s][i] += t
-        for i, t in enumerate(largest_two(np.bincount(groups, weights=due))):
-            self.top[ALL][i] += t
-        self.total += month_total
-        self.other += month_total - parts
+    first = groups.group_by("month").aggregate(**{
+        name: figure for part, column in amounts.items() for name, figure in (
+            (f"top1_{part}", groups[column].max()),
+            (f"largest_{part}", groups.case_group_id.argmax(groups[column])))})
+    others = groups.join(first, "month")
+    second = others.group_by("month").aggregate(**{
+        f"top2_{part}": others[column].max(where=others.case_group_id != others[f"largest_{part}"])
+        for part, column in amounts.items()})
+    return left_join(first.drop(*[f"largest_{part}" for part in amounts]), second,
+                     ["month"]).fill_null(0)
 
 
-def arrears_month(snapshot: pd.DataFrame, month: str, cumulative: CumulativeLiability) -> pd.DataFrame:
-    """T8 for one month; ``cumulative`` must already include this month's snapshot.
+def cumulative(value: ibis.NumericValue) -> ibis.NumericValue:
+    """The running sum of a monthly figure over the months to each (a window ordered by
+    ``month``; every month present, see :attr:`Context.engine_months`)."""
+    return value.sum().over(ibis.cumulative_window(order_by="month"))
+
+
+def arrears_by_month(snapshots: ibis.Table, closures: ibis.Table, months: ibis.Table,
+                     opening: dict | None) -> ibis.Table:
+    """T8: outstanding arrears and the cumulative total maintenance liability (TML), each month.
 
     - ``outstanding_arrears`` = sum of ``arrears_closing`` (GBP);
-    - ``case_groups_with_arrears`` = groups whose summed ``arrears_closing`` > 0 (closing
+    - ``case_groups_with_arrears`` = case groups whose summed ``arrears_closing`` > 0 (closing
       balances are never negative, so: groups with a case in arrears);
-    - ``total_maintenance_liability`` (TML) = cumulative ``liability_due`` over every snapshot up
-      to m, breakdowns ``direct_pay``, ``collect_and_pay`` (by the month-end service type of
-      each month) and ``all``; the sensitivity uses the cumulative Direct Pay part;
-    - ``arrears_share_of_liability`` = arrears / TML;
+    - ``tml_<part>``: ``liability_due`` summed over every snapshot to the month, Direct Pay and
+      Collect and Pay by the month-end service type of each month, plus the opening balances
+      (liability due before the folder's first month); ``tml_all`` adds the rest: cases with
+      service type ``no_liability`` (liability ended in the month), the liability due on cases
+      closed in each month (in no month-end snapshot) and any opening balance in neither part;
+    - ``top1_<part>``, ``top2_<part>``: the sum over the months to the month of each month's
+      largest and second largest case group's liability due. An upper bound of the largest two
+      case groups' cumulative contributions (the sum of the largest two over months is at least
+      the largest two of the sums), so the dominance rule on it errs towards suppressing;
+    - ``arrears_share_of_liability`` = arrears / TML (null when TML is 0);
     - ``proxy_amount_collected`` = TML - arrears.
+
+    Parameters
+    ----------
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``case_group_id``, ``service_type``,
+        ``liability_due``, ``arrears_closing``).
+    closures : ibis.Table
+        Cases closed by the as-at date (``closed_date``, ``liability_due``: due in the month
+        of closure).
+    months : ibis.Table
+        The months reported (``month``), every month of the folder to the period.
+    opening : dict or None
+        ``extract.json``'s ``opening_balances`` (``total_maintenance_liability`` and, optional,
+        ``direct_pay`` and ``collect_and_pay``), or none (zero).
+
+    Returns
+    -------
+    ibis.Table
+        One row per month with the columns named above (money in GBP).
     """
-    closing = snapshot["arrears_closing"].to_numpy(dtype=np.float64)
-    arrears = float(closing.sum())
-    groups = int(sorted_unique(id_codes(snapshot["case_group_id"])[closing > 0]).size)
-    rows = Rows()
-    rows.add(TABLE, month, "outstanding_arrears", ALL, arrears, "gbp")
-    rows.add(TABLE, month, "case_groups_with_arrears", ALL, groups, "count")
-    for s in SERVICE_TYPES:
-        rows.add(TABLE, month, "total_maintenance_liability", s, cumulative.by_service[s], "gbp",
-                 top=tuple(cumulative.top[s]))
-    rows.add(TABLE, month, "total_maintenance_liability", ALL, cumulative.total, "gbp",
-             top=tuple(cumulative.top[ALL]))
-    rows.add(TABLE, month, "arrears_share_of_liability", ALL, share(arrears, cumulative.total), "share")
-    rows.add(TABLE, month, "proxy_amount_collected", ALL, cumulative.total - arrears, "gbp")
-    return rows.frame()
+    opening = opening or {}
+    due = pence(snapshots.liability_due)
+    parts = {kind: snapshots.service_type == kind for kind in SERVICE_TYPES}
+    in_arrears = snapshots.filter(snapshots.arrears_closing > 0)
+    sums = left_join(
+        snapshots.group_by("month").aggregate(
+            arrears=pence(snapshots.arrears_closing).sum(), due_all=due.sum(),
+            **{f"due_{kind}": due.sum(where=condition) for kind, condition in parts.items()}),
+        in_arrears.group_by("month").aggregate(
+            case_groups_with_arrears=in_arrears.case_group_id.nunique()), ["month"])
+    # the largest case groups: those with liability due (a group with none adds 0, as absent)
+    liable = snapshots.filter(snapshots.liability_due > 0)
+    due = pence(liable.liability_due)
+    by_group = liable.group_by(["month", "case_group_id"]).aggregate(
+        due_all=due.sum(),
+        **{f"due_{kind}": due.sum(where=liable.service_type == kind).fill_null(0)
+           for kind in SERVICE_TYPES})
+    closed = closures.group_by(month=month_number(closures.closed_date)).aggregate(
+        closed=pence(closures.liability_due).sum())
+    top = largest_two_by_month(by_group, {part: f"due_{part}" for part in (*SERVICE_TYPES, ALL)})
+    out = left_join(left_join(left_join(months, sums, ["month"]), closed, ["month"]), top,
+                    ["month"]).fill_null(0)
+    balance = {ALL: float(opening.get("total_maintenance_liability", 0.0)),
+               **{kind: float(opening.get(kind, 0.0)) for kind in SERVICE_TYPES}}
+    running = {ALL: cumulative(out.due_all + out.closed),
+               **{kind: cumulative(out[f"due_{kind}"]) for kind in SERVICE_TYPES}}
+    out = out.mutate(
+        outstanding_arrears=out.arrears / 100.0,
+        **{f"tml_{part}": balance[part] + running[part] / 100.0 for part in running},
+        **{f"{top}_{part}": cumulative(out[f"{top}_{part}"]) / 100.0
+           for part in running for top in ("top1", "top2")})
+    return out.mutate(arrears_share_of_liability=ratio(out.outstanding_arrears, out.tml_all),
+                      proxy_amount_collected=out.tml_all - out.outstanding_arrears)
+
+
+def legacy_csa_arrears_by_month(snapshots: ibis.Table, months: ibis.Table) -> ibis.Table:
+    """T20: arrears carried from the CSA (1993 and 2003) schemes at each month end, by origin.
+
+    For each part (each of :data:`ORIGINS`, the case's ``origin``, and ``all``):
+
+    - ``legacy_csa_arrears_<part>``: sum of ``csa_arrears`` (GBP; apart from Table 8, which is
+      2012-scheme arrears only), with ``top1_<part>`` and ``top2_<part>``, its two largest case
+      groups, for the dominance rule;
+    - ``cases_<part>``: cases with ``csa_arrears > 0``;
+    - ``case_groups_<part>``: case groups with a case with ``csa_arrears > 0`` (a group with
+      cases of both origins is in both parts and once in all).
+
+    An absent or null ``csa_arrears`` counts as none (the registry's ``needs`` withholds the
+    months whose snapshot lacks the column).
+
+    Parameters
+    ----------
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``case_group_id``, ``origin``, ``csa_arrears``).
+    months : ibis.Table
+        The months reported (``month``), so that a month without rows has zeros.
+
+    Returns
+    -------
+    ibis.Table
+        One row per month with the columns named above.
+    """
+    carrying = snapshots.filter(snapshots.csa_arrears > 0)
+    amount = pence(carrying.csa_arrears)
+    parts = {**{origin: carrying.origin == origin for origin in ORIGINS}, ALL: None}
+    by_group = carrying.group_by(["month", "case_group_id"]).aggregate(**{
+        column: figure for part, condition in parts.items() for column, figure in (
+            (f"amount_{part}", amount.sum(where=condition).fill_null(0)),
+            (f"cases_{part}", carrying.count(where=condition)))})
+    sums = by_group.group_by("month").aggregate(**{
+        column: figure for part in parts for column, figure in (
+            (f"legacy_csa_arrears_{part}", by_group[f"amount_{part}"].sum()),
+            (f"cases_{part}", by_group[f"cases_{part}"].sum()),
+            (f"case_groups_{part}", by_group.count(where=by_group[f"cases_{part}"] > 0)))})
+    top = largest_two_by_month(by_group, {part: f"amount_{part}" for part in parts})
+    out = left_join(left_join(months, sums, ["month"]), top, ["month"]).fill_null(0)
+    return out.mutate(**{column: out[column] / 100.0 for part in parts for column in (
+        f"legacy_csa_arrears_{part}", f"top1_{part}", f"top2_{part}")})
 
 
 def direct_pay_sensitivity(outstanding_arrears: float, total_maintenance_liability: float,
@@ -144,46 +227,30 @@ def sensitivity_inputs(measures: pd.DataFrame, month: str) -> dict:
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
-def t8(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T8 for one month (``arrears.t8 per month``); the context's cumulative liability
-    already includes this month."""
-    return arrears_month(snapshot, month, ctx.cumulative)
+def t8(ctx) -> pd.DataFrame:
+    """T8 every month (``arrears.t8 per period``), with the opening balances of
+    ``extract.json`` and the closures by the as-at date; see :func:`arrears_by_month`."""
+    closures = ctx.closures[["closed_date", "liability_due"]]
+    opening = (getattr(ctx.folder, "metadata", None) or {}).get("opening_balances")
+    wide = ctx.engine.execute(arrears_by_month(ctx.engine_snapshots, ctx.engine.frame(closures),
+                                               ctx.engine_months, opening), ctx.months)
+    return monthly_rows(wide, TABLE, [
+        ("outstanding_arrears", ALL, "outstanding_arrears", "gbp"),
+        ("case_groups_with_arrears", ALL, "case_groups_with_arrears", "count"),
+        *(("total_maintenance_liability", part, f"tml_{part}", "gbp",
+           (f"top1_{part}", f"top2_{part}")) for part in (*SERVICE_TYPES, ALL)),
+        ("arrears_share_of_liability", ALL, "arrears_share_of_liability", "share"),
+        ("proxy_amount_collected", ALL, "proxy_amount_collected", "gbp")])
 
 
-# --- T20: legacy CSA arrears ------------------------------------------------------------------
-ORIGINS = ("new_application", "arrears_only")
-
-
-def legacy_csa_arrears_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T20 for ``month``: arrears carried from the CSA (1993 and 2003) schemes, by origin.
-
-    - ``legacy_csa_arrears``: sum of ``csa_arrears`` at the month end, by the case's ``origin``
-      and all (apart from Table 8, which is 2012-scheme arrears only); its two largest case
-      groups are reported for the dominance rule;
-    - ``cases_with_legacy_csa_arrears``: cases with ``csa_arrears > 0``;
-    - ``case_groups_with_legacy_csa_arrears``: case groups with a case with ``csa_arrears > 0``
-      (a group with cases of both origins is in both parts and once in all).
-    An absent or null ``csa_arrears`` counts as none (the registry's ``needs`` withholds
-    such months).
-    """
-    if "csa_arrears" in snapshot.columns:
-        csa = snapshot["csa_arrears"].astype("Float64").fillna(0).to_numpy(dtype=np.float64)
-    else:
-        csa = np.zeros(len(snapshot))
-    groups = id_codes(snapshot["case_group_id"])
-    carrying = csa > 0
-    rows = Rows()
-    for origin in (*ORIGINS, ALL):
-        part = carrying & (flag(snapshot["origin"], origin) if origin != ALL else True)
-        _, inverse = np.unique(groups[part], return_inverse=True)
-        top = largest_two(np.bincount(inverse, weights=csa[part]))
-        rows.add("T20", month, "legacy_csa_arrears", origin, float(csa[part].sum()), "gbp", top=top)
-        rows.add("T20", month, "cases_with_legacy_csa_arrears", origin, int(part.sum()), "count")
-        rows.add("T20", month, "case_groups_with_legacy_csa_arrears", origin,
-                 int(sorted_unique(groups[part]).size), "count")
-    return rows.frame()
-
-
-def legacy_csa_arrears(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T20 for one month (``arrears.legacy_csa_arrears per month``)."""
-    return legacy_csa_arrears_month(snapshot, month)
+def legacy_csa_arrears(ctx) -> pd.DataFrame:
+    """T20 every month (``arrears.legacy_csa_arrears per period``); see
+    :func:`legacy_csa_arrears_by_month`."""
+    wide = ctx.engine.execute(legacy_csa_arrears_by_month(ctx.engine_snapshots,
+                                                          ctx.engine_months), ctx.months)
+    return monthly_rows(wide, T20, [
+        figure for part in (*ORIGINS, ALL) for figure in (
+            ("legacy_csa_arrears", part, f"legacy_csa_arrears_{part}", "gbp",
+             (f"top1_{part}", f"top2_{part}")),
+            ("cases_with_legacy_csa_arrears", part, f"cases_{part}", "count"),
+            ("case_groups_with_legacy_csa_arrears", part, f"case_groups_{part}", "count"))])

@@ -165,14 +165,16 @@ def monthly_rows(wide: pd.DataFrame, table: str,
         ``month`` (``YYYY-MM``) and a column for each figure.
     table : str
         The table the figures belong to.
-    figures : iterable of (measure, breakdown, column, unit)
-        Each figure and the column of ``wide`` that holds it.
+    figures : iterable of (measure, breakdown, column, unit[, (top1, top2)])
+        Each figure and the column of ``wide`` that holds it; for a money figure reported for
+        the dominance rule, the columns of its two largest contributions too.
     """
     figures = list(figures)
     rows = Rows()
     for record in wide.to_dict("records"):
-        for measure, breakdown, column, unit in figures:
-            rows.add(table, record["month"], measure, breakdown, record[column], unit)
+        for measure, breakdown, column, unit, *top in figures:
+            rows.add(table, record["month"], measure, breakdown, record[column], unit,
+                     top=tuple(record[c] for c in top[0]) if top else None)
     return rows.frame()
 
 

@@ -2,8 +2,8 @@
 
 :class:`Context` is handed to every compute function the registry names
 (``resources/tables.yaml``). It reads each extract once, applies the as-at rule, and carries the
-state that the month-by-month pass builds up (cumulative liability, last month's closing
-arrears, the latest children sample). :class:`Quarter` is what a quarterly measure sees.
+state that the month-by-month pass builds up (last month's closing arrears, the latest
+children sample). :class:`Quarter` is what a quarterly measure sees.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from cms_stats.extracts.contract import CONTRACT
 from cms_stats.months import month_end, quarter_months
 
-from . import arrears, children, compliance, quality
+from . import children, compliance, quality
 from .common import as_at, with_id_codes
 from .engine import Engine, engine_name
 from .intake import deduplicate_new_applications
@@ -28,9 +28,11 @@ __all__ = ["Context", "Quarter", "ENGINE_SNAPSHOT_COLUMNS"]
 
 #: The snapshot columns the families run by the engine read, with their types (the engine
 #: scans only these; an optional column absent from the folder is null).
-ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "origin": "string", "service_type": "string",
-                           "weekly_liability": "float64", "shared_care_nights": "int64",
-                           "in_enforcement": "int64"}
+ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "case_group_id": "string", "origin": "string",
+                           "service_type": "string", "weekly_liability": "float64",
+                           "liability_due": "float64", "arrears_closing": "float64",
+                           "shared_care_nights": "int64", "in_enforcement": "int64",
+                           "csa_arrears": "float64"}
 
 
 @dataclass
@@ -75,8 +77,6 @@ class Context:
         self.engine_name = engine_name(engine)
         self._engine_frames: list[pd.DataFrame] = []
         # state of the month-by-month pass (see :meth:`snapshots`)
-        self.cumulative = arrears.CumulativeLiability.opening(
-            (getattr(folder, "metadata", None) or {}).get("opening_balances"))
         self.previous_closing: pd.Series | None = None
         self.sample_children = None
         self.population: int | None = None
@@ -204,7 +204,7 @@ class Context:
 
         One snapshot is held at a time; only the last three months' small per-case summaries
         (cases with liability due) are kept for the quarter. Before each yield the running
-        state is brought up to the month (cumulative liability, the sample in force); after it,
+        state is brought up to the month (the sample in force); after it,
         the month's closing arrears become ``previous_closing`` for the next month's check.
         """
         sample_months = {m for m in self.folder.sample_months if m <= self.period}
@@ -215,8 +215,6 @@ class Context:
                 self._engine_frames.append(self._engine_part(raw))
             snap = with_id_codes(raw)
             liable.append((m, compliance.liable_cases(snap)))
-            self.cumulative.add(snap)
-            self.cumulative.add_closed(self.closures, m)
             if m in sample_months:
                 self.sample_children = self.folder.children_sample(m)["qualifying_children"].to_numpy()
                 self.population = children.sample_population(snap)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import ibis
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "month_number", "month_integer",
-           "left_join", "count_where", "ratio"]
+           "left_join", "count_where", "ratio", "pence"]
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -176,6 +176,12 @@ def month_number(value: ibis.Value) -> ibis.Value:
 def count_where(condition: ibis.BooleanValue) -> ibis.IntegerScalar:
     """Rows where ``condition`` holds (a null condition does not count)."""
     return condition.fill_null(False).cast("int64").sum()
+
+
+def pence(money: ibis.NumericValue) -> ibis.IntegerValue:
+    """An amount of money (GBP, whole pence by the contract) as an integer number of pence: sums
+    of it are exact, so every engine gives the same total whatever order it adds in."""
+    return (money * 100).round().cast("int64")
 
 
 def ratio(numerator: ibis.NumericValue, denominator: ibis.NumericValue) -> ibis.FloatingValue:
