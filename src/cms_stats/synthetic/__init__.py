@@ -21,7 +21,7 @@ from cms_stats.months import month_from_index, month_index
 from . import _clearances as clr
 from . import _vintages as vin
 from . import _writer as w
-from ._model import anchors, simulate
+from ._model import SPILL_FOLDER, anchors, simulate
 from ._planned import PlannedMeasuresWriter
 
 __all__ = ["generate", "load_parameters", "GENERATOR_NAME", "GENERATOR_VERSION", "PARAMETERS_FILE"]
@@ -42,7 +42,7 @@ def _content_version() -> str:
     digest = hashlib.sha256()
     here = Path(__file__).parent
     for name in ("parameters.yaml", "__init__.py", "_model.py", "_writer.py", "_vintages.py",
-                 "_clearances.py", "_planned.py", "_geography.py"):
+                 "_clearances.py", "_planned.py", "_geography.py", "_spill.py"):
         digest.update(name.encode() + b"\0" + (here / name).read_bytes().replace(b"\r\n", b"\n"))
     return f"{_MODEL_VERSION}+{digest.hexdigest()[:10]}"
 
@@ -195,17 +195,24 @@ def _generate_into(folder: Path, params: dict, seed: int, scale: float, first: i
     })
 
     sr = res["service_requests"]
-    order = np.lexsort((sr["case"], sr["received"]))
-    cleared = sr["cleared"][order]
-    n = len(order)
-    w.write_parquet(ev / "service_requests.parquet", {
-        "request_id": w.ids("S", off["service_request"] + np.arange(n), 9),
-        "case_id": writer.case_ids(sr["case"][order]),
-        "request_type": w.codes(w.pa.array(["change_of_circumstances"]), np.zeros(n, np.int64)),
-        "received_date": w.dates(sr["received"][order]),
-        "cleared_date": w.dates(cleared, null=cleared > end_day),
-        "recorded_date": recorded("service_requests", sr["received"][order]),
-    })
+    recording = vin.RecordedInParts(vrng, late.get("service_requests"), len(sr), extracted)
+    written = 0
+    with w.StreamedParquet(ev / "service_requests.parquet") as out:
+        # a month's requests are received in it, so sorting each month sorts the file
+        for part in sr.months():
+            order = np.lexsort((part["case"], part["received"]))
+            cleared = part["cleared"][order]
+            n = len(order)
+            out.write({
+                "request_id": w.ids("S", off["service_request"] + written + np.arange(n), 9),
+                "case_id": writer.case_ids(part["case"][order]),
+                "request_type": w.codes(w.pa.array(["change_of_circumstances"]), np.zeros(n, np.int64)),
+                "received_date": w.dates(part["received"][order]),
+                "cleared_date": w.dates(cleared, null=cleared > end_day),
+                "recorded_date": w.dates(recording.days(part["received"][order])),
+            })
+            written += n
+    shutil.rmtree(folder / SPILL_FOLDER)
 
     mr = res["reconsiderations"]
     order = np.lexsort((mr["case"], mr["received"]))

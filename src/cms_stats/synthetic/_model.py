@@ -12,8 +12,11 @@ import numpy as np
 
 from cms_stats.months import month_from_index, month_index
 
+from ._spill import SpilledEvents
 from ._writer import ExtractWriter
 
+#: Where event rows wait on disk inside the folder being written (removed before it is complete).
+SPILL_FOLDER = ".spill"
 # service type codes inside the simulation
 NONE, DP, CP = 0, 1, 2
 # payer classes of Collect and Pay cases
@@ -64,7 +67,8 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
     """Run the monthly simulation from month number ``first`` to ``last`` inclusive.
 
     Snapshots, samples and nothing else are written through ``writer`` during the loop; the
-    event tables and MI feeds are returned as plain arrays for the writer to finish.
+    event tables and MI feeds are returned as plain arrays for the writer to finish, except the
+    service requests: a :class:`~._spill.SpilledEvents` under ``writer.folder``, one part a month.
     """
     numbers = np.arange(first, last + 1)
     n_months = len(numbers)
@@ -168,7 +172,8 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
     apps = _Events("day", "type", "group", "rparent", "fee", "case", "dup")
     liab = _Events("case", "day", "weekly", "service", "reason")
     pays = _Events("case", "group", "day", "amount")
-    reqs = _Events("case", "received", "cleared")
+    # service requests, the largest event file, wait on disk (about 45M rows at 1.0 x 120)
+    reqs = SpilledEvents(writer.folder / SPILL_FOLDER / "service_requests", "case", "received", "cleared")
     mrs = _Events("case", "received", "cleared", "outcome")
     checks = _Events("month", "case", "calculated", "correct")
     caseload = np.zeros(n_months, np.int64)
@@ -445,7 +450,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         "n_groups": n_groups, "n_cases": n_cases, "scheme_start": scheme_start,
         "extract_end": extract_end, "fault_counts": fault_counts,
         "applications": apps.concat(), "liabilities": liab.concat(), "payments": pays.concat(),
-        "service_requests": reqs.concat(), "reconsiderations": mrs.concat(),
+        "service_requests": reqs, "reconsiderations": mrs.concat(),
         "checks": checks.concat(),
         "cases": {"opened_day": opened_day, "origin": origin, "closed_at": closed_at,
                   "closed_state": closed_state, "closed_weekly": closed_weekly,

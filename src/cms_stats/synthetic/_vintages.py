@@ -11,6 +11,7 @@ Parameters: ``vintages`` in ``parameters.yaml``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import numpy as np
@@ -40,13 +41,66 @@ def recorded_days(rng: np.random.Generator, event_days: np.ndarray, spec: dict |
     """The day each row was recorded: the event day, or for a share of rows (``spec``:
     ``share``, ``min_days``, ``max_days``) a uniform number of days later; never after the
     extraction day."""
-    days = np.asarray(event_days, np.int64).copy()
     if not spec or not spec.get("share"):
-        return days
-    late = rng.random(len(days)) < float(spec["share"])
-    delay = rng.integers(int(spec["min_days"]), int(spec["max_days"]) + 1, len(days))
+        return np.asarray(event_days, np.int64).copy()
+    late = rng.random(len(event_days)) < float(spec["share"])
+    delay = rng.integers(int(spec["min_days"]), int(spec["max_days"]) + 1, len(event_days))
+    return _delayed(event_days, late, delay, extracted)
+
+
+def _delayed(event_days: np.ndarray, late: np.ndarray, delay: np.ndarray, extracted: int) -> np.ndarray:
+    """The event days, those ``late`` by ``delay`` days later; never after the extraction day
+    (unless the event itself is)."""
+    days = np.asarray(event_days, np.int64).copy()
     days[late] += delay[late]
     return np.minimum(days, np.maximum(extracted, np.asarray(event_days, np.int64)))
+
+
+class RecordedInParts:
+    """:func:`recorded_days` of rows given a part at a time, with the same result.
+
+    ``recorded_days(rng, concatenated parts, ...)`` draws every row's "late?" uniform, then
+    every row's delay; here the uniforms come from a copy of ``rng`` and ``rng`` itself is moved
+    past them (in bounded pieces, nothing kept) to draw the delays part by part. Numpy's
+    uniforms and bounded integers are drawn element by element from the bit generator's state
+    (which also carries its spare 32 bits), so the days are equal to the whole draw's, and after
+    the last part ``rng`` is where :func:`recorded_days` leaves it.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The vintages' stream, as :func:`recorded_days` would be given it.
+    spec : dict or None
+        As :func:`recorded_days`.
+    total : int
+        The number of rows of all the parts.
+    extracted : int
+        The extraction day.
+    """
+
+    #: Uniforms skipped at a time (bounded memory).
+    _SKIP = 1 << 20
+
+    def __init__(self, rng: np.random.Generator, spec: dict | None, total: int, extracted: int):
+        self.spec, self.extracted, self.left = spec, extracted, int(total)
+        self.draws = bool(spec and spec.get("share"))
+        if self.draws:
+            self.late_rng = copy.deepcopy(rng)
+            for start in range(0, self.left, self._SKIP):
+                rng.random(min(self._SKIP, self.left - start))
+        self.rng = rng
+
+    def days(self, event_days: np.ndarray) -> np.ndarray:
+        """The recording days of the next part's rows."""
+        n = len(event_days)
+        if n > self.left:
+            raise ValueError(f"{n} rows given, {self.left} announced")
+        self.left -= n
+        if not self.draws:
+            return np.asarray(event_days, np.int64).copy()
+        late = self.late_rng.random(n) < float(self.spec["share"])
+        delay = self.rng.integers(int(self.spec["min_days"]), int(self.spec["max_days"]) + 1, n)
+        return _delayed(event_days, late, delay, self.extracted)
 
 
 def copies_as_originals(recorded: np.ndarray, case: np.ndarray, dup: np.ndarray) -> np.ndarray:

@@ -46,10 +46,66 @@ def money(pence: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(pence, np.int64) / 100.0, pa.float64())
 
 
+#: Rows per Parquet row group (pyarrow's default, stated so a streamed file matches).
+ROW_GROUP = 1024 * 1024
+
+
 def write_parquet(path: Path, columns: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.table(columns)
-    pq.write_table(table, path, compression="snappy")
+    pq.write_table(table, path, compression="snappy", row_group_size=ROW_GROUP)
+
+
+class StreamedParquet:
+    """A Parquet file written a part at a time, byte-identical to :func:`write_parquet` of the
+    parts concatenated: rows are cut into the same row groups, and at most one row group's
+    worth of rows waits in memory.
+
+    Use as a context manager; :meth:`write` takes the columns of the next rows (the same names
+    and types every time). The file is written only when the ``with`` block ends normally.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._pending: list[pa.Table] = []
+        self._rows = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> "StreamedParquet":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def write(self, columns: dict) -> None:
+        """Add the next rows."""
+        self._pending.append(pa.table(columns))
+        self._rows += self._pending[-1].num_rows
+        while self._rows >= ROW_GROUP:
+            self._flush(ROW_GROUP)
+
+    def _flush(self, rows: int) -> None:
+        table = pa.concat_tables(self._pending)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="snappy")
+        # one contiguous chunk, as a whole table written at once would be (the same pages)
+        self._writer.write_table(table.slice(0, rows).combine_chunks(), row_group_size=ROW_GROUP)
+        rest = table.slice(rows)
+        self._pending, self._rows = [rest], rest.num_rows
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:  # an error: no half-written file is left behind
+            if self._writer is not None:
+                self._writer.close()
+            self.path.unlink(missing_ok=True)
+            return
+        if self._writer is None:  # fewer rows than one row group: as write_parquet writes them
+            if not self._pending:
+                raise ValueError(f"{self.path.name}: no rows were given, not even an empty part")
+            pq.write_table(pa.concat_tables(self._pending).combine_chunks(), self.path,
+                           compression="snappy", row_group_size=ROW_GROUP)
+            return
+        if self._rows:
+            self._flush(self._rows)
+        self._writer.close()
 
 
 def write_xlsx(path: Path, sheet: str, header: list, rows: list) -> None:
