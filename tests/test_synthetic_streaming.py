@@ -119,38 +119,48 @@ def test_streamed_parquet_given_nothing_says_so(tmp_path):
 # --- events waiting on disk ---------------------------------------------------------------------
 def test_spilled_events_read_back_month_by_month(tmp_path):
     events = SpilledEvents(tmp_path / "spill", "case", "day")
-    months = [{"case": np.array([3, 1, 2]), "day": np.array([10, 11, 12])},
-              {"case": np.array([], np.int64), "day": np.array([], np.int64)},
-              {"case": np.array([2**40]), "day": np.array([-4])}]
-    for month in months:
-        events.add(**month)
-    assert len(events) == 4
+    adds = [(0, {"case": np.array([3, 1, 2]), "day": np.array([10, 11, 12])}),
+            (0, {"case": np.array([9]), "day": np.array([13])}),       # the same month again
+            (1, {"case": np.array([], np.int64), "day": np.array([], np.int64)}),
+            (4, {"case": np.array([2**40]), "day": np.array([-4])})]
+    for month, rows in adds:
+        events.add(month, **rows)
+    assert len(events) == 5
     back = list(events.months())
-    assert len(back) == 3
-    for got, expected in zip(back, months):
+    assert [month for month, _ in back] == [0, 1, 4]
+    expected = [{"case": [3, 1, 2, 9], "day": [10, 11, 12, 13]}, {"case": [], "day": []},
+                {"case": [2**40], "day": [-4]}]
+    for (_, got), want in zip(back, expected):
         assert set(got) == {"case", "day"}
         for name in got:
             assert got[name].dtype == np.int64
-            np.testing.assert_array_equal(got[name], expected[name])
+            np.testing.assert_array_equal(got[name], np.array(want[name], np.int64))
 
 
 def test_spilled_events_refuse_what_they_cannot_hold(tmp_path):
     events = SpilledEvents(tmp_path / "spill", "case", "day")
     with pytest.raises(ValueError, match=r"columns \['case'\] are not \['case', 'day'\]"):
-        events.add(case=np.arange(2))
+        events.add(0, case=np.arange(2))
     with pytest.raises(ValueError, match=r"unequal lengths: \[1, 2\]"):
-        events.add(case=np.arange(2), day=np.arange(1))
+        events.add(0, case=np.arange(2), day=np.arange(1))
     with pytest.raises(ValueError, match="column day does not hold integers"):
-        events.add(case=np.arange(2), day=np.array([1.5, 2.0]))
+        events.add(0, case=np.arange(2), day=np.array([1.5, 2.0]))
     assert len(events) == 0 and list(events.months()) == []
+    events.add(3, case=np.arange(1), day=np.arange(1))
+    with pytest.raises(ValueError, match="month 2 added after month 3"):
+        events.add(2, case=np.arange(1), day=np.arange(1))
 
 
 def test_a_generated_folder_keeps_nothing_spilled(tmp_path):
     folder = generate(tmp_path / "syn", seed=3, scale=0.01, end="2014-02")
     assert not (folder / SPILL_FOLDER).exists()
-    requests = pq.read_table(folder / "events" / "service_requests.parquet").to_pandas()
-    assert len(requests) > 0
-    # one file, sorted as the whole-array writer sorted it: by day received, then case
-    assert list(requests["request_id"]) == sorted(requests["request_id"])
-    key = list(zip(requests["received_date"], requests["case_id"]))
-    assert key == sorted(key)
+    # each file sorted as the whole-array writer sorted it: by day, then case; identifiers in
+    # that order; the payments' orphans (cases never in a snapshot) among them
+    for name, id_column, day in (("service_requests", "request_id", "received_date"),
+                                 ("payments", "payment_id", "payment_date")):
+        rows = pq.read_table(folder / "events" / f"{name}.parquet").to_pandas()
+        assert len(rows) > 0
+        assert list(rows[id_column]) == sorted(rows[id_column]), name
+        key = list(zip(rows[day], rows["case_id"]))
+        assert key == sorted(key), name
+    assert (rows["case_id"] >= "C9").any()  # an orphan (off["orphan_case"])

@@ -161,26 +161,35 @@ def _generate_into(folder: Path, params: dict, seed: int, scale: float, first: i
         "closure_reason": w.codes(w.pa.array(clr.CLOSURE_REASONS), closed["reason"]),
     })
 
-    # payments, plus the injected orphans (case never in any snapshot)
+    # payments, plus the injected orphans (case never in any snapshot), a month at a time: the
+    # file is sorted by day, then case, and a month's payments are dated in it
     p = res["payments"]
-    n_orphan = max(1, int(round(faults["orphan_payment_share"] * len(p["case"]))))
+    n_orphan = max(1, int(round(faults["orphan_payment_share"] * len(p))))
     o_day = rng.integers(res["starts"][0], end_day + 1, n_orphan)
     o_amount = rng.integers(500, 30000, n_orphan)
-    case_no = np.concatenate([off["case"] + p["case"].astype(np.int64),
-                              off["orphan_case"] + np.arange(n_orphan)])
-    group_no = np.concatenate([off["group"] + p["group"].astype(np.int64),
-                               off["group"] + res["n_groups"] + np.arange(n_orphan)])
-    day = np.concatenate([p["day"], o_day]).astype(np.int64)
-    amount = np.concatenate([p["amount"], o_amount]).astype(np.int64)
-    order = np.lexsort((case_no, day))
-    w.write_parquet(ev / "payments.parquet", {
-        "payment_id": w.ids("Y", off["payment"] + np.arange(len(order)), 9),
-        "case_id": w.ids("C", case_no[order], 8),
-        "case_group_id": w.ids("G", group_no[order], 8),
-        "payment_date": w.dates(day[order]),
-        "amount": w.money(amount[order]),
-        "recorded_date": recorded("payments", day[order]),
-    })
+    recording = vin.RecordedInParts(vrng, late.get("payments"), len(p) + n_orphan, extracted)
+    written = 0
+    with w.StreamedParquet(ev / "payments.parquet") as out:
+        for m, part in p.months():
+            lo, hi = _month_days(res, m, part["day"], "payments")
+            orphans = np.flatnonzero((o_day >= lo) & (o_day <= hi))
+            case_no = np.concatenate([off["case"] + part["case"], off["orphan_case"] + orphans])
+            group_no = np.concatenate([off["group"] + part["group"],
+                                       off["group"] + res["n_groups"] + orphans])
+            day = np.concatenate([part["day"], o_day[orphans]])
+            amount = np.concatenate([part["amount"], o_amount[orphans]])
+            order = np.lexsort((case_no, day))
+            out.write({
+                "payment_id": w.ids("Y", off["payment"] + written + np.arange(len(order)), 9),
+                "case_id": w.ids("C", case_no[order], 8),
+                "case_group_id": w.ids("G", group_no[order], 8),
+                "payment_date": w.dates(day[order]),
+                "amount": w.money(amount[order]),
+                "recorded_date": w.dates(recording.days(day[order])),
+            })
+            written += len(order)
+    if written != len(p) + n_orphan:  # an orphan outside every month would be lost
+        raise RuntimeError(f"payments: {written} rows written of {len(p) + n_orphan}")
 
     lb = res["liabilities"]
     order = np.lexsort((lb["reason"], lb["case"], lb["day"]))
@@ -199,7 +208,8 @@ def _generate_into(folder: Path, params: dict, seed: int, scale: float, first: i
     written = 0
     with w.StreamedParquet(ev / "service_requests.parquet") as out:
         # a month's requests are received in it, so sorting each month sorts the file
-        for part in sr.months():
+        for m, part in sr.months():
+            _month_days(res, m, part["received"], "service requests")
             order = np.lexsort((part["case"], part["received"]))
             cleared = part["cleared"][order]
             n = len(order)
@@ -239,6 +249,15 @@ def _generate_into(folder: Path, params: dict, seed: int, scale: float, first: i
         "extracted": str(np.datetime64(extracted, "D")),
     }
     (folder / "extract.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def _month_days(res: dict, m: int, days: np.ndarray, what: str) -> tuple[int, int]:
+    """The first and last day of simulated month ``m``, checking that ``days`` are in it (what
+    lets a file be sorted a month at a time)."""
+    lo, hi = int(res["starts"][m]), int(res["ends"][m])
+    if len(days) and (days.min() < lo or days.max() > hi):
+        raise RuntimeError(f"{what} of month {m} dated outside it: the file could not be sorted by month")
+    return lo, hi
 
 
 def _noisy(rng, expected: np.ndarray, sd: float) -> np.ndarray:

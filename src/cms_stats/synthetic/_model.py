@@ -68,7 +68,8 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
 
     Snapshots, samples and nothing else are written through ``writer`` during the loop; the
     event tables and MI feeds are returned as plain arrays for the writer to finish, except the
-    service requests: a :class:`~._spill.SpilledEvents` under ``writer.folder``, one part a month.
+    service requests and payments: :class:`~._spill.SpilledEvents` under ``writer.folder``, whose
+    rows of a month are all dated in it (received, paid).
     """
     numbers = np.arange(first, last + 1)
     n_months = len(numbers)
@@ -171,8 +172,8 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
 
     apps = _Events("day", "type", "group", "rparent", "fee", "case", "dup")
     liab = _Events("case", "day", "weekly", "service", "reason")
-    pays = _Events("case", "group", "day", "amount")
-    # service requests, the largest event file, wait on disk (about 45M rows at 1.0 x 120)
+    pays = SpilledEvents(writer.folder / SPILL_FOLDER / "payments", "case", "group", "day", "amount")
+    # the largest event files wait on disk (at 1.0 x 120: 45M service requests, 6M payments)
     reqs = SpilledEvents(writer.folder / SPILL_FOLDER / "service_requests", "case", "received", "cleared")
     mrs = _Events("case", "received", "cleared", "outcome")
     checks = _Events("month", "case", "calculated", "correct")
@@ -206,7 +207,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         # a closed case with arrears sometimes still pays after its last snapshot
         late = closing[(arrears[closing] > 0) & (rng.random(len(closing)) < dc["closed_case_payment"])]
         if len(late):
-            pays.add(case=late, group=group[late],
+            pays.add(m, case=late, group=group[late],
                      day=_uniform_days(rng, np.full(len(late), month_lo), np.full(len(late), month_hi)),
                      amount=np.maximum(1, np.round(arrears[late] * rng.uniform(0.1, 1.0, len(late))))
                      .astype(np.int64))
@@ -378,7 +379,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
 
         amount = toward_current + toward_arrears
         payer_rows = cur[amount > 0]
-        pays.add(case=payer_rows, group=group[payer_rows],
+        pays.add(m, case=payer_rows, group=group[payer_rows],
                  day=_uniform_days(rng, np.maximum(opened_day[payer_rows], month_lo),
                                    np.full(len(payer_rows), month_hi)),
                  amount=amount[amount > 0])
@@ -397,7 +398,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
                          29 + rng.geometric(1.0 / params["coc_slow_extra_days_mean"], k))
         bad = rng.random(k) < faults["service_request_cleared_before_received"]
         delay[bad] = -rng.integers(1, 15, int(bad.sum()))
-        reqs.add(case=rc, received=received, cleared=received + delay)
+        reqs.add(m, case=rc, received=received, cleared=received + delay)
 
         # --- mandatory reconsiderations -------------------------------------------------------
         with_calc = cur[has_calc[cur]]
@@ -449,7 +450,7 @@ def simulate(params: dict, rng: np.random.Generator, scale: float, first: int, l
         "numbers": numbers, "starts": starts, "ends": ends, "caseload": caseload,
         "n_groups": n_groups, "n_cases": n_cases, "scheme_start": scheme_start,
         "extract_end": extract_end, "fault_counts": fault_counts,
-        "applications": apps.concat(), "liabilities": liab.concat(), "payments": pays.concat(),
+        "applications": apps.concat(), "liabilities": liab.concat(), "payments": pays,
         "service_requests": reqs, "reconsiderations": mrs.concat(),
         "checks": checks.concat(),
         "cases": {"opened_day": opened_day, "origin": origin, "closed_at": closed_at,
