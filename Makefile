@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SCALE ?= 1.0
+MONTHS ?= 37
 PERIOD ?=
 APT_PACKAGES := chromium poppler-utils fonts-dejavu-core
 
@@ -17,7 +18,7 @@ help:
 	@echo "make test-fast - unit and property tests only, no book build (the edit-test loop)"
 	@echo "make qa PERIOD=YYYY-MM - re-run a release's notebooks (nbval) and check it in a browser"
 	@echo "make qa EDITION=2016-05 - the same for an edition of the archive site (_build/site)"
-	@echo "make bench [SCALE=1.0] - print timings and peak memory of every stage"
+	@echo "make bench [SCALE=1.0 MONTHS=37] - print time, CPU and peak memory of every stage"
 
 setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp
 
@@ -76,7 +77,7 @@ qa: setup
 	$(PY) -m cms_stats.qa nbval $$which && $(PY) -m cms_stats.qa browser $$which
 
 bench: setup
-	$(PY) benchmarks/bench.py --scale $(SCALE)
+	$(PY) benchmarks/bench.py --scale $(SCALE) --months $(MONTHS)
 
 clean:
 	rm -rf _build

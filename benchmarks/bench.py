@@ -1,10 +1,13 @@
-"""Benchmarks: wall time and peak memory of every stage, printed as one table.
+"""Benchmarks: wall time, CPU time and peak memory of every stage, printed as one table.
 
 Each stage runs in its own process so its peak resident memory (``ru_maxrss`` from ``wait4``,
-which includes the kernels and tools it waited for) is its own. Everything is written under a
-temporary folder: the user's data and ``_build/`` are not touched.
+which includes the kernels and tools it waited for) and its CPU time (user and system, its
+children's included) are its own. Everything is written under a temporary folder: the user's
+data and ``_build/`` are not touched. The data start in August 2013 and run for ``--months``
+months; the release is of the last quarter's end month (February, May, August, November) in
+them. CPU seconds are the figure to compare across runs on a shared machine.
 
-    python benchmarks/bench.py --scale 1.0
+    python benchmarks/bench.py --scale 1.0 --months 37     # make bench SCALE=1.0 MONTHS=37
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from cms_stats.months import add_months
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
-def run_stage(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run one stage; return (wall seconds, peak RSS in MB). Fail loudly if the stage fails."""
+FIRST_MONTH = "2013-08"
+
+
+def run_stage(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Run one stage; return (wall seconds, CPU seconds, peak RSS in MB). Fail loudly if the
+    stage fails."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = proc.stdout.read()  # drain so the child never blocks on a full pipe
@@ -32,15 +41,29 @@ def run_stage(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         sys.stderr.write(output.decode(errors="replace"))
         raise SystemExit(f"stage failed: {' '.join(argv)}")
-    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def last_quarter_end(last: str) -> str:
+    """The latest month ending a quarter of the publication (Feb, May, Aug, Nov) up to ``last``."""
+    month = last
+    while month[5:] not in ("02", "05", "08", "11"):
+        month = add_months(month, -1)
+    return month
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", 1.0)))
-    parser.add_argument("--period", default="2016-08")
+    parser.add_argument("--months", type=int, default=int(os.environ.get("MONTHS", 37)),
+                        help="months of data from 2013-08 (default 37: to 2016-08)")
+    parser.add_argument("--period", help="the release period (default: the last quarter end)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    if args.months < 1:
+        parser.error("--months must be at least 1")
+    last = add_months(FIRST_MONTH, args.months - 1)
+    args.period = args.period or last_quarter_end(last)
 
     tmp = Path(tempfile.mkdtemp(prefix="cms-bench-"))
     data, build, notebooks = tmp / "data", tmp / "build", tmp / "notebooks"
@@ -54,7 +77,8 @@ def main() -> int:
     )
     stages = [
         ("synthetic generation", [PY, "-m", "cms_stats.cli", "synth", "--out", str(data),
-                                  "--scale", str(args.scale)], None),
+                                  "--scale", str(args.scale), "--start", FIRST_MONTH, "--end", last],
+         None),
         ("load and validation", [PY, "-m", "cms_stats.cli", "validate", str(data)], None),
         ("all measures, every month", [PY, "-c",
             "import sys; from cms_stats.extracts import open_extracts; "
@@ -70,8 +94,8 @@ def main() -> int:
             if before == "edit":
                 page = notebooks / "about.md"
                 page.write_text(page.read_text() + "\n\nA sentence added by the benchmark.\n")
-            wall, peak = run_stage(argv, env)
-            rows.append((name, wall, peak))
+            wall, cpu, peak = run_stage(argv, env)
+            rows.append((name, wall, cpu, peak))
             print(f"  done: {name} ({wall:.1f} s)", file=sys.stderr, flush=True)
         # the measures stage beside a plain DuckDB computation of the core tables (issue 17)
         reference = subprocess.run([PY, "-m", "cms_stats.measures.bench", str(data), args.period],
@@ -83,11 +107,12 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\nCMS statistics benchmarks, scale {args.scale}, period {args.period}, "
-          f"{os.cpu_count()} cores")
-    print(f"{'stage':<34}{'wall time (s)':>15}{'peak memory (MB)':>19}")
-    for name, wall, peak in rows:
-        print(f"{name:<34}{wall:>15.1f}{peak:>19.0f}")
+    print(f"\nCMS statistics benchmarks, scale {args.scale}, {args.months} months "
+          f"({FIRST_MONTH} to {last}), period {args.period}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'stage':<34}{'wall time (s)':>15}{'CPU time (s)':>14}{'peak memory (MB)':>19}")
+    for name, wall, cpu, peak in rows:
+        print(f"{name:<34}{wall:>15.1f}{cpu:>14.1f}{peak:>19.0f}")
     print("\n" + reference.stdout.rstrip())
     return 0
 
