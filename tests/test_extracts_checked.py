@@ -177,3 +177,45 @@ def test_a_file_just_written_is_not_remembered(tmp_path, monkeypatch):
     _no_checks_allowed(monkeypatch)
     with pytest.raises(AssertionError, match="checked again"):
         validate(folder)
+
+
+def _snapshot_bookkeeping(f) -> dict:
+    """What a folder reports of its snapshots (rows in, used, quarantined, absent columns)."""
+    snaps = {rel for rel in f.files() if rel.startswith("snapshots/")}
+    return {name: {rel: n for rel, n in getattr(f, name).items() if rel in snaps}
+            for name in ("rows_in", "rows_used", "rows_quarantined", "rows_not_yet_known",
+                         "rows_superseded")} | {
+        "absent": {rel: cols for rel, cols in f._absent.items() if rel in snaps}}
+
+
+def test_checking_a_snapshot_validated_already_reads_nothing(tmp_path, monkeypatch):
+    """The measures engine scans the snapshots itself: after the release's validation the
+    check before it reads no snapshot, and the folder reports what reading them reports."""
+    folder = write_folder(tmp_path / "x")
+    reading = open_extracts(folder)
+    for month in reading.months:
+        reading.snapshot(month)
+    validate(folder)
+    f = open_extracts(folder)
+    _no_checks_allowed(monkeypatch)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a snapshot was read again")
+    monkeypatch.setattr("cms_stats.extracts.folder.read_parquet", refuse)
+    for month in f.months:
+        f.check_snapshot(month)
+    assert _snapshot_bookkeeping(f) == _snapshot_bookkeeping(reading)
+    assert _snapshot_bookkeeping(f)["rows_in"] and all(_snapshot_bookkeeping(f)["rows_in"].values())
+
+
+def test_checking_a_snapshot_not_checked_yet_checks_it(tmp_path):
+    folder = write_folder(tmp_path / "x", _set(default_content(), SNAP, 2, arrears_paid=-3.2))
+    f = open_extracts(folder)
+    f.check_snapshot("2013-08")  # a good one passes
+    with pytest.raises(ExtractError) as info:
+        f.check_snapshot("2013-09")
+    err = info.value
+    assert (err.file, err.column, err.row) == (SNAP, "arrears_paid", 2)
+    assert str(err) == str(error_of(folder))  # the line validation gives
+    with pytest.raises(ExtractError, match="no snapshot for"):
+        f.check_snapshot("2020-01")

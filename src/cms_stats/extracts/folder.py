@@ -210,13 +210,44 @@ class ExtractFolder:
         return {rel: cols for rel, cols in self._absent.items() if cols}
 
     # ----- public accessors
-    def snapshot(self, month: str) -> pd.DataFrame:
-        """The validated monthly case snapshot for ``month`` (``YYYY-MM``)."""
+    def _snapshot_month(self, month: str) -> None:
         if month not in self.months:
             raise PeriodError(
                 "extract.json",
                 f"no snapshot for {fmt(month)}: the extract covers {self.months[0]} to {self.months[-1]}",
             )
+
+    def check_snapshot(self, month: str) -> None:
+        """Check the month's snapshot as :meth:`snapshot` does, without making a frame of it.
+
+        For a reader that scans the file itself (the measures engine). A snapshot this process
+        has already checked while the folder is unchanged (:mod:`.checked`: a validation just
+        before) is not read at all; its bookkeeping (rows in, absent columns, quarantine) is
+        what a read would give, its row count from the Parquet footer. Snapshots have no rows
+        recorded later and no row quarantine, so the rows a read would use are all its rows.
+
+        Raises
+        ------
+        ExtractError
+            The snapshot fails a check (one line naming file, column and row).
+        """
+        self._snapshot_month(month)
+        spec = CONTRACT["snapshot"]
+        rel = spec.path.format(month=month)
+        if self._signature is None:
+            self._signature = checked.folder_signature(self.path, self.files())
+        remembered = checked.recall(self._signature, rel, spec)
+        if remembered is None or remembered.taken.size:
+            self._load("snapshot", month, count_only=True)
+            return
+        self._rows_in[rel] = pq.ParquetFile(self.path / rel).metadata.num_rows
+        self._quarantine[rel] = remembered.quarantine.copy()
+        self._absent[rel] = list(remembered.absent)
+        self._not_yet_known[rel] = self._superseded[rel] = 0
+
+    def snapshot(self, month: str) -> pd.DataFrame:
+        """The validated monthly case snapshot for ``month`` (``YYYY-MM``)."""
+        self._snapshot_month(month)
         table = self._load("snapshot", month)
         if month in self.sample_months:  # the children sample's population, for free
             self._set_population(month, table)
