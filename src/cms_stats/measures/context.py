@@ -163,8 +163,10 @@ class Context:
         frame = self.payments
         if "paid_to_arrears" not in frame.columns:
             frame = frame.assign(paid_to_arrears=pd.Series(float("nan"), index=frame.index))
-        return self.engine.frame(frame[["case_id", "case_group_id", "payment_date", "amount",
-                                        "paid_to_arrears"]])
+        frame = frame[["case_id", "case_group_id", "payment_date", "amount", "paid_to_arrears"]]
+        # the contract's types, also for no payments at all
+        return self.engine.frame(frame.astype({"case_id": "str", "case_group_id": "str",
+                                               "amount": "float64", "paid_to_arrears": "float64"}))
 
     @cached_property
     def engine_quarters(self) -> ibis.Table:
