@@ -13,6 +13,7 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats import areas
 from cms_stats.measures.common import tidy
+from cms_stats.measures.engine import ENGINES
 from cms_stats.measures.geography import areas_month, constituencies_month, is_t22_month
 from cms_stats.publish.audit import audit_published
 from cms_stats.publish.policy import load_policy
@@ -231,27 +232,56 @@ def test_sheet_by_area_has_a_row_per_constituency_and_a_column_per_quarter():
     assert t21["Area"].head(4).tolist() == ["England", "Wales", "Scotland", "North East"]
 
 
-def test_t21_compliance_worked_by_hand():
-    """Three case groups with liability due in the quarter: G1 in Aldershot (Direct Pay:
-    contributing), G2 in Cardiff Central (Collect and Pay, paid in the quarter: contributing),
-    G3 not known (Collect and Pay, no payment). G4 paid but had nothing due: not counted."""
-    from cms_stats.measures.geography import compliance_by_area
+class QuarterFolder:
+    """The loader API over hand-made snapshots (month -> rows of case, group, service type,
+    liability due, constituency code) and payments (case, group, date, amount)."""
 
-    idx = {code: i for i, code in enumerate(areas.constituencies()["constituency_code"])}
-    liable = pd.DataFrame({"case_id": [1, 2, 3, 1], "case_group_id": [1, 2, 3, 1],
-                           "direct_pay": [True, False, False, True],
-                           "liability_due": [100.0, 50.0, 80.0, 100.0],
-                           "constituency": [idx["E14000530"], idx["W07000050"], -1, idx["E14000530"]]})
-    payments = pd.DataFrame({"case_id": [2, 4], "case_group_id": [2, 4], "amount": [50.0, 20.0],
-                             "current": [50.0, 20.0]})
-    got = compliance_by_area("2016-08", liable, payments)
+    sample_months: list[str] = []
+
+    def __init__(self, snapshots: dict, payments: list) -> None:
+        self.months = list(snapshots)
+        self._snapshots = snapshots
+        self._payments = payments
+
+    def snapshot(self, month):
+        frame = pd.DataFrame.from_records(self._snapshots[month], columns=[
+            "case_id", "case_group_id", "service_type", "liability_due", "constituency_code"])
+        return frame.assign(snapshot_month=month, weekly_liability=frame["liability_due"] / 4)
+
+    def payments(self):
+        frame = pd.DataFrame.from_records(self._payments, columns=[
+            "case_id", "case_group_id", "payment_date", "amount"])
+        return frame.assign(payment_date=pd.to_datetime(frame["payment_date"]))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_t21_compliance_worked_by_hand(engine):
+    """Three case groups with liability due in the quarter to August 2016: G1 in Aldershot
+    (Direct Pay: contributing), G2 in Cardiff Central (Collect and Pay, paid in the quarter:
+    contributing), G3 not known (Collect and Pay, no payment). G4 paid but had nothing due: not
+    counted."""
+    from cms_stats.measures.context import Context
+    from cms_stats.measures.geography import t21_compliance
+
+    folder = QuarterFolder({
+        "2016-07": [("C00000001", "G00000001", "direct_pay", 100.0, "E14000530"),
+                    ("C00000002", "G00000002", "collect_and_pay", 50.0, "W07000050"),
+                    ("C00000003", "G00000003", "collect_and_pay", 80.0, None)],
+        "2016-08": [("C00000001", "G00000001", "direct_pay", 100.0, "E14000530")]},
+        [("C00000002", "G00000002", "2016-08-10", 50.0),
+         ("C00000004", "G00000004", "2016-08-10", 20.0)])
+    got = t21_compliance(Context(folder, "2016-08", engine=engine))
     expected = {
         "case_groups_with_current_liability": _by_area({"england": 1, "south_east": 1, "wales": 1,
                                                         "not_known": 1, "all": 3}),
         "case_groups_contributing": _by_area({"england": 1, "south_east": 1, "wales": 1, "all": 2}),
     }
     rows = [("T21", "2016-08", m, b, float(v), "count") for m, d in expected.items() for b, v in d.items()]
-    assert_frame_equal(got, tidy(rows))
+    assert_frame_equal(got[got["period"] == "2016-08"].reset_index(drop=True), tidy(rows))
+    # the quarter to July (July alone: the folder's first month) has no payment: G2 not yet
+    july = got[got["period"] == "2016-07"].set_index(["measure", "breakdown"])["value"]
+    assert (july["case_groups_with_current_liability", "all"],
+            july["case_groups_contributing", "all"]) == (3.0, 1.0)
 
 
 def test_ees_files_give_areas_as_geographic_levels():
@@ -276,23 +306,26 @@ def _published_text(frame, table, breakdown):
     return hit.loc[(hit["table"] == table) & (hit["breakdown"] == breakdown), "value"].iloc[0]
 
 
-def test_a_group_is_placed_by_its_smallest_case_in_its_earliest_month():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_group_is_placed_by_its_smallest_case_in_its_earliest_month(engine):
     """Group G1's two cases disagree: C2 (Cardiff Central) is first in the file, C1 (Cardiff
     North) has the smaller id, so G1 is in Cardiff North in the first month; in the second month
     only C2 is liable, which changes nothing (the earliest month places it). G2 has only a case
     with no code: not known. The file's row order never matters."""
-    from cms_stats.measures.compliance import groups_in_quarter, liable_cases
-    from cms_stats.measures.common import constituency_index
+    from cms_stats.measures.compliance import quarter_compliance
+    from cms_stats.measures.context import Context
 
     codes = {"central": "W07000050", "north": "W07000051"}
-    month1 = pd.DataFrame({"case_id": ["C00000002", "C00000001", "C00000003"],
-                           "case_group_id": ["G00000001", "G00000001", "G00000002"],
-                           "service_type": "direct_pay", "liability_due": [10.0, 20.0, 5.0],
-                           "constituency_code": [codes["central"], codes["north"], None]})
-    month2 = month1.iloc[[0]].assign(liability_due=[30.0])
-    for first in (month1, month1.iloc[::-1]):
-        liable = pd.concat([liable_cases(first), liable_cases(month2)], ignore_index=True)
-        groups = groups_in_quarter(liable, pd.DataFrame({"case_group_id": [], "current": []}))
-        want = constituency_index(pd.DataFrame({"constituency_code": [codes["north"], None]}))
-        assert list(groups["constituency"]) == list(want)
-        assert list(groups["due"]) == [60.0, 5.0]
+    month1 = [("C00000002", "G00000001", "direct_pay", 10.0, codes["central"]),
+              ("C00000001", "G00000001", "direct_pay", 20.0, codes["north"]),
+              ("C00000003", "G00000002", "direct_pay", 5.0, None)]
+    month2 = [("C00000002", "G00000001", "direct_pay", 30.0, codes["central"])]
+    for first in (month1, month1[::-1]):
+        ctx = Context(QuarterFolder({"2016-07": first, "2016-08": month2}, []), "2016-08",
+                      engine=engine)
+        got = ctx.engine.execute(quarter_compliance(ctx), ctx.months)
+        got = got[got["month"] == "2016-08"].sort_values("constituency_code")
+        # "" is no constituency (not known); due in pence over the quarter: 10 + 20 + 30, 5
+        assert got["constituency_code"].tolist() == ["", codes["north"]]
+        assert got["due"].tolist() == [500, 6000]
+        assert got["case_groups_with_current_liability"].tolist() == [1, 1]

@@ -2,8 +2,10 @@
 
 Families on the engine: caseload (T2, T17 and DQ's check of closures), enforcement (T19),
 service type (T7), transfers (T15: its share is over T7's cases due to pay), shared care (T18),
-arrears (T8: cumulative liability with its two largest case groups for the dominance rule) and
-legacy CSA arrears (T20, with its two largest case groups).
+arrears (T8: cumulative liability with its two largest case groups for the dominance rule),
+legacy CSA arrears (T20, with its two largest case groups), and the quarter to each month:
+compliance (T5 and T6, with payments), children (T4's cases paying and its sample's population)
+and compliance by area (T21's case groups by the area of the group).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
   before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
@@ -29,7 +31,7 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
-from cms_stats.measures import arrears, caseload, children, compliance, enforcement
+from cms_stats.measures import arrears, caseload, children, compliance, enforcement, geography
 from cms_stats.measures.common import CONTRIBUTOR_COLUMNS
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
@@ -45,6 +47,10 @@ FAMILIES = {
     "shared_care": lambda f: f["table"] == "T18",
     "arrears": lambda f: f["table"] == "T8",
     "legacy_csa_arrears": lambda f: f["table"] == "T20",
+    "compliance": lambda f: f["table"].isin(["T5", "T6"]),
+    "children": lambda f: f["table"] == "T4",
+    "compliance_by_area": lambda f: (f["table"] == "T21") & f["measure"].isin(
+        ["case_groups_with_current_liability", "case_groups_contributing"]),
 }
 #: The families that report their money figures' two largest contributions (top1, top2): their
 #: fixtures hold them, and the engine must give them too.
@@ -108,28 +114,33 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
     return engine_families(pd.concat([caseload.t2(ctx), caseload.closures(ctx),
                                       enforcement.t19(ctx), compliance.t7(ctx),
                                       compliance.transfers(ctx), children.shared_care(ctx),
-                                      arrears.t8(ctx), arrears.legacy_csa_arrears(ctx)],
+                                      arrears.t8(ctx), arrears.legacy_csa_arrears(ctx),
+                                      compliance.t5_t6(ctx), children.t4(ctx),
+                                      geography.t21_compliance(ctx)],
                                      ignore_index=True))
 
 
 def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_path):
     """Spark in local mode, the same expressions, the same figures (to the last bit); the
-    optional ``in_enforcement``, ``shared_care_nights`` and ``csa_arrears`` columns left out
-    of the first year's snapshots (null there)."""
+    optional ``in_enforcement``, ``shared_care_nights``, ``csa_arrears`` and
+    ``constituency_code`` columns left out of the first year's snapshots (null there: T21's
+    case groups of a quarter reaching into 2013 placed by those rows are not known)."""
     data = tmp_path / "extracts"
     shutil.copytree(small_data, data)
     for path in sorted((data / "snapshots").glob("cases_2013-*.parquet")):
         pq.write_table(pq.read_table(path).drop_columns(
-            ["in_enforcement", "shared_care_nights", "csa_arrears"]), path)
+            ["in_enforcement", "shared_care_nights", "csa_arrears", "constituency_code"]), path)
     folder = open_extracts(data)
     for month in folder.months:  # the loader's checks run before the engine
         folder.snapshot(month)
     duck = family_on("duckdb", data, "2016-08")
     spark = family_on("spark", data, "2016-08")
     assert duck["period"].nunique() == 37
-    # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18, T8, T20
+    # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18, T8, T20; T5 and
+    # T6; T4 (cases paying, and the estimate from the first sample, September 2013); T21's
+    # compliance (two measures by 14 areas)
     assert len(duck) == (37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
-                         + 37 * 7 + 37 * 9)
+                         + 37 * 7 + 37 * 9 + 37 * 6 + (37 + 36 * 8) + 37 * 2 * 14)
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
     assert duck["top1"].notna().sum() == 37 * (3 + 3) and duck["top1"].sum() > 0
     for measure in ("cases_in_enforcement", "shared_care_cases", "legacy_csa_arrears"):

@@ -12,7 +12,8 @@ from pandas.testing import assert_frame_equal
 from cms_stats.measures.arrears import direct_pay_sensitivity, sensitivity_inputs
 from cms_stats.measures.common import COLUMNS
 from cms_stats.months import add_months, month_end, month_index, months_between, quarter_months
-from cms_stats.measures.compliance import compliance_quarter, liable_cases
+from cms_stats.measures.compliance import t5_t6
+from cms_stats.measures.context import Context
 from cms_stats.measures.intake import deduplicate_new_applications, intake_table
 from cms_stats.measures.service import accuracy_table
 
@@ -58,6 +59,22 @@ money = st.floats(0, 500, allow_nan=False).map(lambda x: round(x, 2))
 case = st.tuples(st.integers(0, 4), st.sampled_from(["direct_pay", "collect_and_pay"]), money)
 
 
+class OneMonth:
+    """The loader API over one month's snapshot and payments (what T5 and T6 read)."""
+
+    months = ["2014-08"]
+    sample_months: list[str] = []
+
+    def __init__(self, snapshot: pd.DataFrame, payments: pd.DataFrame) -> None:
+        self._snapshot, self._payments = snapshot, payments
+
+    def snapshot(self, month):
+        return self._snapshot.assign(snapshot_month=month)
+
+    def payments(self):
+        return self._payments
+
+
 @FAST
 @given(st.lists(case, min_size=1, max_size=30), st.lists(st.tuples(st.integers(0, 6), money), max_size=20))
 def test_compliance_shares_within_0_1(cases, pays):
@@ -69,8 +86,9 @@ def test_compliance_shares_within_0_1(cases, pays):
     })
     payments = pd.DataFrame({"case_group_id": [f"G{p[0]:08d}" for p in pays],
                              "case_id": [f"C{p[0]:08d}" for p in pays],
+                             "payment_date": pd.to_datetime(["2014-08-15"] * len(pays)),
                              "amount": [max(p[1], 0.01) for p in pays]})
-    out = compliance_quarter("2014-08", liable_cases(snap), payments)
+    out = t5_t6(Context(OneMonth(snap, payments), "2014-08", engine="duckdb"))
     value = out.set_index("measure")["value"]
     if value["case_groups_with_current_liability"] == 0:
         assert np.isnan(value["case_groups_contributing_share"])

@@ -290,7 +290,7 @@ def result():
 def on_engine(request):
     """The tables on each measures engine (the families it runs: caseload, T2 and T17 with
     DQ's check; enforcement, T19; service type, T7 and T15; shared care, T18; arrears, T8 and
-    T20)."""
+    T20; the quarter to each month: T4's cases paying, T5, T6 and T21's compliance)."""
     folder = FakeFolder()
     return compute_all(folder, PERIOD, engine=request.param), folder
 
@@ -372,7 +372,7 @@ def test_t3_fee_exemptions(result):
     assert_frame_equal(table(result[0], "T3"), exp)
 
 
-def test_t4_children_benefiting(result):
+def test_t4_children_benefiting(on_engine):
     # Aug sample: children 2, 1, 3 from N = 4 cases with a positive weekly liability (C1, C2,
     # C3, C5): mean 2, s 1, SE = 1/sqrt(3) * sqrt(1 - 3/4); t(0.975, 2) in closed form for 2 df:
     # (2p - 1) / sqrt(2p(1 - p)) with p = 0.975.
@@ -396,10 +396,11 @@ def test_t4_children_benefiting(result):
         "2014-08": with_sample(5),             # + C3, C4 (paid in Aug)
         "2014-09": with_sample(5),             # Jul-Sep: C1, C2, C3, C4, C5 (DP in Sep)
     }, lambda m: "mean" if m == "mean_children_per_case" else "count"))
-    assert_frame_equal(table(result[0], "T4"), exp)
+    assert_frame_equal(table(on_engine[0], "T4"), exp)
 
 
-def test_t5_t6_compliance(result):
+def test_t5_t6_compliance(on_engine):
+    result = on_engine
     exp5 = expected("T5", monthly({
         "2014-06": {"case_groups_with_current_liability": 3, "case_groups_contributing": 2,
                     "case_groups_contributing_share": 2 / 3},
@@ -423,6 +424,41 @@ def test_t5_t6_compliance(result):
         "2014-09": {"cash_due": 675.0, "cash_paid": 425.0, "cash_paid_share": 425 / 675},
     }, gbp_or_share))
     assert_frame_equal(table(result[0], "T6"), exp6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_t4_t5_t6_quarter_of_the_folders_first_months_is_shorter(engine):
+    """A folder starting in August 2014: the quarter to August is August alone (July's
+    payments are before the folder: G4's 50 and G2's 20 do not count), the quarter to
+    September is August and September."""
+    from cms_stats.measures import children, compliance
+    from cms_stats.measures.context import Context
+
+    folder = FakeFolder()
+    folder.months = MONTHS[2:]
+    ctx = Context(folder, PERIOD, engine=engine)
+    got = pd.concat([compliance.t5_t6(ctx), children.t4(ctx)], ignore_index=True)
+    exp = pd.concat([
+        expected("T5", monthly({
+            # Aug: G1 (Direct Pay), G2 (C3 paid 15), G4 (C&P, paid only in July)
+            "2014-08": {"case_groups_with_current_liability": 3, "case_groups_contributing": 2,
+                        "case_groups_contributing_share": 2 / 3},
+            # Aug-Sep: G4 is Direct Pay in September
+            "2014-09": {"case_groups_with_current_liability": 3, "case_groups_contributing": 3,
+                        "case_groups_contributing_share": 1.0}}, count_or_share)),
+        expected("T6", monthly({
+            # Aug: due 80 + 40 + 15 + 120; paid DP 80 + G2 15
+            "2014-08": {"cash_due": 255.0, "cash_paid": 95.0, "cash_paid_share": 95 / 255},
+            # Aug-Sep: due 255 + 180; paid DP 80 + 120 (C5 Sep) + G2 15 + 60
+            "2014-09": {"cash_due": 435.0, "cash_paid": 275.0, "cash_paid_share": 275 / 435}},
+            lambda m: "share" if m.endswith("share") else "gbp")),
+    ], ignore_index=True)
+    assert_frame_equal(got[got["table"].isin(["T5", "T6"])].reset_index(drop=True)[COLUMNS], exp)
+    paying = got[got["measure"] == "cases_paying"].set_index("period")["value"]
+    # Aug: C1 (Direct Pay), C3 and C4 (paid in August); Sep: + C2 (paid), C5 (Direct Pay)
+    assert paying.to_dict() == {"2014-08": 3.0, "2014-09": 5.0}
+    population = got[got["measure"] == "sample_population"].set_index("period")["value"]
+    assert population.to_dict() == {"2014-08": 4.0, "2014-09": 4.0}
 
 
 def test_t7_service_type(on_engine):

@@ -17,7 +17,7 @@ _EXPORTS = {
     "compute_all": "compute", "compute_function": "compute", "check_declared": "compute",
     "MeasureError": "compute", "not_available": "availability", "mask_unavailable": "availability",
     "COLUMNS": "common", "TABLE_ORDER": "common", "tidy": "common",
-    "Context": "context", "Quarter": "context",
+    "Context": "context",
     "children_benefiting": "children", "children_bootstrap_interval": "children",
     "direct_pay_sensitivity": "arrears", "sensitivity_inputs": "arrears",
 }

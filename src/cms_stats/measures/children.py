@@ -3,11 +3,13 @@ r"""T4: children benefiting from maintenance, with its 95% confidence interval.
 Cases paying in the quarter to month m times the mean number of qualifying children per case,
 estimated from the latest six-monthly simple random sample (about 1,100 cases drawn without
 replacement from the N cases with a positive weekly liability in the sample month's snapshot),
-carried forward until the next sample.
+carried forward until the next sample. Cases paying and N are an Ibis expression
+(:func:`cases_paying_by_month`) run by the measures engine (:mod:`.engine`: DuckDB by default,
+or Spark) for all months at once; the estimate and its interval are computed here from them.
 
 T18 (cases due to pay with a shared-care reduction, by band of nights) is a month-end snapshot
 measure whose one definition is an Ibis expression (:func:`shared_care_by_month`) run by the
-measures engine (:mod:`.engine`: DuckDB by default, or Spark).
+measures engine.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .common import ALL, Rows, id_codes, monthly_rows, sorted_unique
-from .engine import count_where, left_join, ratio
+from .common import ALL, Rows, monthly_rows
+from .engine import count_where, left_join, month_number, ratio
 
 TABLE, T18 = "T4", "T18"
 
@@ -130,19 +132,40 @@ def children_bootstrap_interval(sample_children, population_cases: int, cases_pa
             "n_boot": n_boot, "seed": seed}
 
 
-def cases_paying(liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> int:
-    """Cases paying in the quarter: a payment dated in Q, or Direct Pay with liability due in Q.
+def cases_paying_by_month(snapshots: ibis.Table, payments: ibis.Table, quarters: ibis.Table,
+                          months: ibis.Table) -> ibis.Table:
+    """T4's cases paying in the quarter to each month, and each month's cases with a positive
+    weekly liability (the population N a children sample is drawn from in its month).
 
-    ``liable_q``: the :func:`cms_stats.measures.compliance.liable_cases` of the months of Q;
-    ``payments_q``: the payments dated in Q.
+    Parameters
+    ----------
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``case_id``, ``service_type``, ``weekly_liability``,
+        ``liability_due``).
+    payments : ibis.Table
+        Payments known at the as-at date (``case_id``, ``payment_date``).
+    quarters : ibis.Table
+        The months of the quarter to each month (``month``, ``in_month``:
+        :meth:`~.engine.Engine.quarters`).
+    months : ibis.Table
+        The months reported (``month``).
+
+    Returns
+    -------
+    ibis.Table
+        One row per month: ``cases_paying`` (distinct cases with a payment dated in Q, or
+        Direct Pay with ``liability_due > 0`` in a snapshot of Q) and ``cases_due_to_pay``
+        (cases with ``weekly_liability > 0`` in the month's snapshot).
     """
-    dp = id_codes(liable_q["case_id"])[liable_q["direct_pay"].to_numpy(dtype=bool)]
-    return int(sorted_unique(np.concatenate([dp, id_codes(payments_q["case_id"])])).size)
-
-
-def sample_population(snapshot: pd.DataFrame) -> int:
-    """N: cases with ``weekly_liability > 0`` in the sample month's snapshot."""
-    return int((snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0).sum())
+    direct_pay = snapshots.filter((snapshots.liability_due > 0)
+                                  & (snapshots.service_type == "direct_pay"))
+    direct_pay = direct_pay.select(in_month=direct_pay.month, case_id=direct_pay.case_id)
+    paid = payments.select(in_month=month_number(payments.payment_date), case_id=payments.case_id)
+    paying = direct_pay.union(paid).join(quarters, "in_month")
+    counts = paying.group_by("month").aggregate(cases_paying=paying.case_id.nunique())
+    due = snapshots.group_by("month").aggregate(
+        cases_due_to_pay=count_where(snapshots.weekly_liability > 0))
+    return left_join(left_join(months, counts, ["month"]), due, ["month"]).fill_null(0)
 
 
 def children_month(month: str, paying: float, sample_children=None,
@@ -169,11 +192,23 @@ def children_month(month: str, paying: float, sample_children=None,
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
-def t4(ctx, quarter) -> pd.DataFrame:
-    """T4 for the quarter to a month, with the latest sample on or before it
-    (``children.t4 per quarter``)."""
-    paying = cases_paying(quarter.liable, quarter.payments)
-    return children_month(quarter.month, paying, ctx.sample_children, ctx.population)
+def t4(ctx) -> pd.DataFrame:
+    """T4 for the quarter to every month, each with the latest children sample on or before it
+    (``children.t4 per period``): cases paying and the sample's population from
+    :func:`cases_paying_by_month`, the estimate and its interval from
+    :func:`children_benefiting`."""
+    wide = ctx.engine.execute(cases_paying_by_month(ctx.engine_snapshots, ctx.engine_payments,
+                                                    ctx.engine_quarters, ctx.engine_months),
+                              ctx.months).set_index("month")
+    samples = [m for m in ctx.folder.sample_months if m in set(ctx.months)]
+    frames, sample, population = [], None, None
+    for month in ctx.months:
+        if month in samples:
+            sample = ctx.folder.children_sample(month)["qualifying_children"].to_numpy()
+            population = int(wide.at[month, "cases_due_to_pay"])
+        frames.append(children_month(month, int(wide.at[month, "cases_paying"]), sample,
+                                     population))
+    return pd.concat(frames, ignore_index=True)
 
 
 # --- T18: shared care ---------------------------------------------------------------------------

@@ -1,166 +1,146 @@
 """T5 (case groups contributing), T6 (cash compliance), T7 (service type), T15 (transfers).
 
-T5 and T6 are measures of the quarter to month m (Q = the three snapshot months ending with m);
-they are computed from small per-month summaries of the snapshots (:func:`liable_cases`) so that
-only the last three months' summaries are ever held, plus the payments dated in Q.
-
-T7 and T15 are month-end snapshot measures whose one definition is an Ibis expression
-(:func:`service_type_by_month`, :func:`transfers_by_month`: T15's share is over T7's cases due
-to pay) run by the measures engine (:mod:`.engine`: DuckDB by default, or Spark).
+T5 and T6 are measures of the quarter to month m (Q = the three snapshot months ending with m;
+fewer at the start of a folder): the case groups with a current liability in Q and the payments
+dated in Q (:func:`groups_by_quarter`, by the groups' constituency for T21 too, then summed:
+:func:`compliance_by_quarter`; money in whole pence).
+T7 and T15 are month-end snapshot measures (:func:`service_type_by_month`,
+:func:`transfers_by_month`: T15's share is over T7's cases due to pay). Each definition is an
+Ibis expression run once for all months by the measures engine (:mod:`.engine`: DuckDB by
+default, or Spark).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import ibis
-import numpy as np
 import pandas as pd
 
-from .common import (ALL, Rows, constituency_index, date_month_index, flag, id_codes, month_index,
-                     monthly_rows, share)
-from .engine import count_where, left_join, month_integer, ratio
+from .common import ALL, monthly_rows
+from .engine import count_where, left_join, month_integer, month_number, pence, ratio
 
 T5, T6, T7, T15 = "T5", "T6", "T7", "T15"
 #: Service type is published from August 2014, when collection charges began (T7, T15, T21).
 T7_FIRST_MONTH = "2014-08"
 #: The service types of a case due to pay (T7's breakdowns; ``no_liability`` is neither).
 SERVICE_TYPES = ("direct_pay", "collect_and_pay")
-LIABLE_COLUMNS = ["case_id", "case_group_id", "direct_pay", "liability_due", "constituency"]
 
 
-def liable_cases(snapshot: pd.DataFrame) -> pd.DataFrame:
-    """The month's per-case summary kept for the rolling quarter.
+def groups_by_quarter(snapshots: ibis.Table, payments: ibis.Table,
+                      quarters: ibis.Table) -> ibis.Table:
+    """The case groups with a current liability in the quarter to each month, one row each.
 
-    Cases with ``liability_due > 0``: ``case_id`` and ``case_group_id`` (as integer codes, see
-    :func:`~cms_stats.measures.common.id_codes`), ``direct_pay`` (bool: ``service_type ==
-    "direct_pay"``), ``liability_due`` and ``constituency`` (the case's, as
-    :func:`~cms_stats.measures.common.constituency_index`; -1 not known). Cases with nothing due
-    add nothing to any quarter measure, so they are not kept.
-    """
-    due = snapshot["liability_due"].to_numpy(dtype=np.float64)
-    keep = np.flatnonzero(due > 0)
-    group = id_codes(snapshot["case_group_id"])[keep]
-    case = id_codes(snapshot["case_id"])
-    # by group (quarters merge sorted runs), then case: a group's first row in a quarter is its
-    # case with the smallest id in its earliest month (what places it in an area, T21)
-    order = keep[np.lexsort((case[keep], group))]
-    return pd.DataFrame({
-        "case_id": case[order],
-        "case_group_id": id_codes(snapshot["case_group_id"])[order],
-        "direct_pay": flag(snapshot["service_type"], "direct_pay")[order],
-        "liability_due": due[order],
-        "constituency": constituency_index(snapshot)[order].astype(np.int16),
-    })
-
-
-class PaymentIndex:
-    """Payments sorted by month, to take the payments dated in a quarter cheaply."""
-
-    def __init__(self, payments: pd.DataFrame) -> None:
-        month = date_month_index(payments["payment_date"])
-        order = np.lexsort((id_codes(payments["case_group_id"]), month))  # by month, then group
-        self.month = month[order]
-        self.case_id = id_codes(payments["case_id"])[order]
-        self.case_group_id = id_codes(payments["case_group_id"])[order]
-        self.amount = payments["amount"].to_numpy(dtype=np.float64)[order]
-        # Towards current maintenance: the amount less the part paid to arrears (the contract's
-        # optional split; absent or null, the whole amount).
-        split = (payments["paid_to_arrears"].to_numpy(dtype=np.float64, na_value=np.nan)
-                 if "paid_to_arrears" in payments.columns else np.full(len(payments), np.nan))
-        self.current = self.amount - np.nan_to_num(split[order], nan=0.0)
-
-    def in_months(self, months: Sequence[str]) -> pd.DataFrame:
-        """Payments dated in the (contiguous) months given: case_id, case_group_id, amount."""
-        if not months:
-            lo = hi = 0
-        else:
-            lo = np.searchsorted(self.month, min(month_index(m) for m in months), side="left")
-            hi = np.searchsorted(self.month, max(month_index(m) for m in months), side="right")
-        return pd.DataFrame({
-            "case_id": self.case_id[lo:hi],
-            "case_group_id": self.case_group_id[lo:hi],
-            "amount": self.amount[lo:hi],
-            "current": self.current[lo:hi],
-        })
-
-
-def groups_in_quarter(liable_q: pd.DataFrame, payments_q: pd.DataFrame) -> pd.DataFrame:
-    """The case groups with a current liability in a quarter, one row each (see
-    :func:`compliance_quarter`): ``due``, ``direct_pay_due``, ``paid`` (payments towards current
-    maintenance), ``contributing`` (bool) and ``constituency`` (of the group's first row in
-    ``liable_q``: its case with the smallest id in its earliest month, :func:`liable_cases`; a
-    paying parent's cases normally share one)."""
-    group = id_codes(liable_q["case_group_id"])
-    order = np.argsort(group, kind="stable")  # fast: the months' summaries are sorted runs
-    group = group[order]
-    due = liable_q["liability_due"].to_numpy(dtype=np.float64)[order]
-    dp = liable_q["direct_pay"].to_numpy(dtype=bool)[order]
-    first = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1]))) if group.size else np.array([], np.int64)
-    groups = group[first]
-    size = groups.size
-    if size:
-        due_g = np.add.reduceat(due, first)
-        dp_due_g = np.add.reduceat(np.where(dp, due, 0.0), first)
-        dp_g = np.logical_or.reduceat(dp, first)
-    else:
-        due_g = dp_due_g = np.zeros(0)
-        dp_g = np.zeros(0, dtype=bool)
-    # payments of the groups with a current liability
-    pay_group = id_codes(payments_q["case_group_id"])
-    amount = payments_q["current" if "current" in payments_q.columns else "amount"].to_numpy(
-        dtype=np.float64)
-    pos = np.searchsorted(groups, pay_group)
-    pos_ok = np.minimum(pos, max(size - 1, 0))
-    matched = (pos < size) & (groups[pos_ok] == pay_group) if size else np.zeros(len(pay_group), bool)
-    paid_g = np.bincount(pos[matched], weights=amount[matched], minlength=size)
-    contributing = dp_g | (np.bincount(pos[matched], minlength=size) > 0)
-    area = (liable_q["constituency"].to_numpy(dtype=np.int64)[order][first]
-            if "constituency" in liable_q.columns else np.full(size, -1, np.int64))
-    return pd.DataFrame({"due": due_g, "direct_pay_due": dp_due_g, "paid": paid_g,
-                         "contributing": contributing, "constituency": area})
-
-
-def compliance_quarter(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame,
-                       groups: pd.DataFrame | None = None) -> pd.DataFrame:
-    """T5 and T6 for the quarter to ``month``.
+    A case group *has a current liability* in the quarter Q to month m when any of its cases
+    had ``liability_due > 0`` in a snapshot of Q; it is *contributing* when, among those rows,
+    a case of the group was Direct Pay, or the group has a payment dated in Q.
 
     Parameters
     ----------
-    month : str
-        The month m ("YYYY-MM").
-    liable_q : DataFrame
-        :func:`liable_cases` of each snapshot month of Q, concatenated.
-    payments_q : DataFrame
-        Payments dated in Q (``case_group_id``, ``amount``).
-    groups : DataFrame, optional
-        :func:`groups_in_quarter` of them, when already computed.
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``case_id``, ``case_group_id``, ``service_type``,
+        ``liability_due``, ``constituency_code``).
+    payments : ibis.Table
+        Payments known at the as-at date (``case_group_id``, ``payment_date``, ``amount``,
+        ``paid_to_arrears``: null when not split).
+    quarters : ibis.Table
+        The months of the quarter to each month (``month``, ``in_month``:
+        :meth:`~.engine.Engine.quarters`).
+
+    Returns
+    -------
+    ibis.Table
+        One row per month and case group with a current liability: ``due`` (its
+        ``liability_due`` summed over Q, whole pence), ``direct_pay_due`` (of its Direct Pay
+        rows), ``paid`` (its payments dated in Q towards current maintenance, ``amount -
+        paid_to_arrears``, whole pence), ``contributing`` (bool) and ``constituency_code``
+        (of the group's first row: its case with the smallest id in its earliest month of Q;
+        ``""`` not known).
+    """
+    liable = snapshots.filter(snapshots.liability_due > 0)
+    due = pence(liable.liability_due)
+    direct_pay = (liable.service_type == "direct_pay").fill_null(False)
+    # per snapshot month first (a group's cases), then over the months of each quarter
+    monthly = liable.group_by(["month", "case_group_id"]).aggregate(
+        due=due.sum(), direct_pay_due=due.sum(where=direct_pay).fill_null(0),
+        direct_pay_cases=count_where(direct_pay),
+        constituency_code=liable.constituency_code.fill_null("").argmin(liable.case_id))
+    spread = monthly.rename(in_month="month").join(quarters, "in_month")
+    groups = spread.group_by(["month", "case_group_id"]).aggregate(
+        due=spread.due.sum(), direct_pay_due=spread.direct_pay_due.sum(),
+        direct_pay_cases=spread.direct_pay_cases.sum(),
+        constituency_code=spread.constituency_code.argmin(spread.in_month))
+    dated = payments.mutate(in_month=month_number(payments.payment_date),
+                            current=pence(payments.amount)
+                            - pence(payments.paid_to_arrears).fill_null(0))
+    dated = dated.join(quarters, "in_month")
+    paid = dated.group_by(["month", "case_group_id"]).aggregate(
+        paid=dated.current.sum(), payments=dated.count())
+    out = left_join(groups, paid, ["month", "case_group_id"])
+    return out.select("month", "case_group_id", "due", "direct_pay_due",
+                      paid=out.paid.fill_null(0),
+                      contributing=(out.direct_pay_cases > 0) | (out.payments.fill_null(0) > 0),
+                      constituency_code=out.constituency_code)
+
+
+def compliance_by_constituency(groups: ibis.Table) -> ibis.Table:
+    """T5's and T6's figures of the quarter to each month by the constituency of the case group
+    (of its case with the smallest id in its earliest month of the quarter: T21's areas).
+
+    Parameters
+    ----------
+    groups : ibis.Table
+        :func:`groups_by_quarter`.
+
+    Returns
+    -------
+    ibis.Table
+        One row per month and ``constituency_code`` with a case group (``""``: not known):
+        ``case_groups_with_current_liability``, ``case_groups_contributing``, ``due`` (their
+        ``liability_due`` summed over Q) and ``paid`` (their Direct Pay ``liability_due``,
+        assumed paid in full, + their payments dated in Q towards current maintenance), in
+        whole pence.
+    """
+    return groups.group_by(["month", "constituency_code"]).aggregate(
+        case_groups_with_current_liability=groups.count(),
+        case_groups_contributing=count_where(groups.contributing),
+        due=groups.due.sum(), paid=(groups.direct_pay_due + groups.paid).sum())
+
+
+def compliance_by_quarter(by_constituency: ibis.Table, months: ibis.Table) -> ibis.Table:
+    """T5 and T6 for the quarter to each month: :func:`compliance_by_constituency` summed.
+
+    Parameters
+    ----------
+    by_constituency : ibis.Table
+        :func:`compliance_by_constituency`.
+    months : ibis.Table
+        The months reported (``month``): a quarter without a case group due has zeros.
+
+    Returns
+    -------
+    ibis.Table
+        One row per month: ``case_groups_with_current_liability``,
+        ``case_groups_contributing`` and their share; ``cash_due`` (the groups'
+        ``liability_due`` summed over Q), ``cash_paid`` (their Direct Pay ``liability_due``,
+        assumed paid in full, + their Collect and Pay payments dated in Q towards current
+        maintenance: ``amount - paid_to_arrears`` where the extract splits payments, else the
+        whole amount) and ``cash_paid_share`` (GBP; shares null when nothing is due).
 
     Notes
     -----
-    A case group *has a current liability* in Q when any of its cases had ``liability_due > 0``
-    in a snapshot of Q; it is *contributing* when, among those, a case of the group was Direct
-    Pay with ``liability_due > 0`` in Q or the group has a payment dated in Q.
-    ``cash_due`` = the groups' ``liability_due`` summed over Q; ``cash_paid`` = their Direct Pay
-    ``liability_due`` (assumed paid in full) + their Collect and Pay payments dated in Q towards
-    current maintenance: ``amount - paid_to_arrears`` where the extract splits payments (the
-    optional column ``current`` of ``payments_q``), else the whole amount. Payments by groups
-    without a current liability in Q (arrears only) are not counted. Without the split,
-    ``cash_paid_share`` is not bounded by 1: payments in Q may also pay arrears.
+    Payments by groups without a current liability in Q (arrears only) are not counted.
+    Without the split, ``cash_paid_share`` is not bounded by 1: payments in Q may also pay
+    arrears.
     """
-    g = groups if groups is not None else groups_in_quarter(liable_q, payments_q)
-    size, contributing = len(g), int(g["contributing"].sum())
-    due_g, dp_due_g, paid_g = g["due"], g["direct_pay_due"], g["paid"]
-    cash_due = float(due_g.sum())
-    cash_paid = float(dp_due_g.sum() + paid_g.sum())
-    rows = Rows()
-    rows.add(T5, month, "case_groups_with_current_liability", ALL, size, "count")
-    rows.add(T5, month, "case_groups_contributing", ALL, contributing, "count")
-    rows.add(T5, month, "case_groups_contributing_share", ALL, share(contributing, size), "share")
-    rows.add(T6, month, "cash_due", ALL, cash_due, "gbp")
-    rows.add(T6, month, "cash_paid", ALL, cash_paid, "gbp")
-    rows.add(T6, month, "cash_paid_share", ALL, share(cash_paid, cash_due), "share")
-    return rows.frame()
+    parts = by_constituency
+    sums = parts.group_by("month").aggregate(
+        case_groups_with_current_liability=parts.case_groups_with_current_liability.sum(),
+        case_groups_contributing=parts.case_groups_contributing.sum(),
+        due=parts.due.sum(), paid=parts.paid.sum())
+    out = left_join(months, sums, ["month"]).fill_null(0)
+    out = out.mutate(cash_due=out.due / 100.0, cash_paid=out.paid / 100.0,
+                     case_groups_contributing_share=ratio(out.case_groups_contributing,
+                                                          out.case_groups_with_current_liability))
+    return out.mutate(cash_paid_share=ratio(out.cash_paid, out.cash_due))
 
 
 def service_type_by_month(snapshots: ibis.Table, months: ibis.Table) -> ibis.Table:
@@ -237,20 +217,29 @@ def transfers_by_month(snapshots: ibis.Table, months: ibis.Table, first_month: i
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
-def t5_t6(ctx, quarter) -> pd.DataFrame:
-    """T5 and T6 for the quarter to a month (``compliance.t5_t6 per quarter``)."""
-    return compliance_quarter(quarter.month, quarter.liable, quarter.payments,
-                              quarter_groups(ctx, quarter))
+def quarter_compliance(ctx) -> ibis.Table:
+    """:func:`compliance_by_constituency` of the context's engine tables, run once for T5, T6
+    and T21's compliance and held by the engine (one row a month and constituency, under
+    ``ctx.carry``)."""
+    if "quarter_compliance" not in ctx.carry:
+        groups = groups_by_quarter(ctx.engine_snapshots, ctx.engine_payments, ctx.engine_quarters)
+        ctx.carry["quarter_compliance"] = ctx.engine.hold(compliance_by_constituency(groups))
+    return ctx.carry["quarter_compliance"]
 
 
-def quarter_groups(ctx, quarter) -> pd.DataFrame:
-    """:func:`groups_in_quarter` of the quarter to ``quarter.month``, computed once for T5/T6
-    and T21 (kept in ``ctx.carry`` for the month)."""
-    month, groups = ctx.carry.get("quarter_groups", (None, None))
-    if month != quarter.month:
-        groups = groups_in_quarter(quarter.liable, quarter.payments)
-        ctx.carry["quarter_groups"] = (quarter.month, groups)
-    return groups
+def t5_t6(ctx) -> pd.DataFrame:
+    """T5 and T6 for the quarter to every month (``compliance.t5_t6 per period``); see
+    :func:`compliance_by_quarter`."""
+    wide = ctx.engine.execute(compliance_by_quarter(quarter_compliance(ctx), ctx.engine_months),
+                              ctx.months)
+    return pd.concat([
+        monthly_rows(wide, T5, [(measure, ALL, measure, unit) for measure, unit in (
+            ("case_groups_with_current_liability", "count"),
+            ("case_groups_contributing", "count"),
+            ("case_groups_contributing_share", "share"))]),
+        monthly_rows(wide, T6, [(measure, ALL, measure, unit) for measure, unit in (
+            ("cash_due", "gbp"), ("cash_paid", "gbp"), ("cash_paid_share", "share"))])],
+        ignore_index=True)
 
 
 def t7(ctx) -> pd.DataFrame:

@@ -86,7 +86,7 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None,
     Notes
     -----
     The functions called are those the registry names (``compute`` in ``tables.yaml``): those
-    ``per month`` and ``per quarter`` in one pass over the snapshots (one held at a time, see
+    ``per month`` in one pass over the snapshots (one held at a time, see
     :meth:`Context.snapshots`), then those ``per period``. The as-at date is the last day of
     ``period``: events dated after it are ignored, a ``cleared_date`` after it counts as not
     cleared, MI rows are taken for months up to ``period``. These are the definitions
@@ -96,12 +96,11 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None,
     ctx = Context(folder, period, quarantine=quarantine, engine=engine)
     specs = load_registry().compute_functions()
     calls = {per: [compute_function(s) for s in specs if s.per == per]
-             for per in ("month", "quarter", "period")}
+             for per in ("month", "period")}
     parts = []
-    if calls["month"] or calls["quarter"]:
-        for snap, month, quarter in ctx.snapshots():
+    if calls["month"]:
+        for snap, month in ctx.snapshots():
             parts += [f(ctx, snap, month) for f in calls["month"]]
-            parts += [f(ctx, quarter) for f in calls["quarter"]]
     parts += [f(ctx) for f in calls["period"]]
     frame = tidy([p for p in parts if len(p)] or [])
     check_declared(frame)

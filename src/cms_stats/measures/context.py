@@ -2,14 +2,11 @@
 
 :class:`Context` is handed to every compute function the registry names
 (``resources/tables.yaml``). It reads each extract once, applies the as-at rule, and carries the
-state that the month-by-month pass builds up (last month's closing arrears, the latest
-children sample). :class:`Quarter` is what a quarterly measure sees.
+state that the month-by-month pass builds up (last month's closing arrears).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -17,14 +14,14 @@ import ibis
 import pandas as pd
 
 from cms_stats.extracts.contract import CONTRACT
-from cms_stats.months import month_end, quarter_months
+from cms_stats.months import month_end
 
-from . import children, compliance, quality
+from . import quality
 from .common import as_at, with_id_codes
 from .engine import Engine, engine_name
 from .intake import deduplicate_new_applications
 
-__all__ = ["Context", "Quarter", "ENGINE_SNAPSHOT_COLUMNS"]
+__all__ = ["Context", "ENGINE_SNAPSHOT_COLUMNS"]
 
 #: The snapshot columns the families run by the engine read, with their types (the engine
 #: scans only these; an optional column absent from the folder is null).
@@ -32,18 +29,8 @@ ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "case_group_id": "string", "orig
                            "service_type": "string", "weekly_liability": "float64",
                            "liability_due": "float64", "arrears_closing": "float64",
                            "shared_care_nights": "int64", "in_enforcement": "int64",
-                           "csa_arrears": "float64"}
-
-
-@dataclass
-class Quarter:
-    """The quarter to ``month``: its months with a snapshot, the cases with liability due in
-    them (:func:`cms_stats.measures.compliance.liable_cases`) and the payments dated in them."""
-
-    month: str
-    months: list[str]
-    liable: pd.DataFrame
-    payments: pd.DataFrame
+                           "csa_arrears": "float64",
+                           "constituency_code": "string"}
 
 
 class Context:
@@ -78,10 +65,7 @@ class Context:
         self._engine_frames: list[pd.DataFrame] = []
         # state of the month-by-month pass (see :meth:`snapshots`)
         self.previous_closing: pd.Series | None = None
-        self.sample_children = None
-        self.population: int | None = None
-        #: What a per-month or per-quarter function keeps between calls, under a key of its
-        #: own (e.g. the quarter's case groups, computed once for T5/T6 and T21).
+        #: What a per-month function keeps between calls, under a key of its own.
         self.carry: dict[str, object] = {}
 
     # -- events as known at the as-at date ------------------------------------------------
@@ -105,9 +89,9 @@ class Context:
         return self._deduplicated[1]
 
     @cached_property
-    def payments(self) -> compliance.PaymentIndex:
-        """Payments dated on or before the as-at date, indexed by month."""
-        return compliance.PaymentIndex(as_at(self.folder.payments(), "payment_date", self.as_at_date))
+    def payments(self) -> pd.DataFrame:
+        """Payments dated on or before the as-at date."""
+        return as_at(self.folder.payments(), "payment_date", self.as_at_date)
 
     @cached_property
     def service_requests(self) -> pd.DataFrame:
@@ -173,6 +157,24 @@ class Context:
         return snapshot[[c for c in ("snapshot_month", *ENGINE_SNAPSHOT_COLUMNS) if c in snapshot]]
 
     @cached_property
+    def engine_payments(self) -> ibis.Table:
+        """:attr:`payments` in the engine: ``case_id``, ``case_group_id``, ``payment_date``,
+        ``amount`` and ``paid_to_arrears`` (null when the extract does not split payments)."""
+        frame = self.payments
+        if "paid_to_arrears" not in frame.columns:
+            frame = frame.assign(paid_to_arrears=pd.Series(float("nan"), index=frame.index))
+        frame = frame[["case_id", "case_group_id", "payment_date", "amount", "paid_to_arrears"]]
+        # the contract's types, also for no payments at all
+        return self.engine.frame(frame.astype({"case_id": "str", "case_group_id": "str",
+                                               "amount": "float64", "paid_to_arrears": "float64"}))
+
+    @cached_property
+    def engine_quarters(self) -> ibis.Table:
+        """The quarter to each month up to the period, in the engine
+        (:meth:`cms_stats.measures.engine.Engine.quarters`)."""
+        return self.engine.quarters(self.months)
+
+    @cached_property
     def engine_months(self) -> ibis.Table:
         """The months up to the period, in the engine (what monthly figures are reported on)."""
         return self.engine.months(self.months)
@@ -200,28 +202,15 @@ class Context:
 
     # -- the month-by-month pass ------------------------------------------------------------
     def snapshots(self):
-        """Yield ``(snapshot, month, quarter)`` for every month up to the period, in order.
+        """Yield ``(snapshot, month)`` for every month up to the period, in order.
 
-        One snapshot is held at a time; only the last three months' small per-case summaries
-        (cases with liability due) are kept for the quarter. Before each yield the running
-        state is brought up to the month (the sample in force); after it,
-        the month's closing arrears become ``previous_closing`` for the next month's check.
+        One snapshot is held at a time. After each yield the month's closing arrears become
+        ``previous_closing`` for the next month's check.
         """
-        sample_months = {m for m in self.folder.sample_months if m <= self.period}
-        liable = deque(maxlen=3)
         for m in self.months:
             raw = self.folder.snapshot(m)
             if getattr(self.folder, "path", None) is None:  # for the engine: see engine_snapshots
                 self._engine_frames.append(self._engine_part(raw))
             snap = with_id_codes(raw)
-            liable.append((m, compliance.liable_cases(snap)))
-            if m in sample_months:
-                self.sample_children = self.folder.children_sample(m)["qualifying_children"].to_numpy()
-                self.population = children.sample_population(snap)
-            q = quarter_months(m, self.months)
-            quarter = Quarter(
-                month=m, months=q,
-                liable=pd.concat([frame for month, frame in liable if month in q], ignore_index=True),
-                payments=self.payments.in_months(q))
-            yield snap, m, quarter
+            yield snap, m
             self.previous_closing = quality.closing_balances(snap)

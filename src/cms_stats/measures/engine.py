@@ -22,6 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cms_stats.months import quarter_months
+
 if TYPE_CHECKING:
     import ibis
 
@@ -150,6 +152,25 @@ class Engine:
         """A one-column table (``month``: :func:`month_number`) of ``months``, in order: the
         frame every monthly figure is reported on, months without rows included."""
         return self.frame(pd.DataFrame({"month": [month_integer(m) for m in months]}))
+
+    def quarters(self, months: list[str]) -> ibis.Table:
+        """The quarter to each of ``months`` (:func:`month_number`): one row for each month
+        (``month``) and each calendar month of its quarter (``in_month``), from the quarter's
+        first month with a snapshot (:func:`cms_stats.months.quarter_months`: at the start of
+        a folder the quarter is shorter) to the month.
+
+        A snapshot row of month k or an event dated in month k joins on ``in_month`` to every
+        quarter it counts in, so measures of the quarter to m are one expression for all m."""
+        pairs = []
+        for m in months:
+            first = month_integer(quarter_months(m, months)[0])
+            pairs += [(month_integer(m), k) for k in range(first, month_integer(m) + 1)]
+        return self.frame(pd.DataFrame(pairs, columns=["month", "in_month"], dtype="int64"))
+
+    def hold(self, expr: ibis.Table) -> ibis.Table:
+        """Run ``expr`` once and hold its result as a table of the engine, for several
+        expressions to read (a small result: it is brought into this process)."""
+        return self._ibis.memtable(self.con.to_pyarrow(expr))
 
     def execute(self, expr: ibis.Table, months: list[str]) -> pd.DataFrame:
         """Run ``expr`` (with a ``month`` column) and return it as pandas, ``month`` back as

@@ -18,7 +18,7 @@ from cms_stats import areas
 from cms_stats.months import month_index
 
 from .common import ALL, Rows, constituency_index, date_month_index, flag, id_codes
-from .compliance import T7_FIRST_MONTH, groups_in_quarter, quarter_groups
+from .compliance import T7_FIRST_MONTH, quarter_compliance
 
 T21, T22 = "T21", "T22"
 #: Quarter ends of T22 in an edition: the period's month and the four before it (a year, to
@@ -43,7 +43,9 @@ def _area_matrix() -> np.ndarray:
 
 
 def _by_area(index: np.ndarray, mask: np.ndarray | None = None) -> dict[str, float]:
-    """Counts by every breakdown of :func:`cms_stats.areas.area_breakdowns`."""
+    """Counts by every breakdown of :func:`cms_stats.areas.area_breakdowns` of the rows placed
+    by ``index`` (:func:`constituency_index`), each counting 1 or, given, its ``mask`` (a
+    boolean, or a count: rows already counted by constituency)."""
     per = np.bincount(index + 1, weights=None if mask is None else mask.astype(np.float64),
                       minlength=len(areas.constituencies()) + 1)
     return dict(zip(areas.area_breakdowns(), (_area_matrix() @ per).tolist()))
@@ -122,25 +124,22 @@ def t21(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
     return areas_month(snapshot, month, new.loc[month_of == month_index(month)])
 
 
-def compliance_by_area(month: str, liable_q: pd.DataFrame, payments_q: pd.DataFrame,
-                       groups: pd.DataFrame | None = None) -> pd.DataFrame:
-    """T21's compliance for the quarter to ``month``: ``case_groups_with_current_liability`` and
-    ``case_groups_contributing`` (as Table 5) by the area of the case group (its constituency, see
-    :func:`~cms_stats.measures.compliance.groups_in_quarter`; ``groups``: it, when computed)."""
-    g = groups if groups is not None else groups_in_quarter(liable_q, payments_q)
-    index = g["constituency"].to_numpy(dtype=np.int64)
+def t21_compliance(ctx) -> pd.DataFrame:
+    """T21's compliance for the quarter to every month
+    (``geography.t21_compliance per period``): ``case_groups_with_current_liability`` and
+    ``case_groups_contributing`` (as Table 5) by the constituency of the case group
+    (:func:`~cms_stats.measures.compliance.compliance_by_constituency`) placed in every
+    country, English region, not known and ``all`` (:func:`_by_area`)."""
+    wide = ctx.engine.execute(quarter_compliance(ctx), ctx.months)
+    index = constituency_index(wide)  # "" is no constituency: not known, as null
     rows = Rows()
-    for measure, mask in (("case_groups_with_current_liability", None),
-                          ("case_groups_contributing", g["contributing"].to_numpy(dtype=bool))):
-        for breakdown, value in _by_area(index, mask).items():
-            rows.add(T21, month, measure, breakdown, value, "count")
+    for month in ctx.months:
+        here = (wide["month"] == month).to_numpy()
+        for measure in ("case_groups_with_current_liability", "case_groups_contributing"):
+            counts = wide[measure].to_numpy(dtype=np.float64)[here]
+            for breakdown, value in _by_area(index[here], counts).items():
+                rows.add(T21, month, measure, breakdown, value, "count")
     return rows.frame()
-
-
-def t21_compliance(ctx, quarter) -> pd.DataFrame:
-    """T21's compliance for the quarter to a month (``geography.t21_compliance per quarter``)."""
-    return compliance_by_area(quarter.month, quarter.liable, quarter.payments,
-                              quarter_groups(ctx, quarter))
 
 
 def t22(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
