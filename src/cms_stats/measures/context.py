@@ -136,13 +136,17 @@ class Context:
         """The snapshots of every month up to the period, in the engine (the columns the
         engine's families read, :data:`ENGINE_SNAPSHOT_COLUMNS`).
 
-        A folder on disk (``folder.path``) is scanned from its Parquet files (already checked
-        by the loader in the month-by-month pass, which runs first); the snapshots of any
-        other folder (a hand-made fixture) are those the pass read, handed over.
+        A folder on disk (``folder.path``) is scanned from its Parquet files once the loader
+        has checked each (``folder.check_snapshot``: one line naming file, column and row on a
+        fault, whichever engine runs; a snapshot the release's validation checked in this
+        process is not read again); the snapshots of any other folder (a hand-made fixture)
+        are read through its ``snapshot`` and handed over.
         """
         columns = dict(ENGINE_SNAPSHOT_COLUMNS)
         root = getattr(self.folder, "path", None)
         if root is not None:
+            for m in self.months:
+                self.folder.check_snapshot(m)
             rel = CONTRACT["snapshot"].path
             return self.engine.snapshots([Path(root) / rel.format(month=m) for m in self.months],
                                          self.months, columns)
