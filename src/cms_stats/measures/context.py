@@ -2,8 +2,8 @@
 
 :class:`Context` is handed to every compute function the registry names
 (``resources/tables.yaml``). It reads each extract once, applies the as-at rule, and carries the
-state that the month-by-month pass builds up (last month's closing arrears, the latest
-children sample). :class:`Quarter` is what a quarterly measure sees.
+state that the month-by-month pass builds up (the latest children sample). :class:`Quarter` is
+what a quarterly measure sees.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from cms_stats.extracts.contract import CONTRACT
 from cms_stats.months import month_end, quarter_months
 
-from . import children, compliance, quality
+from . import children, compliance
 from .common import as_at, with_id_codes
 from .engine import Engine, engine_name
 from .intake import deduplicate_new_applications
@@ -32,7 +32,9 @@ ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "case_group_id": "string", "orig
                            "service_type": "string", "weekly_liability": "float64",
                            "liability_due": "float64", "arrears_closing": "float64",
                            "shared_care_nights": "int64", "in_enforcement": "int64",
-                           "csa_arrears": "float64"}
+                           "csa_arrears": "float64",
+                           "arrears_opening": "float64", "arrears_accrued": "float64",
+                           "arrears_paid": "float64", "arrears_adjustment": "float64"}
 
 
 @dataclass
@@ -77,7 +79,6 @@ class Context:
         self.engine_name = engine_name(engine)
         self._engine_frames: list[pd.DataFrame] = []
         # state of the month-by-month pass (see :meth:`snapshots`)
-        self.previous_closing: pd.Series | None = None
         self.sample_children = None
         self.population: int | None = None
         #: What a per-month or per-quarter function keeps between calls, under a key of its
@@ -204,8 +205,7 @@ class Context:
 
         One snapshot is held at a time; only the last three months' small per-case summaries
         (cases with liability due) are kept for the quarter. Before each yield the running
-        state is brought up to the month (the sample in force); after it,
-        the month's closing arrears become ``previous_closing`` for the next month's check.
+        state is brought up to the month (the sample in force).
         """
         sample_months = {m for m in self.folder.sample_months if m <= self.period}
         liable = deque(maxlen=3)
@@ -224,4 +224,3 @@ class Context:
                 liable=pd.concat([frame for month, frame in liable if month in q], ignore_index=True),
                 payments=self.payments.in_months(q))
             yield snap, m, quarter
-            self.previous_closing = quality.closing_balances(snap)
