@@ -3,7 +3,8 @@
 Families on the engine: caseload (T2, T17 and DQ's check of closures), enforcement (T19),
 service type (T7), transfers (T15: its share is over T7's cases due to pay), shared care (T18),
 arrears (T8: cumulative liability with its two largest case groups for the dominance rule) and
-legacy CSA arrears (T20, with its two largest case groups).
+legacy CSA arrears (T20, with its two largest case groups) and DQ's arrears roll-forward (with
+the arrears leaving with closed cases: their two largest case groups, and cases).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
   before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
@@ -27,12 +28,15 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
-from cms_stats.measures import arrears, caseload, children, compliance, enforcement
+from cms_stats.measures import arrears, caseload, children, compliance, enforcement, quality
 from cms_stats.measures.common import CONTRIBUTOR_COLUMNS
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
 
 FIXTURES = Path(__file__).parent / "engine"
+#: DQ's measures of the arrears roll-forward family.
+ROLL_FORWARD_MEASURES = ["arrears_roll_forward_failures", "arrears_roll_forward_money_at_stake",
+                         "cases_closed_with_arrears", "arrears_on_closed_cases"]
 #: Each family on the engine: its rows of the tidy frame.
 FAMILIES = {
     "caseload": lambda f: f["table"].isin(["T2", "T17"]) | (
@@ -43,10 +47,11 @@ FAMILIES = {
     "shared_care": lambda f: f["table"] == "T18",
     "arrears": lambda f: f["table"] == "T8",
     "legacy_csa_arrears": lambda f: f["table"] == "T20",
+    "roll_forward": lambda f: (f["table"] == "DQ") & f["measure"].isin(ROLL_FORWARD_MEASURES),
 }
 #: The families that report their money figures' two largest contributions (top1, top2): their
 #: fixtures hold them, and the engine must give them too.
-WITH_CONTRIBUTIONS = {"arrears", "legacy_csa_arrears"}
+WITH_CONTRIBUTIONS = {"arrears", "legacy_csa_arrears", "roll_forward"}
 
 #: Months of the backtest fixture of a family published from August 2014 (T7, T15).
 MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25}
@@ -91,7 +96,8 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
     return engine_families(pd.concat([caseload.t2(ctx), caseload.closures(ctx),
                                       enforcement.t19(ctx), compliance.t7(ctx),
                                       compliance.transfers(ctx), children.shared_care(ctx),
-                                      arrears.t8(ctx), arrears.legacy_csa_arrears(ctx)],
+                                      arrears.t8(ctx), arrears.legacy_csa_arrears(ctx),
+                                      quality.roll_forward(ctx)],
                                      ignore_index=True))
 
 
@@ -110,11 +116,14 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
     duck = family_on("duckdb", data, "2016-08")
     spark = family_on("spark", data, "2016-08")
     assert duck["period"].nunique() == 37
-    # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18, T8, T20
+    # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18, T8, T20; DQ's
+    # roll-forward (the arrears leaving with closed cases from the second month)
     assert len(duck) == (37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
-                         + 37 * 7 + 37 * 9)
+                         + 37 * 7 + 37 * 9 + 37 * 6 + 36 * 2)
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
-    assert duck["top1"].notna().sum() == 37 * (3 + 3) and duck["top1"].sum() > 0
+    assert duck["top1"].notna().sum() == 37 * (3 + 3 + 3) + 36 and duck["top1"].sum() > 0
+    for measure in ("arrears_roll_forward_money_at_stake", "arrears_on_closed_cases"):
+        assert duck.loc[duck["measure"] == measure, "top1"].sum() > 0
     for measure in ("cases_in_enforcement", "shared_care_cases", "legacy_csa_arrears"):
         cases = duck[duck["measure"] == measure].set_index("period")["value"]
         assert (cases[cases.index < "2014-01"] == 0).all() and cases.sum() > 0

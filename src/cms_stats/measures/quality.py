@@ -78,7 +78,7 @@ def quarantine_table(quarantine: pd.DataFrame, period: str) -> pd.DataFrame:
 
 def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
                           first_month: int) -> ibis.Table:
-    """Arrears roll-forward failures each month.
+    """Arrears roll-forward failures each month, and the arrears leaving with closed cases.
 
     Checked per case, in whole pence (:func:`~.engine.pence`), with a tolerance of 1p
     (:data:`TOLERANCE_PENCE`):
@@ -86,11 +86,20 @@ def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
     - *within the month*: ``arrears_opening + arrears_accrued - arrears_paid +
       arrears_adjustment`` must equal ``arrears_closing``;
     - *across months*: ``arrears_opening`` must equal the case's ``arrears_closing`` at the end
-      of the month before (a join on ``case_id`` and ``month - 1``; 0 for a case not in that
-      snapshot; not checked in ``first_month``, which has no month before).
+      of the month before (0 for a case not in that snapshot; not checked in ``first_month``,
+      which has no month before).
 
     A case group fails when any of its cases fails; the money at stake is the sum of the
     absolute differences of the failing checks (GBP).
+
+    Arrears leave the 2012 scheme's books with their case: the cases with ``arrears_closing >
+    0`` at the end of the month before that are not in the month's snapshot (every month after
+    ``first_month``). Outstanding arrears (T8) no longer count them; reported so the reader
+    sees what left, not hidden in a falling total.
+
+    The month before is one full outer join of the snapshots with themselves on ``case_id``
+    and ``month - 1``: its rows with a case this month are checked, those without one are the
+    cases that left.
 
     Parameters
     ----------
@@ -105,17 +114,22 @@ def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
     Returns
     -------
     ibis.Table
-        One row per month, for each part (``within_month``, ``across_months`` and ``all``,
-        either check): ``failures_<part>`` (case groups failing), ``money_<part>`` (GBP) and
-        its two largest case groups' contributions ``top1_<part>`` and ``top2_<part>`` for the
-        dominance rule.
+        One row per month: for each part (``within_month``, ``across_months`` and ``all``,
+        either check) ``failures_<part>`` (case groups failing), ``money_<part>`` (GBP) and its
+        two largest case groups' contributions ``top1_<part>`` and ``top2_<part>`` for the
+        dominance rule; ``closed_cases`` and ``closed_arrears`` (GBP) with its two largest
+        cases ``top1_closed`` and ``top2_closed`` (null in ``first_month``).
     """
     opening = pence(snapshots.arrears_opening)
     now = snapshots.select(
         "case_id", "case_group_id", "month", opening=opening,
         within=(opening + pence(snapshots.arrears_accrued) - pence(snapshots.arrears_paid)
                 + pence(snapshots.arrears_adjustment) - pence(snapshots.arrears_closing)).abs())
-    checked = left_join(now, _closing_before(snapshots), ["case_id", "month"])
+    before = snapshots.select(case_id_before="case_id", month_before=snapshots.month + 1,
+                              closing_before=pence(snapshots.arrears_closing))
+    rolled = now.outer_join(before, [now.case_id == before.case_id_before,
+                                     now.month == before.month_before])
+    checked = rolled.filter(rolled.case_id.notnull())
     across = ibis.ifelse(checked.month > first_month,
                          (checked.opening - checked.closing_before.fill_null(0)).abs(), 0)
     checked = checked.mutate(within=ibis.ifelse(checked.within > TOLERANCE_PENCE, checked.within, 0),
@@ -129,39 +143,17 @@ def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
             (f"failures_{part}", by_group.count(where=by_group[part] > 0)),
             (f"money_{part}", by_group[part].sum()))})
     top = largest_two_by_month(by_group, {part: part for part in ROLL_FORWARD_PARTS})
+    gone = rolled.filter(rolled.case_id.isnull() & (rolled.closing_before > 0)).select(
+        case_id="case_id_before", month="month_before", closing="closing_before")
+    closed = left_join(
+        gone.group_by("month").aggregate(closed_cases=gone.count(), closed_arrears=gone.closing.sum()),
+        largest_two_by_month(gone, {"closed": "closing"}, key="case_id"), ["month"])
     out = left_join(left_join(months, sums, ["month"]), top, ["month"]).fill_null(0)
-    return out.mutate(**{column: out[column] / 100.0 for part in ROLL_FORWARD_PARTS
-                         for column in (f"money_{part}", f"top1_{part}", f"top2_{part}")})
-
-
-def closed_with_arrears_by_month(snapshots: ibis.Table, months: ibis.Table,
-                                 first_month: int) -> ibis.Table:
-    """Arrears that leave the 2012 scheme's books with their case, each month after the
-    folder's first: the cases with ``arrears_closing > 0`` at the end of the month before that
-    are not in the month's snapshot. Outstanding arrears (T8) no longer count them; reported so
-    the reader sees what left, not hidden in a falling total.
-
-    Returns
-    -------
-    ibis.Table
-        One row per month after ``first_month``: ``cases`` (the cases) and ``arrears`` (their
-        arrears, GBP) with its two largest cases' ``top1`` and ``top2``.
-    """
-    before = _closing_before(snapshots.filter(snapshots.arrears_closing > 0))
-    gone = before.anti_join(snapshots.select("case_id", "month"), ["case_id", "month"])
-    sums = gone.group_by("month").aggregate(cases=gone.count(),
-                                            arrears=gone.closing_before.sum())
-    top = largest_two_by_month(gone, {"arrears": "closing_before"}, key="case_id")
-    out = left_join(left_join(months.filter(months.month > first_month), sums, ["month"]), top,
-                    ["month"]).fill_null(0)
-    return out.mutate(arrears=out.arrears / 100.0, top1=out.top1_arrears / 100.0,
-                      top2=out.top2_arrears / 100.0)
-
-
-def _closing_before(snapshots: ibis.Table) -> ibis.Table:
-    """Each case's ``arrears_closing`` (pence) as ``closing_before`` under the month after."""
-    return snapshots.select("case_id", month=snapshots.month + 1,
-                            closing_before=pence(snapshots.arrears_closing))
+    after_first = months.filter(months.month > first_month)
+    out = left_join(out, left_join(after_first, closed, ["month"]).fill_null(0), ["month"])
+    return out.mutate(**{column: out[column] / 100.0 for column in (
+        "closed_arrears", "top1_closed", "top2_closed", *(
+            f"{figure}_{part}" for part in ROLL_FORWARD_PARTS for figure in ("money", "top1", "top2")))})
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
@@ -178,20 +170,17 @@ def fee_status(ctx) -> pd.DataFrame:
 def roll_forward(ctx) -> pd.DataFrame:
     """Arrears roll-forward failures every month, and the arrears leaving with closed cases
     every month after the folder's first (``quality.roll_forward per period``); see
-    :func:`roll_forward_by_month` and :func:`closed_with_arrears_by_month`."""
-    first = month_integer(ctx.folder.months[0])
-    checks = ctx.engine.execute(roll_forward_by_month(ctx.engine_snapshots, ctx.engine_months,
-                                                      first), ctx.months)
-    closed = ctx.engine.execute(closed_with_arrears_by_month(ctx.engine_snapshots,
-                                                             ctx.engine_months, first), ctx.months)
+    :func:`roll_forward_by_month`."""
+    wide = ctx.engine.execute(roll_forward_by_month(
+        ctx.engine_snapshots, ctx.engine_months, month_integer(ctx.folder.months[0])), ctx.months)
     return tidy([
-        monthly_rows(checks, TABLE, [figure for part in ROLL_FORWARD_PARTS for figure in (
+        monthly_rows(wide, TABLE, [figure for part in ROLL_FORWARD_PARTS for figure in (
             ("arrears_roll_forward_failures", part, f"failures_{part}", "count"),
             ("arrears_roll_forward_money_at_stake", part, f"money_{part}", "gbp",
              (f"top1_{part}", f"top2_{part}")))]),
-        monthly_rows(closed, TABLE, [
-            ("cases_closed_with_arrears", ALL, "cases", "count"),
-            ("arrears_on_closed_cases", ALL, "arrears", "gbp", ("top1", "top2"))])])
+        monthly_rows(wide[wide["month"] > ctx.folder.months[0]], TABLE, [  # none in the first
+            ("cases_closed_with_arrears", ALL, "closed_cases", "count"),
+            ("arrears_on_closed_cases", ALL, "closed_arrears", "gbp", ("top1_closed", "top2_closed"))])])
 
 
 def quarantined(ctx) -> pd.DataFrame:
