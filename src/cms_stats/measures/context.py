@@ -34,7 +34,8 @@ ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "case_group_id": "string", "orig
                            "shared_care_nights": "int64", "in_enforcement": "int64",
                            "csa_arrears": "float64",
                            "arrears_opening": "float64", "arrears_accrued": "float64",
-                           "arrears_paid": "float64", "arrears_adjustment": "float64"}
+                           "arrears_paid": "float64", "arrears_adjustment": "float64",
+                           "constituency_code": "string"}
 
 
 @dataclass
