@@ -5,6 +5,10 @@ five quarter ends.
 The area of a case is its snapshot's ``constituency_code`` (the paying parent's constituency),
 placed in its region and country by :mod:`cms_stats.areas`; a case without one is counted under
 ``not_known``, so the areas of a measure add up to its Great Britain figure (``all``).
+
+T21's monthly figures and T22 are Ibis expressions run by the measures engine
+(:func:`areas_by_month`, :func:`caseload_by_constituency`): counts by month and constituency
+joined with :func:`area_lookup`, each constituency's areas (:func:`by_area`).
 """
 
 from __future__ import annotations
