@@ -13,8 +13,9 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats import areas
 from cms_stats.measures.common import tidy
+from cms_stats.measures import geography
 from cms_stats.measures.engine import ENGINES
-from cms_stats.measures.geography import areas_month, constituencies_month, is_t22_month
+from cms_stats.measures.geography import is_t22_month
 from cms_stats.publish.audit import audit_published
 from cms_stats.publish.policy import load_policy
 from cms_stats.publish.rounding import publish_tidy
@@ -93,8 +94,37 @@ def _by_area(values: dict) -> dict:
     return out | values
 
 
-def test_t21_worked_by_hand():
-    got = areas_month(SNAPSHOT, "2016-08", NEW)
+class OneSnapshotFolder:
+    """:data:`SNAPSHOT` as the month-end snapshot of ``month`` and :data:`NEW` as the new
+    applications received in it (each kept: no duplicates among them)."""
+
+    sample_months: list[str] = []
+
+    def __init__(self, month: str) -> None:
+        self.months = [month]
+
+    def snapshot(self, month):
+        return SNAPSHOT.assign(snapshot_month=month)
+
+    def applications(self):
+        month = self.months[0]
+        return pd.DataFrame({
+            "application_id": [f"A0000000{i}" for i in range(1, len(NEW) + 1)],
+            "received_date": pd.to_datetime([f"{month}-0{i}" for i in range(1, len(NEW) + 1)]),
+            "application_type": "new_application",
+            "paying_parent_id": [f"P0000000{i}" for i in range(1, len(NEW) + 1)],
+            "receiving_parent_id": "R00000001", "case_id": NEW["case_id"]})
+
+
+def _areas_on(engine: str, month: str, family) -> pd.DataFrame:
+    from cms_stats.measures.context import Context
+
+    return family(Context(OneSnapshotFolder(month), month, engine=engine))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_t21_worked_by_hand(engine):
+    got = _areas_on(engine, "2016-08", geography.t21)
     expected = {
         "caseload": _by_area({"england": 2, "south_east": 2, "wales": 1, "scotland": 1,
                               "not_known": 1, "all": 5}),
@@ -108,14 +138,28 @@ def test_t21_worked_by_hand():
 
 
 def test_t21_has_no_service_type_before_august_2014():
-    got = areas_month(SNAPSHOT, "2014-07", NEW)
+    got = _areas_on("duckdb", "2014-07", geography.t21)
     assert set(got["measure"]) == {"caseload", "new_applications"}
+    assert got.loc[got["breakdown"] == "all", "value"].tolist() == [5.0, 3.0]
 
 
-def test_t22_worked_by_hand():
-    got = constituencies_month(SNAPSHOT, "2016-08").set_index("breakdown")["value"]
+def test_area_lookup_places_each_constituency_in_its_country_region_and_all():
+    lookup = geography.area_lookup()
+    areas_of = lookup.groupby("constituency_code")["area"].apply(list)
+    assert areas_of["E14000530"] == ["england", "south_east", "all"]
+    assert areas_of["W07000050"] == ["wales", "all"] and areas_of["S14000030"] == ["scotland", "all"]
+    assert areas_of[geography.NOT_KNOWN_CODE] == ["not_known", "all"]
+    assert len(areas_of) == 633 and set(lookup["area"]) == set(areas.area_breakdowns())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_t22_worked_by_hand(engine):
+    got = _areas_on(engine, "2016-08", geography.t22)
+    assert (got["measure"] == "caseload").all() and set(got["period"]) == {"2016-08"}
+    got = got.set_index("breakdown")["value"]
     assert len(got) == 632 and got.sum() == 4  # the case not known is in no constituency
     assert (got["e14000530"], got["w07000050"], got["s14000030"]) == (2, 1, 1)
+    assert _areas_on(engine, "2016-07", geography.t22).empty  # not a quarter end
 
 
 def test_t22_months_are_the_last_five_quarter_ends():

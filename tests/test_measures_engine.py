@@ -3,9 +3,11 @@
 Families on the engine: caseload (T2, T17 and DQ's check of closures), enforcement (T19),
 service type (T7), transfers (T15: its share is over T7's cases due to pay), shared care (T18),
 arrears (T8: cumulative liability with its two largest case groups for the dominance rule),
-legacy CSA arrears (T20, with its two largest case groups), and the quarter to each month:
-compliance (T5 and T6, with payments), children (T4's cases paying and its sample's population)
-and compliance by area (T21's case groups by the area of the group).
+legacy CSA arrears (T20, with its two largest case groups), DQ's arrears roll-forward (with
+the arrears leaving with closed cases: their two largest case groups, and cases), T21's monthly
+figures by area and T22 (caseload by constituency at the last five quarter ends), and the
+quarter to each month: compliance (T5 and T6, with payments), children (T4's cases paying and
+its sample's population) and compliance by area (T21's case groups by the area of the group).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
   before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
@@ -31,12 +33,16 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
-from cms_stats.measures import arrears, caseload, children, compliance, enforcement, geography
+from cms_stats.measures import (arrears, caseload, children, compliance, enforcement, geography,
+                                quality)
 from cms_stats.measures.common import CONTRIBUTOR_COLUMNS
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
 
 FIXTURES = Path(__file__).parent / "engine"
+#: DQ's measures of the arrears roll-forward family.
+ROLL_FORWARD_MEASURES = ["arrears_roll_forward_failures", "arrears_roll_forward_money_at_stake",
+                         "cases_closed_with_arrears", "arrears_on_closed_cases"]
 #: Each family on the engine: its rows of the tidy frame.
 FAMILIES = {
     "caseload": lambda f: f["table"].isin(["T2", "T17"]) | (
@@ -51,13 +57,16 @@ FAMILIES = {
     "children": lambda f: f["table"] == "T4",
     "compliance_by_area": lambda f: (f["table"] == "T21") & f["measure"].isin(
         ["case_groups_with_current_liability", "case_groups_contributing"]),
+    "roll_forward": lambda f: (f["table"] == "DQ") & f["measure"].isin(ROLL_FORWARD_MEASURES),
+    "areas_monthly": lambda f: (f["table"] == "T21") & f["measure"].isin(geography.T21_MONTHLY),
+    "constituencies": lambda f: f["table"] == "T22",
 }
 #: The families that report their money figures' two largest contributions (top1, top2): their
 #: fixtures hold them, and the engine must give them too.
-WITH_CONTRIBUTIONS = {"arrears", "legacy_csa_arrears"}
+WITH_CONTRIBUTIONS = {"arrears", "legacy_csa_arrears", "roll_forward"}
 
 #: Months of the backtest fixture of a family published from August 2014 (T7, T15).
-MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25}
+MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25, "constituencies": 5}
 
 
 def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFrame:
@@ -116,7 +125,8 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
                                       compliance.transfers(ctx), children.shared_care(ctx),
                                       arrears.t8(ctx), arrears.legacy_csa_arrears(ctx),
                                       compliance.t5_t6(ctx), children.t4(ctx),
-                                      geography.t21_compliance(ctx)],
+                                      geography.t21_compliance(ctx), quality.roll_forward(ctx),
+                                      geography.t21(ctx), geography.t22(ctx)],
                                      ignore_index=True))
 
 
@@ -138,14 +148,25 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
     assert duck["period"].nunique() == 37
     # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18, T8, T20; T5 and
     # T6; T4 (cases paying, and the estimate from the first sample, September 2013); T21's
-    # compliance (two measures by 14 areas)
+    # compliance (two measures by 14 areas); DQ's roll-forward (the arrears leaving with closed
+    # cases from the second month); T21 monthly by 14 areas (service types from August 2014),
+    # T22 by 632 constituencies at 5 quarter ends
     assert len(duck) == (37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
-                         + 37 * 7 + 37 * 9 + 37 * 6 + (37 + 36 * 8) + 37 * 2 * 14)
+                         + 37 * 7 + 37 * 9 + 37 * 6 + (37 + 36 * 8) + 37 * 2 * 14
+                         + 36 * 2 + 14 * (37 * 2 + 25 * 2) + 632 * 5)
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
-    assert duck["top1"].notna().sum() == 37 * (3 + 3) and duck["top1"].sum() > 0
+    assert duck["top1"].notna().sum() == 37 * (3 + 3 + 3) + 36 and duck["top1"].sum() > 0
+    for measure in ("arrears_roll_forward_money_at_stake", "arrears_on_closed_cases"):
+        assert duck.loc[duck["measure"] == measure, "top1"].sum() > 0
     for measure in ("cases_in_enforcement", "shared_care_cases", "legacy_csa_arrears"):
         cases = duck[duck["measure"] == measure].set_index("period")["value"]
         assert (cases[cases.index < "2014-01"] == 0).all() and cases.sum() > 0
+    t21 = duck[duck["table"] == "T21"].set_index(["period", "measure", "breakdown"])["value"]
+    for measure in geography.T21_MONTHLY:  # areas add up: not known and the countries to all
+        month = t21.xs(("2016-08", measure))
+        assert month["all"] > 0 and month["all"] == month[["england", "wales", "scotland",
+                                                           "not_known"]].sum()
+    assert duck.loc[duck["table"] == "T22", "value"].sum() > 0
     for measure in ("service_type_transfers", "cases_due_to_pay"):
         assert duck.loc[duck["measure"] == measure, "value"].sum() > 0
     assert_frame_equal(spark, duck)
@@ -155,7 +176,12 @@ def test_an_earlier_period_sees_only_its_months(small_data):
     whole = family_on("duckdb", small_data, "2016-08")
     early = family_on("duckdb", small_data, "2015-02")
     assert early["period"].max() == "2015-02"
-    assert_frame_equal(early, whole[whole["period"] <= "2015-02"].reset_index(drop=True))
+    # T22's quarter ends are the last five of each edition's period
+    t22 = early["table"] == "T22"
+    assert sorted(early.loc[t22, "period"].unique()) == ["2014-02", "2014-05", "2014-08",
+                                                         "2014-11", "2015-02"]
+    whole = whole[(whole["period"] <= "2015-02") & (whole["table"] != "T22")]
+    assert_frame_equal(early[~t22].reset_index(drop=True), whole.reset_index(drop=True))
 
 
 @pytest.mark.parametrize("engine", ENGINES)

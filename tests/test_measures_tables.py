@@ -290,7 +290,8 @@ def result():
 def on_engine(request):
     """The tables on each measures engine (the families it runs: caseload, T2 and T17 with
     DQ's check; enforcement, T19; service type, T7 and T15; shared care, T18; arrears, T8 and
-    T20; the quarter to each month: T4's cases paying, T5, T6 and T21's compliance)."""
+    T20; DQ's arrears roll-forward; the quarter to each month: T4's cases paying, T5, T6 and
+    T21's compliance)"""
     folder = FakeFolder()
     return compute_all(folder, PERIOD, engine=request.param), folder
 
@@ -879,21 +880,65 @@ def test_period_must_be_a_month_of_the_folder():
         compute_all(FakeFolder(), "2015-01")
 
 
-def test_arrears_leaving_with_closed_cases_are_reported():
-    """A case with arrears last month that is gone this month: counted, with its arrears."""
-    from cms_stats.measures.quality import closing_balances, roll_forward_month
+@pytest.mark.parametrize("engine", ENGINES)
+def test_arrears_roll_forward_and_arrears_leaving_with_closed_cases_worked_by_hand(engine):
+    """DQ's roll-forward checks and the arrears leaving with closed cases, with the two largest
+    contributions the dominance rule reads, worked by hand on either engine.
 
-    june = pd.DataFrame.from_records([
-        C1 + (DP, 20.0, 80.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-        C2 + (CP, 10.0, 40.0, 0.0, 55.5, 0.0, 0.0, 55.5),
-        C5 + (CP, 30.0, 60.0, 0.0, 60.0, 0.0, 0.0, 60.0),
-    ], columns=SNAPSHOT_COLUMNS)
-    july = pd.DataFrame.from_records([      # C2 (GBP 55.50 arrears) and C1 (none) have closed
-        C5 + (CP, 30.0, 120.0, 60.0, 70.0, 0.0, 0.0, 130.0),
-    ], columns=SNAPSHOT_COLUMNS)
-    out = roll_forward_month(july, "2014-07", closing_balances(june)).set_index("measure")["value"]
-    assert out["cases_closed_with_arrears"] == 1
-    assert out["arrears_on_closed_cases"] == 55.5
+    June (the folder's first month): C2 opens with 55.50 brought in; no month before, so no
+    check across months. July: C1 (no arrears), C2 (55.50) and C3 (10.00) have closed: 2 cases,
+    65.50, largest 55.50 then 10.00; C5 opens 2p above June's closing (across: 0.02) and closes
+    2p below its opening + accrued (within: 0.02); C6 (G4 too) keeps both rules, and C8 is 1p
+    out within the month (the tolerance). August: C7 (G5) is new with 5.00 opening (against 0:
+    across 5.00); C5 opens at July's closing but closes 3.00 high, C6 2.50 high and C8 (G6)
+    1.00 high (within: G4 5.50 and G6 1.00: 2 case groups, largest 5.50 then 1.00); no case
+    has left.
+    """
+    from cms_stats.measures.context import Context
+    from cms_stats.measures.quality import roll_forward
+
+    def case(case_id, group, opening, accrued, closing):
+        return (f"C0000000{case_id}", f"G0000000{group}", opening, accrued, 0.0, 0.0, closing)
+
+    snapshots = {
+        "2014-06": [case(1, 1, 0.0, 0.0, 0.0), case(2, 2, 55.5, 0.0, 55.5),
+                    case(3, 2, 0.0, 10.0, 10.0), case(5, 4, 0.0, 60.0, 60.0),
+                    case(6, 4, 0.0, 7.0, 7.0), case(8, 6, 0.0, 1.0, 1.0)],
+        "2014-07": [case(5, 4, 60.02, 70.0, 130.0), case(6, 4, 7.0, 1.0, 8.0),
+                    case(8, 6, 1.0, 1.0, 2.01)],
+        "2014-08": [case(5, 4, 130.0, 0.0, 133.0), case(6, 4, 8.0, 0.0, 10.5),
+                    case(7, 5, 5.0, 0.0, 5.0), case(8, 6, 2.01, 0.0, 3.01)],
+    }
+
+    class Folder:
+        months = list(snapshots)
+
+        def snapshot(self, month):
+            frame = pd.DataFrame.from_records(snapshots[month], columns=[
+                "case_id", "case_group_id", "arrears_opening", "arrears_accrued",
+                "arrears_paid", "arrears_adjustment", "arrears_closing"])
+            return frame.assign(snapshot_month=month)
+
+    got = roll_forward(Context(Folder(), "2014-08", engine=engine))
+    checks = {"2014-06": {"within_month": (0, 0.0, 0.0, 0.0), "across_months": (0, 0.0, 0.0, 0.0),
+                          "all": (0, 0.0, 0.0, 0.0)},
+              "2014-07": {"within_month": (1, 0.02, 0.02, 0.0),
+                          "across_months": (1, 0.02, 0.02, 0.0), "all": (1, 0.04, 0.04, 0.0)},
+              "2014-08": {"within_month": (2, 6.5, 5.5, 1.0), "across_months": (1, 5.0, 5.0, 0.0),
+                          "all": (3, 11.5, 5.5, 5.0)}}
+    records = []
+    for month, parts in checks.items():
+        for part, (groups, money, top1, top2) in parts.items():
+            records += [("DQ", month, "arrears_roll_forward_failures", part, groups, "count", NAN, NAN),
+                        ("DQ", month, "arrears_roll_forward_money_at_stake", part, money, "gbp",
+                         top1, top2)]
+    records += [("DQ", "2014-07", "cases_closed_with_arrears", "all", 2, "count", NAN, NAN),
+                ("DQ", "2014-07", "arrears_on_closed_cases", "all", 65.5, "gbp", 55.5, 10.0),
+                ("DQ", "2014-08", "cases_closed_with_arrears", "all", 0, "count", NAN, NAN),
+                ("DQ", "2014-08", "arrears_on_closed_cases", "all", 0.0, "gbp", 0.0, 0.0)]
+    want = pd.DataFrame.from_records(records, columns=COLUMNS + ["top1", "top2"]).astype(
+        {"value": "float64"}).sort_values(["period", "measure", "breakdown"]).reset_index(drop=True)
+    assert_frame_equal(got, want, check_exact=True)
 
 
 def test_fee_status_recorded_in_error_by_reason():

@@ -40,7 +40,7 @@ NOTES_FILE = paths.RESOURCES_DIR / "measures_metadata.yaml"
 #: Units a measure is computed in (``share`` is 0..1).
 UNITS = ("count", "gbp", "share", "mean")
 #: How often a compute function is called (see tables.yaml).
-SCOPES = ("period", "month")
+SCOPES = ("period",)  # every month at once (the engine; no pass over the months)
 FREQUENCIES = ("monthly", "month end", "quarter to month", "release")
 #: Working files (other than the measures) a chapter may declare.
 WORKING_FILES = ("extract.json", "validation.json", "revisions.csv", "edition.json")

@@ -25,7 +25,8 @@ SERVICE_TYPES = ("direct_pay", "collect_and_pay")
 ORIGINS = ("new_application", "arrears_only")
 
 
-def largest_two_by_month(groups: ibis.Table, amounts: dict[str, str]) -> ibis.Table:
+def largest_two_by_month(groups: ibis.Table, amounts: dict[str, str],
+                         key: str = "case_group_id") -> ibis.Table:
     """The two largest case groups' amounts each month, in each part: what the dominance rule
     reads (``cms_stats.publish.protection``).
 
@@ -40,6 +41,9 @@ def largest_two_by_month(groups: ibis.Table, amounts: dict[str, str]) -> ibis.Ta
         (not null) for each part.
     amounts : dict of str to str
         Each part's name and its amount column of ``groups``.
+    key : str, default ``case_group_id``
+        The column naming the contributions (one row per month and key): ``case_id`` when
+        each case is its own contribution (DQ's arrears on closed cases).
 
     Returns
     -------
@@ -51,10 +55,10 @@ def largest_two_by_month(groups: ibis.Table, amounts: dict[str, str]) -> ibis.Ta
     first = groups.group_by("month").aggregate(**{
         name: figure for part, column in amounts.items() for name, figure in (
             (f"top1_{part}", groups[column].max()),
-            (f"largest_{part}", groups.case_group_id.argmax(groups[column])))})
+            (f"largest_{part}", groups[key].argmax(groups[column])))})
     others = groups.join(first, "month")
     second = others.group_by("month").aggregate(**{
-        f"top2_{part}": others[column].max(where=others.case_group_id != others[f"largest_{part}"])
+        f"top2_{part}": others[column].max(where=others[key] != others[f"largest_{part}"])
         for part, column in amounts.items()})
     return left_join(first.drop(*[f"largest_{part}" for part in amounts]), second,
                      ["month"]).fill_null(0)

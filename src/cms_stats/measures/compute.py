@@ -85,9 +85,9 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None,
 
     Notes
     -----
-    The functions called are those the registry names (``compute`` in ``tables.yaml``): those
-    ``per month`` in one pass over the snapshots (one held at a time, see
-    :meth:`Context.snapshots`), then those ``per period``. The as-at date is the last day of
+    The functions called are those the registry names (``compute`` in ``tables.yaml``), each
+    once (``per period``): a family computes every month in one engine expression, over the
+    snapshots scanned from their files once the loader has checked each. The as-at date is the last day of
     ``period``: events dated after it are ignored, a ``cleared_date`` after it counts as not
     cleared, MI rows are taken for months up to ``period``. These are the definitions
     applied to whatever the folder holds: which figures a release may publish (not a partial
@@ -95,13 +95,7 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None,
     """
     ctx = Context(folder, period, quarantine=quarantine, engine=engine)
     specs = load_registry().compute_functions()
-    calls = {per: [compute_function(s) for s in specs if s.per == per]
-             for per in ("month", "period")}
-    parts = []
-    if calls["month"]:
-        for snap, month in ctx.snapshots():
-            parts += [f(ctx, snap, month) for f in calls["month"]]
-    parts += [f(ctx) for f in calls["period"]]
+    parts = [compute_function(s)(ctx) for s in specs]
     frame = tidy([p for p in parts if len(p)] or [])
     check_declared(frame)
     return frame

@@ -2,7 +2,9 @@
 
 :class:`Context` is handed to every compute function the registry names
 (``resources/tables.yaml``). It reads each extract once, applies the as-at rule, and carries the
-state that the month-by-month pass builds up (last month's closing arrears).
+results families share (``carry``). Every family reads the engine's tables (snapshots scanned
+from their files once the loader has checked them, events handed over as validated frames):
+there is no pass over the months in pandas.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ import pandas as pd
 from cms_stats.extracts.contract import CONTRACT
 from cms_stats.months import month_end
 
-from . import quality
-from .common import as_at, with_id_codes
+from .common import as_at
 from .engine import Engine, engine_name
 from .intake import deduplicate_new_applications
 
@@ -30,6 +31,8 @@ ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "case_group_id": "string", "orig
                            "liability_due": "float64", "arrears_closing": "float64",
                            "shared_care_nights": "int64", "in_enforcement": "int64",
                            "csa_arrears": "float64",
+                           "arrears_opening": "float64", "arrears_accrued": "float64",
+                           "arrears_paid": "float64", "arrears_adjustment": "float64",
                            "constituency_code": "string"}
 
 
@@ -62,10 +65,8 @@ class Context:
         self._quarantine = quarantine
         self._mi: dict[str, pd.DataFrame] = {}
         self.engine_name = engine_name(engine)
-        self._engine_frames: list[pd.DataFrame] = []
-        # state of the month-by-month pass (see :meth:`snapshots`)
-        self.previous_closing: pd.Series | None = None
-        #: What a per-month function keeps between calls, under a key of its own.
+        #: What a family computes once for others, under a key of its own (e.g. the quarter's
+        #: case groups by constituency, held by the engine for T5/T6 and T21).
         self.carry: dict[str, object] = {}
 
     # -- events as known at the as-at date ------------------------------------------------
@@ -150,10 +151,8 @@ class Context:
             rel = CONTRACT["snapshot"].path
             return self.engine.snapshots([Path(root) / rel.format(month=m) for m in self.months],
                                          self.months, columns)
-        if len(self._engine_frames) != len(self.months):  # no month-by-month pass ran
-            self._engine_frames = [self._engine_part(self.folder.snapshot(m))
-                                   for m in self.months]
-        return self.engine.snapshot_frames(self._engine_frames, self.months, columns)
+        frames = [self._engine_part(self.folder.snapshot(m)) for m in self.months]
+        return self.engine.snapshot_frames(frames, self.months, columns)
 
     @staticmethod
     def _engine_part(snapshot: pd.DataFrame) -> pd.DataFrame:
@@ -203,18 +202,3 @@ class Context:
         for name in ("telephony", "complaints", "appeals", "accuracy_checks"):
             self.mi(name)
         return self.folder.quarantine
-
-    # -- the month-by-month pass ------------------------------------------------------------
-    def snapshots(self):
-        """Yield ``(snapshot, month)`` for every month up to the period, in order.
-
-        One snapshot is held at a time. After each yield the month's closing arrears become
-        ``previous_closing`` for the next month's check.
-        """
-        for m in self.months:
-            raw = self.folder.snapshot(m)
-            if getattr(self.folder, "path", None) is None:  # for the engine: see engine_snapshots
-                self._engine_frames.append(self._engine_part(raw))
-            snap = with_id_codes(raw)
-            yield snap, m
-            self.previous_closing = quality.closing_balances(snap)

@@ -5,25 +5,38 @@ five quarter ends.
 The area of a case is its snapshot's ``constituency_code`` (the paying parent's constituency),
 placed in its region and country by :mod:`cms_stats.areas`; a case without one is counted under
 ``not_known``, so the areas of a measure add up to its Great Britain figure (``all``).
+
+T21's monthly figures and T22 are Ibis expressions run by the measures engine
+(:func:`areas_by_month`, :func:`caseload_by_constituency`): counts by month and constituency
+joined with :func:`area_lookup`, each constituency's areas (:func:`by_area`).
 """
 
 from __future__ import annotations
 
 import functools
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from cms_stats import areas
 from cms_stats.months import month_index
 
-from .common import ALL, Rows, constituency_index, date_month_index, flag, id_codes
-from .compliance import T7_FIRST_MONTH, quarter_compliance
+from .common import ALL, Rows, constituency_index, date_month_index, flag
+from .compliance import SERVICE_TYPES, T7_FIRST_MONTH, quarter_compliance
+from .engine import count_where, left_join, month_integer
 
 T21, T22 = "T21", "T22"
 #: Quarter ends of T22 in an edition: the period's month and the four before it (a year, to
 #: compare with, and a sheet of 632 rows by five columns a reader can use).
 T22_QUARTER_ENDS = 5
+#: T21's monthly measures (the rest are of the quarter: :func:`compliance_by_area`).
+T21_MONTHLY = ("caseload", "direct_pay_cases", "collect_and_pay_cases", "new_applications")
+#: Those by service type: published from August 2014, as Table 7.
+T21_FROM_AUGUST_2014 = ("direct_pay_cases", "collect_and_pay_cases")
+#: The constituency key of a case whose constituency is not known (null or not a code of
+#: :func:`cms_stats.areas.constituencies`) in :func:`area_lookup`.
+NOT_KNOWN_CODE = ""
 
 
 @functools.cache
@@ -51,58 +64,86 @@ def _by_area(index: np.ndarray, mask: np.ndarray | None = None) -> dict[str, flo
     return dict(zip(areas.area_breakdowns(), (_area_matrix() @ per).tolist()))
 
 
-def areas_month(snapshot: pd.DataFrame, month: str, new_applications: pd.DataFrame) -> pd.DataFrame:
-    """T21 for one month.
+def area_lookup() -> pd.DataFrame:
+    """The areas each constituency counts in, one row per (``constituency_code``, ``area``):
+    its country, its English region (Wales and Scotland are their own) and ``all``; and
+    :data:`NOT_KNOWN_CODE` (a case with no constituency, or one not of
+    :func:`cms_stats.areas.constituencies`) in ``not_known`` and ``all``. The engine joins
+    counts by constituency with it (:func:`by_area`) instead of looping over areas."""
+    c = areas.constituencies()
+    pairs = [(code, area) for code, country, region in zip(c["constituency_code"], c["country"],
+                                                           c["region"])
+             for area in dict.fromkeys((country, region, ALL))]
+    pairs += [(NOT_KNOWN_CODE, areas.NOT_KNOWN), (NOT_KNOWN_CODE, ALL)]
+    return pd.DataFrame(pairs, columns=["constituency_code", "area"])
+
+
+def by_area(counts: ibis.Table, lookup: ibis.Table, measures: list[str]) -> ibis.Table:
+    """Counts by ``month`` and ``constituency_code`` -> by ``month`` and ``area``: every area
+    of :func:`area_lookup` that has a row (``lookup``: it, as an engine table); a null or
+    unknown code counts as not known."""
+    known = counts.constituency_code.isin(list(areas.constituencies()["constituency_code"]))
+    keyed = counts.mutate(constituency_code=ibis.ifelse(known.fill_null(False),
+                                                        counts.constituency_code, NOT_KNOWN_CODE))
+    joined = keyed.join(lookup, "constituency_code")
+    return joined.group_by(["month", "area"]).aggregate(
+        **{measure: joined[measure].sum() for measure in measures})
+
+
+def areas_by_month(snapshots: ibis.Table, new_applications: ibis.Table, months: ibis.Table,
+                   lookup: ibis.Table) -> ibis.Table:
+    """T21's monthly figures by area (see :data:`T21_MONTHLY`).
+
+    - ``caseload``: cases in the month-end snapshot;
+    - ``direct_pay_cases`` and ``collect_and_pay_cases``: of them, those with a positive weekly
+      liability by service type (published from August 2014, as Table 7);
+    - ``new_applications``: new applications (duplicates removed) received in the month, known
+      at the as-at date, each placed in the area of its case in the month-end snapshot (a join
+      on ``case_id`` and ``month``), or ``not_known`` when its case is not in it.
+
+    The area of a case is its ``constituency_code``, counted in its country, English region
+    and all (:func:`by_area` over :func:`area_lookup`).
 
     Parameters
     ----------
-    snapshot : DataFrame
-        The month-end snapshot (``constituency_code``, ``service_type``, ``weekly_liability``,
-        ``case_id`` as integer codes or identifiers).
-    month : str
-        The month.
-    new_applications : DataFrame
-        New applications (duplicates removed) received in the month, known at the as-at date
-        (``case_id``): each is placed in the area of its case in the month-end snapshot, or
-        ``not_known`` when its case is not in it.
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``case_id``, ``constituency_code``, ``service_type``,
+        ``weekly_liability``).
+    new_applications : ibis.Table
+        ``case_id`` and ``month`` (received) of the new applications kept.
+    months : ibis.Table
+        The months reported (``month``).
+    lookup : ibis.Table
+        :func:`area_lookup`.
 
     Returns
     -------
-    DataFrame
-        Tidy rows: ``caseload``, ``direct_pay_cases`` and ``collect_and_pay_cases`` (cases with
-        a positive weekly liability by service type, from August 2014 as Table 7) and
-        ``new_applications``, each by country, English region, not known and ``all``.
+    ibis.Table
+        One row per month and area with a case or an application: ``month``, ``area`` and the
+        four counts (areas without one are zero).
     """
-    index = constituency_index(snapshot)
-    rows = Rows()
-    figures = {"caseload": _by_area(index)}
-    if month >= T7_FIRST_MONTH:
-        positive = snapshot["weekly_liability"].to_numpy(dtype=np.float64) > 0
-        for name, code in (("direct_pay_cases", "direct_pay"),
-                           ("collect_and_pay_cases", "collect_and_pay")):
-            figures[name] = _by_area(index, positive & flag(snapshot["service_type"], code))
-    cases = id_codes(snapshot["case_id"])
-    order = np.argsort(cases, kind="stable")
-    wanted = id_codes(new_applications["case_id"])
-    pos = np.minimum(np.searchsorted(cases[order], wanted), max(len(cases) - 1, 0))
-    found = (cases[order][pos] == wanted) if len(cases) else np.zeros(len(wanted), bool)
-    app_index = np.where(found, index[order][pos] if len(cases) else -1, -1)
-    figures["new_applications"] = _by_area(app_index)
-    for measure, values in figures.items():
-        for breakdown, value in values.items():
-            rows.add(T21, month, measure, breakdown, value, "count")
-    return rows.frame()
+    paying = snapshots.weekly_liability > 0
+    zero = ibis.literal(0, "int64")
+    cases = snapshots.group_by(["month", "constituency_code"]).aggregate(
+        caseload=snapshots.count(),
+        **{f"{kind}_cases": count_where(paying & (snapshots.service_type == kind))
+           for kind in SERVICE_TYPES},
+        new_applications=zero)
+    received = new_applications.semi_join(months, "month")
+    placed = left_join(received.select("case_id", "month"),
+                       snapshots.select("case_id", "month", "constituency_code"),
+                       ["case_id", "month"])
+    new = placed.group_by(["month", "constituency_code"]).aggregate(
+        caseload=zero, **{f"{kind}_cases": zero for kind in SERVICE_TYPES},
+        new_applications=placed.count())
+    return by_area(cases.union(new), lookup, list(T21_MONTHLY))
 
 
-def constituencies_month(snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T22 for one month: ``caseload`` by constituency (lower-case ONS code), every one of the
-    632 (zero when none)."""
-    per = np.bincount(constituency_index(snapshot) + 1,
-                      minlength=len(areas.constituencies()) + 1)[1:]
-    rows = Rows()
-    for key, value in zip(areas.constituency_breakdowns(), per):
-        rows.add(T22, month, "caseload", key, value, "count")
-    return rows.frame()
+def caseload_by_constituency(snapshots: ibis.Table, months: list[int]) -> ibis.Table:
+    """T22: ``caseload`` by ``month`` and ``constituency_code`` in ``months`` (the quarter
+    ends published, :func:`is_t22_month`); a constituency without cases has no row."""
+    ends = snapshots.filter(snapshots.month.isin(months))
+    return ends.group_by(["month", "constituency_code"]).aggregate(caseload=ends.count())
 
 
 def is_t22_month(month: str, period: str) -> bool:
@@ -114,14 +155,26 @@ def is_t22_month(month: str, period: str) -> bool:
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
-def t21(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T21 for one month (``geography.t21 per month``)."""
-    if "geography_new_applications" not in ctx.carry:  # once per release, not per month
-        kept = ctx.kept
-        new = kept.loc[flag(kept["application_type"], "new_application"), ["case_id", "received_date"]]
-        ctx.carry["geography_new_applications"] = (new, date_month_index(new["received_date"]))
-    new, month_of = ctx.carry["geography_new_applications"]
-    return areas_month(snapshot, month, new.loc[month_of == month_index(month)])
+def t21(ctx) -> pd.DataFrame:
+    """T21's monthly figures every month (``geography.t21 per period``); see
+    :func:`areas_by_month`. Service types from August 2014; every area every month (zero
+    where none)."""
+    kept = ctx.kept
+    new = kept.loc[flag(kept["application_type"], "new_application"), ["case_id", "received_date"]]
+    new = pd.DataFrame({"case_id": new["case_id"], "month": date_month_index(new["received_date"])})
+    long = ctx.engine.execute(areas_by_month(ctx.engine_snapshots, ctx.engine.frame(new),
+                                             ctx.engine_months, ctx.engine.frame(area_lookup())),
+                              ctx.months)
+    found = long.set_index(["month", "area"])
+    rows = Rows()
+    for month in ctx.months:
+        for measure in T21_MONTHLY:
+            if measure in T21_FROM_AUGUST_2014 and month < T7_FIRST_MONTH:
+                continue
+            for area in areas.area_breakdowns():
+                value = found[measure].get((month, area), 0)
+                rows.add(T21, month, measure, area, value, "count")
+    return rows.frame()
 
 
 def t21_compliance(ctx) -> pd.DataFrame:
@@ -142,8 +195,19 @@ def t21_compliance(ctx) -> pd.DataFrame:
     return rows.frame()
 
 
-def t22(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """T22 for one month of the last five quarter ends (``geography.t22 per month``)."""
-    if not is_t22_month(month, ctx.period):
-        return Rows().frame()
-    return constituencies_month(snapshot, month)
+def t22(ctx) -> pd.DataFrame:
+    """T22 at the last five quarter ends (``geography.t22 per period``): ``caseload`` by
+    constituency (lower-case ONS code), every one of the 632 (zero when none); see
+    :func:`caseload_by_constituency`."""
+    ends = [m for m in ctx.months if is_t22_month(m, ctx.period)]
+    counts = ctx.engine.execute(caseload_by_constituency(
+        ctx.engine_snapshots, [month_integer(m) for m in ends]), ctx.months)
+    found = counts.dropna(subset=["constituency_code"]).set_index(
+        ["month", "constituency_code"])["caseload"]
+    codes = areas.constituencies()["constituency_code"]
+    rows = Rows()
+    for month in ends:
+        for code in codes:
+            rows.add(T22, month, "caseload", areas.constituency_key(code),
+                     found.get((month, code), 0), "count")
+    return rows.frame()

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
+import ibis
 import pandas as pd
 
-from .common import ALL, Rows, counts_by_month, date_month_index, flag, id_codes, top_two
+from .arrears import largest_two_by_month
+from .common import ALL, Rows, counts_by_month, date_month_index, flag, monthly_rows, tidy
+from .engine import left_join, month_integer, pence
 from .intake import intake_counts, intake_table
 
 TABLE = "DQ"
 TOLERANCE_PENCE = 1
+#: The roll-forward check's parts and the failing amount each sums (pence); ``all`` is either.
+ROLL_FORWARD_PARTS = {"within_month": "within", "across_months": "across", ALL: None}
 #: Application fees began on this day (it belongs to June 2014): the contract's fee_status rule.
 FEES_BEGAN = pd.Timestamp("2014-06-30")
 
@@ -72,71 +76,84 @@ def quarantine_table(quarantine: pd.DataFrame, period: str) -> pd.DataFrame:
     return rows.frame()
 
 
-def closing_balances(snapshot: pd.DataFrame) -> pd.Series:
-    """``arrears_closing`` by ``case_id``: the state carried to next month's check."""
-    return pd.Series(snapshot["arrears_closing"].to_numpy(dtype=np.float64),
-                     index=pd.Index(id_codes(snapshot["case_id"])))
+def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
+                          first_month: int) -> ibis.Table:
+    """Arrears roll-forward failures each month, and the arrears leaving with closed cases.
 
-
-def roll_forward_month(snapshot: pd.DataFrame, month: str,
-                       previous_closing: pd.Series | None) -> pd.DataFrame:
-    """Arrears roll-forward failures in one month.
-
-    Checked per case, in whole pence, with a tolerance of 1p:
+    Checked per case, in whole pence (:func:`~.engine.pence`), with a tolerance of 1p
+    (:data:`TOLERANCE_PENCE`):
 
     - *within the month*: ``arrears_opening + arrears_accrued - arrears_paid +
       arrears_adjustment`` must equal ``arrears_closing``;
-    - *across months*: ``arrears_opening`` must equal last month's ``arrears_closing`` of the
-      case (0 for a case not in last month's snapshot; not checked in the first month, when
-      there is no last month).
+    - *across months*: ``arrears_opening`` must equal the case's ``arrears_closing`` at the end
+      of the month before (0 for a case not in that snapshot; not checked in ``first_month``,
+      which has no month before).
 
     A case group fails when any of its cases fails; the money at stake is the sum of the
     absolute differences of the failing checks (GBP).
 
+    Arrears leave the 2012 scheme's books with their case: the cases with ``arrears_closing >
+    0`` at the end of the month before that are not in the month's snapshot (every month after
+    ``first_month``). Outstanding arrears (T8) no longer count them; reported so the reader
+    sees what left, not hidden in a falling total.
+
+    The month before is one full outer join of the snapshots with themselves on ``case_id``
+    and ``month - 1``: its rows with a case this month are checked, those without one are the
+    cases that left.
+
     Parameters
     ----------
-    previous_closing : Series or None
-        :func:`closing_balances` of last month's snapshot; None for the first month.
+    snapshots : ibis.Table
+        The monthly snapshots (``month``, ``case_id``, ``case_group_id``, ``arrears_opening``,
+        ``arrears_accrued``, ``arrears_paid``, ``arrears_adjustment``, ``arrears_closing``).
+    months : ibis.Table
+        The months reported (``month``), so that a month without rows has zeros.
+    first_month : int
+        The folder's first month (:func:`~.engine.month_number`).
+
+    Returns
+    -------
+    ibis.Table
+        One row per month: for each part (``within_month``, ``across_months`` and ``all``,
+        either check) ``failures_<part>`` (case groups failing), ``money_<part>`` (GBP) and its
+        two largest case groups' contributions ``top1_<part>`` and ``top2_<part>`` for the
+        dominance rule; ``closed_cases`` and ``closed_arrears`` (GBP) with its two largest
+        cases ``top1_closed`` and ``top2_closed`` (null in ``first_month``).
     """
-    opening = snapshot["arrears_opening"].to_numpy(dtype=np.float64)
-    closing = snapshot["arrears_closing"].to_numpy(dtype=np.float64)
-    expected = (opening + snapshot["arrears_accrued"].to_numpy(dtype=np.float64)
-                - snapshot["arrears_paid"].to_numpy(dtype=np.float64)
-                + snapshot["arrears_adjustment"].to_numpy(dtype=np.float64))
-    within = np.abs(np.rint((expected - closing) * 100.0))
-    within_fail = within > TOLERANCE_PENCE
-    if previous_closing is None:
-        across = np.zeros(len(snapshot))
-    else:
-        pos = previous_closing.index.get_indexer(id_codes(snapshot["case_id"]))
-        last = np.where(pos >= 0, previous_closing.to_numpy()[np.maximum(pos, 0)], 0.0)
-        across = np.abs(np.rint((opening - last) * 100.0))
-    across_fail = across > TOLERANCE_PENCE
-    group = id_codes(snapshot["case_group_id"])
-    rows = Rows()
-    parts = {
-        "within_month": (within_fail, np.where(within_fail, within, 0.0)),
-        "across_months": (across_fail, np.where(across_fail, across, 0.0)),
-    }
-    any_fail = within_fail | across_fail
-    parts[ALL] = (any_fail, parts["within_month"][1] + parts["across_months"][1])
-    for name, (fail, pence) in parts.items():
-        rows.add(TABLE, month, "arrears_roll_forward_failures", name,
-                 np.unique(group[fail]).size, "count")
-        top = top_two(group[fail], pence[fail] / 100.0)  # per case group, for dominance
-        rows.add(TABLE, month, "arrears_roll_forward_money_at_stake", name,
-                 pence.sum() / 100.0, "gbp", top=top)
-    if previous_closing is not None:
-        # Arrears that leave the 2012 scheme's books with their case: last month's cases with
-        # arrears that are not in this month's snapshot. Outstanding arrears (T8) no longer
-        # count them; reported so the reader sees what left, not hidden in a falling total.
-        gone = ~previous_closing.index.isin(id_codes(snapshot["case_id"]))
-        left = previous_closing[gone & (previous_closing.to_numpy() > 0)]
-        rows.add(TABLE, month, "cases_closed_with_arrears", ALL, len(left), "count")
-        top = top_two(left.index.to_numpy(), left.to_numpy(dtype=np.float64))  # per case
-        rows.add(TABLE, month, "arrears_on_closed_cases", ALL, float(np.rint(left.sum() * 100) / 100), "gbp",
-                 top=top)
-    return rows.frame()
+    opening = pence(snapshots.arrears_opening)
+    now = snapshots.select(
+        "case_id", "case_group_id", "month", opening=opening,
+        within=(opening + pence(snapshots.arrears_accrued) - pence(snapshots.arrears_paid)
+                + pence(snapshots.arrears_adjustment) - pence(snapshots.arrears_closing)).abs())
+    before = snapshots.select(case_id_before="case_id", month_before=snapshots.month + 1,
+                              closing_before=pence(snapshots.arrears_closing))
+    rolled = now.outer_join(before, [now.case_id == before.case_id_before,
+                                     now.month == before.month_before])
+    checked = rolled.filter(rolled.case_id.notnull())
+    across = ibis.ifelse(checked.month > first_month,
+                         (checked.opening - checked.closing_before.fill_null(0)).abs(), 0)
+    checked = checked.mutate(within=ibis.ifelse(checked.within > TOLERANCE_PENCE, checked.within, 0),
+                             across=ibis.ifelse(across > TOLERANCE_PENCE, across, 0))
+    failing = checked.filter((checked.within > 0) | (checked.across > 0))
+    by_group = failing.group_by(["month", "case_group_id"]).aggregate(
+        **{part: failing[column].sum() for part, column in ROLL_FORWARD_PARTS.items() if column})
+    by_group = by_group.mutate(**{ALL: by_group.within_month + by_group.across_months})
+    sums = by_group.group_by("month").aggregate(**{
+        column: figure for part in ROLL_FORWARD_PARTS for column, figure in (
+            (f"failures_{part}", by_group.count(where=by_group[part] > 0)),
+            (f"money_{part}", by_group[part].sum()))})
+    top = largest_two_by_month(by_group, {part: part for part in ROLL_FORWARD_PARTS})
+    gone = rolled.filter(rolled.case_id.isnull() & (rolled.closing_before > 0)).select(
+        case_id="case_id_before", month="month_before", closing="closing_before")
+    closed = left_join(
+        gone.group_by("month").aggregate(closed_cases=gone.count(), closed_arrears=gone.closing.sum()),
+        largest_two_by_month(gone, {"closed": "closing"}, key="case_id"), ["month"])
+    out = left_join(left_join(months, sums, ["month"]), top, ["month"]).fill_null(0)
+    after_first = months.filter(months.month > first_month)
+    out = left_join(out, left_join(after_first, closed, ["month"]).fill_null(0), ["month"])
+    return out.mutate(**{column: out[column] / 100.0 for column in (
+        "closed_arrears", "top1_closed", "top2_closed", *(
+            f"{figure}_{part}" for part in ROLL_FORWARD_PARTS for figure in ("money", "top1", "top2")))})
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
@@ -150,9 +167,20 @@ def fee_status(ctx) -> pd.DataFrame:
     return fee_status_errors(ctx.kept, ctx.months)
 
 
-def roll_forward(ctx, snapshot: pd.DataFrame, month: str) -> pd.DataFrame:
-    """Arrears roll-forward failures in one month (``quality.roll_forward per month``)."""
-    return roll_forward_month(snapshot, month, ctx.previous_closing)
+def roll_forward(ctx) -> pd.DataFrame:
+    """Arrears roll-forward failures every month, and the arrears leaving with closed cases
+    every month after the folder's first (``quality.roll_forward per period``); see
+    :func:`roll_forward_by_month`."""
+    wide = ctx.engine.execute(roll_forward_by_month(
+        ctx.engine_snapshots, ctx.engine_months, month_integer(ctx.folder.months[0])), ctx.months)
+    return tidy([
+        monthly_rows(wide, TABLE, [figure for part in ROLL_FORWARD_PARTS for figure in (
+            ("arrears_roll_forward_failures", part, f"failures_{part}", "count"),
+            ("arrears_roll_forward_money_at_stake", part, f"money_{part}", "gbp",
+             (f"top1_{part}", f"top2_{part}")))]),
+        monthly_rows(wide[wide["month"] > ctx.folder.months[0]], TABLE, [  # none in the first
+            ("cases_closed_with_arrears", ALL, "closed_cases", "count"),
+            ("arrears_on_closed_cases", ALL, "closed_arrears", "gbp", ("top1_closed", "top2_closed"))])])
 
 
 def quarantined(ctx) -> pd.DataFrame:
