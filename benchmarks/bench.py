@@ -80,7 +80,7 @@ def main() -> int:
                                   "--scale", str(args.scale), "--start", FIRST_MONTH, "--end", last],
          None),
         ("load and validation", [PY, "-m", "cms_stats.cli", "validate", str(data)], None),
-        ("all measures, every month", [PY, "-c",
+        ("all measures (and the loader's checks)", [PY, "-c",
             "import sys; from cms_stats.extracts import open_extracts; "
             "from cms_stats.measures import compute_all; "
             "compute_all(open_extracts(sys.argv[1]), sys.argv[2])", str(data), args.period], None),
@@ -89,6 +89,7 @@ def main() -> int:
                                             str(notebooks)], "edit"),
     ]
     rows = []
+    load_before = os.getloadavg()
     try:
         for name, argv, before in stages:
             if before == "edit":
@@ -107,12 +108,15 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\nCMS statistics benchmarks, scale {args.scale}, {args.months} months "
-          f"({FIRST_MONTH} to {last}), period {args.period}, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    print(f"{'stage':<34}{'wall time (s)':>15}{'CPU time (s)':>14}{'peak memory (MB)':>19}")
+    print(f"\nCMS statistics benchmarks, scale {args.scale}, {args.months} months of data "
+          f"({FIRST_MONTH} to {last}), measured and released to {args.period}, "
+          f"{os.cpu_count()} cores; load average (1, 5, 15 min) before "
+          f"{'/'.join(f'{x:.1f}' for x in load_before)}, after "
+          f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("CPU time: the stage's process and the processes it waited for (user + system)")
+    print(f"{'stage':<40}{'wall time (s)':>15}{'CPU time (s)':>14}{'peak memory (MB)':>19}")
     for name, wall, cpu, peak in rows:
-        print(f"{name:<34}{wall:>15.1f}{cpu:>14.1f}{peak:>19.0f}")
+        print(f"{name:<40}{wall:>15.1f}{cpu:>14.1f}{peak:>19.0f}")
     print("\n" + reference.stdout.rstrip())
     return 0
 

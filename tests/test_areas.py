@@ -354,22 +354,24 @@ def _published_text(frame, table, breakdown):
 def test_a_group_is_placed_by_its_smallest_case_in_its_earliest_month(engine):
     """Group G1's two cases disagree: C2 (Cardiff Central) is first in the file, C1 (Cardiff
     North) has the smaller id, so G1 is in Cardiff North in the first month; in the second month
-    only C2 is liable, which changes nothing (the earliest month places it). G2 has only a case
-    with no code: not known. The file's row order never matters."""
+    C2 and C0, a still smaller id in Rhondda, are liable, which changes nothing
+    (the earliest month places it: the smallest case over the whole quarter would give
+    Rhondda). G2 has only a case with no code: not known. The file's row order never matters."""
     from cms_stats.measures.compliance import quarter_compliance
     from cms_stats.measures.context import Context
 
-    codes = {"central": "W07000050", "north": "W07000051"}
+    codes = {"central": "W07000050", "north": "W07000051", "rhondda": "W07000052"}
     month1 = [("C00000002", "G00000001", "direct_pay", 10.0, codes["central"]),
               ("C00000001", "G00000001", "direct_pay", 20.0, codes["north"]),
               ("C00000003", "G00000002", "direct_pay", 5.0, None)]
-    month2 = [("C00000002", "G00000001", "direct_pay", 30.0, codes["central"])]
+    month2 = [("C00000002", "G00000001", "direct_pay", 30.0, codes["central"]),
+              ("C00000000", "G00000001", "direct_pay", 7.0, codes["rhondda"])]
     for first in (month1, month1[::-1]):
         ctx = Context(QuarterFolder({"2016-07": first, "2016-08": month2}, []), "2016-08",
                       engine=engine)
         got = ctx.engine.execute(quarter_compliance(ctx), ctx.months)
         got = got[got["month"] == "2016-08"].sort_values("constituency_code")
-        # "" is no constituency (not known); due in pence over the quarter: 10 + 20 + 30, 5
+        # "" is no constituency (not known); due in pence over the quarter: 10 + 20 + 30 + 7, 5
         assert got["constituency_code"].tolist() == ["", codes["north"]]
-        assert got["due"].tolist() == [500, 6000]
+        assert got["due"].tolist() == [500, 6700]
         assert got["case_groups_with_current_liability"].tolist() == [1, 1]

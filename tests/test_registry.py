@@ -41,6 +41,10 @@ def test_the_registry_loads_and_orders_tables_and_chapters():
     (lambda d: d["tables"]["T2"].pop("count_base"), "missing key 'count_base'"),
     (lambda d: d["tables"]["T2"].update(count_base=10), "contradicts count_base 10"),
     (lambda d: d["tables"]["T2"].update(compute=["caseload.t2 per week"]), "unknown scope 'week'"),
+    # the engine computes every month at once: the scopes of the pass over the months are gone
+    (lambda d: d["tables"]["T2"].update(compute=["caseload.t2 per month"]), "unknown scope 'month'"),
+    (lambda d: d["tables"]["T5"].update(compute=["compliance.t5_t6 per quarter"]),
+     "unknown scope 'quarter'"),
     (lambda d: d["tables"]["T2"].update(compute=[]), "no compute function"),
     (lambda d: d["tables"]["T3"]["not_applicable"][0].update(before="July 2014"), "is not a month"),
     (lambda d: d["tables"]["T1"]["not_applicable"][0].update(measure="arrears_applications"),
@@ -132,7 +136,7 @@ def test_every_chart_is_declared_by_its_table_and_drawn_by_a_spec():
 
 def test_a_missing_compute_function_is_named(tmp_path):
     registry = load_registry(_variant(tmp_path, lambda d: d["tables"]["T2"].update(
-        compute=["caseload.t2_typo per month"])))
+        compute=["caseload.t2_typo per period"])))
     with pytest.raises(MeasureError, match="no function 't2_typo' in cms_stats.measures.caseload"):
         compute_function(registry.tables["T2"].compute[0])
 

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from extract_digest import content_digest
 
 from cms_stats.synthetic import _vintages as vin
 from cms_stats.synthetic import _writer as w
@@ -164,3 +165,43 @@ def test_a_generated_folder_keeps_nothing_spilled(tmp_path):
         key = list(zip(rows[day], rows["case_id"]))
         assert key == sorted(key), name
     assert (rows["case_id"] >= "C9").any()  # an orphan (off["orphan_case"])
+
+
+#: The content of a small folder as the whole-array writer (a1be43b, before streaming) wrote it:
+#: streaming must not change a byte. A deliberate change to the model changes this digest, and
+#: the engine's backtest fixtures then stand for other data (tests/engine/data.json).
+GOLDEN = ({"seed": 5, "scale": 0.02, "end": "2014-09"},
+          "bfbbabde2a0b9916517c9acb9c432c334804bcbacfab25ab4551a208e63dfb37")
+
+
+def test_a_small_folder_has_the_bytes_the_whole_array_writer_gave(tmp_path):
+    settings, digest = GOLDEN
+    assert content_digest(generate(tmp_path / "syn", **settings)) == digest
+
+
+def test_a_month_dated_outside_itself_stops_the_generator_leaving_nothing(tmp_path, monkeypatch):
+    """A month's rows are sorted on their own: a row dated in another month would be written
+    out of order, so the generator stops (and leaves no folder, temporary or spilled)."""
+    months = SpilledEvents.months
+
+    def one_day_late(self):
+        for month, part in months(self):
+            if "received" in part and len(part["received"]):
+                part["received"] = part["received"] + 31
+            yield month, part
+    monkeypatch.setattr(SpilledEvents, "months", one_day_late)
+    with pytest.raises(RuntimeError, match="service requests of month 0 dated outside it"):
+        generate(tmp_path / "syn", seed=3, scale=0.01, end="2014-02")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_closing_the_file_leaves_no_file(tmp_path, monkeypatch):
+    path = tmp_path / "parts.parquet"
+
+    def full_disk(self):
+        raise OSError("No space left on device")
+    with pytest.raises(OSError, match="No space left"):
+        with w.StreamedParquet(path) as out:
+            out.write(columns(w.ROW_GROUP + 10))
+            monkeypatch.setattr(pq.ParquetWriter, "close", full_disk)
+    assert not path.exists()

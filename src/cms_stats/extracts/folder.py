@@ -238,7 +238,9 @@ class ExtractFolder:
             self._signature = checked.folder_signature(self.path, self.files())
         remembered = checked.recall(self._signature, rel, spec)
         if remembered is None or remembered.taken.size:
-            self._load("snapshot", month, count_only=True)
+            table = self._load("snapshot", month, count_only=True)
+            if month in self.sample_months:  # the children sample's population, for free
+                self._set_population(month, table)
             return
         self._rows_in[rel] = pq.ParquetFile(self.path / rel).metadata.num_rows
         self._quarantine[rel] = remembered.quarantine.copy()

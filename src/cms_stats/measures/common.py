@@ -14,7 +14,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cms_stats import areas
 from cms_stats.months import month_index
 from cms_stats.registry import UNITS, load_registry
 
@@ -74,37 +73,11 @@ def id_codes(values) -> np.ndarray:
         raise ValueError(f"identifiers must be one letter followed by digits: {err}") from None
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of an integer array (a stable sort: fast on pre-sorted runs)."""
-    s = np.sort(np.asarray(values), kind="stable")
-    if s.size == 0:
-        return s
-    return s[np.concatenate(([True], s[1:] != s[:-1]))]
-
-
-def with_id_codes(frame: pd.DataFrame, columns=("case_id", "case_group_id")) -> pd.DataFrame:
-    """The frame with its identifier columns replaced by :func:`id_codes` (done once per
-    snapshot, so the measures need not convert them again)."""
-    return frame.assign(**{c: id_codes(frame[c]) for c in columns if c in frame.columns})
-
-
 def flag(series: pd.Series, code: str) -> np.ndarray:
     """Boolean array: ``series == code`` (missing values are False), without object arrays."""
     return series.eq(code).fillna(False).to_numpy(dtype=bool)
 
 
-def constituency_index(frame: pd.DataFrame) -> np.ndarray:
-    """Index of each row's ``constituency_code`` in :func:`cms_stats.areas.constituencies`
-    (``-1``: null, not known; all ``-1`` when the frame has no such column: the registry's
-    ``needs`` then withholds the figures by area)."""
-    if "constituency_code" not in frame.columns:
-        return np.full(len(frame), -1, np.int64)
-    found = pc.index_in(pa.array(frame["constituency_code"], pa.string()),  # a hash lookup in C++
-                        value_set=pa.array(areas.constituencies()["constituency_code"], pa.string()))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-# --- the as-at rule ---------------------------------------------------------------------------
 def as_at(frame: pd.DataFrame, date_column: str, as_at_date,
           cleared_columns: Iterable[str] = (), cleared_dependent: Iterable[str] = ()) -> pd.DataFrame:
     """What was known at ``as_at_date``.
@@ -206,26 +179,3 @@ def tidy(records) -> pd.DataFrame:
         records = [r if len(r) > len(COLUMNS) else r + nan for r in records]
         return pd.DataFrame.from_records(records, columns=COLUMNS + CONTRIBUTOR_COLUMNS)
     return pd.DataFrame.from_records(records, columns=COLUMNS)
-
-
-def top_two(groups: np.ndarray, amounts: np.ndarray) -> tuple[float, float]:
-    """The largest and second largest total of ``amounts`` by ``groups`` (0 when fewer)."""
-    if len(amounts) == 0:
-        return 0.0, 0.0
-    _, inverse = np.unique(groups, return_inverse=True)
-    return largest_two(np.bincount(inverse, weights=amounts))
-
-
-def largest_two(totals: np.ndarray) -> tuple[float, float]:
-    """The largest and second largest of ``totals`` (0 when fewer)."""
-    if len(totals) == 0:
-        return 0.0, 0.0
-    if len(totals) == 1:
-        return float(totals[0]), 0.0
-    two = np.partition(totals, len(totals) - 2)[-2:]
-    return float(two[1]), float(two[0])
-
-
-def empty_tidy() -> pd.DataFrame:
-    """An empty frame of the tidy shape."""
-    return tidy([])

@@ -13,16 +13,14 @@ joined with :func:`area_lookup`, each constituency's areas (:func:`by_area`).
 
 from __future__ import annotations
 
-import functools
 
 import ibis
-import numpy as np
 import pandas as pd
 
 from cms_stats import areas
 from cms_stats.months import month_index
 
-from .common import ALL, Rows, constituency_index, date_month_index, flag
+from .common import ALL, Rows, date_month_index, flag
 from .compliance import SERVICE_TYPES, T7_FIRST_MONTH, quarter_compliance
 from .engine import count_where, left_join, month_integer
 
@@ -30,38 +28,15 @@ T21, T22 = "T21", "T22"
 #: Quarter ends of T22 in an edition: the period's month and the four before it (a year, to
 #: compare with, and a sheet of 632 rows by five columns a reader can use).
 T22_QUARTER_ENDS = 5
-#: T21's monthly measures (the rest are of the quarter: :func:`compliance_by_area`).
+#: T21's monthly measures.
 T21_MONTHLY = ("caseload", "direct_pay_cases", "collect_and_pay_cases", "new_applications")
+#: T21's measures of the quarter to the month (as Table 5, by the case group's area).
+T21_QUARTERLY = ("case_groups_with_current_liability", "case_groups_contributing")
 #: Those by service type: published from August 2014, as Table 7.
 T21_FROM_AUGUST_2014 = ("direct_pay_cases", "collect_and_pay_cases")
 #: The constituency key of a case whose constituency is not known (null or not a code of
 #: :func:`cms_stats.areas.constituencies`) in :func:`area_lookup`.
 NOT_KNOWN_CODE = ""
-
-
-@functools.cache
-def _area_matrix() -> np.ndarray:
-    """(areas x (not known + constituencies)) 0/1: which constituencies make up each area."""
-    c = areas.constituencies()
-    keys = list(areas.area_breakdowns())
-    out = np.zeros((len(keys), len(c) + 1))
-    for i, k in enumerate(keys):
-        if k == areas.NOT_KNOWN:
-            out[i, 0] = 1
-        elif k == ALL:
-            out[i, :] = 1
-        else:
-            out[i, 1:] = ((c["country"] == k) | (c["region"] == k)).to_numpy()
-    return out
-
-
-def _by_area(index: np.ndarray, mask: np.ndarray | None = None) -> dict[str, float]:
-    """Counts by every breakdown of :func:`cms_stats.areas.area_breakdowns` of the rows placed
-    by ``index`` (:func:`constituency_index`), each counting 1 or, given, its ``mask`` (a
-    boolean, or a count: rows already counted by constituency)."""
-    per = np.bincount(index + 1, weights=None if mask is None else mask.astype(np.float64),
-                      minlength=len(areas.constituencies()) + 1)
-    return dict(zip(areas.area_breakdowns(), (_area_matrix() @ per).tolist()))
 
 
 def area_lookup() -> pd.DataFrame:
@@ -165,16 +140,7 @@ def t21(ctx) -> pd.DataFrame:
     long = ctx.engine.execute(areas_by_month(ctx.engine_snapshots, ctx.engine.frame(new),
                                              ctx.engine_months, ctx.engine.frame(area_lookup())),
                               ctx.months)
-    found = long.set_index(["month", "area"])
-    rows = Rows()
-    for month in ctx.months:
-        for measure in T21_MONTHLY:
-            if measure in T21_FROM_AUGUST_2014 and month < T7_FIRST_MONTH:
-                continue
-            for area in areas.area_breakdowns():
-                value = found[measure].get((month, area), 0)
-                rows.add(T21, month, measure, area, value, "count")
-    return rows.frame()
+    return _area_rows(long, ctx.months, T21_MONTHLY)
 
 
 def t21_compliance(ctx) -> pd.DataFrame:
@@ -182,16 +148,23 @@ def t21_compliance(ctx) -> pd.DataFrame:
     (``geography.t21_compliance per period``): ``case_groups_with_current_liability`` and
     ``case_groups_contributing`` (as Table 5) by the constituency of the case group
     (:func:`~cms_stats.measures.compliance.compliance_by_constituency`) placed in every
-    country, English region, not known and ``all`` (:func:`_by_area`)."""
-    wide = ctx.engine.execute(quarter_compliance(ctx), ctx.months)
-    index = constituency_index(wide)  # "" is no constituency: not known, as null
+    country, English region, not known and ``all`` (:func:`by_area`, as the monthly figures)."""
+    long = ctx.engine.execute(by_area(quarter_compliance(ctx), ctx.engine.frame(area_lookup()),
+                                      list(T21_QUARTERLY)), ctx.months)
+    return _area_rows(long, ctx.months, T21_QUARTERLY)
+
+
+def _area_rows(long: pd.DataFrame, months: list[str], measures) -> pd.DataFrame:
+    """T21's rows from counts by ``month`` and ``area``: every area every month (zero where
+    none); the service types from August 2014, as Table 7."""
+    found = long.set_index(["month", "area"])
     rows = Rows()
-    for month in ctx.months:
-        here = (wide["month"] == month).to_numpy()
-        for measure in ("case_groups_with_current_liability", "case_groups_contributing"):
-            counts = wide[measure].to_numpy(dtype=np.float64)[here]
-            for breakdown, value in _by_area(index[here], counts).items():
-                rows.add(T21, month, measure, breakdown, value, "count")
+    for month in months:
+        for measure in measures:
+            if measure in T21_FROM_AUGUST_2014 and month < T7_FIRST_MONTH:
+                continue
+            for area in areas.area_breakdowns():
+                rows.add(T21, month, measure, area, found[measure].get((month, area), 0), "count")
     return rows.frame()
 
 

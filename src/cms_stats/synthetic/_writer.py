@@ -92,11 +92,16 @@ class StreamedParquet:
         self._pending, self._rows = [rest], rest.num_rows
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is not None:  # an error: no half-written file is left behind
-            if self._writer is not None:
-                self._writer.close()
-            self.path.unlink(missing_ok=True)
+        if kind is not None:
+            self._discard()
             return
+        try:
+            self._finish()
+        except BaseException:
+            self._discard()
+            raise
+
+    def _finish(self) -> None:
         if self._writer is None:  # fewer rows than one row group: as write_parquet writes them
             if not self._pending:
                 raise ValueError(f"{self.path.name}: no rows were given, not even an empty part")
@@ -106,6 +111,16 @@ class StreamedParquet:
         if self._rows:
             self._flush(self._rows)
         self._writer.close()
+        self._writer = None
+
+    def _discard(self) -> None:
+        """Close what was opened and remove the file: no half-written file is left behind."""
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        finally:
+            self._writer = None
+            self.path.unlink(missing_ok=True)
 
 
 def write_xlsx(path: Path, sheet: str, header: list, rows: list) -> None:
