@@ -128,12 +128,12 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
     assert duck["period"].nunique() == 37
     # T2, T17, DQ's check, T19; T7 and T15 from August 2014 (25 months); T18, T8, T20; T5 and
     # T6; T4 (cases paying, and the estimate from the first sample, September 2013); T21's
-    # compliance (two measures by 14 areas); DQ's roll-forward (the arrears leaving with closed
-    # cases from the second month); T21 monthly by 14 areas (service types from August 2014),
-    # T22 by 632 constituencies at 5 quarter ends
+    # compliance (two measures by 14 areas); DQ's roll-forward (failures and money at stake by
+    # three parts, and the arrears leaving with closed cases from the second month); T21 monthly
+    # by 14 areas (service types from August 2014), T22 by 632 constituencies at 5 quarter ends
     assert len(duck) == (37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
                          + 37 * 7 + 37 * 9 + 37 * 6 + (37 + 36 * 8) + 37 * 2 * 14
-                         + 36 * 2 + 14 * (37 * 2 + 25 * 2) + 632 * 5)
+                         + 37 * 6 + 36 * 2 + 14 * (37 * 2 + 25 * 2) + 632 * 5)
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
     assert duck["top1"].notna().sum() == 37 * (3 + 3 + 3) + 36 and duck["top1"].sum() > 0
     for measure in ("arrears_roll_forward_money_at_stake", "arrears_on_closed_cases"):
