@@ -190,6 +190,23 @@ def test_the_engine_is_one_setting(monkeypatch):
         engine_name("polars")
 
 
+def test_duckdb_threads_are_half_the_cores_or_the_setting(monkeypatch):
+    from cms_stats.measures.engine import Engine, duckdb_threads
+
+    monkeypatch.delenv("CMS_STATS_DUCKDB_THREADS", raising=False)
+    for cores, threads in ((1, 1), (2, 1), (8, 4), (None, 1)):
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        assert duckdb_threads() == threads
+    monkeypatch.setenv("CMS_STATS_DUCKDB_THREADS", "3")
+    assert duckdb_threads() == 3
+    engine = Engine("duckdb")  # the connection is set as said
+    assert engine.con.raw_sql("SELECT current_setting('threads')").fetchone()[0] == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("CMS_STATS_DUCKDB_THREADS", bad)
+        with pytest.raises(EngineError, match=f"CMS_STATS_DUCKDB_THREADS='{bad}' is not a number"):
+            duckdb_threads()
+
+
 def _reference_module():
     import importlib.util
 

@@ -5,7 +5,8 @@ the tables this module hands it (the monthly snapshots, scanned from the extract
 files; a validated event frame). The same expression runs on DuckDB embedded (the default: in
 this process, no server) or on Apache Spark (PySpark; local mode or a cluster), chosen by one
 setting: ``--engine duckdb|spark`` on the command line, ``CMS_STATS_ENGINE`` in the
-environment. ``CMS_STATS_SPARK_MASTER`` names the Spark master (default ``local[2]``).
+environment. ``CMS_STATS_SPARK_MASTER`` names the Spark master (default ``local[2]``);
+``CMS_STATS_DUCKDB_THREADS`` DuckDB's threads (default :func:`duckdb_threads`).
 
 The loader still checks every file first (``cms_stats.extracts``): the engine scans Parquet
 files that have already passed the contract, so bad input stops with the loader's one line
@@ -27,7 +28,8 @@ from cms_stats.months import quarter_months
 if TYPE_CHECKING:
     import ibis
 
-__all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "month_number", "month_integer",
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "duckdb_threads",
+           "month_number", "month_integer",
            "left_join", "count_where", "ratio", "pence"]
 
 ENGINES = ("duckdb", "spark")
@@ -63,6 +65,25 @@ def _spark_session():
             .getOrCreate())
 
 
+def duckdb_threads() -> int:
+    """DuckDB's threads: ``CMS_STATS_DUCKDB_THREADS``, else half the machine's cores (at least
+    one).
+
+    The measures share the machine with the release's other processes (the chapters' kernels;
+    in a series the next edition's measures run beside this edition's chapters), and DuckDB's
+    aggregations cost more CPU and memory on more threads: on the shared 2-core machine, one
+    thread measured the default data's measures stage at 37.6-41.5 s of CPU and 1.48-1.50 GB
+    at the peak against 44.2-47.0 s and 1.86-1.95 GB on two (run in turn, the same moment).
+    The figures do not depend on it (sums in whole pence, ties broken by value).
+    """
+    value = os.environ.get("CMS_STATS_DUCKDB_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise EngineError(f"CMS_STATS_DUCKDB_THREADS={value!r} is not a number of threads (1 or more)")
+        return int(value)
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 class Engine:
     """One connection of an Ibis backend, and the tables the measures read through it.
 
@@ -84,6 +105,7 @@ class Engine:
             # no progress bar on the release's output (DuckDB draws one for a long query)
             self.con = ibis.duckdb.connect()
             self.con.raw_sql("SET enable_progress_bar = false")
+            self.con.raw_sql(f"SET threads = {duckdb_threads()}")
         else:
             try:
                 self._session = _spark_session()
