@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from cms_stats.months import is_month, month_start, months_between
 
 from . import checked
-from .columns import check_table
+from .columns import arrow_type, check_table
 from .common import Ctx, fmt
 from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, OPTIONAL_FILES, SAMPLE_CALENDAR_MONTHS
 from .errors import ExtractError, PeriodError
@@ -259,6 +259,31 @@ class ExtractFolder:
         if key not in self._frames:
             self._frames[key] = to_pandas(self._load(key))
         return self._frames[key]
+
+    def event_table(self, key: str) -> pa.Table:
+        """A validated event file (``EVENT_FILES``, ``OPTIONAL_FILES``) as Arrow, for a reader
+        that hands it to an engine without making a pandas frame of it.
+
+        The rows the pandas accessor gives (quarantined rows removed, rows recorded after
+        ``known_at`` left out); dates as ``date32``, codes dictionary-encoded as read. Not
+        kept: each call reads the file (the check it passed in this process is not repeated,
+        :mod:`.checked`). An optional file the folder leaves out gives no rows, with the
+        contract's columns.
+
+        Raises
+        ------
+        ExtractError
+            The file fails a check (one line naming file, column and row).
+        """
+        if key not in (*EVENT_FILES, *OPTIONAL_FILES):
+            raise ValueError(f"not an event file: {key!r}")
+        spec = CONTRACT[key]
+        if key in OPTIONAL_FILES and spec.path in self.absent_files:
+            return pa.table({c.name: pa.array([], arrow_type(c)) for c in spec.columns
+                             if c.name != "recorded_date"})
+        if key in self._frames:  # already a frame: the same rows, not read again
+            return pa.Table.from_pandas(self._frames[key], preserve_index=False)
+        return self._load(key)
 
     def applications(self) -> pd.DataFrame:
         """Validated applications (duplicates kept: the intake measures remove and count them)."""

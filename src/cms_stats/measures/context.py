@@ -14,15 +14,17 @@ from pathlib import Path
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
+from cms_stats.extracts.columns import arrow_type
 from cms_stats.extracts.contract import CONTRACT
 from cms_stats.months import month_end
 
 from .common import as_at
-from .engine import Engine, engine_name
+from .engine import Engine, as_at as engine_as_at, engine_name
 from .intake import deduplicate_new_applications
 
-__all__ = ["Context", "ENGINE_SNAPSHOT_COLUMNS"]
+__all__ = ["Context", "ENGINE_SNAPSHOT_COLUMNS", "AS_AT_RULES"]
 
 #: The snapshot columns the families run by the engine read, with their types (the engine
 #: scans only these; an optional column absent from the folder is null).
@@ -34,6 +36,18 @@ ENGINE_SNAPSHOT_COLUMNS = {"case_id": "string", "case_group_id": "string", "orig
                            "arrears_opening": "float64", "arrears_accrued": "float64",
                            "arrears_paid": "float64", "arrears_adjustment": "float64",
                            "constituency_code": "string"}
+
+#: What each event extract's as-at rule reads: the date that places an event (events after the
+#: as-at date are not yet known), dates that become null when after it (not yet cleared) and
+#: the columns that go with them (the outcome of a reconsideration not yet cleared).
+AS_AT_RULES = {
+    "applications": ("received_date", (), ()),
+    "payments": ("payment_date", (), ()),
+    "service_requests": ("received_date", ("cleared_date",), ()),
+    "reconsiderations": ("received_date", ("cleared_date",), ("outcome",)),
+    "closures": ("closed_date", (), ()),
+    "enforcement_actions": ("action_date", (), ()),
+}
 
 
 class Context:
@@ -64,16 +78,22 @@ class Context:
         self.as_at_date = pd.Timestamp(month_end(period))
         self._quarantine = quarantine
         self._mi: dict[str, pd.DataFrame] = {}
+        self._engine_events: dict[str, ibis.Table] = {}
         self.engine_name = engine_name(engine)
         #: What a family computes once for others, under a key of its own (e.g. the quarter's
         #: case groups by constituency, held by the engine for T5/T6 and T21).
         self.carry: dict[str, object] = {}
 
     # -- events as known at the as-at date ------------------------------------------------
+    def _as_at(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        date_column, cleared, dependent = AS_AT_RULES[name]
+        return as_at(frame, date_column, self.as_at_date, cleared_columns=cleared,
+                     cleared_dependent=dependent)
+
     @cached_property
     def applications(self) -> pd.DataFrame:
         """Applications received on or before the as-at date (duplicates included)."""
-        return as_at(self.folder.applications(), "received_date", self.as_at_date)
+        return self._as_at("applications", self.folder.applications())
 
     @cached_property
     def _deduplicated(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -92,19 +112,17 @@ class Context:
     @cached_property
     def payments(self) -> pd.DataFrame:
         """Payments dated on or before the as-at date."""
-        return as_at(self.folder.payments(), "payment_date", self.as_at_date)
+        return self._as_at("payments", self.folder.payments())
 
     @cached_property
     def service_requests(self) -> pd.DataFrame:
         """Changes of circumstances received by the as-at date; later clearances not yet made."""
-        return as_at(self.folder.service_requests(), "received_date", self.as_at_date,
-                     cleared_columns=["cleared_date"])
+        return self._as_at("service_requests", self.folder.service_requests())
 
     @cached_property
     def reconsiderations(self) -> pd.DataFrame:
         """Mandatory reconsiderations received by the as-at date; later outcomes not yet known."""
-        return as_at(self.folder.reconsiderations(), "received_date", self.as_at_date,
-                     cleared_columns=["cleared_date"], cleared_dependent=["outcome"])
+        return self._as_at("reconsiderations", self.folder.reconsiderations())
 
     @cached_property
     def closures(self) -> pd.DataFrame:
@@ -114,7 +132,7 @@ class Context:
         if read is None:
             return pd.DataFrame({"closed_date": pd.Series([], dtype="datetime64[us]"),
                                  "liability_due": pd.Series([], dtype="float64")})
-        return as_at(read(), "closed_date", self.as_at_date)
+        return self._as_at("closures", read())
 
     @cached_property
     def enforcement_actions(self) -> pd.DataFrame:
@@ -124,7 +142,7 @@ class Context:
         if read is None:
             return pd.DataFrame({"action_date": pd.Series([], dtype="datetime64[us]"),
                                  "action_type": pd.Series([], dtype="str")})
-        return as_at(read(), "action_date", self.as_at_date)
+        return self._as_at("enforcement_actions", read())
 
     # -- the engine's tables ------------------------------------------------------------------
     @cached_property
@@ -163,13 +181,32 @@ class Context:
     def engine_payments(self) -> ibis.Table:
         """:attr:`payments` in the engine: ``case_id``, ``case_group_id``, ``payment_date``,
         ``amount`` and ``paid_to_arrears`` (null when the extract does not split payments)."""
-        frame = self.payments
-        if "paid_to_arrears" not in frame.columns:
-            frame = frame.assign(paid_to_arrears=pd.Series(float("nan"), index=frame.index))
-        frame = frame[["case_id", "case_group_id", "payment_date", "amount", "paid_to_arrears"]]
-        # the contract's types, also for no payments at all
-        return self.engine.frame(frame.astype({"case_id": "str", "case_group_id": "str",
-                                               "amount": "float64", "paid_to_arrears": "float64"}))
+        payments = self.engine_events("payments")
+        if "paid_to_arrears" not in payments.columns:  # a fixture without the optional column
+            payments = payments.mutate(paid_to_arrears=ibis.null("float64"))
+        return payments.select("case_id", "case_group_id", "payment_date",
+                               amount=payments.amount.cast("float64"),
+                               paid_to_arrears=payments.paid_to_arrears.cast("float64"))
+
+    def engine_events(self, name: str) -> ibis.Table:
+        """An event extract (:data:`AS_AT_RULES`) in the engine, as known at the as-at date.
+
+        A folder on disk hands the engine the loader's validated Arrow table
+        (``folder.event_table``: quarantined rows out, codes dictionary-encoded; no pandas
+        frame is made) and the engine applies the as-at rule; any other folder (a hand-made
+        fixture) hands over its frame. Held for the run: families reading the same extract
+        share it.
+        """
+        if name not in self._engine_events:
+            date_column, cleared, dependent = AS_AT_RULES[name]
+            read = getattr(self.folder, "event_table", None)
+            if read is not None:
+                table = self.engine.arrow(read(name))
+            else:
+                table = self.engine.arrow(_typed(getattr(self, name), name))
+            self._engine_events[name] = engine_as_at(table, date_column, self.as_at_date,
+                                                     cleared, dependent)
+        return self._engine_events[name]
 
     @cached_property
     def engine_quarters(self) -> ibis.Table:
@@ -202,3 +239,14 @@ class Context:
         for name in ("telephony", "complaints", "appeals", "accuracy_checks"):
             self.mi(name)
         return self.folder.quarantine
+
+
+def _typed(frame: pd.DataFrame, name: str) -> pa.Table:
+    """A fixture's event frame as Arrow with the contract's types for its columns (an empty
+    frame's columns carry no type of their own)."""
+    spec = CONTRACT[name]
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if field.name in spec.column_names and pa.types.is_null(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(arrow_type(spec.column(field.name))))
+    return table
