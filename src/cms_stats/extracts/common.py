@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -83,3 +84,23 @@ class Ctx:
     def error(self, message: str, column: str | None = None, index: int | None = None) -> ExtractError:
         row = None if index is None else index + self.row_base
         return ExtractError(self.rel, message, column=column, row=row, sheet=self.sheet)
+
+
+def unique_strings(parts: list) -> pa.Array:
+    """The distinct strings of a list of string arrays (an empty string array for none)."""
+    if not parts:
+        return pa.array([], pa.string())
+    return pc.unique(pa.chunked_array(parts, pa.string()))
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """A checked table as pandas: dates as ``datetime64[us]``, codes and months as ``str``."""
+    cols = {}
+    for name in table.column_names:
+        arr = table.column(name)
+        if pa.types.is_date32(arr.type):
+            arr = pc.cast(arr, pa.timestamp("us"))
+        elif pa.types.is_dictionary(arr.type):
+            arr = pc.cast(arr, pa.string())
+        cols[name] = arr
+    return pa.table(cols).to_pandas()

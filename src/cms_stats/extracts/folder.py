@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 
 from cms_stats.months import is_month, month_start, months_between
 
-from . import checked
-from .columns import arrow_type, check_table
-from .common import Ctx, fmt
+from . import checked, scan
+from .columns import check_table
+from .common import Ctx, fmt, to_pandas, unique_strings
 from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, OPTIONAL_FILES, SAMPLE_CALENDAR_MONTHS
 from .errors import ExtractError, PeriodError
 from .metadata import extracted_day, read_metadata
@@ -261,29 +261,12 @@ class ExtractFolder:
         return self._frames[key]
 
     def event_table(self, key: str) -> pa.Table:
-        """A validated event file (``EVENT_FILES``, ``OPTIONAL_FILES``) as Arrow, for a reader
-        that hands it to an engine without making a pandas frame of it.
+        """A validated event file as Arrow, not kept (:func:`.scan.event_table`)."""
+        return scan.event_table(self, key)
 
-        The rows the pandas accessor gives (quarantined rows removed, rows recorded after
-        ``known_at`` left out); dates as ``date32``, codes dictionary-encoded as read. Not
-        kept: each call reads the file (the check it passed in this process is not repeated,
-        :mod:`.checked`). An optional file the folder leaves out gives no rows, with the
-        contract's columns.
-
-        Raises
-        ------
-        ExtractError
-            The file fails a check (one line naming file, column and row).
-        """
-        if key not in (*EVENT_FILES, *OPTIONAL_FILES):
-            raise ValueError(f"not an event file: {key!r}")
-        spec = CONTRACT[key]
-        if key in OPTIONAL_FILES and spec.path in self.absent_files:
-            return pa.table({c.name: pa.array([], arrow_type(c)) for c in spec.columns
-                             if c.name != "recorded_date"})
-        if key in self._frames:  # already a frame: the same rows, not read again
-            return pa.Table.from_pandas(self._frames[key], preserve_index=False)
-        return self._load(key)
+    def event_scan(self, key: str) -> scan.EventScan | None:
+        """How an engine may scan an event file itself (:func:`.scan.event_scan`)."""
+        return scan.event_scan(self, key)
 
     def applications(self) -> pd.DataFrame:
         """Validated applications (duplicates kept: the intake measures remove and count them)."""
@@ -443,26 +426,6 @@ def _month_of(rel: str, spec) -> str | None:
         return None
     prefix, suffix = spec.path.split("{month}")
     return rel[len(prefix) : len(rel) - len(suffix)]
-
-
-def unique_strings(parts: list) -> pa.Array:
-    """The distinct strings of a list of string arrays (an empty string array for none)."""
-    if not parts:
-        return pa.array([], pa.string())
-    return pc.unique(pa.chunked_array(parts, pa.string()))
-
-
-def to_pandas(table: pa.Table) -> pd.DataFrame:
-    """A checked table as pandas: dates as ``datetime64[us]``, codes and months as ``str``."""
-    cols = {}
-    for name in table.column_names:
-        arr = table.column(name)
-        if pa.types.is_date32(arr.type):
-            arr = pc.cast(arr, pa.timestamp("us"))
-        elif pa.types.is_dictionary(arr.type):
-            arr = pc.cast(arr, pa.string())
-        cols[name] = arr
-    return pa.table(cols).to_pandas()
 
 
 def _check_known_at(known_at: dt.date | None, first_month: str) -> dt.date | None:

@@ -191,17 +191,21 @@ class Context:
     def engine_events(self, name: str) -> ibis.Table:
         """An event extract (:data:`AS_AT_RULES`) in the engine, as known at the as-at date.
 
-        A folder on disk hands the engine the loader's validated Arrow table
-        (``folder.event_table``: quarantined rows out, codes dictionary-encoded; no pandas
-        frame is made) and the engine applies the as-at rule; any other folder (a hand-made
-        fixture) hands over its frame. Held for the run: families reading the same extract
-        share it.
+        On DuckDB, a file the loader has checked in this process and stores in the loader's
+        types is scanned from disk (``folder.event_scan``: the quarantined positions and rows
+        recorded later left out; nothing held in memory); otherwise the engine takes the
+        loader's validated Arrow table (``folder.event_table``: codes dictionary-encoded, no
+        pandas frame). A hand-made fixture folder hands over its frame. The engine then
+        applies the as-at rule. Families reading the same extract share the table.
         """
         if name not in self._engine_events:
             date_column, cleared, dependent = AS_AT_RULES[name]
-            read = getattr(self.folder, "event_table", None)
-            if read is not None:
-                table = self.engine.arrow(read(name))
+            scan = getattr(self.folder, "event_scan", None)
+            scanned = scan(name) if scan is not None and self.engine.name == "duckdb" else None
+            if scanned is not None:
+                table = self.engine.scan(scanned)
+            elif scan is not None:
+                table = self.engine.arrow(self.folder.event_table(name))
             else:
                 table = self.engine.arrow(_typed(getattr(self, name), name))
             self._engine_events[name] = engine_as_at(table, date_column, self.as_at_date,

@@ -28,6 +28,8 @@ from cms_stats.months import quarter_months
 if TYPE_CHECKING:
     import ibis
 
+    from cms_stats.extracts.scan import EventScan
+
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "duckdb_threads",
            "month_number", "month_integer", "as_at",
            "left_join", "count_where", "ratio", "pence"]
@@ -173,6 +175,31 @@ class Engine:
             table = table.combine_chunks()
         return self._ibis.memtable(table)
 
+    def scan(self, scan: EventScan) -> ibis.Table:
+        """An event file scanned by the engine itself (DuckDB), the rows and values the loader
+        gives (:class:`cms_stats.extracts.scan.EventScan`): streamed from the file, not held in
+        memory. The quarantined rows are found by their position in the file
+        (``file_row_number``)."""
+        ibis = self._ibis
+        if self.name != "duckdb":
+            raise EngineError("only DuckDB scans an event file itself; hand Spark the table")
+        table = self.con.read_parquet(str(scan.path), file_row_number=True)
+        if scan.taken.size:
+            taken = ibis.memtable(pa.table({"file_row_number": pa.array(scan.taken, pa.int64())}))
+            table = table.anti_join(taken, "file_row_number")
+        if scan.recorded_by is not None:
+            table = table.filter(table.recorded_date <= _date(scan.recorded_by))
+        columns = {}
+        for name, kind in scan.columns.items():
+            kind = ibis.dtype(kind)
+            columns[name] = ibis.null(kind) if name in scan.absent else table[name].cast(kind)
+        if scan.cleared is not None:
+            column, dependents, known_at = scan.cleared
+            late = (table[column] > _date(known_at)).fill_null(False)
+            for name in (column, *dependents):
+                columns[name] = ibis.ifelse(late, ibis.null(columns[name].type()), columns[name])
+        return table.select(**columns)
+
     def snapshot_frames(self, frames: list[pd.DataFrame], months: list[str],
                         columns: dict[str, str]) -> ibis.Table:
         """Snapshots handed over as frames (a folder that is not on disk: a hand-made
@@ -236,7 +263,7 @@ def as_at(events: ibis.Table, date_column: str, as_at_date, cleared_columns=(),
     cleared). The engine's form of :func:`cms_stats.measures.common.as_at`."""
     import ibis
 
-    day = ibis.date(as_at_date.year, as_at_date.month, as_at_date.day)
+    day = _date(as_at_date)
     known = events.filter(events[date_column] <= day)
     changes = {}
     for column in cleared_columns:
@@ -247,6 +274,12 @@ def as_at(events: ibis.Table, date_column: str, as_at_date, cleared_columns=(),
             changes[dependent] = ibis.ifelse(late.fill_null(False),
                                              ibis.null(known[dependent].type()), known[dependent])
     return known.mutate(**changes) if changes else known
+
+
+def _date(day) -> ibis.Value:
+    import ibis
+
+    return ibis.date(day.year, day.month, day.day)
 
 
 def count_where(condition: ibis.BooleanValue) -> ibis.IntegerScalar:

@@ -1,0 +1,168 @@
+"""An event file for an engine: the loader's rows as Arrow, or how to scan the file itself.
+
+The measures engine reads the event files the loader has checked. It may take the loader's
+validated Arrow table (:func:`event_table`: in memory, whatever the file's physical types), or,
+when the file has passed its checks in this process and already stores every column in the
+type the loader gives it, scan the file itself (:func:`event_scan`): the same rows (the
+quarantined positions left out, rows recorded after ``known_at`` left out, a clearance made
+after it read as not yet made) with the same values, streamed from disk rather than held:
+the service requests of ten years are 45M rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import checked
+from .columns import STRING_TYPES, arrow_type
+from .contract import CONTRACT, EVENT_FILES, OPTIONAL_FILES
+from .vintage import CLEARED, RECORDED
+
+if TYPE_CHECKING:
+    from .folder import ExtractFolder
+
+__all__ = ["EventScan", "event_table", "event_scan"]
+
+
+@dataclass(frozen=True)
+class EventScan:
+    """An event file an engine may scan itself: the rows and values the loader gives are the
+    file's rows less ``taken``, less those recorded after ``recorded_by``, with ``cleared``
+    applied; every column is stored in its canonical type.
+
+    Attributes
+    ----------
+    path : Path
+        The Parquet file.
+    columns : dict of str to pyarrow.DataType
+        The contract's columns, in order, with the type the loader gives them (``absent``
+        ones are null in every row).
+    absent : tuple of str
+        Optional columns the file leaves out.
+    taken : ndarray of int64
+        Positions (0-based, in the file) of the quarantined rows.
+    recorded_by : datetime.date or None
+        Only rows with ``recorded_date`` on or before it (None: every row).
+    cleared : tuple or None
+        ``(column, dependents, known_at)``: a ``column`` date after ``known_at`` is null, and
+        so are the ``dependents`` of that row (a clearance not yet made at the cut-off).
+    """
+
+    path: Path
+    columns: dict[str, pa.DataType]
+    absent: tuple[str, ...]
+    taken: np.ndarray
+    recorded_by: dt.date | None
+    cleared: tuple[str, tuple[str, ...], dt.date] | None
+
+
+def _event_key(key: str) -> None:
+    if key not in (*EVENT_FILES, *OPTIONAL_FILES):
+        raise ValueError(f"not an event file: {key!r}")
+
+
+def event_table(folder: ExtractFolder, key: str) -> pa.Table:
+    """A validated event file (``EVENT_FILES``, ``OPTIONAL_FILES``) as Arrow, for a reader that
+    hands it to an engine without making a pandas frame of it.
+
+    The rows the pandas accessor gives (quarantined rows removed, rows recorded after
+    ``known_at`` left out); dates as ``date32``, codes dictionary-encoded as read. Not kept:
+    each call reads the file (the checks it passed in this process are not repeated,
+    :mod:`.checked`). An optional file the folder leaves out gives no rows, with the
+    contract's columns.
+
+    Raises
+    ------
+    ExtractError
+        The file fails a check (one line naming file, column and row).
+    """
+    _event_key(key)
+    spec = CONTRACT[key]
+    if key in OPTIONAL_FILES and spec.path in folder.absent_files:
+        return pa.table({c.name: pa.array([], arrow_type(c)) for c in spec.columns
+                         if c.name != RECORDED})
+    if key in folder._frames:  # already a frame: the same rows, not read again
+        return pa.Table.from_pandas(folder._frames[key], preserve_index=False)
+    return folder._load(key)
+
+
+def _canonical(col, stored: pa.DataType) -> bool:
+    """Whether a column stored as ``stored`` reads as the loader gives it, with no conversion
+    but string encodings (dictionary or plain: the same text)."""
+    if col.type in STRING_TYPES:
+        if pa.types.is_dictionary(stored):
+            stored = stored.value_type
+        return pa.types.is_string(stored) or pa.types.is_large_string(stored)
+    return stored == arrow_type(col)
+
+
+def event_scan(folder: ExtractFolder, key: str) -> EventScan | None:
+    """How an engine may scan an event file itself, or None when it must take
+    :func:`event_table` instead.
+
+    The file is checked first if this process has not checked it (one line naming file,
+    column and row on a fault). None when the file cannot be remembered as checked (written in
+    the last seconds, :data:`.checked.SETTLED_NS`), when a column is stored in a type the loader
+    converts (a date as text or a timestamp, a count as int32, ...), or for an optional file
+    the folder leaves out. The folder's bookkeeping (rows in, quarantined, not yet known) is
+    what reading the file would give.
+
+    Raises
+    ------
+    ExtractError
+        The file fails a check.
+    """
+    _event_key(key)
+    spec = CONTRACT[key]
+    if key in OPTIONAL_FILES and spec.path in folder.absent_files:
+        return None
+    if folder._signature is None:
+        folder._signature = checked.folder_signature(folder.path, folder.files())
+    remembered = checked.recall(folder._signature, spec.path, spec)
+    if remembered is None:
+        folder._load(key, count_only=True)  # checks it (and remembers it, once settled)
+        remembered = checked.recall(folder._signature, spec.path, spec)
+        if remembered is None:
+            return None
+    path = folder.path / spec.path
+    stored = pq.read_schema(path)
+    absent = tuple(remembered.absent)
+    if any(not _canonical(c, stored.field(c.name).type) for c in spec.columns if c.name not in absent):
+        return None
+    recorded = RECORDED in spec.column_names and RECORDED not in absent
+    recorded_by = folder.known_at if recorded else None
+    cleared = None
+    if folder.known_at is not None and key in CLEARED:
+        cleared = (*CLEARED[key], folder.known_at)
+    _count_as_read(folder, key, path, remembered, recorded_by)
+    return EventScan(path=path, columns={c.name: arrow_type(c) for c in spec.columns},
+                     absent=absent, taken=remembered.taken, recorded_by=recorded_by,
+                     cleared=cleared)
+
+
+def _count_as_read(folder: ExtractFolder, key: str, path: Path, remembered,
+                   recorded_by: dt.date | None) -> None:
+    """The folder's bookkeeping of the file as :meth:`ExtractFolder._load` keeps it (only the
+    recording dates are read, to count the rows not yet known)."""
+    rel = CONTRACT[key].path
+    rows = pq.ParquetFile(path).metadata.num_rows
+    not_yet_known = 0
+    if recorded_by is not None and rows:
+        days = pq.read_table(path, columns=[RECORDED]).column(RECORDED)
+        keep = np.ones(rows, dtype=bool)
+        keep[remembered.taken] = False
+        known = pc.less_equal(days.filter(pa.array(keep)), pa.scalar(recorded_by, pa.date32()))
+        not_yet_known = int(rows - remembered.taken.size - (pc.sum(known).as_py() or 0))
+    folder._rows_in[rel] = rows
+    folder._quarantine[rel] = remembered.quarantine.copy()
+    folder._absent[rel] = list(remembered.absent)
+    folder._not_yet_known[rel] = not_yet_known
+    folder._superseded[rel] = 0
