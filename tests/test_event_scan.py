@@ -138,3 +138,13 @@ def test_a_bad_file_stops_the_scan_with_one_line(folder_with_quarantine, tmp_pat
     pq.write_table(table.set_column(i, "amount", pa.array(amounts, pa.float64())), path)
     with pytest.raises(ExtractError, match=r"^events/payments\.parquet: column .amount., row 4: missing value$"):
         open_extracts(folder).event_scan("payments")
+
+
+@pytest.mark.parametrize("known_at", [None, dt.date(2015, 6, 30)])
+def test_one_column_is_the_loaders_column(folder_with_quarantine, known_at, settled):
+    """``event_column`` reads one column alone and gives the loader's rows of it."""
+    scanned = open_extracts(folder_with_quarantine, known_at=known_at)
+    read = open_extracts(folder_with_quarantine, known_at=known_at)
+    for key, column in (("service_requests", "received_date"), ("applications", "received_date"),
+                        ("applications", "cleared_date"), ("payments", "amount")):
+        assert scanned.event_column(key, column).equals(read.event_table(key).column(column)), (key, column)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from pandas.testing import assert_frame_equal
 
@@ -183,6 +184,11 @@ def test_reasons_for_each_need_in_the_data_words():
                                    "in the extract folder, so there are no figures for the "
                                    "months before it.")
     assert "T5" not in got and "T15" not in got  # a whole quarter, a month before the period
+    # the loader's Arrow rows say the same (what the release hands over)
+    assert not_available(folder, "2016-08", {"service_requests": pa.Table.from_pandas(
+        requests, preserve_index=False)})["T9"] == got["T9"]
+    earlier = pd.DataFrame({"received_date": pd.to_datetime(["2016-08-03", "2016-07-31"])})
+    assert "T9" not in not_available(folder, "2016-08", {"service_requests": earlier})
     with_balances = SimpleNamespace(**{**vars(folder), "metadata": {
         "opening_balances": {"total_maintenance_liability": 1000.0}}})
     assert "T8" in got and "T8" not in not_available(with_balances, "2016-08",

@@ -7,7 +7,9 @@ legacy CSA arrears (T20, with its two largest case groups), DQ's arrears roll-fo
 the arrears leaving with closed cases: their two largest case groups, and cases), T21's monthly
 figures by area and T22 (caseload by constituency at the last five quarter ends), and the
 quarter to each month: compliance (T5 and T6, with payments), children (T4's cases paying and
-its sample's population) and compliance by area (T21's case groups by the area of the group).
+its sample's population) and compliance by area (T21's case groups by the area of the group);
+the service standards: changes of circumstances (T9), reconsiderations (T10) and the MI feeds
+(T11-T14).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
   before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
@@ -33,7 +35,7 @@ from pandas.testing import assert_frame_equal
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
 from cms_stats.measures import (arrears, caseload, children, compliance, enforcement, geography,
-                                quality)
+                                quality, service)
 from cms_stats.measures.common import CONTRIBUTOR_COLUMNS
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
@@ -59,13 +61,17 @@ FAMILIES = {
     "roll_forward": lambda f: (f["table"] == "DQ") & f["measure"].isin(ROLL_FORWARD_MEASURES),
     "areas_monthly": lambda f: (f["table"] == "T21") & f["measure"].isin(geography.T21_MONTHLY),
     "constituencies": lambda f: f["table"] == "T22",
+    "changes_of_circumstances": lambda f: f["table"] == "T9",
+    "reconsiderations": lambda f: f["table"] == "T10",
+    "mi_feeds": lambda f: f["table"].isin(["T11", "T12", "T13", "T14"]),
 }
 #: The families that report their money figures' two largest contributions (top1, top2): their
 #: fixtures hold them, and the engine must give them too.
 WITH_CONTRIBUTIONS = {"arrears", "legacy_csa_arrears", "roll_forward"}
 
 #: Months of the backtest fixture of a family published from August 2014 (T7, T15).
-MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25, "constituencies": 5}
+MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25, "constituencies": 5,
+                    "changes_of_circumstances": 36}
 
 
 def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFrame:
@@ -87,7 +93,9 @@ def test_engine_equals_the_pandas_family_it_replaced_at_scale_one_every_month(fu
                     f"{gen}): the backtest proved the migration on that data")
     expected = pd.read_parquet(fixture)
     # every month to 2016-08 (37 from 2013-08; service type is published from 2014-08: 25)
-    assert expected["period"].max() == "2016-08"
+    # T9 stops at the month before the period (28 days must have passed)
+    assert expected["period"].max() == ("2016-07" if family == "changes_of_circumstances"
+                                        else "2016-08")
     assert expected["period"].nunique() == MONTHS_PUBLISHED.get(family, 37)
     got = engine_families(compute_all(open_extracts(full_data), "2016-08", engine="duckdb"),
                           [family])
@@ -109,7 +117,9 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
                                       arrears.t8(ctx), arrears.legacy_csa_arrears(ctx),
                                       compliance.t5_t6(ctx), children.t4(ctx),
                                       geography.t21_compliance(ctx), quality.roll_forward(ctx),
-                                      geography.t21(ctx), geography.t22(ctx)],
+                                      geography.t21(ctx), geography.t22(ctx),
+                                      service.t9(ctx), service.t10(ctx), service.t11(ctx),
+                                      service.t12(ctx), service.t13(ctx), service.t14(ctx)],
                                      ignore_index=True))
 
 
@@ -130,10 +140,12 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
     # T6; T4 (cases paying, and the estimate from the first sample, September 2013); T21's
     # compliance (two measures by 14 areas); DQ's roll-forward (failures and money at stake by
     # three parts, and the arrears leaving with closed cases from the second month); T21 monthly
-    # by 14 areas (service types from August 2014), T22 by 632 constituencies at 5 quarter ends
+    # by 14 areas (service types from August 2014), T22 by 632 constituencies at 5 quarter ends;
+    # T9 to the month before the period, T10, and T11-T14 from the MI feeds' months
     assert len(duck) == (37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
                          + 37 * 7 + 37 * 9 + 37 * 6 + (37 + 36 * 8) + 37 * 2 * 14
-                         + 37 * 6 + 36 * 2 + 14 * (37 * 2 + 25 * 2) + 632 * 5)
+                         + 37 * 6 + 36 * 2 + 14 * (37 * 2 + 25 * 2) + 632 * 5
+                         + 36 * 5 + 37 * 6 + 37 * (4 + 4 + 5 + 3))
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
     assert duck["top1"].notna().sum() == 37 * (3 + 3 + 3) + 36 and duck["top1"].sum() > 0
     for measure in ("arrears_roll_forward_money_at_stake", "arrears_on_closed_cases"):
@@ -147,7 +159,12 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
         assert month["all"] > 0 and month["all"] == month[["england", "wales", "scotland",
                                                            "not_known"]].sum()
     assert duck.loc[duck["table"] == "T22", "value"].sum() > 0
-    for measure in ("service_type_transfers", "cases_due_to_pay"):
+    for measure in ("service_type_transfers", "cases_due_to_pay",
+                    "changes_of_circumstances_outstanding",
+                    "changes_of_circumstances_cleared_within_28_days",
+                    "mandatory_reconsiderations_revised",
+                    "mandatory_reconsiderations_cleared_within_20_days",
+                    "complaints_received_scheme_to_date", "accurate_checks"):
         assert duck.loc[duck["measure"] == measure, "value"].sum() > 0
     assert_frame_equal(spark, duck)
 
@@ -160,7 +177,9 @@ def test_an_earlier_period_sees_only_its_months(small_data):
     t22 = early["table"] == "T22"
     assert sorted(early.loc[t22, "period"].unique()) == ["2014-02", "2014-05", "2014-08",
                                                          "2014-11", "2015-02"]
-    whole = whole[(whole["period"] <= "2015-02") & (whole["table"] != "T22")]
+    # T9 stops at the month before each edition's period (28 days must have passed)
+    whole = whole[(whole["period"] <= "2015-02") & (whole["table"] != "T22")
+                  & ~((whole["table"] == "T9") & (whole["period"] == "2015-02"))]
     assert_frame_equal(early[~t22].reset_index(drop=True), whole.reset_index(drop=True))
 
 

@@ -15,7 +15,8 @@ from cms_stats.months import add_months, month_end, month_index, months_between,
 from cms_stats.measures.compliance import t5_t6
 from cms_stats.measures.context import Context
 from cms_stats.measures.intake import deduplicate_new_applications, intake_table
-from cms_stats.measures.service import accuracy_table
+from cms_stats.measures.engine import Engine, month_integer
+from cms_stats.measures.service import accuracy_by_month
 
 MONTHS = ["2014-06", "2014-07", "2014-08"]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -102,16 +103,24 @@ def test_compliance_shares_within_0_1(cases, pays):
         assert value["cash_paid_share"] <= 1 + 1e-12
 
 
+@pytest.fixture(scope="module")
+def duckdb_engine():
+    return Engine("duckdb")
+
+
 @FAST
-@given(st.lists(st.tuples(money, money), max_size=30))
-def test_accuracy_share_within_0_1(pairs):
-    checks = pd.DataFrame({"check_month": "2014-07",
-                           "calculated_weekly_amount": [p[0] for p in pairs],
-                           "correct_weekly_amount": [max(p[1], 0.01) for p in pairs]})
-    out = accuracy_table(checks, MONTHS, "2014-08")
-    shares = out.loc[out["unit"] == "share", "value"].dropna()
+@given(pairs=st.lists(st.tuples(money, money), max_size=30))
+def test_accuracy_share_within_0_1(duckdb_engine, pairs):
+    checks = duckdb_engine.frame(pd.DataFrame({
+        "month": pd.Series([month_integer("2014-07")] * len(pairs), dtype="int64"),
+        "calculated_weekly_amount": pd.Series([p[0] for p in pairs], dtype="float64"),
+        "correct_weekly_amount": pd.Series([max(p[1], 0.01) for p in pairs], dtype="float64")}))
+    wide = duckdb_engine.execute(accuracy_by_month(checks, duckdb_engine.months(MONTHS),
+                                                   month_integer("2014-08")), MONTHS)
+    assert wide["month"].tolist() == MONTHS
+    shares = wide["share"].dropna()
     assert ((shares >= 0) & (shares <= 1)).all()
-    assert list(out.columns) == COLUMNS
+    assert wide["checks"].sum() == len(pairs) and (wide["accurate"] <= wide["checks"]).all()
 
 
 @FAST

@@ -48,7 +48,8 @@ from cms_stats.measures.common import as_at
 from cms_stats.measures.engine import ENGINES
 from cms_stats.months import month_end
 from cms_stats.measures.intake import deduplicate_new_applications
-from cms_stats.measures.service import is_accurate
+from cms_stats.measures.engine import Engine
+from cms_stats.measures.service import accurate
 
 MONTHS = ["2014-06", "2014-07", "2014-08", "2014-09"]
 PERIOD = "2014-09"
@@ -291,7 +292,7 @@ def on_engine(request):
     """The tables on each measures engine (the families it runs: caseload, T2 and T17 with
     DQ's check; enforcement, T19; service type, T7 and T15; shared care, T18; arrears, T8 and
     T20; DQ's arrears roll-forward; the quarter to each month: T4's cases paying, T5, T6 and
-    T21's compliance)"""
+    T21's compliance; the service standards, T9-T14)"""
     folder = FakeFolder()
     return compute_all(folder, PERIOD, engine=request.param), folder
 
@@ -715,7 +716,8 @@ def test_planned_measures_need_their_columns_and_file():
     assert "events/enforcement_actions.parquet" in reasons["T19"]["reason"]
 
 
-def test_t9_changes_of_circumstances_to_p_minus_1(result):
+def test_t9_changes_of_circumstances_to_p_minus_1(on_engine):
+    result = on_engine
     p = "changes_of_circumstances"
     exp = expected("T9", monthly({
         "2014-06": {f"{p}_received": 2, f"{p}_cleared": 0, f"{p}_outstanding": 2,
@@ -728,7 +730,8 @@ def test_t9_changes_of_circumstances_to_p_minus_1(result):
     assert_frame_equal(table(result[0], "T9"), exp)
 
 
-def test_t10_mandatory_reconsiderations(result):
+def test_t10_mandatory_reconsiderations(on_engine):
+    result = on_engine
     p = "mandatory_reconsiderations"
 
     def t10(rec, clr, rev, nrev, within):
@@ -745,7 +748,8 @@ def test_t10_mandatory_reconsiderations(result):
     assert_frame_equal(table(result[0], "T10"), exp)
 
 
-def test_t11_t12_t13_mi_feeds(result):
+def test_t11_t12_t13_mi_feeds(on_engine):
+    result = on_engine
     out = result[0]
     exp11 = expected("T11", monthly({
         m: {"appeals_received": r, ("appeals_cleared", "tribunal_outcome"): t,
@@ -770,7 +774,8 @@ def test_t11_t12_t13_mi_feeds(result):
     assert_frame_equal(table(out, "T13"), exp13)
 
 
-def test_t14_accuracy(result):
+def test_t14_accuracy(on_engine):
+    result = on_engine
     exp = expected("T14", monthly({
         "2014-06": {"accuracy_checks": 4, "accurate_checks": 3, "accuracy_share": 0.75},
         "2014-07": {"accuracy_checks": 4, "accurate_checks": 2, "accuracy_share": 0.5},
@@ -780,11 +785,18 @@ def test_t14_accuracy(result):
     assert_frame_equal(table(result[0], "T14"), exp)
 
 
-def test_accuracy_edges():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_accuracy_edges(engine):
+    """GBP 1.00 and 2% of the correct amount are accurate, a penny more is not, on either
+    engine."""
     calc = [51.00, 49.00, 10.30, 8.30, 11.31, 204.00, 196.00, 204.01, 151.47, 145.53, 145.52]
     corr = [50.00, 50.00, 9.30, 9.30, 10.30, 200.00, 200.00, 200.00, 148.50, 148.50, 148.50]
-    assert is_accurate(calc, corr).tolist() == [True, True, True, True, False, True, True,
-                                                False, True, True, False]
+    run = Engine(engine)
+    checks = run.frame(pd.DataFrame({"i": range(len(calc)), "calc": calc, "corr": corr}))
+    got = run.con.to_pyarrow(checks.select("i", ok=accurate(checks.calc, checks.corr))
+                             .order_by("i")).to_pandas()
+    assert got["ok"].tolist() == [True, True, True, True, False, True, True,
+                                  False, True, True, False]
 
 
 def test_dq_table(on_engine):

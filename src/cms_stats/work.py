@@ -183,8 +183,9 @@ def measure_edition(data_dir: Path, period: str, known_at: dt.date | None = None
     # A table first published in a later edition is absent from this one (not [x]).
     measures = measures[measures["table"].isin(load_registry().tables_in_edition(period))]
     # Decided before any chapter runs: the tables with no figure for the period, and why.
-    events = {"service_requests": folder.service_requests(),
-              "reconsiderations": folder.reconsiderations()}
+    # (the loader's rows of one column, not a frame: the service requests are most of the rows)
+    events = {name: {"received_date": folder.event_column(name, "received_date")}
+              for name in ("service_requests", "reconsiderations")}
     return {"key": measure_key(data_dir, period, known_at, engine), "engine": engine,
             "measures": measures.reset_index(drop=True),
             "not_available": not_available(folder, period, events),

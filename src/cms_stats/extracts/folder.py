@@ -268,6 +268,10 @@ class ExtractFolder:
         """How an engine may scan an event file itself (:func:`.scan.event_scan`)."""
         return scan.event_scan(self, key)
 
+    def event_column(self, key: str, column: str) -> pa.ChunkedArray:
+        """One column of a validated event file, read alone when it can be (:func:`.scan.event_column`)."""
+        return scan.event_column(self, key, column)
+
     def applications(self) -> pd.DataFrame:
         """Validated applications (duplicates kept: the intake measures remove and count them)."""
         return self._event("applications")

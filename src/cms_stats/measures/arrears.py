@@ -234,9 +234,9 @@ def sensitivity_inputs(measures: pd.DataFrame, month: str) -> dict:
 def t8(ctx) -> pd.DataFrame:
     """T8 every month (``arrears.t8 per period``), with the opening balances of
     ``extract.json`` and the closures by the as-at date; see :func:`arrears_by_month`."""
-    closures = ctx.closures[["closed_date", "liability_due"]]
+    closures = ctx.engine_events("closures").select("closed_date", "liability_due")
     opening = (getattr(ctx.folder, "metadata", None) or {}).get("opening_balances")
-    wide = ctx.engine.execute(arrears_by_month(ctx.engine_snapshots, ctx.engine.frame(closures),
+    wide = ctx.engine.execute(arrears_by_month(ctx.engine_snapshots, closures,
                                                ctx.engine_months, opening), ctx.months)
     return monthly_rows(wide, TABLE, [
         ("outstanding_arrears", ALL, "outstanding_arrears", "gbp"),

@@ -26,6 +26,8 @@ have no figure and why, in the data's words; the chapters show that reason.
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cms_stats.extracts import SCHEME_START_MONTH
 from cms_stats.months import month_start, month_words, quarter_months
@@ -36,6 +38,12 @@ __all__ = ["mask_unavailable", "not_available", "opening_balances"]
 
 _EVENT_WORDS = {"service_requests": "change of circumstances",
                 "reconsiderations": "mandatory reconsideration"}
+
+
+def _earliest(dates) -> pd.Timestamp | None:
+    """The earliest of ``dates`` (a pandas or an Arrow column); None when there is none."""
+    first = pc.min(pa.array(dates) if isinstance(dates, pd.Series) else dates).as_py()
+    return None if first is None else pd.Timestamp(first)
 
 
 def opening_balances(folder) -> dict:
@@ -157,8 +165,8 @@ def _reason(need: str, table, folder, period: str, events: dict) -> str | None:
             frame = events.get(name)
             if frame is None:
                 continue
-            dates = frame["received_date"]
-            if not (dates < pd.Timestamp(month_start(period))).any():
+            first = _earliest(frame["received_date"])
+            if first is None or first >= pd.Timestamp(month_start(period)):
                 what = _EVENT_WORDS.get(name, name)
                 return (f"No {what} was received before {month_words(period)} in the extract "
                         "folder, so there are no figures for the months before it.")
@@ -190,8 +198,9 @@ def not_available(folder, period: str, events: dict | None = None) -> dict[str, 
     period : str
         The release period.
     events : dict, optional
-        Event frames as known at the period, by contract name (``service_requests``,
-        ``reconsiderations``), for ``received_before_period``.
+        Event frames or Arrow tables as known at the period, by contract name
+        (``service_requests``, ``reconsiderations``; ``received_date`` is read), for
+        ``received_before_period``.
 
     Returns
     -------

@@ -106,15 +106,13 @@ def t2(ctx) -> pd.DataFrame:
 def closures(ctx) -> pd.DataFrame:
     """T17 every month (``caseload.closures per period``), with its DQ check
     ``closures_disagreeing_with_snapshots``; see :func:`closures_by_month`."""
-    frame = ctx.closures
-    frame = pd.DataFrame({
-        "case_id": frame["case_id"] if "case_id" in frame else pd.Series([], dtype="str"),
-        "closed_date": frame["closed_date"],
-        "closure_reason": (frame["closure_reason"] if "closure_reason" in frame
-                           else pd.Series(pd.NA, index=frame.index, dtype="str"))})
+    closed = ctx.engine_events("closures")
+    if "closure_reason" not in closed.columns:  # the optional column left out: no reasons
+        closed = closed.mutate(closure_reason=ibis.null("string"))
+    closed = closed.select("case_id", "closed_date", "closure_reason")
     first = month_integer(ctx.folder.months[0])
     wide = ctx.engine.execute(
-        closures_by_month(ctx.engine.frame(frame), ctx.engine_snapshots,
+        closures_by_month(closed, ctx.engine_snapshots,
                           ctx.engine_months, first), ctx.months)
     rows = Rows()
     for r in wide.itertuples(index=False):

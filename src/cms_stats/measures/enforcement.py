@@ -61,11 +61,9 @@ def enforcement_by_month(snapshots: ibis.Table, actions: ibis.Table,
 # --- registry entry point (resources/tables.yaml) --------------------------------------------
 def t19(ctx) -> pd.DataFrame:
     """T19 every month (``enforcement.t19 per period``); see :func:`enforcement_by_month`."""
-    actions = ctx.enforcement_actions
-    actions = pd.DataFrame({"action_date": actions["action_date"],
-                            "action_type": actions["action_type"].astype("str")})
+    actions = ctx.engine_events("enforcement_actions").select("action_date", "action_type")
     wide = ctx.engine.execute(
-        enforcement_by_month(ctx.engine_snapshots, ctx.engine.frame(actions),
+        enforcement_by_month(ctx.engine_snapshots, actions,
                              ctx.engine_months), ctx.months)
     return monthly_rows(wide, TABLE, [
         ("cases_in_enforcement", ALL, "cases_in_enforcement", "count"),

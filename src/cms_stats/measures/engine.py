@@ -261,7 +261,7 @@ def as_at(events: ibis.Table, date_column: str, as_at_date, cleared_columns=(),
     dropped; a date in ``cleared_columns`` after it becomes null (not yet cleared), and so do
     the ``cleared_dependent`` columns of those rows (the outcome of a reconsideration not yet
     cleared). The engine's form of :func:`cms_stats.measures.common.as_at`."""
-    import ibis
+    import ibis  # deferred: Ibis only when measures are computed (as in Engine)
 
     day = _date(as_at_date)
     known = events.filter(events[date_column] <= day)
