@@ -7,7 +7,9 @@ legacy CSA arrears (T20, with its two largest case groups), DQ's arrears roll-fo
 the arrears leaving with closed cases: their two largest case groups, and cases), T21's monthly
 figures by area and T22 (caseload by constituency at the last five quarter ends), and the
 quarter to each month: compliance (T5 and T6, with payments), children (T4's cases paying and
-its sample's population) and compliance by area (T21's case groups by the area of the group).
+its sample's population) and compliance by area (T21's case groups by the area of the group);
+the applications, with the duplicate rule shared: intake (T1), DQ's duplicates and fee
+statuses, fees (T3) and clearances (T16).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
   before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
@@ -32,8 +34,8 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
-from cms_stats.measures import (arrears, caseload, children, compliance, enforcement, geography,
-                                quality)
+from cms_stats.measures import (arrears, caseload, children, clearances, compliance, enforcement,
+                                fees, geography, intake, quality)
 from cms_stats.measures.common import CONTRIBUTOR_COLUMNS
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
@@ -59,13 +61,18 @@ FAMILIES = {
     "roll_forward": lambda f: (f["table"] == "DQ") & f["measure"].isin(ROLL_FORWARD_MEASURES),
     "areas_monthly": lambda f: (f["table"] == "T21") & f["measure"].isin(geography.T21_MONTHLY),
     "constituencies": lambda f: f["table"] == "T22",
+    "intake": lambda f: f["table"] == "T1",
+    "duplicates": lambda f: (f["table"] == "DQ") & (f["measure"] == "duplicate_new_applications_removed"),
+    "fee_status": lambda f: (f["table"] == "DQ") & (f["measure"] == "fee_status_recorded_in_error"),
+    "fees": lambda f: f["table"] == "T3",
+    "clearances": lambda f: f["table"] == "T16",
 }
 #: The families that report their money figures' two largest contributions (top1, top2): their
 #: fixtures hold them, and the engine must give them too.
 WITH_CONTRIBUTIONS = {"arrears", "legacy_csa_arrears", "roll_forward"}
 
 #: Months of the backtest fixture of a family published from August 2014 (T7, T15).
-MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25, "constituencies": 5}
+MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25, "constituencies": 5, "fees": 26}
 
 
 def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFrame:
@@ -109,7 +116,9 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
                                       arrears.t8(ctx), arrears.legacy_csa_arrears(ctx),
                                       compliance.t5_t6(ctx), children.t4(ctx),
                                       geography.t21_compliance(ctx), quality.roll_forward(ctx),
-                                      geography.t21(ctx), geography.t22(ctx)],
+                                      geography.t21(ctx), geography.t22(ctx),
+                                      intake.t1(ctx), quality.duplicates(ctx),
+                                      quality.fee_status(ctx), fees.t3(ctx), clearances.t16(ctx)],
                                      ignore_index=True))
 
 
@@ -133,7 +142,10 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
     # by 14 areas (service types from August 2014), T22 by 632 constituencies at 5 quarter ends
     assert len(duck) == (37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
                          + 37 * 7 + 37 * 9 + 37 * 6 + (37 + 36 * 8) + 37 * 2 * 14
-                         + 37 * 6 + 36 * 2 + 14 * (37 * 2 + 25 * 2) + 632 * 5)
+                         + 37 * 6 + 36 * 2 + 14 * (37 * 2 + 25 * 2) + 632 * 5
+                         # T1, DQ's duplicates and fee statuses (3 reasons and all), T3 from
+                         # July 2014 (26 months), T16 (15 figures)
+                         + 37 * 4 + 37 + 37 * 4 + 26 * 5 + 37 * 15)
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
     assert duck["top1"].notna().sum() == 37 * (3 + 3 + 3) + 36 and duck["top1"].sum() > 0
     for measure in ("arrears_roll_forward_money_at_stake", "arrears_on_closed_cases"):
@@ -147,7 +159,8 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
         assert month["all"] > 0 and month["all"] == month[["england", "wales", "scotland",
                                                            "not_known"]].sum()
     assert duck.loc[duck["table"] == "T22", "value"].sum() > 0
-    for measure in ("service_type_transfers", "cases_due_to_pay"):
+    for measure in ("service_type_transfers", "cases_due_to_pay", "duplicate_new_applications_removed",
+                    "fee_exemptions", "applications_cleared", "applications_uncleared"):
         assert duck.loc[duck["measure"] == measure, "value"].sum() > 0
     assert_frame_equal(spark, duck)
 
