@@ -9,7 +9,8 @@ figures by area and T22 (caseload by constituency at the last five quarter ends)
 quarter to each month: compliance (T5 and T6, with payments), children (T4's cases paying and
 its sample's population) and compliance by area (T21's case groups by the area of the group);
 the service standards: changes of circumstances (T9), reconsiderations (T10) and the MI feeds
-(T11-T14).
+(T11-T14); the applications, with the duplicate rule shared: intake (T1), DQ's duplicates and
+fee statuses, fees (T3) and clearances (T16).
 
 - At scale 1.0, every month to 2016-08, the engine gives exactly what main's pandas code gave
   before each family moved (the fixtures ``tests/engine/<family>_pandas_2016-08.parquet``).
@@ -34,8 +35,8 @@ from pandas.testing import assert_frame_equal
 
 from cms_stats.extracts import ExtractError, open_extracts
 from cms_stats.measures import COLUMNS, compute_all
-from cms_stats.measures import (arrears, caseload, children, compliance, enforcement, geography,
-                                quality, service)
+from cms_stats.measures import (arrears, caseload, children, clearances, compliance, enforcement,
+                                fees, geography, intake, quality, service)
 from cms_stats.measures.common import CONTRIBUTOR_COLUMNS
 from cms_stats.measures.context import Context
 from cms_stats.measures.engine import ENGINES, EngineError, engine_name
@@ -64,6 +65,11 @@ FAMILIES = {
     "changes_of_circumstances": lambda f: f["table"] == "T9",
     "reconsiderations": lambda f: f["table"] == "T10",
     "mi_feeds": lambda f: f["table"].isin(["T11", "T12", "T13", "T14"]),
+    "intake": lambda f: f["table"] == "T1",
+    "duplicates": lambda f: (f["table"] == "DQ") & (f["measure"] == "duplicate_new_applications_removed"),
+    "fee_status": lambda f: (f["table"] == "DQ") & (f["measure"] == "fee_status_recorded_in_error"),
+    "fees": lambda f: f["table"] == "T3",
+    "clearances": lambda f: f["table"] == "T16",
 }
 #: The families that report their money figures' two largest contributions (top1, top2): their
 #: fixtures hold them, and the engine must give them too.
@@ -71,7 +77,7 @@ WITH_CONTRIBUTIONS = {"arrears", "legacy_csa_arrears", "roll_forward"}
 
 #: Months of the backtest fixture of a family published from August 2014 (T7, T15).
 MONTHS_PUBLISHED = {"service_type": 25, "transfers": 25, "constituencies": 5,
-                    "changes_of_circumstances": 36}
+                    "changes_of_circumstances": 36, "fees": 26}
 
 
 def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFrame:
@@ -119,7 +125,9 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
                                       geography.t21_compliance(ctx), quality.roll_forward(ctx),
                                       geography.t21(ctx), geography.t22(ctx),
                                       service.t9(ctx), service.t10(ctx), service.t11(ctx),
-                                      service.t12(ctx), service.t13(ctx), service.t14(ctx)],
+                                      service.t12(ctx), service.t13(ctx), service.t14(ctx),
+                                      intake.t1(ctx), quality.duplicates(ctx),
+                                      quality.fee_status(ctx), fees.t3(ctx), clearances.t16(ctx)],
                                      ignore_index=True))
 
 
@@ -145,7 +153,10 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
     assert len(duck) == (37 * 3 + (37 * 7 - 1) + (37 * 3 - 1) + 37 * 10 + 25 * 4 * 2 + 37 * 7
                          + 37 * 7 + 37 * 9 + 37 * 6 + (37 + 36 * 8) + 37 * 2 * 14
                          + 37 * 6 + 36 * 2 + 14 * (37 * 2 + 25 * 2) + 632 * 5
-                         + 36 * 5 + 37 * 6 + 37 * (4 + 4 + 5 + 3))
+                         + 36 * 5 + 37 * 6 + 37 * (4 + 4 + 5 + 3)
+                         # T1, DQ's duplicates and fee statuses (3 reasons and all), T3 from
+                         # July 2014 (26 months), T16 (15 figures)
+                         + 37 * 4 + 37 + 37 * 4 + 26 * 5 + 37 * 15)
     assert duck.loc[duck["measure"] == "cases_closed", "value"].sum() > 0
     assert duck["top1"].notna().sum() == 37 * (3 + 3 + 3) + 36 and duck["top1"].sum() > 0
     for measure in ("arrears_roll_forward_money_at_stake", "arrears_on_closed_cases"):
@@ -164,7 +175,9 @@ def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_p
                     "changes_of_circumstances_cleared_within_28_days",
                     "mandatory_reconsiderations_revised",
                     "mandatory_reconsiderations_cleared_within_20_days",
-                    "complaints_received_scheme_to_date", "accurate_checks"):
+                    "complaints_received_scheme_to_date", "accurate_checks",
+                    "duplicate_new_applications_removed", "fee_exemptions",
+                    "applications_cleared", "applications_uncleared"):
         assert duck.loc[duck["measure"] == measure, "value"].sum() > 0
     assert_frame_equal(spark, duck)
 

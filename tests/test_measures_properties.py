@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,8 +17,8 @@ from cms_stats.measures.common import COLUMNS
 from cms_stats.months import add_months, month_end, month_index, months_between, quarter_months
 from cms_stats.measures.compliance import t5_t6
 from cms_stats.measures.context import Context
-from cms_stats.measures.intake import deduplicate_new_applications, intake_table
 from cms_stats.measures.engine import Engine, month_integer
+from cms_stats.measures.intake import T1_FIGURES, intake_by_month, mark_duplicates
 from cms_stats.measures.service import accuracy_by_month
 
 MONTHS = ["2014-06", "2014-07", "2014-08"]
@@ -27,6 +30,27 @@ application = st.tuples(
     st.integers(0, 3),                          # receiving parent
     st.integers(0, 91),                         # day offset from 1 June 2014
 )
+
+
+#: Applications as the loader hands them to the engine (typed even when there are none).
+APPLICATION_SCHEMA = pa.schema([("application_id", pa.string()), ("received_date", pa.date32()),
+                                ("application_type", pa.string()),
+                                ("paying_parent_id", pa.string()),
+                                ("receiving_parent_id", pa.string()),
+                                ("fee_status", pa.string()), ("case_id", pa.string())])
+
+
+@functools.cache
+def duckdb() -> Engine:
+    """The default engine, started once for the module's examples."""
+    return Engine("duckdb")
+
+
+def marked(apps: pd.DataFrame):
+    """The engine's duplicate rule (:func:`mark_duplicates`) on ``apps``, as an engine table."""
+    engine = duckdb()
+    return mark_duplicates(engine.arrow(pa.Table.from_pandas(apps, schema=APPLICATION_SCHEMA,
+                                                              preserve_index=False)))
 
 
 def applications_frame(rows):
@@ -46,7 +70,8 @@ def applications_frame(rows):
 @given(st.lists(application, max_size=40))
 def test_total_intake_is_new_plus_arrears_only(rows):
     apps = applications_frame(rows)
-    t1 = intake_table(apps, MONTHS).pivot(index="period", columns="measure", values="value")
+    wide = duckdb().execute(intake_by_month(marked(apps), duckdb().months(MONTHS)), MONTHS)
+    t1 = wide.set_index("month").rename(columns={v: k for k, v in T1_FIGURES.items()})
     assert (t1["new_applications"] + t1["arrears_only_applications"] == t1["total_intake"]).all()
     # nothing is lost: kept + removed = applications in the months
     in_months = apps["received_date"] <= pd.Timestamp(month_end(MONTHS[-1]))
@@ -103,15 +128,10 @@ def test_compliance_shares_within_0_1(cases, pays):
         assert value["cash_paid_share"] <= 1 + 1e-12
 
 
-@pytest.fixture(scope="module")
-def duckdb_engine():
-    return Engine("duckdb")
-
-
 @FAST
 @given(pairs=st.lists(st.tuples(money, money), max_size=30))
-def test_accuracy_share_within_0_1(duckdb_engine, pairs):
-    checks = duckdb_engine.frame(pd.DataFrame({
+def test_accuracy_share_within_0_1(pairs):
+    checks = duckdb().frame(pd.DataFrame({
         "month": pd.Series([month_integer("2014-07")] * len(pairs), dtype="int64"),
         "calculated_weekly_amount": pd.Series([p[0] for p in pairs], dtype="float64"),
         "correct_weekly_amount": pd.Series([max(p[1], 0.01) for p in pairs], dtype="float64")}))
@@ -175,7 +195,8 @@ def test_month_arithmetic(index, k):
 def test_duplicate_rule_matches_pandas_reference(rows, rnd):
     apps = applications_frame(rows)
     apps = apps.iloc[rnd.sample(range(len(apps)), len(apps))]  # input order does not matter
-    kept, removed = deduplicate_new_applications(apps)
+    out = duckdb().con.to_pyarrow(marked(apps)).to_pandas()
+    kept, removed = out[~out["duplicate"]], out[out["duplicate"]]
     new = apps.loc[apps["application_type"] == "new_application"].sort_values("application_id")
     reference = new.loc[new.duplicated(["paying_parent_id", "receiving_parent_id", "received_date"])]
     assert sorted(removed["application_id"]) == sorted(reference["application_id"])

@@ -47,7 +47,6 @@ from cms_stats.measures import COLUMNS, TABLE_ORDER, compute_all
 from cms_stats.measures.common import as_at
 from cms_stats.measures.engine import ENGINES
 from cms_stats.months import month_end
-from cms_stats.measures.intake import deduplicate_new_applications
 from cms_stats.measures.engine import Engine
 from cms_stats.measures.service import accurate
 
@@ -292,7 +291,8 @@ def on_engine(request):
     """The tables on each measures engine (the families it runs: caseload, T2 and T17 with
     DQ's check; enforcement, T19; service type, T7 and T15; shared care, T18; arrears, T8 and
     T20; DQ's arrears roll-forward; the quarter to each month: T4's cases paying, T5, T6 and
-    T21's compliance; the service standards, T9-T14)"""
+    T21's compliance; the service standards, T9-T14; the applications: T1, T3, T16 and DQ's
+    duplicates and fee statuses)"""
     folder = FakeFolder()
     return compute_all(folder, PERIOD, engine=request.param), folder
 
@@ -325,7 +325,8 @@ def count_or_share(measure):
 
 
 # --- the tables -------------------------------------------------------------------------------
-def test_t1_intake(result):
+def test_t1_intake(on_engine):
+    result = on_engine
     exp = expected("T1", monthly({
         "2014-06": {"new_applications": 3, "arrears_only_applications": 0, "total_intake": 3,
                     "duplicate_new_applications_removed": 1},
@@ -339,13 +340,20 @@ def test_t1_intake(result):
     assert_frame_equal(table(result[0], "T1"), exp)
 
 
-def test_duplicate_rule_keeps_lowest_id_and_reapplications():
-    kept, removed = deduplicate_new_applications(APPLICATIONS)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_duplicate_rule_keeps_lowest_id_and_reapplications(engine):
+    from cms_stats.measures.context import Context
+
+    ctx = Context(FakeFolder(), PERIOD, engine=engine)
+    marked = ctx.engine.con.to_pyarrow(ctx.engine_applications).to_pandas()
+    kept, removed = marked[~marked["duplicate"]], marked[marked["duplicate"]]
     assert sorted(removed["application_id"]) == ["A00000003", "A00000007"]
     assert "A00000006" in set(kept["application_id"])    # lowest id of the Aug pair kept
     assert "A00000013" in set(kept["application_id"])    # same parents, later date: kept
     assert {"A00000011", "A00000012"} <= set(kept["application_id"])  # arrears-only never deduped
-    assert len(kept) + len(removed) == len(APPLICATIONS)
+    # every application known at the as-at date is kept or removed (A14 is received after it)
+    known = APPLICATIONS["received_date"] <= pd.Timestamp(month_end(PERIOD))
+    assert len(kept) + len(removed) == known.sum() == len(APPLICATIONS) - 1
 
 
 def test_t2_caseload(on_engine):
@@ -359,7 +367,8 @@ def test_t2_caseload(on_engine):
     assert_frame_equal(table(result[0], "T2"), exp)
 
 
-def test_t3_fee_exemptions(result):
+def test_t3_fee_exemptions(on_engine):
+    result = on_engine
     exp = expected("T3", monthly({
         "2014-07": {"fee_paying_applications": 1, ("fee_exemptions", "domestic_violence"): 0,
                     ("fee_exemptions", "under_19"): 0, ("fee_exemptions", "all"): 0,
@@ -505,13 +514,14 @@ def test_t15_has_no_figure_for_the_folders_first_month(engine):
     assert t15.set_index("breakdown").loc["collect_and_pay_to_direct_pay", "value"] == 1
 
 
-def test_t16_clearances(result):
+def test_t16_clearances(on_engine):
     """New applications of T1 (duplicates A3, A7 and arrears-only A5 left out). Cleared: June A4
     (10 days); July A1 (42 days: within 6 weeks); August A13 (closed without a calculation, 21
     days); September A9 (0 days) and A2 (84 days: within 12 weeks, not 6), median (0 + 84) / 2.
     A6's clearance is after the as-at date. Uncleared at month end, by age (days to the last day):
     June A1 28, A2 20; July A2 51, A13 11; August A2 82, A6 26, A8 12; September A6 56, A8 42
     (the boundary: 6 to 12 weeks), A10 27. Each month: uncleared = last month's + T1 new - cleared."""
+    result = on_engine
     under, six, twelve, over = "under_6_weeks", "6_to_12_weeks", "12_to_26_weeks", "26_weeks_or_more"
 
     def month(calc, closed, within, median, ages):
@@ -953,10 +963,13 @@ def test_arrears_roll_forward_and_arrears_leaving_with_closed_cases_worked_by_ha
     assert_frame_equal(got, want, check_exact=True)
 
 
-def test_fee_status_recorded_in_error_by_reason():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fee_status_recorded_in_error_by_reason(engine):
     """The contract's fee_status rule, worked by hand on explicit rows (30 June 2014, the day
     fees began, belongs to June 2014)."""
-    from cms_stats.measures.quality import fee_status_errors
+    from cms_stats.measures.common import monthly_rows
+    from cms_stats.measures.engine import Engine, month_number
+    from cms_stats.measures.quality import FEE_STATUS_REASONS, fee_status_errors_by_month
 
     rows = pd.DataFrame.from_records([
         # received, type, fee status -> reason (or none)
@@ -969,7 +982,13 @@ def test_fee_status_recorded_in_error_by_reason():
         (D("2014-07-04"), "arrears_only", "no_fee"),                     # valid
         (D("2014-07-05"), "new_application", "exempt_domestic_violence"),  # valid
     ], columns=["received_date", "application_type", "fee_status"])
-    got = fee_status_errors(rows, ["2014-06", "2014-07"])
+    months = ["2014-06", "2014-07"]
+    on = Engine(engine)
+    kept = on.frame(rows)
+    wide = on.execute(fee_status_errors_by_month(kept.mutate(month=month_number(kept.received_date)),
+                                                 on.months(months)), months)
+    got = monthly_rows(wide, "DQ", [("fee_status_recorded_in_error", name, name, "count")
+                                    for name in (*FEE_STATUS_REASONS, "all")])
     want = expected("DQ", [
         ("2014-06", "fee_status_recorded_in_error", "all", 2, "count"),
         ("2014-06", "fee_status_recorded_in_error", "fee_before_fees_began", 1, "count"),

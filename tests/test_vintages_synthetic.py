@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from cms_stats.extracts import open_extracts
-from cms_stats.measures.fees import fees_table
-from cms_stats.measures.intake import intake_table
+from cms_stats.measures import fees, intake
+from cms_stats.measures.context import Context
 from cms_stats.synthetic import load_parameters
 
 pytestmark = pytest.mark.slow
@@ -58,12 +58,11 @@ def test_the_correction_after_publication(full_data):
     # the measures, from the loader as known at each cut-off, agree
     for known_at, share, arrears in ((CUTOFF, first, arrears_first),
                                      (CORRECTED, corrected, arrears_corrected)):
-        frame = open_extracts(full_data, known_at=known_at).applications()
-        t3 = fees_table(frame, ["2016-08"])
-        got = t3[t3["measure"] == "fee_exemption_share"]["value"].iloc[0]
-        assert got == pytest.approx(share, abs=1e-12)
-        t1 = intake_table(frame, ["2016-08"])
-        assert t1[t1["measure"] == "arrears_only_applications"]["value"].iloc[0] == arrears
+        ctx = Context(open_extracts(full_data, known_at=known_at), "2016-08")
+        t3 = fees.t3(ctx).set_index(["period", "measure", "breakdown"])["value"]
+        assert t3["2016-08", "fee_exemption_share", "all"] == pytest.approx(share, abs=1e-12)
+        t1 = intake.t1(ctx).set_index(["period", "measure", "breakdown"])["value"]
+        assert t1["2016-08", "arrears_only_applications", "all"] == arrears
 
 
 def _deliveries(folder, feed: str) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Shared helpers for the measures: dates to months, identifiers, the as-at rule, the tidy shape.
+"""Shared helpers for the measures: dates to months, the as-at rule, the tidy shape.
 
 Every measure function returns the one tidy shape ``table, period, measure, breakdown, value,
 unit`` (see :data:`COLUMNS`): ``period`` is a ``"YYYY-MM"`` string, ``value`` is an unrounded
@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from cms_stats.months import month_index
 from cms_stats.registry import UNITS, load_registry
@@ -50,27 +48,6 @@ def counts_by_month(month_idx: np.ndarray, months: Sequence[str], weights=None) 
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[keep]
     binned = np.bincount(idx[keep], weights=w, minlength=size).astype(np.float64)
     return binned[wanted - lo]
-
-
-# --- identifiers ------------------------------------------------------------------------------
-def id_codes(values) -> np.ndarray:
-    """Pseudonymous identifiers (one letter + digits, e.g. ``C12345678``) -> int64 codes.
-
-    The digits identify the entity within one kind of identifier, so comparing, grouping and
-    joining on the codes is the same as on the strings, and much faster. Already-integer input
-    is returned as is.
-    """
-    if isinstance(values, (pd.Series, pd.Index)) and pd.api.types.is_integer_dtype(values.dtype):
-        return values.to_numpy(dtype=np.int64)
-    if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.integer):
-        return values.astype(np.int64, copy=False)
-    if len(values) == 0:
-        return np.empty(0, dtype=np.int64)
-    arr = pa.array(values, type=pa.large_string()) if not isinstance(values, pd.Series) else pa.array(values)
-    try:
-        return pc.cast(pc.utf8_slice_codeunits(arr, 1), pa.int64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as err:
-        raise ValueError(f"identifiers must be one letter followed by digits: {err}") from None
 
 
 def flag(series: pd.Series, code: str) -> np.ndarray:

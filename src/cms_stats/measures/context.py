@@ -23,7 +23,7 @@ from cms_stats.months import month_end
 from .common import as_at
 from .engine import Engine, as_at as engine_as_at, engine_name
 from .engine import month_number as engine_month_number
-from .intake import deduplicate_new_applications
+from .intake import mark_duplicates
 
 __all__ = ["Context", "ENGINE_SNAPSHOT_COLUMNS", "AS_AT_RULES"]
 
@@ -91,25 +91,6 @@ class Context:
         date_column, cleared, dependent = AS_AT_RULES[name]
         return as_at(frame, date_column, self.as_at_date, cleared_columns=cleared,
                      cleared_dependent=dependent)
-
-    @cached_property
-    def applications(self) -> pd.DataFrame:
-        """Applications received on or before the as-at date (duplicates included)."""
-        return self._as_at("applications", self.folder.applications())
-
-    @cached_property
-    def _deduplicated(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return deduplicate_new_applications(self.applications)
-
-    @property
-    def kept(self) -> pd.DataFrame:
-        """Applications after removing duplicated new applications (the T1 rule)."""
-        return self._deduplicated[0]
-
-    @property
-    def removed(self) -> pd.DataFrame:
-        """The duplicated new applications removed."""
-        return self._deduplicated[1]
 
     @cached_property
     def payments(self) -> pd.DataFrame:
@@ -187,6 +168,13 @@ class Context:
             self._engine_events[name] = engine_as_at(table, date_column, self.as_at_date,
                                                      cleared, dependent)
         return self._engine_events[name]
+
+    @cached_property
+    def engine_applications(self) -> ibis.Table:
+        """The applications known at the as-at date in the engine, with the duplicate rule
+        (:func:`~cms_stats.measures.intake.mark_duplicates`: ``duplicate`` and ``month``
+        received), which T1, T3, T16, T21 and DQ share."""
+        return mark_duplicates(self.engine_events("applications"))
 
     @cached_property
     def engine_quarters(self) -> ibis.Table:

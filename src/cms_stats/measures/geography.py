@@ -20,9 +20,10 @@ import pandas as pd
 from cms_stats import areas
 from cms_stats.months import month_index
 
-from .common import ALL, Rows, date_month_index, flag
+from .common import ALL, Rows
 from .compliance import SERVICE_TYPES, T7_FIRST_MONTH, quarter_compliance
 from .engine import count_where, left_join, month_integer
+from .intake import new_applications_kept
 
 T21, T22 = "T21", "T22"
 #: Quarter ends of T22 in an edition: the period's month and the four before it (a year, to
@@ -134,10 +135,8 @@ def t21(ctx) -> pd.DataFrame:
     """T21's monthly figures every month (``geography.t21 per period``); see
     :func:`areas_by_month`. Service types from August 2014; every area every month (zero
     where none)."""
-    kept = ctx.kept
-    new = kept.loc[flag(kept["application_type"], "new_application"), ["case_id", "received_date"]]
-    new = pd.DataFrame({"case_id": new["case_id"], "month": date_month_index(new["received_date"])})
-    long = ctx.engine.execute(areas_by_month(ctx.engine_snapshots, ctx.engine.frame(new),
+    new = new_applications_kept(ctx.engine_applications).select("case_id", "month")
+    long = ctx.engine.execute(areas_by_month(ctx.engine_snapshots, new,
                                              ctx.engine_months, ctx.engine.frame(area_lookup())),
                               ctx.months)
     return _area_rows(long, ctx.months, T21_MONTHLY)

@@ -1,20 +1,32 @@
-"""T1: intake (new applications, arrears-only applications, total intake), monthly."""
+"""T1: intake (new applications, arrears-only applications, total intake), monthly; and the
+duplicate rule every family reading applications shares (T1, T3, T16, T21 and DQ).
+
+The definitions are Ibis expressions run by the measures engine (:mod:`.engine`):
+:func:`mark_duplicates` (one window over the applications) and :func:`intake_by_month`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
+import ibis
 import pandas as pd
 
-from .common import ALL, Rows, counts_by_month, date_month_index, flag, id_codes
+from .common import ALL, monthly_rows
+from .engine import count_where, left_join, month_number
 
 TABLE = "T1"
 DUPLICATE_KEY = ["paying_parent_id", "receiving_parent_id", "received_date"]
+NEW, ARREARS_ONLY = "new_application", "arrears_only"
+#: T1's figures: the measure and the column of :func:`intake_by_month` that holds it.
+T1_FIGURES = {"new_applications": "new_applications",
+              "arrears_only_applications": "arrears_only_applications",
+              "total_intake": "total_intake",
+              "duplicate_new_applications_removed": "duplicates"}
 
 
-def deduplicate_new_applications(applications: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Remove the duplicated new applications created by the system fault.
+def mark_duplicates(applications: ibis.Table) -> ibis.Table:
+    """The applications with the duplicate rule applied: ``duplicate`` marks the duplicated new
+    applications created by the system fault, ``month`` is the received month
+    (:func:`~.engine.month_number`).
 
     **Duplicate rule.** New applications (``application_type == "new_application"``) with the
     same ``paying_parent_id``, ``receiving_parent_id`` and ``received_date`` are one
@@ -24,64 +36,73 @@ def deduplicate_new_applications(applications: pd.DataFrame) -> tuple[pd.DataFra
     edition: "New Application Intake figures include some cases where the client has closed an
     existing application and decided to come back").
 
+    One window over the applications, partitioned by the type and the key and ordered by
+    ``application_id`` (a string whose order is its digits': the contract fixes eight): the
+    first row of each partition is kept. No join of the table with itself.
+
     Parameters
     ----------
-    applications : DataFrame
-        The applications extract (``application_id``, ``received_date``, ``application_type``,
-        ``paying_parent_id``, ``receiving_parent_id``, ...).
+    applications : ibis.Table
+        The applications as known at the as-at date (``application_id``, ``received_date``,
+        ``application_type``, ``paying_parent_id``, ``receiving_parent_id``, ...).
 
     Returns
     -------
-    (kept, removed) : tuple of DataFrame
-        ``kept`` is the applications extract without the duplicates (all arrears-only
-        applications included); ``removed`` the duplicate rows taken out.
+    ibis.Table
+        Every row of ``applications`` with ``month`` and ``duplicate`` (boolean).
     """
-    is_new = np.flatnonzero(flag(applications["application_type"], "new_application"))
-    new = applications.iloc[is_new]
-    app = id_codes(new["application_id"])
-    paying = id_codes(new["paying_parent_id"])
-    receiving = id_codes(new["receiving_parent_id"])
-    day = new["received_date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
-    # sort by the duplicate key, lowest application_id first within it
-    order = np.lexsort((app, day, receiving, paying))
-    same = np.zeros(order.size, dtype=bool)
-    if order.size > 1:
-        p, r, d = paying[order], receiving[order], day[order]
-        same[1:] = (p[1:] == p[:-1]) & (r[1:] == r[:-1]) & (d[1:] == d[:-1])
-    dup_rows = np.zeros(len(applications), dtype=bool)
-    dup_rows[is_new[order[same]]] = True
-    return applications.loc[~dup_rows], applications.loc[dup_rows]
+    rank = ibis.row_number().over(
+        group_by=[applications.application_type, *(applications[c] for c in DUPLICATE_KEY)],
+        order_by=applications.application_id)
+    return applications.mutate(month=month_number(applications.received_date),
+                               duplicate=(applications.application_type == NEW) & (rank > 0))
 
 
-def intake_table(applications: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
-    """T1 for each month in ``months``: applications by ``received_date`` month.
+def kept_applications(marked: ibis.Table) -> ibis.Table:
+    """The applications after the duplicate rule (:func:`mark_duplicates`): every arrears-only
+    application and the new applications kept."""
+    return marked.filter(~marked.duplicate)
 
-    Measures (all breakdown ``all``, unit ``count``): ``new_applications`` (after removing
-    duplicates, see :func:`deduplicate_new_applications`), ``arrears_only_applications``,
-    ``total_intake`` (= new + arrears-only) and ``duplicate_new_applications_removed``.
-    ``applications`` must already be restricted to what was known at the as-at date.
+
+def new_applications_kept(marked: ibis.Table) -> ibis.Table:
+    """The new applications after the duplicate rule (what T1 counts as new applications)."""
+    return marked.filter((marked.application_type == NEW) & ~marked.duplicate)
+
+
+def intake_by_month(marked: ibis.Table, months: ibis.Table) -> ibis.Table:
+    """T1 every month: applications by received month.
+
+    Parameters
+    ----------
+    marked : ibis.Table
+        :func:`mark_duplicates` of the applications known at the as-at date.
+    months : ibis.Table
+        The months reported (``month``): a month without applications has zeros.
+
+    Returns
+    -------
+    ibis.Table
+        One row per month: ``new_applications`` (duplicates removed),
+        ``arrears_only_applications``, ``total_intake`` (= new + arrears-only) and
+        ``duplicates`` (the duplicated new applications removed).
     """
-    return intake_counts(*deduplicate_new_applications(applications), months)
+    counts = marked.group_by("month").aggregate(
+        new_applications=count_where((marked.application_type == NEW) & ~marked.duplicate),
+        arrears_only_applications=count_where(marked.application_type == ARREARS_ONLY),
+        duplicates=count_where(marked.duplicate))
+    out = left_join(months, counts, ["month"]).fill_null(0)
+    return out.mutate(total_intake=out.new_applications + out.arrears_only_applications)
 
 
-def intake_counts(kept: pd.DataFrame, removed: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
-    """T1 from the output of :func:`deduplicate_new_applications` (see :func:`intake_table`)."""
-    month_of = date_month_index(kept["received_date"])
-    is_new = flag(kept["application_type"], "new_application")
-    is_arrears = flag(kept["application_type"], "arrears_only")
-    new = counts_by_month(month_of[is_new], months)
-    arrears = counts_by_month(month_of[is_arrears], months)
-    dups = counts_by_month(date_month_index(removed["received_date"]), months)
-    rows = Rows()
-    for i, m in enumerate(months):
-        rows.add(TABLE, m, "new_applications", ALL, new[i], "count")
-        rows.add(TABLE, m, "arrears_only_applications", ALL, arrears[i], "count")
-        rows.add(TABLE, m, "total_intake", ALL, new[i] + arrears[i], "count")
-        rows.add(TABLE, m, "duplicate_new_applications_removed", ALL, dups[i], "count")
-    return rows.frame()
+def intake_rows(ctx, table: str, measures) -> pd.DataFrame:
+    """The tidy rows of ``measures`` (of :data:`T1_FIGURES`) every month, under ``table``
+    (DQ reports T1's duplicates)."""
+    wide = ctx.engine.execute(intake_by_month(ctx.engine_applications, ctx.engine_months),
+                              ctx.months)
+    return monthly_rows(wide, table, [(m, ALL, T1_FIGURES[m], "count") for m in measures])
 
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
 def t1(ctx) -> pd.DataFrame:
-    """T1 for every month to the period (``intake.t1 per period``)."""
-    return intake_counts(ctx.kept, ctx.removed, ctx.months)
+    """T1 for every month to the period (``intake.t1 per period``); see :func:`intake_by_month`."""
+    return intake_rows(ctx, TABLE, T1_FIGURES)

@@ -14,15 +14,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import ibis
 import pandas as pd
 
 from .arrears import largest_two_by_month
-from .common import ALL, Rows, counts_by_month, date_month_index, flag, monthly_rows, tidy
-from .engine import left_join, month_integer, pence
-from .intake import intake_counts, intake_table
+from .common import ALL, Rows, monthly_rows, tidy
+from .engine import count_where, left_join, month_integer, pence
+from .intake import NEW, intake_rows, kept_applications
 
 TABLE = "DQ"
 TOLERANCE_PENCE = 1
@@ -30,39 +28,38 @@ TOLERANCE_PENCE = 1
 ROLL_FORWARD_PARTS = {"within_month": "within", "across_months": "across", ALL: None}
 #: Application fees began on this day (it belongs to June 2014): the contract's fee_status rule.
 FEES_BEGAN = pd.Timestamp("2014-06-30")
+#: The reasons a fee status is recorded in error (see the module docstring).
+FEE_STATUS_REASONS = ("no_fee_after_fees_began", "fee_before_fees_began", "fee_on_arrears_only")
 
 
-def fee_status_errors(applications: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
-    """``fee_status_recorded_in_error`` by month and reason (see the module docstring).
+def fee_status_errors_by_month(kept: ibis.Table, months: ibis.Table) -> ibis.Table:
+    """``fee_status_recorded_in_error`` every month, by reason (see the module docstring).
 
-    ``applications``: de-duplicated applications (T1's ``kept``); each row breaking the rule is
-    counted once, in the month it was received.
+    Parameters
+    ----------
+    kept : ibis.Table
+        The applications after the duplicate rule (T1's,
+        :func:`~cms_stats.measures.intake.kept_applications`: ``month`` received,
+        ``received_date``, ``application_type``, ``fee_status``); each row breaking the rule is
+        counted once, in the month it was received.
+    months : ibis.Table
+        The months reported (``month``).
+
+    Returns
+    -------
+    ibis.Table
+        One row per month: a count for each reason of :data:`FEE_STATUS_REASONS` and ``all``.
     """
-    new = flag(applications["application_type"], "new_application")
-    no_fee = flag(applications["fee_status"], "no_fee")
-    after = (applications["received_date"] >= FEES_BEGAN).to_numpy(dtype=bool)
+    new = kept.application_type == NEW
+    no_fee = (kept.fee_status == "no_fee").fill_null(False)
+    after = kept.received_date >= ibis.date(FEES_BEGAN.year, FEES_BEGAN.month, FEES_BEGAN.day)
     reasons = {"no_fee_after_fees_began": new & after & no_fee,
                "fee_before_fees_began": ~after & ~no_fee,
                "fee_on_arrears_only": ~new & after & ~no_fee}
-    month_of = date_month_index(applications["received_date"])
-    rows = Rows()
-    counts = {name: counts_by_month(month_of[mask], months) for name, mask in reasons.items()}
-    for i, m in enumerate(months):
-        for name, values in counts.items():
-            rows.add(TABLE, m, "fee_status_recorded_in_error", name, values[i], "count")
-        rows.add(TABLE, m, "fee_status_recorded_in_error", ALL,
-                 sum(v[i] for v in counts.values()), "count")
-    return rows.frame()
-
-
-def duplicates_table(applications: pd.DataFrame, months: Sequence[str],
-                     t1: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``duplicate_new_applications_removed`` by month (the same count as in T1; taken from
-    ``t1`` when the T1 table is given)."""
-    t1 = intake_table(applications, months) if t1 is None else t1
-    dq = t1.loc[t1["measure"] == "duplicate_new_applications_removed"].copy()
-    dq["table"] = TABLE
-    return dq.reset_index(drop=True)
+    counts = kept.group_by("month").aggregate(
+        **{name: count_where(rule) for name, rule in reasons.items()})
+    out = left_join(months, counts, ["month"]).fill_null(0)
+    return out.mutate(**{ALL: sum(out[name] for name in FEE_STATUS_REASONS)})
 
 
 def quarantine_table(quarantine: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -158,13 +155,18 @@ def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
 
 # --- registry entry points (resources/tables.yaml) ----------------------------------------
 def duplicates(ctx) -> pd.DataFrame:
-    """Duplicated new applications removed, by month (``quality.duplicates per period``)."""
-    return duplicates_table(ctx.applications, ctx.months, t1=intake_counts(ctx.kept, ctx.removed, ctx.months))
+    """Duplicated new applications removed, by month (``quality.duplicates per period``): T1's
+    count (:func:`~cms_stats.measures.intake.intake_by_month`)."""
+    return intake_rows(ctx, TABLE, ["duplicate_new_applications_removed"])
 
 
 def fee_status(ctx) -> pd.DataFrame:
-    """Fee statuses recorded in error, by month and reason (``quality.fee_status per period``)."""
-    return fee_status_errors(ctx.kept, ctx.months)
+    """Fee statuses recorded in error, by month and reason (``quality.fee_status per period``);
+    see :func:`fee_status_errors_by_month`."""
+    wide = ctx.engine.execute(fee_status_errors_by_month(kept_applications(ctx.engine_applications),
+                                                         ctx.engine_months), ctx.months)
+    return monthly_rows(wide, TABLE, [("fee_status_recorded_in_error", name, name, "count")
+                                      for name in (*FEE_STATUS_REASONS, ALL)])
 
 
 def roll_forward(ctx) -> pd.DataFrame:
