@@ -135,8 +135,8 @@ def test_accuracy_share_within_0_1(pairs):
         "month": pd.Series([month_integer("2014-07")] * len(pairs), dtype="int64"),
         "calculated_weekly_amount": pd.Series([p[0] for p in pairs], dtype="float64"),
         "correct_weekly_amount": pd.Series([max(p[1], 0.01) for p in pairs], dtype="float64")}))
-    wide = duckdb_engine.execute(accuracy_by_month(checks, duckdb_engine.months(MONTHS),
-                                                   month_integer("2014-08")), MONTHS)
+    wide = duckdb().execute(accuracy_by_month(checks, duckdb().months(MONTHS),
+                                              month_integer("2014-08")), MONTHS)
     assert wide["month"].tolist() == MONTHS
     shares = wide["share"].dropna()
     assert ((shares >= 0) & (shares <= 1)).all()
