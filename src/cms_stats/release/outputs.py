@@ -22,9 +22,10 @@ from cms_stats.publish.spreadsheet import created_datetime, write_spreadsheet
 from cms_stats.publish.tidy_csv import write_csv
 from cms_stats.registry import load_registry
 from cms_stats.release.archive import write_data_archive
+from cms_stats.release.kept import stage_key, write_or_reuse
 from cms_stats.work import ReleaseError
 
-__all__ = ["write_tables", "check_disclosure", "published_validation"]
+__all__ = ["write_tables", "check_disclosure", "published_validation", "TABLE_OUTPUTS"]
 
 
 def published_validation(validation: dict) -> dict:
@@ -63,9 +64,15 @@ def edition_lines(facts: dict) -> list[str]:
     return lines
 
 
+#: What :func:`write_tables` writes from the working files alone (kept in the cache between
+#: releases with the key of their inputs, :mod:`cms_stats.release.kept`).
+TABLE_OUTPUTS = ("tables.xlsx", "tables.ods", "csv", "revisions.csv")
+
+
 def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_dir: Path,
                   metadata: dict, chapters_run: dict, facts: dict | None = None,
-                  before_archive: Callable[[], object] | None = None) -> None:
+                  before_archive: Callable[[], object] | None = None,
+                  kept: Path | None = None) -> list[str]:
     """``tables.xlsx``, ``tables.ods``, ``csv/`` (with ``csv/ees/``), ``revisions.csv``,
     the table builder's data (``html/_static/explore/data.js``, from ``csv/``, when the web
     book is in ``out``) and ``manifest.json`` from the working files.
@@ -76,32 +83,33 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
 
     ``before_archive`` is called (and its errors raised) before the data archive and the
     manifest are written: the release prints the PDF meanwhile, and both hold it.
+
+    ``kept`` (a folder of the cache): the spreadsheet, CSV and revisions log are copied from
+    there when their inputs are those they were written from (:data:`TABLE_OUTPUTS`,
+    :func:`cms_stats.release.kept.write_or_reuse`), else written and kept there.
+
+    Returns
+    -------
+    list of str
+        The parts of the tables' key that changed (empty: the kept files were copied; always
+        non-empty without ``kept``).
     """
     facts = facts or {}
-    policy = load_policy()
-    published = pd.read_parquet(work_dir / "published.parquet")
-    revisions = None
-    if (work_dir / "revisions.csv").is_file():
-        shutil.copyfile(work_dir / "revisions.csv", out / "revisions.csv")
-        revisions = pd.read_csv(work_dir / "revisions.csv", dtype=str, keep_default_na=False)
-    # A table first published in a later edition is absent: not in the metadata either.
-    meta = load_metadata()
-    in_edition = set(load_registry().tables_in_edition(period))
-    meta = {**meta, "tables": {k: v for k, v in meta["tables"].items() if k in in_edition}}
-    tables = publication_tables(published, policy, meta)
-    lines = edition_lines(facts)
-    write_spreadsheet(
-        {k: v for k, v in tables.items() if k != "DQ"}, out / "tables.xlsx", period=period,
-        is_synthetic=metadata.get("source") == "synthetic", revisions_log=revisions,
-        quality=tables.get("DQ"), policy=policy, metadata=meta, edition_lines=lines)
-    # The OpenDocument edition, cell for cell the same workbook (the GSS guidance prefers it).
-    write_ods(out / "tables.xlsx", out / "tables.ods", title=meta["publication"]["title"],
-              created=created_datetime(period))
-    write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines), period=period,
-              is_synthetic=metadata.get("source") == "synthetic")
+    is_synthetic = metadata.get("source") == "synthetic"
+
+    def write() -> None:
+        _write_table_files(out, work_dir, period, facts, is_synthetic)
+
+    if kept is None:
+        write()
+        stale = ["not kept"]
+    else:
+        key = stage_key({name: work_dir / name for name in ("published.parquet", "revisions.csv")},
+                        {"period": period, "facts": facts, "synthetic": is_synthetic})
+        stale = write_or_reuse(out, kept, key, TABLE_OUTPUTS, write)
     if (out / "html").is_dir():
         # The "Create your own table" page's data: exactly the CSV files just written.
-        write_explore_data(out, policy, meta, symbol_links())
+        write_explore_data(out, load_policy(), _edition_metadata(period), symbol_links())
     if before_archive is not None:
         before_archive()
     # The PDF, spreadsheet and CSV in one archive (before the manifest, which hashes it).
@@ -118,6 +126,38 @@ def write_tables(out: Path, work_dir: Path, period: str, parameters: dict, data_
                # Every file of the release (but this manifest): a published edition is checked
                # against them before a later one is built (cms_stats.editions).
                "outputs": {rel: d for rel, d in hash_files(out).items() if rel != "manifest.json"}})
+    return stale
+
+
+def _edition_metadata(period: str) -> dict:
+    """The publication's metadata without the tables first published in a later edition."""
+    meta = load_metadata()
+    in_edition = set(load_registry().tables_in_edition(period))
+    return {**meta, "tables": {k: v for k, v in meta["tables"].items() if k in in_edition}}
+
+
+def _write_table_files(out: Path, work_dir: Path, period: str, facts: dict,
+                       is_synthetic: bool) -> None:
+    """The spreadsheet (xlsx and ODS), the CSV files and the revisions log (:data:`TABLE_OUTPUTS`)."""
+    policy = load_policy()
+    published = pd.read_parquet(work_dir / "published.parquet")
+    revisions = None
+    if (work_dir / "revisions.csv").is_file():
+        shutil.copyfile(work_dir / "revisions.csv", out / "revisions.csv")
+        revisions = pd.read_csv(work_dir / "revisions.csv", dtype=str, keep_default_na=False)
+    # A table first published in a later edition is absent: not in the metadata either.
+    meta = _edition_metadata(period)
+    tables = publication_tables(published, policy, meta)
+    lines = edition_lines(facts)
+    write_spreadsheet(
+        {k: v for k, v in tables.items() if k != "DQ"}, out / "tables.xlsx", period=period,
+        is_synthetic=is_synthetic, revisions_log=revisions,
+        quality=tables.get("DQ"), policy=policy, metadata=meta, edition_lines=lines)
+    # The OpenDocument edition, cell for cell the same workbook (the GSS guidance prefers it).
+    write_ods(out / "tables.xlsx", out / "tables.ods", title=meta["publication"]["title"],
+              created=created_datetime(period))
+    write_csv(published, out, policy, meta, edition=_csv_edition(facts, lines), period=period,
+              is_synthetic=is_synthetic)
 
 
 def _csv_edition(facts: dict, lines: list[str]) -> dict | None:

@@ -1,0 +1,127 @@
+"""Output files of a release stage kept in the cache with the key of their inputs.
+
+A release whose stage inputs are what they were when the files were written copies the kept
+files instead of writing them again: the spreadsheet (xlsx and ODS), the CSV files and the
+revisions log take about 7 CPU seconds to write and depend on the working files, the edition's
+facts and the package's code, never on a chapter's prose, so a narrative-only rebuild copies
+them. The key is as strong as the chapter cache's: everything the writer reads is hashed (the
+working files it reads, its parameters, every file of the ``cms_stats`` package including
+``resources/``, the interpreter and the versions of the libraries that write the files).
+
+Kept in ``<cache>/<stage>/``: ``key.json`` and ``files/`` (the outputs, under their paths in
+the release). The key is written last and removed first, so an interrupted write leaves no key
+that matches.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+
+from cms_stats import paths
+from cms_stats.files import combine_hashes, hash_files, sha256_file
+
+__all__ = ["stage_key", "stale_inputs", "write_or_reuse"]
+
+#: The libraries that write a stage's files: a new version may write other bytes.
+_WRITERS = ("pandas", "pyarrow", "gptables", "XlsxWriter", "openpyxl", "numpy")
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in _WRITERS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+def stage_key(files: dict[str, Path], parameters: dict) -> dict[str, object]:
+    """The key of a stage's outputs: one entry per part that can change them.
+
+    Parameters
+    ----------
+    files : dict of str to Path
+        The input files the stage reads (name -> path); an absent file is keyed as absent.
+    parameters : dict
+        Everything else the stage is given (JSON-serialisable).
+
+    Returns
+    -------
+    dict
+        ``files`` (name -> SHA-256 or ``"absent"``), ``parameters``, ``source`` (the hash of
+        every file of the ``cms_stats`` package, ``resources/`` included), ``python`` and
+        ``libraries`` (the versions of the libraries that write the files).
+    """
+    return {
+        "files": {name: sha256_file(path) if path.is_file() else "absent"
+                  for name, path in sorted(files.items())},
+        "parameters": json.loads(json.dumps(parameters, sort_keys=True, default=str)),
+        "source": combine_hashes(hash_files(paths.PACKAGE_DIR.resolve())),
+        "python": sys.version,
+        "libraries": _versions(),
+    }
+
+
+def stale_inputs(kept: Path, key: dict) -> list[str]:
+    """Which parts of ``key`` differ from the key kept in ``kept`` (``["not kept"]`` when
+    nothing usable is kept)."""
+    try:
+        old = json.loads((kept / "key.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ["not kept"]
+    if not (kept / "files").is_dir():
+        return ["not kept"]
+    return [part for part, value in key.items() if old.get(part) != value]
+
+
+def write_or_reuse(out: Path, kept: Path, key: dict, outputs: Sequence[str],
+                   write: Callable[[], None]) -> list[str]:
+    """Put a stage's ``outputs`` (paths relative to ``out``, files or folders) into ``out``:
+    copied from ``kept`` when its key equals ``key``, else written by ``write()`` and kept.
+
+    Parameters
+    ----------
+    out : Path
+        The release folder being built.
+    kept : Path
+        The stage's folder in the cache (``<cache>/<stage>``).
+    key : dict
+        :func:`stage_key` of this release's inputs.
+    outputs : sequence of str
+        What the stage writes into ``out``; an output the writer did not make is not kept
+        (``revisions.csv`` without a previous edition).
+    write : callable
+        Writes the outputs into ``out``.
+
+    Returns
+    -------
+    list of str
+        The parts of the key that changed (empty: the kept files were copied).
+    """
+    stale = stale_inputs(kept, key)
+    if not stale:
+        for rel in outputs:
+            src = kept / "files" / rel
+            if src.is_dir():
+                shutil.copytree(src, out / rel)
+            elif src.is_file():
+                shutil.copyfile(src, out / rel)
+        return []
+    (kept / "key.json").unlink(missing_ok=True)
+    write()
+    shutil.rmtree(kept / "files", ignore_errors=True)
+    for rel in outputs:
+        src, dst = out / rel, kept / "files" / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        elif src.is_file():
+            shutil.copyfile(src, dst)
+    (kept / "key.json").write_text(json.dumps(key, indent=1, sort_keys=True), encoding="utf-8")
+    return stale
