@@ -12,8 +12,12 @@ prints one progress line per stage with its timing::
                                                     beside cms_stats.release.outputs
     [6/6] checking disclosure and moving into place cms_stats.release.outputs, cms_stats.files
 
-Stage 5 prints the PDF while the spreadsheet and CSV files are written (Chromium on one core,
-the tables on the other); the data archive and the manifest, which hold the PDF, wait for it.
+The chapter workers start their kernels while the measures run (stage 2 uses one core of
+two). The PDF is printed from the single-page build as soon as it is built, while the html
+build finishes and then while the spreadsheet and CSV files are written (stage 5: Chromium on
+one core, the tables on the other); the data archive and the manifest, which hold the PDF, wait
+for it. The spreadsheet, CSV and revisions log are copied from the cache when their inputs are
+unchanged (:mod:`cms_stats.release.kept`: a narrative-only rebuild).
 
 It writes ``<build>/release/<period>/``: ``html/``, ``book.pdf``, ``notebooks/`` (the executed
 chapters), ``tables.xlsx`` and ``tables.ods``, ``csv/`` (tidy files, ``metadata.json`` and the
@@ -52,9 +56,9 @@ from cms_stats.measures.engine import engine_name
 from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
                                         chapter_workers,
                                         chapter_key_parts, run_chapters)
-from cms_stats.release.outputs import check_disclosure, write_tables
+from cms_stats.release.outputs import check_disclosure, screen_ahead, write_tables
 from cms_stats.release.pdf import print_pdf, title_page
-from cms_stats.release.website import build_books, offline_problems, stage_book
+from cms_stats.release.website import Books, offline_problems, stage_book
 from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError, measure_key,
                             check_period_format, compute_work, default_data_dir, measure_edition,
                             prepare_work, previous_folder)
@@ -317,37 +321,48 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
 
     stages.start("building the web book")
-    html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata, build_date)
-
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=final.parent))
     tmp.chmod(0o755)  # a published folder, readable by all (mkdtemp makes it private)
     try:
-        shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
-        (tmp / "notebooks").mkdir()
-        for ch in chapters:
-            nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
-
-        stages.start("printing the PDF; spreadsheet, CSV and manifest")
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf") as printing:
+        books = _start_website(cache, chapters, notebooks, period, metadata, build_date)
+        with books, ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf") as printing:
+            # The PDF is printed from the single page as soon as it is built, while the html
+            # build finishes (Chromium on the core the finished build leaves).
+            single_dir = _offline(books.result("singlehtml"))
             pdf = printing.submit(print_pdf, single_dir, chapters[0].docname, tmp / "book.pdf",
                                   cache, title_page(period, facts, metadata))
-            tables_stale = write_tables(tmp, work_dir, period,
-                         {"period": period, "data_dir": str(data_dir), "engine": engine,
-                          "work_dir": work_dir.relative_to(build_root).as_posix(),
-                          "data_hash": data_hash, "previous": str(shown_previous or ""),
-                          "known_at": known_at.isoformat() if known_at else "",
-                          "corrects": corrects.name if corrects else "",
-                          "chapter_data_hashes": input_hashes},
-                         data_dir, metadata,
-                         # sorted: the order chapters finish in is not part of the release
-                         {"executed": sorted(executed), "reused": sorted(reused)}, facts,
-                         before_archive=pdf.result, kept=cache / "tables")
+            earlier = [previous_folder(f, build_root) for f in (previous, corrects) if f]
+            screened = {}
+
+            def screen_then_wait_for_pdf() -> None:
+                # the disclosure check of all but the PDF while Chromium prints it
+                screened.update(screen_ahead(tmp, earlier))
+                pdf.result()
+
+            html_dir = _offline(books.result("html"))
+            shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
+            (tmp / "notebooks").mkdir()
+            for ch in chapters:
+                nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
+
+            stages.start("printing the PDF; spreadsheet, CSV and manifest")
+            tables_stale = write_tables(
+                tmp, work_dir, period,
+                {"period": period, "data_dir": str(data_dir), "engine": engine,
+                 "work_dir": work_dir.relative_to(build_root).as_posix(),
+                 "data_hash": data_hash, "previous": str(shown_previous or ""),
+                 "known_at": known_at.isoformat() if known_at else "",
+                 "corrects": corrects.name if corrects else "",
+                 "chapter_data_hashes": input_hashes},
+                data_dir, metadata,
+                # sorted: the order chapters finish in is not part of the release
+                {"executed": sorted(executed), "reused": sorted(reused)}, facts,
+                before_archive=screen_then_wait_for_pdf, kept=cache / "tables")
         if not tables_stale:
             stages.say("      spreadsheet, CSV and revisions reused: their inputs are unchanged")
 
         stages.start("checking disclosure and moving into place")
-        check_disclosure(tmp, [previous_folder(f, build_root) for f in (previous, corrects)
-                               if f])
+        check_disclosure(tmp, earlier, ahead=screened or None)
         move_into_place(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -401,17 +416,21 @@ def _source_date(build_date: dt.date | None):
             os.environ["SOURCE_DATE_EPOCH"] = old
 
 
-def _website(cache: Path, chapters: list[Chapter], notebooks: dict, period: str,
-             metadata: dict, build_date: dt.date | None = None) -> tuple[Path, Path]:
-    """Stage the book, build html and singlehtml, and refuse a page that would go off-machine."""
+def _start_website(cache: Path, chapters: list[Chapter], notebooks: dict, period: str,
+                   metadata: dict, build_date: dt.date | None = None) -> Books:
+    """Stage the book and start its html and singlehtml builds (:class:`Books`)."""
     fresh = stage_book(cache / "book", chapters, notebooks, period, metadata,
                        build_date=build_date)
-    html_dir, single_dir = build_books(cache / "book", cache, chapters, fresh=fresh)
-    offline = offline_problems(html_dir) + offline_problems(single_dir)
+    return Books(cache / "book", cache, chapters, fresh=fresh)
+
+
+def _offline(built: Path) -> Path:
+    """``built``, once no page of it would fetch from the internet (else a one-line error)."""
+    offline = offline_problems(built)
     if offline:
         raise ReleaseError(f"the book would fetch from the internet: {offline[0]}"
                            + (f" (+{len(offline) - 1} more)" if len(offline) > 1 else ""))
-    return html_dir, single_dir
+    return built
 
 
 def _remove_stale(final: Path) -> None:

@@ -19,26 +19,16 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 
 from cms_stats import paths
-from cms_stats.files import combine_hashes, hash_files, sha256_file
+from cms_stats.files import combine_hashes, copy_path, hash_files, sha256_file
+from cms_stats.publish.manifest import package_versions
 
 __all__ = ["stage_key", "stale_inputs", "write_or_reuse"]
 
 #: The libraries that write a stage's files: a new version may write other bytes.
 _WRITERS = ("pandas", "pyarrow", "gptables", "XlsxWriter", "openpyxl", "numpy")
-
-
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in _WRITERS:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "absent"
-    return found
 
 
 def stage_key(files: dict[str, Path], parameters: dict) -> dict[str, object]:
@@ -64,7 +54,7 @@ def stage_key(files: dict[str, Path], parameters: dict) -> dict[str, object]:
         "parameters": json.loads(json.dumps(parameters, sort_keys=True, default=str)),
         "source": combine_hashes(hash_files(paths.PACKAGE_DIR.resolve())),
         "python": sys.version,
-        "libraries": _versions(),
+        "libraries": package_versions(_WRITERS),
     }
 
 
@@ -107,21 +97,12 @@ def write_or_reuse(out: Path, kept: Path, key: dict, outputs: Sequence[str],
     stale = stale_inputs(kept, key)
     if not stale:
         for rel in outputs:
-            src = kept / "files" / rel
-            if src.is_dir():
-                shutil.copytree(src, out / rel)
-            elif src.is_file():
-                shutil.copyfile(src, out / rel)
+            copy_path(kept / "files" / rel, out / rel)
         return []
     (kept / "key.json").unlink(missing_ok=True)
     write()
     shutil.rmtree(kept / "files", ignore_errors=True)
     for rel in outputs:
-        src, dst = out / rel, kept / "files" / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst)
-        elif src.is_file():
-            shutil.copyfile(src, dst)
+        copy_path(out / rel, kept / "files" / rel)
     (kept / "key.json").write_text(json.dumps(key, indent=1, sort_keys=True), encoding="utf-8")
     return stale

@@ -13,7 +13,7 @@ import pandas as pd
 from cms_stats.book.cells import symbol_links
 from cms_stats.files import hash_files
 from cms_stats.publish.disclosure import check_release
-from cms_stats.publish.explore import write_explore_data
+from cms_stats.publish.explore import EXPLORE_DATA, write_explore_data
 from cms_stats.publish.manifest import write_manifest
 from cms_stats.publish.ods import write_ods
 from cms_stats.publish.policy import load_metadata, load_policy
@@ -25,7 +25,8 @@ from cms_stats.release.archive import write_data_archive
 from cms_stats.release.kept import stage_key, write_or_reuse
 from cms_stats.work import ReleaseError
 
-__all__ = ["write_tables", "check_disclosure", "published_validation", "TABLE_OUTPUTS"]
+__all__ = ["write_tables", "check_disclosure", "screen_ahead", "published_validation",
+           "TABLE_OUTPUTS"]
 
 
 def published_validation(validation: dict) -> dict:
@@ -173,10 +174,52 @@ def _csv_edition(facts: dict, lines: list[str]) -> dict | None:
             "notes": lines}
 
 
-def check_disclosure(out: Path, earlier: Sequence[Path] = ()) -> None:
+def screen_ahead(out: Path, earlier: Sequence[Path] = (),
+                 later: Sequence[str] = ("book.pdf",)) -> dict:
+    """The disclosure check of every file of ``out`` but ``later`` (still being written: the
+    PDF), with the tables' audit: run while the PDF prints. :func:`check_disclosure` then
+    screens only what was added or changed since.
+
+    Returns
+    -------
+    dict
+        ``files`` (each file screened -> its size, modification time and inode then) and
+        ``problems`` (what the check found).
+    """
+    files = {rel: st for rel, st in _file_stats(out).items() if rel not in later}
+    return {"files": files, "problems": check_release(out, load_policy(), earlier, files=files)}
+
+
+def _file_stats(out: Path) -> dict[str, tuple[int, int, int]]:
+    stats = {}
+    for path in out.rglob("*"):
+        if path.is_file():
+            st = path.stat()
+            stats[path.relative_to(out).as_posix()] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return stats
+
+
+#: What the tables' audit and the table builder's comparison read (besides earlier editions).
+_AUDITED = ("csv/", "revisions.csv", EXPLORE_DATA.as_posix())
+
+
+def check_disclosure(out: Path, earlier: Sequence[Path] = (), ahead: dict | None = None) -> None:
     """Stop the release in one line when a reader of ``out`` (and of the ``earlier`` editions'
-    release folders) can recover a withheld figure."""
-    problems = check_release(out, load_policy(), earlier)
+    release folders) can recover a withheld figure.
+
+    With ``ahead`` (:func:`screen_ahead`, run while the PDF printed), only the files added or
+    changed since are screened, and the tables' audit runs again only if a file it reads
+    changed or went: every file of the release is screened as it is published.
+    """
+    if ahead is None:
+        problems = check_release(out, load_policy(), earlier)
+    else:
+        now = _file_stats(out)
+        changed = [rel for rel, st in now.items() if ahead["files"].get(rel) != st]
+        gone = [rel for rel in ahead["files"] if rel not in now]
+        audit = any(rel.startswith(_AUDITED) for rel in changed + gone)
+        problems = ahead["problems"] + check_release(out, load_policy(), earlier, files=changed,
+                                                     audit=audit)
     if problems:
         raise ReleaseError(f"disclosure check failed: {problems[0]}"
                            + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))
