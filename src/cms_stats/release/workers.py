@@ -20,7 +20,6 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-import papermill as pm
 
 from cms_stats.registry import load_registry
 from cms_stats.release.kernel import SharedKernel
@@ -65,6 +64,8 @@ def execute_chapter(source: str, out_path: str, parameters: dict, cwd: str,
     ``final_cell``, when given, is appended as a last code cell tagged ``final_tag`` (the
     release records the chapter's imported modules with it, then removes it).
     """
+    import papermill as pm  # deferred: a release that executes no chapter never loads it
+
     os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")  # the venv's kernelspec, not ~/.local
     os.environ.setdefault("MPLBACKEND", "agg")
     nb = read_notebook(Path(source), parameters.get("period"))
@@ -115,6 +116,8 @@ def worker_main() -> None:
     A line ``{"warm": <folder>}`` starts the worker's kernel (and its third-party imports)
     ahead of the chapters, with no result line (:meth:`Workers.warm`).
     """
+    import papermill  # noqa: F401  (loaded before the first job: while the measures run)
+
     out = sys.stdout
     sys.stdout = sys.stderr  # stray prints must not corrupt the result stream
     for line in sys.stdin:
