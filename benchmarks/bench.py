@@ -160,6 +160,9 @@ def print_release_stages(runs: dict[str, dict]) -> None:
             cells.append("-" if wall is None else f"{wall:.1f} / {cpu:.1f}" if cpu is not None
                          else f"{wall:.1f}")
         print(f"{stage:<50}" + "".join(f"{c:>30}" for c in cells))
+    for event in dict.fromkeys(e for run in runs.values() for e in run.get("marks_s", {})):
+        print(f"{'  at (s since start): ' + event:<50}" + "".join(
+            f"{runs[n].get('marks_s', {}).get(event, float('nan')):>30.1f}" for n in names))
     print(f"{'(chapters executed; tables)':<50}" + "".join(
         f"{len(runs[n]['executed']):>22} ; {runs[n].get('tables', '?'):<7}" for n in names))
 

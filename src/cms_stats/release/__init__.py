@@ -86,6 +86,7 @@ class _Stages:
         self.progress = progress or (lambda *a, **k: None)
         self.timings: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
+        self.marks: dict[str, float] = {}
         self._t0 = time.perf_counter()
         self._n = 0
         self._name = None
@@ -94,6 +95,11 @@ class _Stages:
 
     def say(self, text: str) -> None:
         self.progress(text)
+
+    def mark(self, event: str) -> None:
+        """When ``event`` happened, in seconds since the release started (``marks_s``: the
+        book's two builds and the PDF overlap the stages)."""
+        self.marks[event] = round(self.total, 3)
 
     def start(self, name: str) -> None:
         self.finish()
@@ -329,6 +335,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
             # The PDF is printed from the single page as soon as it is built, while the html
             # build finishes (Chromium on the core the finished build leaves).
             single_dir = _offline(books.result("singlehtml"))
+            stages.mark("singlehtml built")
             pdf = printing.submit(print_pdf, single_dir, chapters[0].docname, tmp / "book.pdf",
                                   cache, title_page(period, facts, metadata))
             earlier = [previous_folder(f, build_root) for f in (previous, corrects) if f]
@@ -337,9 +344,12 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
             def screen_then_wait_for_pdf() -> None:
                 # the disclosure check of all but the PDF while Chromium prints it
                 screened.update(screen_ahead(tmp, earlier))
+                stages.mark("screened all but the PDF")
                 pdf.result()
+                stages.mark("PDF printed")
 
             html_dir = _offline(books.result("html"))
+            stages.mark("html built")
             shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
             (tmp / "notebooks").mkdir()
             for ch in chapters:
@@ -373,7 +383,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
               "reused": reused, "why_executed": reasons,
               "tables": "written" if tables_stale else "reused", "why_tables_written": tables_stale,
               "timings_s": stages.timings,
-              "cpu_s": stages.cpu, "total_s": round(stages.total, 3)}
+              "cpu_s": stages.cpu, "marks_s": stages.marks, "total_s": round(stages.total, 3)}
     atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
     stages.say(f"release {period} complete in {stages.total:.1f} s: {final}")
     return final
@@ -464,7 +474,9 @@ def last_run(period: str, build_dir=None) -> dict:
     cache key that changed), ``tables`` (``written`` or ``reused``: the spreadsheet, CSV and
     revisions log, :mod:`cms_stats.release.kept`) and ``why_tables_written`` (the parts of
     their key that changed), ``timings_s`` (wall seconds per stage), ``cpu_s`` (CPU seconds per
-    stage: the release's process and the processes it waited for), ``total_s``, ``release``.
+    stage: the release's process and the processes it waited for), ``marks_s`` (when the
+    single page and the html were built, the folder screened and the PDF printed: seconds
+    since the start), ``total_s``, ``release``.
     """
     build_root = Path(build_dir or paths.build_dir())
     return json.loads((build_root / "cache" / period / "last_run.json").read_text())
