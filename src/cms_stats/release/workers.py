@@ -116,7 +116,7 @@ def worker_main() -> None:
     A line ``{"warm": <folder>}`` starts the worker's kernel (and its third-party imports)
     ahead of the chapters, with no result line (:meth:`Workers.warm`).
     """
-    import papermill  # noqa: F401  (loaded before the first job: while the measures run)
+    import papermill  # noqa: F401  deferred from the module: loaded here, before the first job
 
     out = sys.stdout
     sys.stdout = sys.stderr  # stray prints must not corrupt the result stream
