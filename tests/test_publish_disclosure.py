@@ -312,16 +312,41 @@ def test_what_the_release_writes_after_screening_ahead_is_screened(release):
 
 @pytest.mark.parametrize("spoil, audited", [(_spoil_csv, True), (_spoil_html, False)])
 def test_the_audit_runs_again_when_a_file_it_reads_changed(release, monkeypatch, spoil, audited):
-    from cms_stats.publish import disclosure
-    from cms_stats.release import ReleaseError
+    from cms_stats.release import ReleaseError, outputs
     from cms_stats.release.outputs import check_disclosure, screen_ahead
 
     calls = []
-    real = disclosure.audit_tables
-    monkeypatch.setattr(disclosure, "audit_tables", lambda *a: calls.append(1) or real(*a))
+    real = outputs.audit_tables
+    monkeypatch.setattr(outputs, "audit_tables", lambda *a: calls.append(1) or real(*a))
     ahead = screen_ahead(release)
     assert len(calls) == 1
     spoil(release)
     with pytest.raises(ReleaseError):
         check_disclosure(release, ahead=ahead)
     assert len(calls) == (2 if audited else 1)
+
+
+def test_the_audit_is_kept_with_the_files_it_reads(release, tmp_path, monkeypatch):
+    """Reused when the release's and the earlier editions' CSV files are those it was computed
+    from; computed again when one of them changed."""
+    from cms_stats.release import outputs
+
+    calls = []
+    real = outputs.audit_tables
+    monkeypatch.setattr(outputs, "audit_tables", lambda *a: calls.append(1) or real(*a))
+    earlier = shutil.copytree(release, tmp_path / "earlier" / "2016-05")
+    kept = tmp_path / "kept"
+
+    def screen():
+        return outputs.screen_ahead(release, [earlier], kept=kept)
+
+    assert screen()["audit"] == "computed" and len(calls) == 1
+    assert screen() == {**screen(), "audit": "reused"} and len(calls) == 1
+    path = release / "csv" / "T2.csv"
+    path.write_text(path.read_text().replace("338,900", "338,800").replace("338900", "338800"))
+    assert screen()["audit"] == "computed" and len(calls) == 2
+    path = earlier / "csv" / "T11.csv"
+    path.write_text(path.read_text().replace("[c]", "[x]", 1))
+    found = screen()
+    assert found["audit"] == "computed" and len(calls) == 3
+    assert screen() == {**found, "audit": "reused"} and len(calls) == 3

@@ -343,7 +343,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
 
             def screen_then_wait_for_pdf() -> None:
                 # the disclosure check of all but the PDF while Chromium prints it
-                screened.update(screen_ahead(tmp, earlier))
+                screened.update(screen_ahead(tmp, earlier, kept=cache / "audit"))
                 stages.mark("screened all but the PDF")
                 pdf.result()
                 stages.mark("PDF printed")
@@ -382,6 +382,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
               "working_files": "reused" if current else "computed", "executed": executed,
               "reused": reused, "why_executed": reasons,
               "tables": "written" if tables_stale else "reused", "why_tables_written": tables_stale,
+              "audit": screened.get("audit"),
               "timings_s": stages.timings,
               "cpu_s": stages.cpu, "marks_s": stages.marks, "total_s": round(stages.total, 3)}
     atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
@@ -473,7 +474,8 @@ def last_run(period: str, build_dir=None) -> dict:
     ``executed`` and ``reused`` (chapter names), ``why_executed`` (chapter -> the parts of its
     cache key that changed), ``tables`` (``written`` or ``reused``: the spreadsheet, CSV and
     revisions log, :mod:`cms_stats.release.kept`) and ``why_tables_written`` (the parts of
-    their key that changed), ``timings_s`` (wall seconds per stage), ``cpu_s`` (CPU seconds per
+    their key that changed), ``audit`` (``computed`` or ``reused``: the disclosure audit of
+    the tables, kept with the key of the files it reads), ``timings_s`` (wall seconds per stage), ``cpu_s`` (CPU seconds per
     stage: the release's process and the processes it waited for), ``marks_s`` (when the
     single page and the html were built, the folder screened and the PDF printed: seconds
     since the start), ``total_s``, ``release``.

@@ -25,10 +25,11 @@ from cms_stats import paths
 from cms_stats.files import combine_hashes, copy_path, hash_files, sha256_file
 from cms_stats.publish.manifest import package_versions
 
-__all__ = ["stage_key", "stale_inputs", "write_or_reuse"]
+__all__ = ["stage_key", "stale_inputs", "write_or_reuse", "computed_or_reused", "folder_files"]
 
-#: The libraries that write a stage's files: a new version may write other bytes.
-_WRITERS = ("pandas", "pyarrow", "gptables", "XlsxWriter", "openpyxl", "numpy")
+#: The libraries that write a stage's files or compute its result (scipy: the audit's
+#: linear programmes): a new version may give other bytes.
+_WRITERS = ("pandas", "pyarrow", "gptables", "XlsxWriter", "openpyxl", "numpy", "scipy")
 
 
 def stage_key(files: dict[str, Path], parameters: dict) -> dict[str, object]:
@@ -65,7 +66,7 @@ def stale_inputs(kept: Path, key: dict) -> list[str]:
         old = json.loads((kept / "key.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ["not kept"]
-    if not (kept / "files").is_dir():
+    if not ((kept / "files").is_dir() or (kept / "result.json").is_file()):
         return ["not kept"]
     return [part for part, value in key.items() if old.get(part) != value]
 
@@ -99,6 +100,7 @@ def write_or_reuse(out: Path, kept: Path, key: dict, outputs: Sequence[str],
         for rel in outputs:
             copy_path(kept / "files" / rel, out / rel)
         return []
+    kept.mkdir(parents=True, exist_ok=True)
     (kept / "key.json").unlink(missing_ok=True)
     write()
     shutil.rmtree(kept / "files", ignore_errors=True)
@@ -106,3 +108,30 @@ def write_or_reuse(out: Path, kept: Path, key: dict, outputs: Sequence[str],
         copy_path(out / rel, kept / "files" / rel)
     (kept / "key.json").write_text(json.dumps(key, indent=1, sort_keys=True), encoding="utf-8")
     return stale
+
+
+def computed_or_reused(kept: Path, key: dict, compute: Callable[[], object]) -> tuple[object, list[str]]:
+    """A stage's JSON result: read from ``kept`` when its key equals ``key``, else computed by
+    ``compute()`` and kept (the key removed first, written last).
+
+    Returns
+    -------
+    tuple
+        The result, and the parts of the key that changed (empty: reused).
+    """
+    stale = stale_inputs(kept, key)
+    if not stale:
+        return json.loads((kept / "result.json").read_text(encoding="utf-8")), []
+    kept.mkdir(parents=True, exist_ok=True)
+    (kept / "key.json").unlink(missing_ok=True)
+    result = compute()
+    (kept / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    (kept / "key.json").write_text(json.dumps(key, indent=1, sort_keys=True), encoding="utf-8")
+    return result, stale
+
+
+def folder_files(name: str, folder: Path) -> dict[str, Path]:
+    """Every file under ``folder``, named ``<name>/<relative path>`` (a :func:`stage_key` input
+    that does not depend on where the folder is)."""
+    return {f"{name}/{p.relative_to(folder).as_posix()}": p
+            for p in sorted(folder.rglob("*")) if p.is_file()} if folder.is_dir() else {}

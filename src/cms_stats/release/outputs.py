@@ -13,7 +13,8 @@ import pandas as pd
 from cms_stats.book.cells import symbol_links
 from cms_stats.files import hash_files
 from cms_stats.publish.disclosure import check_release
-from cms_stats.publish.explore import EXPLORE_DATA, write_explore_data
+from cms_stats.publish.table_audit import audit_tables
+from cms_stats.publish.explore import EXPLORE_DATA, explore_data_problems, write_explore_data
 from cms_stats.publish.manifest import write_manifest
 from cms_stats.publish.ods import write_ods
 from cms_stats.publish.policy import load_metadata, load_policy
@@ -22,7 +23,7 @@ from cms_stats.publish.spreadsheet import created_datetime, write_spreadsheet
 from cms_stats.publish.tidy_csv import write_csv
 from cms_stats.registry import load_registry
 from cms_stats.release.archive import write_data_archive
-from cms_stats.release.kept import stage_key, write_or_reuse
+from cms_stats.release.kept import computed_or_reused, folder_files, stage_key, write_or_reuse
 from cms_stats.work import ReleaseError
 
 __all__ = ["write_tables", "check_disclosure", "screen_ahead", "published_validation",
@@ -175,19 +176,48 @@ def _csv_edition(facts: dict, lines: list[str]) -> dict | None:
 
 
 def screen_ahead(out: Path, earlier: Sequence[Path] = (),
-                 later: Sequence[str] = ("book.pdf",)) -> dict:
+                 later: Sequence[str] = ("book.pdf",), kept: Path | None = None) -> dict:
     """The disclosure check of every file of ``out`` but ``later`` (still being written: the
     PDF), with the tables' audit: run while the PDF prints. :func:`check_disclosure` then
     screens only what was added or changed since.
 
+    ``kept`` (a folder of the cache): the tables' audit is reused from there when the files it
+    reads (``csv/`` and ``revisions.csv`` of this release and of the ``earlier`` ones) and the
+    package are those it was computed from (:func:`cms_stats.release.kept.computed_or_reused`).
+
     Returns
     -------
     dict
-        ``files`` (each file screened -> its size, modification time and inode then) and
-        ``problems`` (what the check found).
+        ``files`` (each file screened -> its size, modification time and inode then),
+        ``problems`` (what the check found) and ``audit`` (``computed`` or ``reused``).
     """
     files = {rel: st for rel, st in _file_stats(out).items() if rel not in later}
-    return {"files": files, "problems": check_release(out, load_policy(), earlier, files=files)}
+    problems = check_release(out, load_policy(), earlier, files=files, audit=False)
+    audited, reused = _audit(out, earlier, kept)
+    return {"files": files, "problems": problems + audited,
+            "audit": "reused" if reused else "computed"}
+
+
+def _audit(out: Path, earlier: Sequence[Path], kept: Path | None) -> tuple[list[str], bool]:
+    """The tables' audit (kept with the key of its inputs when ``kept``) and the table
+    builder's comparison with the CSV files; whether the audit was reused."""
+    if not (out / "csv").is_dir():
+        return [], False
+    policy = load_policy()
+
+    def audit() -> list[str]:
+        return audit_tables(out, policy, earlier)[0]
+
+    if kept is None:
+        found, stale = audit(), ["not kept"]
+    else:
+        inputs = {**folder_files("csv", out / "csv"), "revisions.csv": out / "revisions.csv"}
+        for i, folder in enumerate(earlier):
+            inputs.update(folder_files(f"earlier{i}/csv", Path(folder) / "csv"))
+            inputs[f"earlier{i}/revisions.csv"] = Path(folder) / "revisions.csv"
+        key = stage_key(inputs, {"earlier": [Path(f).name for f in earlier]})
+        found, stale = computed_or_reused(kept, key, audit)
+    return list(found) + explore_data_problems(out), not stale
 
 
 def _file_stats(out: Path) -> dict[str, tuple[int, int, int]]:
@@ -219,7 +249,9 @@ def check_disclosure(out: Path, earlier: Sequence[Path] = (), ahead: dict | None
         gone = [rel for rel in ahead["files"] if rel not in now]
         audit = any(rel.startswith(_AUDITED) for rel in changed + gone)
         problems = ahead["problems"] + check_release(out, load_policy(), earlier, files=changed,
-                                                     audit=audit)
+                                                     audit=False)
+        if audit:  # a file the audit reads changed after the first pass: audited again
+            problems += _audit(out, earlier, None)[0]
     if problems:
         raise ReleaseError(f"disclosure check failed: {problems[0]}"
                            + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))
