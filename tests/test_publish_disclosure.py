@@ -272,3 +272,81 @@ def test_new_identifier_in_the_contract_is_screened(release, monkeypatch):
         "csv/T2.csv header: extract column name 'court_order_id' in a published table",
         "notebooks/caseload.ipynb cell 2 output 1: court order identifier 'O12345678'",
     ]
+
+
+# --- screened while the PDF prints (cms_stats.release.outputs.screen_ahead) ----------------------
+
+def _spoil_html(release):
+    page = release / "html" / "caseload.html"
+    page.write_text(page.read_text().replace("</body>", "<p>See case C12345678.</p></body>"))
+
+
+def _spoil_csv(release):
+    path = release / "csv" / "T11.csv"
+    path.write_text(path.read_text().replace("[c]", "7", 1))
+
+
+@pytest.mark.skipif(not HAS_PDFTOTEXT, reason="pdftotext (poppler-utils) not installed")
+def test_what_the_release_writes_after_screening_ahead_is_screened(release):
+    """The release screens its folder while the PDF prints, then what came or changed since:
+    the PDF written meanwhile, a file changed after the first pass, a problem found ahead."""
+    from cms_stats.release import ReleaseError
+    from cms_stats.release.outputs import check_disclosure, screen_ahead
+
+    (release / "book.pdf").unlink()  # still printing
+    ahead = screen_ahead(release)
+    assert ahead["problems"] == [] and "book.pdf" not in ahead["files"]
+    _pdf(release / "book.pdf", "Example case C12345678 paid.")
+    with pytest.raises(ReleaseError, match=r"book.pdf: case identifier 'C12345678'"):
+        check_disclosure(release, ahead=ahead)
+
+    _pdf(release / "book.pdf", "Caseload stood at 338,900.")
+    ahead = screen_ahead(release)
+    check_disclosure(release, ahead=ahead)  # nothing changed: clean
+    _spoil_html(release)  # changed after the first pass
+    with pytest.raises(ReleaseError, match=r"html/caseload.html: case identifier"):
+        check_disclosure(release, ahead=ahead)
+    with pytest.raises(ReleaseError, match=r"html/caseload.html: case identifier"):
+        check_disclosure(release, ahead=screen_ahead(release))  # found ahead, reported
+
+
+@pytest.mark.parametrize("spoil, audited", [(_spoil_csv, True), (_spoil_html, False)])
+def test_the_audit_runs_again_when_a_file_it_reads_changed(release, monkeypatch, spoil, audited):
+    from cms_stats.release import ReleaseError, outputs
+    from cms_stats.release.outputs import check_disclosure, screen_ahead
+
+    calls = []
+    real = outputs.audit_tables
+    monkeypatch.setattr(outputs, "audit_tables", lambda *a: calls.append(1) or real(*a))
+    ahead = screen_ahead(release)
+    assert len(calls) == 1
+    spoil(release)
+    with pytest.raises(ReleaseError):
+        check_disclosure(release, ahead=ahead)
+    assert len(calls) == (2 if audited else 1)
+
+
+def test_the_audit_is_kept_with_the_files_it_reads(release, tmp_path, monkeypatch):
+    """Reused when the release's and the earlier editions' CSV files are those it was computed
+    from; computed again when one of them changed."""
+    from cms_stats.release import outputs
+
+    calls = []
+    real = outputs.audit_tables
+    monkeypatch.setattr(outputs, "audit_tables", lambda *a: calls.append(1) or real(*a))
+    earlier = shutil.copytree(release, tmp_path / "earlier" / "2016-05")
+    kept = tmp_path / "kept"
+
+    def screen():
+        return outputs.screen_ahead(release, [earlier], kept=kept)
+
+    assert screen()["audit"] == "computed" and len(calls) == 1
+    assert screen() == {**screen(), "audit": "reused"} and len(calls) == 1
+    path = release / "csv" / "T2.csv"
+    path.write_text(path.read_text().replace("338,900", "338,800").replace("338900", "338800"))
+    assert screen()["audit"] == "computed" and len(calls) == 2
+    path = earlier / "csv" / "T11.csv"
+    path.write_text(path.read_text().replace("[c]", "[x]", 1))
+    found = screen()
+    assert found["audit"] == "computed" and len(calls) == 3
+    assert screen() == {**found, "audit": "reused"} and len(calls) == 3

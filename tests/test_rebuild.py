@@ -46,10 +46,18 @@ def _release(ws) -> dict:
     return run
 
 
+def _table_bytes(ws) -> dict[str, bytes]:
+    out = ws["build"] / "release" / PERIOD
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and (p.name in ("tables.xlsx", "tables.ods")
+                                or p.relative_to(out).parts[0] == "csv")}
+
+
 def test_cold_release_executed_every_chapter(workspace):
     run = last_run(PERIOD, build_dir=workspace["build"])
     assert sorted(run["executed"]) == sorted(c.name for c in book_chapters(workspace["notebooks"]))
     assert run["reused"] == []
+    assert run["tables"] == "written" and run["why_tables_written"] == ["not kept"]
 
 
 def test_narrative_edit_executes_no_chapter(workspace):
@@ -62,9 +70,13 @@ def test_narrative_edit_executes_no_chapter(workspace):
         anchor, "A sentence added by the rebuild test, for {glue:text}`period_label`.\n\n" + anchor))
     staged = workspace["build"] / "cache" / PERIOD / "book" / "notebooks"
     before = {p.name: p.stat().st_mtime_ns for p in staged.glob("*.ipynb")}
+    tables = _table_bytes(workspace)
     run = _release(workspace)
     assert run["executed"] == [], run["why_executed"]
     assert len(run["reused"]) == len(book_chapters(workspace["notebooks"]))
+    # The spreadsheet, CSV and revisions log do not depend on prose: copied, the same bytes.
+    assert run["tables"] == "reused", run["why_tables_written"]
+    assert _table_bytes(workspace) == tables
     # Only the edited page is staged again, so Sphinx reads only that page again.
     after = {p.name: p.stat().st_mtime_ns for p in staged.glob("*.ipynb")}
     assert [name for name in sorted(after) if after[name] != before.get(name)] == ["summary.ipynb"]
@@ -92,6 +104,7 @@ def test_code_edit_executes_only_that_chapter(workspace):
     run = _release(workspace)
     assert run["executed"] == ["about"], run["why_executed"]
     assert run["why_executed"]["about"] == ["code"]
+    assert run["tables"] == "reused", run["why_tables_written"]
 
 
 def test_data_change_executes_the_chapters_that_read_it(workspace):
@@ -105,6 +118,8 @@ def test_data_change_executes_the_chapters_that_read_it(workspace):
     idx = table.schema.get_field_index("amount")
     table = table.set_column(idx, table.schema.field(idx), [amounts])
     pq.write_table(table, path)
+    published_before = (workspace["build"] / "work" / PERIOD / "published.parquet").read_bytes()
+    tables_before = _table_bytes(workspace)
     run = _release(workspace)
     # A larger payment changes cash paid (T6): the chapters that read T6 re-execute; chapters
     # whose tables it does not change are reused.
@@ -113,3 +128,9 @@ def test_data_change_executes_the_chapters_that_read_it(workspace):
         assert "data" in run["why_executed"][name]
     for name in ("intake", "caseload", "fee_exemptions", "arrears", "service_standards", "about"):
         assert name in run["reused"], name
+    # The tables are written again exactly when the published (rounded) figures changed.
+    published_after = (workspace["build"] / "work" / PERIOD / "published.parquet").read_bytes()
+    assert run["tables"] == ("reused" if published_after == published_before else "written")
+    if published_after != published_before:
+        assert run["why_tables_written"] == ["files"]
+        assert _table_bytes(workspace) != tables_before

@@ -20,7 +20,6 @@ from cms_stats.extracts import ExtractError, PeriodError, open_extracts, validat
 from cms_stats.measures.engine import ENGINES, EngineError
 from cms_stats.registry import RegistryError
 from cms_stats.registry_docs import registry_files
-from cms_stats.synthetic import generate
 from cms_stats.work import ReleaseError
 
 EXIT_BAD_INPUT = 2
@@ -31,6 +30,8 @@ KNOWN_ERRORS = (ExtractError, PeriodError, ReleaseError, RegistryError, Calendar
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
+    from cms_stats.synthetic import generate  # deferred: only this command generates
+
     started = time.perf_counter()
     out = generate(Path(args.out), seed=args.seed, scale=args.scale, start=args.start, end=args.end)
     print(f"synthetic extracts written to {out} in {time.perf_counter() - started:.1f} s")

@@ -68,6 +68,17 @@ def tree_files(root: Path) -> list[Path]:
     )
 
 
+def copy_path(src: Path, dst: Path) -> None:
+    """Copy a file, or a folder with everything in it, to ``dst`` (its parent made); nothing
+    when ``src`` does not exist."""
+    if src.is_dir():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(src, dst)
+    elif src.is_file():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+
+
 def hash_files(root: Path, memo: dict | None = None) -> dict[str, str]:
     """SHA-256 of every file under ``root`` (relative POSIX path -> hex).
 

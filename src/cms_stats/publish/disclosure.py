@@ -316,7 +316,8 @@ def _check_pdf(path: Path, rel: str, screen: _Screen) -> list[str]:
 
 # -- public API --------------------------------------------------------------------------
 def check_release(release_dir: str | Path, policy: Policy | None = None,
-                  earlier: Sequence[str | Path] = ()) -> list[str]:
+                  earlier: Sequence[str | Path] = (), *, files: Iterable[str] | None = None,
+                  audit: bool = True) -> list[str]:
     """List disclosure problems in a release folder (empty list = clean).
 
     Parameters
@@ -328,6 +329,11 @@ def check_release(release_dir: str | Path, policy: Policy | None = None,
         policy.
     earlier : sequence of path
         Release folders of the editions readers had before this one (:func:`audit_tables`).
+    files : iterable of str, optional
+        Screen only these files (paths relative to the folder; default: every file). A release
+        screens most of its folder while its PDF prints, then what was added or changed since.
+    audit : bool
+        Whether to run the tables' audit and the table builder's comparison (default True).
 
     Returns
     -------
@@ -350,8 +356,11 @@ def check_release(release_dir: str | Path, policy: Policy | None = None,
         return [f"{root}: release folder not found"]
     screen = _Screen.from_contract()  # the contract as it is now: one derivation per check
     problems: list[str] = []
+    only = None if files is None else set(files)
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
+        if only is not None and rel not in only:
+            continue
         suffix = path.suffix.lower()
         if rel.startswith(_VENDORED):
             continue
@@ -372,7 +381,7 @@ def check_release(release_dir: str | Path, policy: Policy | None = None,
         else:
             continue
         problems.extend(_first_per_kind(found))
-    if (root / "csv").is_dir():
+    if audit and (root / "csv").is_dir():
         problems.extend(audit_tables(root, policy, earlier)[0])
         # The table builder shows exactly the published CSV figures, nothing else.
         problems.extend(explore_data_problems(root))

@@ -12,8 +12,12 @@ prints one progress line per stage with its timing::
                                                     beside cms_stats.release.outputs
     [6/6] checking disclosure and moving into place cms_stats.release.outputs, cms_stats.files
 
-Stage 5 prints the PDF while the spreadsheet and CSV files are written (Chromium on one core,
-the tables on the other); the data archive and the manifest, which hold the PDF, wait for it.
+The chapter workers start their kernels while the measures run (stage 2 uses one core of
+two). The PDF is printed from the single-page build as soon as it is built, while the html
+build finishes and then while the spreadsheet and CSV files are written (stage 5: Chromium on
+one core, the tables on the other); the data archive and the manifest, which hold the PDF, wait
+for it. The spreadsheet, CSV and revisions log are copied from the cache when their inputs are
+unchanged (:mod:`cms_stats.release.kept`: a narrative-only rebuild).
 
 It writes ``<build>/release/<period>/``: ``html/``, ``book.pdf``, ``notebooks/`` (the executed
 chapters), ``tables.xlsx`` and ``tables.ods``, ``csv/`` (tidy files, ``metadata.json`` and the
@@ -52,9 +56,9 @@ from cms_stats.measures.engine import engine_name
 from cms_stats.release.chapters import (Chapter, book_chapters, chapter_input_hashes,
                                         chapter_workers,
                                         chapter_key_parts, run_chapters)
-from cms_stats.release.outputs import check_disclosure, write_tables
+from cms_stats.release.outputs import check_disclosure, screen_ahead, write_tables
 from cms_stats.release.pdf import print_pdf, title_page
-from cms_stats.release.website import build_books, offline_problems, stage_book
+from cms_stats.release.website import Books, offline_problems, stage_book
 from cms_stats.work import (WORK_FILES, WORK_FORMAT, WORK_STAMP, ReleaseError, measure_key,
                             check_period_format, compute_work, default_data_dir, measure_edition,
                             prepare_work, previous_folder)
@@ -69,29 +73,46 @@ N_STAGES = 6
 _ABOVE_WORK = ("book/", "release/", "qa/", "cli.py")
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of the processes it has waited for
+    (chapter workers and their kernels, Sphinx, Chromium's driver)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 class _Stages:
-    """Progress lines and timings, one stage at a time."""
+    """Progress lines and timings (wall and CPU seconds), one stage at a time."""
     def __init__(self, progress: Callable[..., None] | None):
         self.progress = progress or (lambda *a, **k: None)
         self.timings: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.marks: dict[str, float] = {}
         self._t0 = time.perf_counter()
         self._n = 0
         self._name = None
         self._start = None
+        self._cpu_start = 0.0
 
     def say(self, text: str) -> None:
         self.progress(text)
 
+    def mark(self, event: str) -> None:
+        """When ``event`` happened, in seconds since the release started (``marks_s``: the
+        book's two builds and the PDF overlap the stages)."""
+        self.marks[event] = round(self.total, 3)
+
     def start(self, name: str) -> None:
         self.finish()
         self._n += 1
-        self._name, self._start = name, time.perf_counter()
+        self._name, self._start, self._cpu_start = name, time.perf_counter(), _cpu_seconds()
         self.progress(f"[{self._n}/{N_STAGES}] {name} ...")
 
     def finish(self) -> None:
         if self._name is not None:
             took = time.perf_counter() - self._start
             self.timings[self._name] = round(took, 3)
+            # a process still running (a kept chapter pool) is counted when it is waited for
+            self.cpu[self._name] = round(_cpu_seconds() - self._cpu_start, 3)
             self.progress(f"      done in {took:.1f} s")
             self._name = None
 
@@ -205,7 +226,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
     if known_at is not None:
         edition.setdefault("known_at", known_at.isoformat())
     with lock(build_root / "cache" / f"{name}.lock", error=ReleaseError), \
-            _source_date(build_date):
+            _source_date(build_date), contextlib.ExitStack() as closing:
         cache.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(final)
@@ -214,7 +235,7 @@ def release(period: str, data_dir=None, previous: str | Path | None = None,
             return _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                             chapters, edition, previous, known_at, corrects, measured,
                             after_measures, workers, build_date, engine_name(engine),
-                            chapter_pool)
+                            chapter_pool, closing)
         except BaseException:
             _restore_aside(work_dir)
             raise
@@ -244,8 +265,17 @@ def _restore_aside(work_dir: Path) -> None:
 
 def _release(period, stages, build_root, data_dir, final, name, cache, work_dir, chapters,
              edition, previous, known_at, corrects, measured, after_measures, workers,
-             build_date, engine, chapter_pool=None) -> Path:
-    """The stages of :func:`release` (its working files set aside until it succeeds)."""
+             build_date, engine, chapter_pool=None,
+             closing: contextlib.ExitStack | None = None) -> Path:
+    """The stages of :func:`release` (its working files set aside until it succeeds).
+
+    When the measures run, the chapter workers start first (unless ``chapter_pool`` is given
+    and alive) and start their kernels while the measures run: the engine uses one core of
+    two (``CMS_STATS_DUCKDB_THREADS``), the kernels' start and imports the other.
+    ``closing`` closes them if the release stops before its chapters.
+    """
+    n_workers = workers or max(1, min(2, os.cpu_count() or 1))
+    ahead_pool = None
     stages.start("validating extracts")
     data_hash = _data_hash(data_dir, build_root / "cache")
     stamp = {"format": WORK_FORMAT, "period": period, "data_dir": str(data_dir), "engine": engine,
@@ -263,6 +293,10 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
         stages.say(f"      reused {work_dir}")
     else:
         _set_aside(work_dir)  # restored if this release fails: work and release agree
+        if closing is not None and (chapter_pool is None or not chapter_pool.alive()):
+            ahead_pool = closing.enter_context(chapter_workers(
+                n_workers, cache / "chapters.log", env=chapter_env(build_root)))
+            ahead_pool.warm(str(chapters[0].source.parent))
         ahead = measured.result() if measured is not None else None
         if ahead is None or ahead["key"] != measure_key(data_dir, period, known_at, engine):
             ahead = measure_edition(data_dir, period, known_at, engine)
@@ -286,40 +320,59 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
                                                shown_previous, name) for ch in chapters}
     reasons: dict[str, list[str]] = {}
     notebooks, executed, reused = run_chapters(
-        chapters, parameters, cache, workers or max(1, min(2, os.cpu_count() or 1)),
-        stages.say, reasons, env=chapter_env(build_root), pool=chapter_pool)
+        chapters, parameters, cache, n_workers, stages.say, reasons, env=chapter_env(build_root),
+        pool=ahead_pool or chapter_pool)
+    if ahead_pool is not None:
+        ahead_pool.close()  # its kernels shut down now, not when the release ends
     stages.say(f"      {len(executed)} executed, {len(reused)} reused from the cache")
 
     stages.start("building the web book")
-    html_dir, single_dir = _website(cache, chapters, notebooks, period, metadata, build_date)
-
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=final.parent))
     tmp.chmod(0o755)  # a published folder, readable by all (mkdtemp makes it private)
     try:
-        shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
-        (tmp / "notebooks").mkdir()
-        for ch in chapters:
-            nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
-
-        stages.start("printing the PDF; spreadsheet, CSV and manifest")
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf") as printing:
+        books = _start_website(cache, chapters, notebooks, period, metadata, build_date)
+        with books, ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf") as printing:
+            # The PDF is printed from the single page as soon as it is built, while the html
+            # build finishes (Chromium on the core the finished build leaves).
+            single_dir = _offline(books.result("singlehtml"))
+            stages.mark("singlehtml built")
             pdf = printing.submit(print_pdf, single_dir, chapters[0].docname, tmp / "book.pdf",
                                   cache, title_page(period, facts, metadata))
-            write_tables(tmp, work_dir, period,
-                         {"period": period, "data_dir": str(data_dir), "engine": engine,
-                          "work_dir": work_dir.relative_to(build_root).as_posix(),
-                          "data_hash": data_hash, "previous": str(shown_previous or ""),
-                          "known_at": known_at.isoformat() if known_at else "",
-                          "corrects": corrects.name if corrects else "",
-                          "chapter_data_hashes": input_hashes},
-                         data_dir, metadata,
-                         # sorted: the order chapters finish in is not part of the release
-                         {"executed": sorted(executed), "reused": sorted(reused)}, facts,
-                         before_archive=pdf.result)
+            earlier = [previous_folder(f, build_root) for f in (previous, corrects) if f]
+            screened = {}
+
+            def screen_then_wait_for_pdf() -> None:
+                # the disclosure check of all but the PDF while Chromium prints it
+                screened.update(screen_ahead(tmp, earlier, kept=cache / "audit"))
+                stages.mark("screened all but the PDF")
+                pdf.result()
+                stages.mark("PDF printed")
+
+            html_dir = _offline(books.result("html"))
+            stages.mark("html built")
+            shutil.copytree(html_dir, tmp / "html", ignore=shutil.ignore_patterns(".buildinfo"))
+            (tmp / "notebooks").mkdir()
+            for ch in chapters:
+                nbformat.write(notebooks[ch.name], tmp / "notebooks" / f"{ch.name}.ipynb")
+
+            stages.start("printing the PDF; spreadsheet, CSV and manifest")
+            tables_stale = write_tables(
+                tmp, work_dir, period,
+                {"period": period, "data_dir": str(data_dir), "engine": engine,
+                 "work_dir": work_dir.relative_to(build_root).as_posix(),
+                 "data_hash": data_hash, "previous": str(shown_previous or ""),
+                 "known_at": known_at.isoformat() if known_at else "",
+                 "corrects": corrects.name if corrects else "",
+                 "chapter_data_hashes": input_hashes},
+                data_dir, metadata,
+                # sorted: the order chapters finish in is not part of the release
+                {"executed": sorted(executed), "reused": sorted(reused)}, facts,
+                before_archive=screen_then_wait_for_pdf, kept=cache / "tables")
+        if not tables_stale:
+            stages.say("      spreadsheet, CSV and revisions reused: their inputs are unchanged")
 
         stages.start("checking disclosure and moving into place")
-        check_disclosure(tmp, [previous_folder(f, build_root) for f in (previous, corrects)
-                               if f])
+        check_disclosure(tmp, earlier, ahead=screened or None)
         move_into_place(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -327,8 +380,11 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
     stages.finish()
     record = {"period": period, "release": str(final),
               "working_files": "reused" if current else "computed", "executed": executed,
-              "reused": reused, "why_executed": reasons, "timings_s": stages.timings,
-              "total_s": round(stages.total, 3)}
+              "reused": reused, "why_executed": reasons,
+              "tables": "written" if tables_stale else "reused", "why_tables_written": tables_stale,
+              "audit": screened.get("audit"),
+              "timings_s": stages.timings,
+              "cpu_s": stages.cpu, "marks_s": stages.marks, "total_s": round(stages.total, 3)}
     atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")
     stages.say(f"release {period} complete in {stages.total:.1f} s: {final}")
     return final
@@ -371,17 +427,21 @@ def _source_date(build_date: dt.date | None):
             os.environ["SOURCE_DATE_EPOCH"] = old
 
 
-def _website(cache: Path, chapters: list[Chapter], notebooks: dict, period: str,
-             metadata: dict, build_date: dt.date | None = None) -> tuple[Path, Path]:
-    """Stage the book, build html and singlehtml, and refuse a page that would go off-machine."""
+def _start_website(cache: Path, chapters: list[Chapter], notebooks: dict, period: str,
+                   metadata: dict, build_date: dt.date | None = None) -> Books:
+    """Stage the book and start its html and singlehtml builds (:class:`Books`)."""
     fresh = stage_book(cache / "book", chapters, notebooks, period, metadata,
                        build_date=build_date)
-    html_dir, single_dir = build_books(cache / "book", cache, chapters, fresh=fresh)
-    offline = offline_problems(html_dir) + offline_problems(single_dir)
+    return Books(cache / "book", cache, chapters, fresh=fresh)
+
+
+def _offline(built: Path) -> Path:
+    """``built``, once no page of it would fetch from the internet (else a one-line error)."""
+    offline = offline_problems(built)
     if offline:
         raise ReleaseError(f"the book would fetch from the internet: {offline[0]}"
                            + (f" (+{len(offline) - 1} more)" if len(offline) > 1 else ""))
-    return html_dir, single_dir
+    return built
 
 
 def _remove_stale(final: Path) -> None:
@@ -412,7 +472,13 @@ def last_run(period: str, build_dir=None) -> dict:
 
     Keys: ``working_files`` (``computed`` or ``reused``: whether validation and measures ran),
     ``executed`` and ``reused`` (chapter names), ``why_executed`` (chapter -> the parts of its
-    cache key that changed), ``timings_s`` (per stage), ``total_s``, ``release``.
+    cache key that changed), ``tables`` (``written`` or ``reused``: the spreadsheet, CSV and
+    revisions log, :mod:`cms_stats.release.kept`) and ``why_tables_written`` (the parts of
+    their key that changed), ``audit`` (``computed`` or ``reused``: the disclosure audit of
+    the tables, kept with the key of the files it reads), ``timings_s`` (wall seconds per stage), ``cpu_s`` (CPU seconds per
+    stage: the release's process and the processes it waited for), ``marks_s`` (when the
+    single page and the html were built, the folder screened and the PDF printed: seconds
+    since the start), ``total_s``, ``release``.
     """
     build_root = Path(build_dir or paths.build_dir())
     return json.loads((build_root / "cache" / period / "last_run.json").read_text())

@@ -18,7 +18,7 @@ import nbformat
 import yaml
 
 from cms_stats import paths
-from cms_stats.files import read_yaml, tree_files, write_if_changed
+from cms_stats.files import copy_path, read_yaml, tree_files, write_if_changed
 from cms_stats.calendar import date_words
 from cms_stats.months import month_words
 from cms_stats.registry import load_registry
@@ -26,7 +26,7 @@ from cms_stats.registry_docs import toc
 from cms_stats.release.workers import one_line
 from cms_stats.work import ReleaseError
 
-__all__ = ["SYNTHETIC_BANNER", "stage_book", "build_books", "offline_problems"]
+__all__ = ["SYNTHETIC_BANNER", "stage_book", "Books", "build_books", "offline_problems"]
 
 
 #: The banner on every page of a book built from synthetic data.
@@ -96,12 +96,7 @@ def _stage_vendor(stage: Path) -> bool:
         return changed
     shutil.rmtree(vendor / "mathjax", ignore_errors=True)
     for part in _MATHJAX_PARTS:
-        src, dst = mathjax / part, vendor / "mathjax" / part
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst)
-        elif src.is_file():
-            shutil.copyfile(src, dst)
+        copy_path(mathjax / part, vendor / "mathjax" / part)
     stamp.write_text(marker)
     return True
 
@@ -162,22 +157,38 @@ def _build_failure(log: Path, builder: str, chapters: list, stage: Path) -> str:
     return f"book build ({builder}) failed: {where}{one_line(msg)}{more}"
 
 
-def build_books(stage: Path, cache: Path, chapters: list,
-                 fresh: bool = False) -> tuple[Path, Path]:
-    """html and singlehtml in parallel, each with its own persistent doctrees.
+class Books:
+    """The html and singlehtml builds, started at once in parallel, each with its own
+    persistent doctrees; :meth:`result` waits for one of them, so the PDF can be printed from
+    the single page while the html build finishes.
 
     Only pages whose staged notebook changed are read again (Sphinx compares file times), unless
-    ``fresh``. A failed build discards its environment, so its warnings come back next time.
+    ``fresh``. A failed build, or one stopped by :meth:`close` before it ended, discards its
+    environment, so its warnings come back next time.
     """
-    builds = {b: cache / f"sphinx-{b}" for b in ("html", "singlehtml")}
-    procs = {}
-    for builder, out in builds.items():
-        if fresh:
-            shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True, exist_ok=True)
-        procs[builder] = _jupyter_book(stage, out, builder, cache / f"sphinx-{builder}.log")
-    failures = []
-    for builder, proc in procs.items():
+
+    def __init__(self, stage: Path, cache: Path, chapters: list, fresh: bool = False):
+        self.stage, self.cache, self.chapters = stage, cache, chapters
+        self.outs = {b: cache / f"sphinx-{b}" for b in ("html", "singlehtml")}
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.built: dict[str, Path] = {}
+        for builder, out in self.outs.items():
+            if fresh:
+                shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True, exist_ok=True)
+            self.procs[builder] = _jupyter_book(stage, out, builder, cache / f"sphinx-{builder}.log")
+
+    def result(self, builder: str) -> Path:
+        """Wait for ``builder`` (``html`` or ``singlehtml``); its output folder.
+
+        Raises
+        ------
+        ReleaseError
+            The build failed: one line naming the chapter and the first warning.
+        """
+        if builder in self.built:
+            return self.built[builder]
+        proc, out = self.procs.pop(builder), self.outs[builder]
         try:
             rc = proc.wait(timeout=_BUILD_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -185,14 +196,44 @@ def build_books(stage: Path, cache: Path, chapters: list,
             rc = proc.wait()
         finally:
             proc._log_handle.close()
-        if rc != 0 or not (builds[builder] / "_build" / builder / "index.html").is_file():
-            failures.append(_build_failure(cache / f"sphinx-{builder}.log", builder, chapters,
-                                           stage))
+        built = out / "_build" / builder
+        if rc != 0 or not (built / "index.html").is_file():
             # A failed build may have saved an environment that hides the warning next time.
-            shutil.rmtree(builds[builder], ignore_errors=True)
-    if failures:
-        raise ReleaseError(failures[0])
-    return builds["html"] / "_build" / "html", builds["singlehtml"] / "_build" / "singlehtml"
+            shutil.rmtree(out, ignore_errors=True)
+            raise ReleaseError(_build_failure(self.cache / f"sphinx-{builder}.log", builder,
+                                              self.chapters, self.stage))
+        self.built[builder] = built
+        return built
+
+    def close(self) -> None:
+        """Stop a build still running (the release failed meanwhile); its environment goes."""
+        for builder, proc in list(self.procs.items()):
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc._log_handle.close()
+            shutil.rmtree(self.outs[builder], ignore_errors=True)
+            del self.procs[builder]
+
+    def __enter__(self) -> "Books":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def build_books(stage: Path, cache: Path, chapters: list,
+                 fresh: bool = False) -> tuple[Path, Path]:
+    """html and singlehtml in parallel (:class:`Books`); both output folders.
+
+    Raises
+    ------
+    ReleaseError
+        A build failed (the first to fail, in one line naming the chapter).
+    """
+    with Books(stage, cache, chapters, fresh) as books:
+        html_dir = books.result("html")
+        return html_dir, books.result("singlehtml")
 
 
 def offline_problems(html_dir: Path) -> list[str]:

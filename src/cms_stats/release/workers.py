@@ -20,7 +20,6 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-import papermill as pm
 
 from cms_stats.registry import load_registry
 from cms_stats.release.kernel import SharedKernel
@@ -65,6 +64,8 @@ def execute_chapter(source: str, out_path: str, parameters: dict, cwd: str,
     ``final_cell``, when given, is appended as a last code cell tagged ``final_tag`` (the
     release records the chapter's imported modules with it, then removes it).
     """
+    import papermill as pm  # deferred: a release that executes no chapter never loads it
+
     os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")  # the venv's kernelspec, not ~/.local
     os.environ.setdefault("MPLBACKEND", "agg")
     nb = read_notebook(Path(source), parameters.get("period"))
@@ -110,11 +111,23 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 def worker_main() -> None:
-    """A chapter worker process: one JSON job per stdin line, one JSON result per line."""
+    """A chapter worker process: one JSON job per stdin line, one JSON result per line.
+
+    A line ``{"warm": <folder>}`` starts the worker's kernel (and its third-party imports)
+    ahead of the chapters, with no result line (:meth:`Workers.warm`).
+    """
+    import papermill  # noqa: F401  deferred from the module: loaded here, before the first job
+
     out = sys.stdout
     sys.stdout = sys.stderr  # stray prints must not corrupt the result stream
     for line in sys.stdin:
         job = json.loads(line)
+        if "warm" in job:  # start the kernel and its imports now; no result line
+            try:
+                _KERNEL.ready(job["warm"])
+            except Exception:  # the first chapter starts one again (and says why it failed)
+                _KERNEL.shutdown()
+            continue
         error = execute_chapter(job["source"], job["out"], job["parameters"], job["cwd"],
                                 job.get("final_cell", ""), job.get("final_tag", ""))
         out.write(json.dumps({"name": job["name"], "error": error}) + "\n")
@@ -131,6 +144,14 @@ class Workers:
         self.procs = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, stderr=self.log, text=True,
                                        env=env) for _ in range(n)]
+
+    def warm(self, cwd: str) -> None:
+        """Have every worker start its kernel now, in ``cwd``, without waiting for it: the
+        release does this while the measures run (on one core: the other starts the kernels),
+        so the chapters find their kernels ready."""
+        for proc in self.procs:
+            proc.stdin.write(json.dumps({"warm": cwd}) + "\n")
+            proc.stdin.flush()
 
     def run(self, jobs: list[dict], on_done: Callable[[dict], bool]) -> None:
         """Run ``jobs``; ``on_done(result)`` returns False to stop handing out jobs."""
