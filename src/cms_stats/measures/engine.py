@@ -108,6 +108,9 @@ class Engine:
             self.con = ibis.duckdb.connect()
             self.con.raw_sql("SET enable_progress_bar = false")
             self.con.raw_sql(f"SET threads = {duckdb_threads()}")
+            limit = os.environ.get("CMS_STATS_DUCKDB_MEMORY", "").strip()
+            if limit:  # DuckDB spills its joins and aggregations to disk beyond it
+                self.con.raw_sql(f"SET memory_limit = '{limit}'")
         else:
             try:
                 self._session = _spark_session()
@@ -277,7 +280,7 @@ def as_at(events: ibis.Table, date_column: str, as_at_date, cleared_columns=(),
 
 
 def _date(day) -> ibis.Value:
-    import ibis
+    import ibis  # deferred: Ibis only when measures are computed (as in Engine)
 
     return ibis.date(day.year, day.month, day.day)
 
