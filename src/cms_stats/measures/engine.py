@@ -6,7 +6,10 @@ files; a validated event frame). The same expression runs on DuckDB embedded (th
 this process, no server) or on Apache Spark (PySpark; local mode or a cluster), chosen by one
 setting: ``--engine duckdb|spark`` on the command line, ``CMS_STATS_ENGINE`` in the
 environment. ``CMS_STATS_SPARK_MASTER`` names the Spark master (default ``local[2]``);
-``CMS_STATS_DUCKDB_THREADS`` DuckDB's threads (default :func:`duckdb_threads`).
+``CMS_STATS_DUCKDB_THREADS`` DuckDB's threads (default :func:`duckdb_threads`);
+``CMS_STATS_DUCKDB_MEMORY`` DuckDB's memory limit (e.g. ``4GB``; default DuckDB's, 80% of the
+machine: at 1.0 x 120 a limit of 1500MB stops T5/T6's quarter groups with DuckDB's out-of-memory
+error, so no limit is set unless asked).
 
 The loader still checks every file first (``cms_stats.extracts``): the engine scans Parquet
 files that have already passed the contract, so bad input stops with the loader's one line
