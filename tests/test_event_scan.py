@@ -148,3 +148,65 @@ def test_one_column_is_the_loaders_column(folder_with_quarantine, known_at, sett
     for key, column in (("service_requests", "received_date"), ("applications", "received_date"),
                         ("applications", "cleared_date"), ("payments", "amount")):
         assert scanned.event_column(key, column).equals(read.event_table(key).column(column)), (key, column)
+
+
+def test_applications_without_clearances_with_a_cut_off(folder_with_quarantine, tmp_path, duckdb,
+                                                        settled):
+    """The clearance columns are optional: absent, a cut-off has no clearance to unmake."""
+    folder = tmp_path / "data"
+    shutil.copytree(folder_with_quarantine, folder)
+    path = folder / CONTRACT["applications"].path
+    pq.write_table(pq.read_table(path).drop_columns(["cleared_date", "clearance_type"]), path)
+    scanned = open_extracts(folder, known_at=dt.date(2015, 6, 30))
+    read = open_extracts(folder, known_at=dt.date(2015, 6, 30))
+    scan = scanned.event_scan("applications")
+    assert scan is not None and {"cleared_date", "clearance_type"} <= set(scan.absent)
+    rows = _rows(duckdb, duckdb.scan(scan))
+    assert len(rows) and rows["cleared_date"].isna().all()
+    pd.testing.assert_frame_equal(rows, _rows(duckdb, duckdb.arrow(read.event_table("applications")))[rows.columns],
+                                  check_dtype=False)
+
+
+def test_an_absent_column_under_a_cut_off(folder_with_quarantine, settled):
+    """One absent optional column has the loader's rows' length (rows recorded later out)."""
+    known_at = dt.date(2015, 6, 30)
+    scanned = open_extracts(folder_with_quarantine, known_at=known_at)
+    read = open_extracts(folder_with_quarantine, known_at=known_at)
+    assert "paid_to_arrears" in scanned.event_scan("payments").absent
+    column = scanned.event_column("payments", "paid_to_arrears")
+    assert column.null_count == len(column) == read.event_table("payments").num_rows
+
+
+def test_a_column_named_again_in_another_case_is_not_scanned(folder_with_quarantine, tmp_path,
+                                                            settled):
+    """``AMOUNT`` beside ``amount``: the engine's reader would rename one; the loader's table."""
+    folder = tmp_path / "data"
+    shutil.copytree(folder_with_quarantine, folder)
+    path = folder / CONTRACT["payments"].path
+    table = pq.read_table(path)
+    pq.write_table(table.add_column(0, "AMOUNT", table.column("amount")), path)
+    opened = open_extracts(folder)
+    assert opened.event_scan("payments") is None
+    assert opened.event_table("payments").num_rows > 0
+
+
+def test_a_file_changed_while_the_measures_read_it_stops_them(folder_with_quarantine, tmp_path,
+                                                              settled):
+    """The engine reads a scanned file when its queries run: a file rewritten after the check
+    (here with a missing amount the check would refuse) stops the measures with one line."""
+    from cms_stats.extracts import ExtractError
+    from cms_stats.measures.context import Context
+
+    folder = tmp_path / "data"
+    shutil.copytree(folder_with_quarantine, folder)
+    ctx = Context(open_extracts(folder), "2016-08")
+    ctx.engine_payments  # scanned from the file as checked
+    ctx.check_unchanged()  # nothing changed yet
+    path = folder / CONTRACT["payments"].path
+    table = pq.read_table(path).slice(0, 100)
+    amounts = table.column("amount").to_pylist()
+    amounts[3] = None
+    i = table.schema.get_field_index("amount")
+    pq.write_table(table.set_column(i, "amount", pa.array(amounts, pa.float64())), path)
+    with pytest.raises(ExtractError, match=r"^events/payments\.parquet: changed while the measures read it"):
+        ctx.check_unchanged()

@@ -96,6 +96,7 @@ def compute_all(folder, period: str, quarantine: pd.DataFrame | None = None,
     ctx = Context(folder, period, quarantine=quarantine, engine=engine)
     specs = load_registry().compute_functions()
     parts = [compute_function(s)(ctx) for s in specs]
+    ctx.check_unchanged()
     frame = tidy([p for p in parts if len(p)] or [])
     check_declared(frame)
     return frame

@@ -3,8 +3,9 @@
 :class:`Context` is handed to every compute function the registry names
 (``resources/tables.yaml``). It reads each extract once, applies the as-at rule, and carries the
 results families share (``carry``). Every family reads the engine's tables (snapshots scanned
-from their files once the loader has checked them, events handed over as validated frames):
-there is no pass over the months in pandas.
+from their files once the loader has checked them, events scanned or handed over as the
+loader's validated rows): there is no pass over the months in pandas. An engine reads the files
+it scans when its queries run: :meth:`Context.check_unchanged` says if one changed meanwhile.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from cms_stats.extracts import ExtractError
+from cms_stats.extracts.checked import file_identity
 from cms_stats.extracts.columns import arrow_type
 from cms_stats.extracts.contract import CONTRACT
 from cms_stats.months import month_end
@@ -81,6 +84,7 @@ class Context:
         self._mi: dict[str, pd.DataFrame] = {}
         self._engine_events: dict[str, ibis.Table] = {}
         self._engine_mi: dict[str, ibis.Table] = {}
+        self._scanned: dict[Path, tuple | None] = {}  # files the engine reads, as checked
         self.engine_name = engine_name(engine)
         #: What a family computes once for others, under a key of its own (e.g. the quarter's
         #: case groups by constituency, held by the engine for T5/T6 and T21).
@@ -117,11 +121,12 @@ class Context:
         columns = dict(ENGINE_SNAPSHOT_COLUMNS)
         root = getattr(self.folder, "path", None)
         if root is not None:
-            for m in self.months:
-                self.folder.check_snapshot(m)
             rel = CONTRACT["snapshot"].path
-            return self.engine.snapshots([Path(root) / rel.format(month=m) for m in self.months],
-                                         self.months, columns)
+            paths = [Path(root) / rel.format(month=m) for m in self.months]
+            for m, path in zip(self.months, paths):
+                self.folder.check_snapshot(m)
+                self._scanned[path] = file_identity(path)
+            return self.engine.snapshots(paths, self.months, columns)
         frames = [self._engine_part(self.folder.snapshot(m)) for m in self.months]
         return self.engine.snapshot_frames(frames, self.months, columns)
 
@@ -160,6 +165,7 @@ class Context:
                 read = _no_rows
             if scanned is not None:
                 table = self.engine.scan(scanned)  # DuckDB reads only the columns used
+                self._scanned[scanned.path] = scanned.identity
             elif read is not None:
                 table = self.engine.arrow(_needed(read(name), name))
             else:  # the engine applies the as-at rule (below); a pandas accessor when there is one
@@ -175,6 +181,24 @@ class Context:
         (:func:`~cms_stats.measures.intake.mark_duplicates`: ``duplicate`` and ``month``
         received), which T1, T3, T16, T21 and DQ share."""
         return mark_duplicates(self.engine_events("applications"))
+
+    def check_unchanged(self) -> None:
+        """Stop if a file the engine scans changed after the loader checked it.
+
+        The engine reads a scanned file whenever a query runs, after the check: a file
+        rewritten meanwhile would reach the figures unchecked. Called once every family has run.
+
+        Raises
+        ------
+        ExtractError
+            One line naming the file that changed.
+        """
+        for path, identity in self._scanned.items():
+            if file_identity(path) != identity:
+                rel = path.relative_to(Path(self.folder.path)).as_posix()
+                raise ExtractError(rel, "changed while the measures read it (checked before, "
+                                        "different now): run again on a folder that is not "
+                                        "being written")
 
     @cached_property
     def engine_quarters(self) -> ibis.Table:

@@ -201,7 +201,8 @@ class Engine:
             columns[name] = ibis.null(kind) if name in scan.absent else table[name].cast(kind)
         if scan.cleared is not None:
             column, dependents, known_at = scan.cleared
-            late = (table[column] > _date(known_at)).fill_null(False)
+            # the column as built: a null literal when the file leaves it out (nothing to unmake)
+            late = (columns[column] > _date(known_at)).fill_null(False)
             for name in (column, *dependents):
                 columns[name] = ibis.ifelse(late, ibis.null(columns[name].type()), columns[name])
         return table.select(**columns)

@@ -29,7 +29,7 @@ __all__ = ["stage_key", "stale_inputs", "write_or_reuse", "computed_or_reused", 
 
 #: The libraries that write a stage's files or compute its result (scipy: the audit's
 #: linear programmes): a new version may give other bytes.
-_WRITERS = ("pandas", "pyarrow", "gptables", "XlsxWriter", "openpyxl", "numpy", "scipy")
+_WRITERS = ("pandas", "pyarrow", "gptables", "XlsxWriter", "openpyxl", "odfpy", "numpy", "scipy")
 
 
 def stage_key(files: dict[str, Path], parameters: dict) -> dict[str, object]:
