@@ -29,7 +29,7 @@ from .vintage import CLEARED, RECORDED
 if TYPE_CHECKING:
     from .folder import ExtractFolder
 
-__all__ = ["EventScan", "event_table", "event_scan", "event_column"]
+__all__ = ["EventScan", "event_table", "event_scan", "event_column", "no_rows"]
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,17 @@ def event_table(folder: ExtractFolder, key: str) -> pa.Table:
     _event_key(key)
     spec = CONTRACT[key]
     if key in OPTIONAL_FILES and spec.path in folder.absent_files:
-        return pa.table({c.name: pa.array([], arrow_type(c)) for c in spec.columns
-                         if c.name != RECORDED})
+        return no_rows(key)
     if key in folder._frames:  # already a frame: the same rows, not read again
         return pa.Table.from_pandas(folder._frames[key], preserve_index=False)
     return folder._load(key)
+
+
+def no_rows(key: str) -> pa.Table:
+    """An event file with no rows: the contract's columns in the loader's types (an optional
+    file a folder leaves out)."""
+    return pa.table({c.name: pa.array([], arrow_type(c)) for c in CONTRACT[key].columns
+                     if c.name != RECORDED})
 
 
 def _canonical(col, stored: pa.DataType) -> bool:

@@ -20,6 +20,7 @@ import pyarrow as pa
 from cms_stats.extracts import ExtractError
 from cms_stats.extracts.checked import file_identity
 from cms_stats.extracts.columns import arrow_type
+from cms_stats.extracts.scan import no_rows
 from cms_stats.extracts.contract import CONTRACT
 from cms_stats.months import month_end
 
@@ -162,7 +163,7 @@ class Context:
             scanned = scan(name) if scan is not None and self.engine.name == "duckdb" else None
             read = getattr(self.folder, "event_table", None)
             if read is None and not hasattr(self.folder, name):  # an optional file left out
-                read = _no_rows
+                read = no_rows
             if scanned is not None:
                 table = self.engine.scan(scanned)  # DuckDB reads only the columns used
                 self._scanned[scanned.path] = scanned.identity
@@ -271,13 +272,6 @@ def _needed(table: pa.Table, name: str) -> pa.Table:
 
 #: The column of an MI feed that names its month (``month`` when not listed).
 _MI_MONTH = {"accuracy_checks": "check_month"}
-
-
-def _no_rows(name: str) -> pa.Table:
-    """An optional event file a folder leaves out: no rows, with the contract's columns (as the
-    loader's ``event_table`` gives it)."""
-    return pa.table({c.name: pa.array([], arrow_type(c)) for c in CONTRACT[name].columns
-                     if c.name != "recorded_date"})
 
 
 def _typed(frame: pd.DataFrame, name: str) -> pa.Table:
