@@ -1,136 +1,95 @@
-"""The reference for the measures' speed: plain DuckDB SQL of the core tables over the extract.
+"""The reference for the measures' speed: plain DuckDB SQL of every table over the extract.
 
-An independent computation (written from DESIGN.md's definitions, not from the measures' code)
-of T1 (intake), T2 (caseload), T5 and T6 (compliance in the quarter), T7 (service type) and
-T8 (arrears and total maintenance liability) for every month to the period, straight from the
-extract's Parquet files, with the loader's exclusions that change them (payments for a case in
-no snapshot; events after the as-at date). It is what "the data allow" in issue 17:
-``python -m cms_stats.measures.bench DIR`` runs it beside the measures stage, prints both
-times and peak memories and their ratio, and checks that the two agree (counts exactly, money
-to the penny, shares to 1e-9).
+An independent computation (written from DESIGN.md's definitions and the data contract, not
+from the measures' code) of every table the measures stage computes, for every month to the
+period: T1-T22 (T4's estimate of children benefiting, not its interval, which is Python in the
+measures too) and DQ, straight from the extract's Parquet files and MI workbooks (read with
+pandas and registered: they are small), one DuckDB connection with the measures' thread count
+(``CMS_STATS_DUCKDB_THREADS``, else half the cores). The SQL of each family of tables is a
+file of ``benchmarks/reference/``; the folder's rules are applied as the contract states them:
+events dated before the scheme start or after the as-at date (the last day of the period) are
+left out, as are service requests and reconsiderations cleared before they were received,
+payments for a case in no snapshot of the folder and accuracy checks with a correct amount of 0;
+an application cleared after the as-at date reads as not cleared; each MI month's latest
+delivery counts. ``recorded_date`` is not read: the measures are run on the folder as
+extracted, where every row is known. A table whose optional column or file is absent is left
+out (the measures publish it ``[x]``).
 
-    python benchmarks/bench_duckdb.py DATA_DIR [PERIOD] [--out FRAME.parquet]
+It is what "the data allow" in issue 17: ``--compare`` (and ``make bench``) runs it beside the
+measures stage (``python -m cms_stats.measures.bench``), prints both times, the ratio, the time
+of each family here and how many figures were compared and equal (counts exactly, money to the
+penny, shares to 1e-9), and fails on a difference.
+
+    python benchmarks/bench_duckdb.py DATA_DIR [PERIOD] [--out FRAME.parquet] [--compare]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
+import os
 import resource
+import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-SQL = """
-CREATE TEMP TABLE months AS
-  SELECT unnest($months) AS snapshot_month,
-         CAST(substr(snapshot_month, 1, 4) AS INTEGER) * 12
-         + CAST(substr(snapshot_month, 6, 2) AS INTEGER) - 1 AS m;
-CREATE TEMP VIEW snap AS
-  SELECT * FROM read_parquet($files, union_by_name = true) JOIN months USING (snapshot_month);
-CREATE TEMP VIEW pay AS
-  SELECT case_group_id, amount - coalesce(paid_to_arrears, 0) AS current_amount,
-         year(payment_date) * 12 + month(payment_date) - 1 AS m
-  FROM read_parquet($payments, union_by_name = true)
-  WHERE payment_date <= $as_at AND case_id IN (SELECT case_id FROM snap);
-"""
-
-# (table, measure, breakdown, unit, query giving m and value)
-QUERIES = {
-    "T2": """
-      SELECT m, 'caseload' AS measure, origin AS breakdown, 'count' AS unit, count(*) AS value
-      FROM snap GROUP BY m, origin
-      UNION ALL SELECT m, 'caseload', 'all', 'count', count(*) FROM snap GROUP BY m""",
-    "T7": """
-      WITH c AS (SELECT m, count(*) FILTER (weekly_liability > 0 AND service_type = 'direct_pay') AS dp,
-                        count(*) FILTER (weekly_liability > 0 AND service_type = 'collect_and_pay') AS cp
-                 FROM snap GROUP BY m)
-      SELECT m, 'cases_due_to_pay', 'direct_pay', 'count', dp FROM c
-      UNION ALL SELECT m, 'cases_due_to_pay', 'collect_and_pay', 'count', cp FROM c
-      UNION ALL SELECT m, 'cases_due_to_pay', 'all', 'count', dp + cp FROM c
-      UNION ALL SELECT m, 'direct_pay_share', 'all', 'share', dp / (dp + cp) FROM c""",
-    "T8": """
-      WITH monthly AS (
-             SELECT m, sum(arrears_closing) AS arrears,
-                    sum(liability_due) AS due,
-                    sum(liability_due) FILTER (service_type = 'direct_pay') AS dp,
-                    sum(liability_due) FILTER (service_type = 'collect_and_pay') AS cp
-             FROM snap GROUP BY m),
-           groups AS (SELECT m, count(*) AS n FROM (
-             SELECT m, case_group_id FROM snap GROUP BY m, case_group_id
-             HAVING sum(arrears_closing) > 0) GROUP BY m),
-           closed AS (SELECT year(closed_date) * 12 + month(closed_date) - 1 AS m,
-                             sum(liability_due) AS due
-                      FROM read_parquet($closures) WHERE closed_date <= $as_at GROUP BY 1),
-           cum AS (SELECT monthly.m, arrears,
-                          sum(monthly.due + coalesce(closed.due, 0)) OVER w AS tml,
-                          sum(coalesce(dp, 0)) OVER w AS tml_dp,
-                          sum(coalesce(cp, 0)) OVER w AS tml_cp
-                   FROM monthly LEFT JOIN closed USING (m)
-                   WINDOW w AS (ORDER BY monthly.m))
-      SELECT m, 'outstanding_arrears', 'all', 'gbp', arrears FROM cum
-      UNION ALL SELECT m, 'case_groups_with_arrears', 'all', 'count', coalesce(n, 0)
-                FROM months LEFT JOIN groups USING (m)
-      UNION ALL SELECT m, 'total_maintenance_liability', 'all', 'gbp', tml FROM cum
-      UNION ALL SELECT m, 'total_maintenance_liability', 'direct_pay', 'gbp', tml_dp FROM cum
-      UNION ALL SELECT m, 'total_maintenance_liability', 'collect_and_pay', 'gbp', tml_cp FROM cum
-      UNION ALL SELECT m, 'arrears_share_of_liability', 'all', 'share', arrears / tml FROM cum
-      UNION ALL SELECT m, 'proxy_amount_collected', 'all', 'gbp', tml - arrears FROM cum""",
-    "T5_T6": """
-      WITH monthly AS (SELECT m, case_group_id, sum(liability_due) AS due,
-                              sum(liability_due) FILTER (service_type = 'direct_pay') AS dp_due,
-                              bool_or(service_type = 'direct_pay') AS dp
-                       FROM snap WHERE liability_due > 0 GROUP BY m, case_group_id),
-           quarter AS (SELECT * FROM (VALUES (0), (1), (2)) AS o(k)),
-           liable AS (SELECT g.m + o.k AS m, g.case_group_id, sum(g.due) AS due,
-                             sum(g.dp_due) AS dp_due, bool_or(g.dp) AS dp
-                      FROM monthly g CROSS JOIN quarter o
-                      WHERE g.m + o.k IN (SELECT m FROM months)
-                      GROUP BY 1, 2),
-           paid_monthly AS (SELECT m, case_group_id, sum(current_amount) AS paid
-                            FROM pay GROUP BY m, case_group_id),
-           paid AS (SELECT p.m + o.k AS m, p.case_group_id, sum(p.paid) AS paid
-                    FROM paid_monthly p CROSS JOIN quarter o
-                    WHERE p.m + o.k IN (SELECT m FROM months)
-                    GROUP BY 1, 2),
-           g AS (SELECT l.m, count(*) AS groups,
-                        count(*) FILTER (l.dp OR p.paid IS NOT NULL) AS contributing,
-                        sum(l.due) AS cash_due,
-                        sum(coalesce(l.dp_due, 0)) + sum(coalesce(p.paid, 0)) AS cash_paid
-                 FROM liable l LEFT JOIN paid p USING (m, case_group_id) GROUP BY l.m)
-      SELECT m, 'case_groups_with_current_liability', 'all', 'count', groups FROM g
-      UNION ALL SELECT m, 'case_groups_contributing', 'all', 'count', contributing FROM g
-      UNION ALL SELECT m, 'case_groups_contributing_share', 'all', 'share', contributing / groups FROM g
-      UNION ALL SELECT m, 'cash_due', 'all', 'gbp', cash_due FROM g
-      UNION ALL SELECT m, 'cash_paid', 'all', 'gbp', cash_paid FROM g
-      UNION ALL SELECT m, 'cash_paid_share', 'all', 'share', cash_paid / cash_due FROM g""",
-    "T1": """
-      WITH a AS (SELECT *, year(received_date) * 12 + month(received_date) - 1 AS m
-                 FROM read_parquet($applications) WHERE received_date <= $as_at),
-           new AS (SELECT m, count(*) AS received,
-                          count(DISTINCT (paying_parent_id, receiving_parent_id, received_date)) AS kept
-                   FROM a WHERE application_type = 'new_application' GROUP BY m),
-           arrears AS (SELECT m, count(*) AS n FROM a
-                       WHERE application_type = 'arrears_only' GROUP BY m),
-           c AS (SELECT m, coalesce(new.kept, 0) AS new, coalesce(new.received - new.kept, 0) AS dup,
-                        coalesce(arrears.n, 0) AS arrears
-                 FROM months LEFT JOIN new USING (m) LEFT JOIN arrears USING (m))
-      SELECT m, 'new_applications', 'all', 'count', new FROM c
-      UNION ALL SELECT m, 'arrears_only_applications', 'all', 'count', arrears FROM c
-      UNION ALL SELECT m, 'total_intake', 'all', 'count', new + arrears FROM c
-      UNION ALL SELECT m, 'duplicate_new_applications_removed', 'all', 'count', dup FROM c""",
+HERE = Path(__file__).resolve().parent
+SQL_DIR = HERE / "reference"
+AREAS = HERE.parent / "src" / "cms_stats" / "resources" / "areas.csv"
+SCHEME_START = "2013-08-01"
+#: Family -> its SQL files, run in order (a file starting CREATE makes a table for the next).
+FAMILIES = {
+    "intake (T1, T3, DQ)": ["intake"],
+    "caseload (T2, T17, DQ)": ["caseload"],
+    "children (T4)": ["children"],
+    "compliance (T5, T6)": ["quarter_groups", "compliance"],
+    "service type (T7, T15)": ["service_type"],
+    "arrears (T8)": ["arrears"],
+    "service (T9, T10)": ["service"],
+    "MI (T11-T14)": ["mi"],
+    "clearances (T16)": ["clearances"],
+    "shared care (T18)": ["shared_care"],
+    "enforcement (T19)": ["enforcement"],
+    "legacy CSA arrears (T20)": ["legacy_csa"],
+    "areas (T21, T22)": ["areas"],
+    "roll-forward (DQ)": ["roll_forward"],
+    "quarantine (DQ)": [],
 }
-T7_FIRST_MONTH = "2014-08"  # T7 is published from August 2014 (DESIGN.md)
+#: Optional snapshot columns and their types (null when absent from every file).
+OPTIONAL_COLUMNS = {"shared_care_nights": "INTEGER", "in_enforcement": "INTEGER",
+                    "csa_arrears": "DOUBLE", "constituency_code": "VARCHAR"}
+#: Tables that need an optional snapshot column, or an optional file, or both.
+NEEDS = {"T18": ("shared_care_nights",), "T19": ("in_enforcement", "enforcement_actions"),
+         "T20": ("csa_arrears",), "T21": ("constituency_code",), "T22": ("constituency_code",),
+         "T16": ("cleared_date",), "T17": ("closures",)}
+#: The event files: their date column and whether a clearance before it is quarantined.
+EVENTS = {"applications": ("received_date", False), "payments": ("payment_date", False),
+          "liabilities": ("effective_date", False), "service_requests": ("received_date", True),
+          "reconsiderations": ("received_date", True), "closures": ("closed_date", False),
+          "enforcement_actions": ("action_date", False)}
+MI = {"telephony": "Telephony", "complaints": "Complaints", "appeals": "Appeals",
+      "accuracy_checks": "Checks"}
+#: Stand-ins for an optional file left out: its columns, no rows.
+EMPTY = {"closures": "SELECT NULL::VARCHAR AS case_id, NULL::DATE AS closed_date, "
+                     "NULL::DOUBLE AS liability_due, NULL::VARCHAR AS closure_reason LIMIT 0",
+         "enforcement_actions": "SELECT NULL::VARCHAR AS case_id, NULL::DATE AS action_date, "
+                                "NULL::VARCHAR AS action_type LIMIT 0"}
+
+
+def threads() -> int:
+    """The measures' DuckDB threads: ``CMS_STATS_DUCKDB_THREADS``, else half the cores."""
+    value = os.environ.get("CMS_STATS_DUCKDB_THREADS", "").strip()
+    return int(value) if value else max(1, (os.cpu_count() or 2) // 2)
 
 
 def _literal(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, dt.date):
-        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, (int, float)):
+        return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -141,44 +100,169 @@ def _inline(sql: str, values: dict) -> str:
     return sql
 
 
-def reference(data_dir: Path, period: str | None = None) -> pd.DataFrame:
-    """The core tables for every month to ``period`` (default: the folder's last month),
-    tidy: ``table, period, measure, breakdown, value, unit``."""
-    data_dir = Path(data_dir)
+def _columns(con, files) -> set[str]:
+    return set(con.execute("DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)",
+                           [files]).df()["column_name"])
+
+
+def _mi_frames(data_dir: Path, last_month: str) -> tuple[dict, list]:
+    """Each MI feed's rows (the Total row dropped; a month's latest delivery when
+    ``delivered_date`` is there), and its quarantined rows: ``(file: reason, count)``."""
+    frames, quarantined = {}, []
+    for name, sheet in MI.items():
+        frame = pd.read_excel(data_dir / "mi" / f"{name}.xlsx", sheet_name=sheet, dtype={"month": str})
+        month = "check_month" if name == "accuracy_checks" else "month"
+        frame = frame[frame[month] != "Total"]
+        early, late = frame[month] < SCHEME_START[:7], frame[month] > last_month
+        bad = frame["correct_weekly_amount"] <= 0 if name == "accuracy_checks" else early & False
+        for reason, rows in (("dated before scheme start", early), ("dated after last month", late & ~early),
+                             ("non-positive correct amount", bad & ~early & ~late)):
+            quarantined.append((f"mi/{name}.xlsx: {reason}", int(rows.sum())))
+        frame = frame[~(early | late | bad)]
+        if "delivered_date" in frame:
+            frame = frame.sort_values("delivered_date", kind="stable").drop_duplicates(month, keep="last")
+        frames[name] = frame
+    return frames, quarantined
+
+
+def _quarantine_query(con, events: dict, last_end: str) -> str:
+    """Rows quarantined in each event file, by the first reason each row has."""
+    parts = []
+    for name, path in events.items():
+        date, cleared = EVENTS[name]
+        reason = (f"CASE WHEN CAST({date} AS DATE) < DATE '{SCHEME_START}' THEN 'dated before scheme start' "
+                  f"WHEN CAST({date} AS DATE) > DATE '{last_end}' THEN 'dated after last month' ")
+        if cleared:
+            reason += f"WHEN CAST(cleared_date AS DATE) < CAST({date} AS DATE) THEN 'cleared before received' "
+        if name == "payments":
+            reason += "WHEN case_id NOT IN (SELECT case_id FROM folder_cases) THEN 'case never in a snapshot' "
+        parts.append(f"SELECT 'events/{name}.parquet: ' || reason AS breakdown, count(*) AS n "
+                     f"FROM (SELECT {reason} END AS reason FROM read_parquet('{path}')) "
+                     "WHERE reason IS NOT NULL GROUP BY reason")
+    return " UNION ALL ".join(parts)
+
+
+def _setup(con, data_dir: Path, period: str) -> tuple[dict, set[str], list]:
+    """Views of the folder as the measures read it; returns the SQL parameters, the optional
+    columns and files absent, and the MI quarantine counts."""
     meta = json.loads((data_dir / "extract.json").read_text(encoding="utf-8"))
-    period = period or meta["last_month"]
-    months = pd.period_range(meta["first_month"], period, freq="M").strftime("%Y-%m")
+    months = pd.period_range(meta["first_month"], period, freq="M")
+    every = pd.period_range(meta["first_month"], meta["last_month"], freq="M").strftime("%Y-%m")
+    as_at = str(months[-1].end_time.date())
+    last_end = str(pd.Period(meta["last_month"], freq="M").end_time.date())
+    opening = meta.get("opening_balances") or {}
+    params = {"first_m": months[0].year * 12 + months[0].month - 1,
+              "period_m": months[-1].year * 12 + months[-1].month - 1,
+              "opening_total": round(100 * opening.get("total_maintenance_liability", 0)),
+              "opening_dp": round(100 * opening.get("direct_pay", 0)),
+              "opening_cp": round(100 * opening.get("collect_and_pay", 0))}
+    con.execute(f"SET threads = {threads()}")
+    snaps = [str(data_dir / "snapshots" / f"cases_{m}.parquet") for m in months.strftime("%Y-%m")]
+    con.execute(_inline("""CREATE TEMP TABLE months AS SELECT snapshot_month,
+        CAST(substr(snapshot_month, 1, 4) AS INTEGER) * 12 + CAST(substr(snapshot_month, 6, 2) AS INTEGER) - 1 AS m,
+        last_day(CAST(snapshot_month || '-01' AS DATE)) AS month_end
+        FROM (SELECT unnest($months) AS snapshot_month)""", {"months": list(months.strftime("%Y-%m"))}))
+    present = _columns(con, snaps)
+    extra = "".join(f", NULL::{kind} AS {c}" for c, kind in OPTIONAL_COLUMNS.items() if c not in present)
+    absent = {c for c in OPTIONAL_COLUMNS if c not in present}
+    con.execute(_inline(f"CREATE TEMP VIEW snap AS SELECT *{extra} FROM read_parquet($files, union_by_name = true) "
+                        "JOIN months USING (snapshot_month)", {"files": snaps}))
+    con.execute(_inline("CREATE TEMP VIEW folder_cases AS SELECT case_id FROM read_parquet($files)",
+                        {"files": [str(data_dir / "snapshots" / f"cases_{m}.parquet") for m in every]}))
+    events = {}
+    for name, (date, cleared) in EVENTS.items():
+        path = data_dir / "events" / f"{name}.parquet"
+        if not path.exists():
+            absent.add(name)
+            con.execute(f"CREATE TEMP VIEW {name} AS SELECT *, 0 AS m FROM ({EMPTY[name]})")
+            continue
+        events[name] = str(path)
+        columns = _columns(con, [str(path)])
+        dates = [c for c in ("received_date", "payment_date", "effective_date", "closed_date",
+                             "action_date", "cleared_date") if c in columns]
+        select = f"* REPLACE ({', '.join(f'CAST({c} AS DATE) AS {c}' for c in dates)})"
+        where = f"{date} BETWEEN DATE '{SCHEME_START}' AND DATE '{as_at}'"
+        if cleared:
+            where += " AND (cleared_date IS NULL OR cleared_date >= received_date)"
+        if name == "payments":
+            where += " AND case_id IN (SELECT case_id FROM folder_cases)"
+        con.execute(f"CREATE TEMP VIEW {name} AS SELECT *, year({date}) * 12 + month({date}) - 1 AS m "
+                    f"FROM (SELECT {select} FROM read_parquet('{path}')) WHERE {where}")
+        if name == "applications" and "cleared_date" not in columns:
+            absent.add("cleared_date")
+    applications = "SELECT * FROM applications"
+    if "cleared_date" in absent:
+        applications = "SELECT *, NULL::DATE AS cleared_date, NULL::VARCHAR AS clearance_type FROM applications"
+    con.execute(f"""CREATE TEMP TABLE kept AS SELECT * REPLACE (
+        CASE WHEN cleared_date <= DATE '{as_at}' THEN cleared_date END AS cleared_date,
+        CASE WHEN cleared_date <= DATE '{as_at}' THEN clearance_type END AS clearance_type)
+        FROM ({applications}) WHERE application_type = 'new_application'
+        QUALIFY row_number() OVER (PARTITION BY paying_parent_id, receiving_parent_id, received_date
+                                   ORDER BY application_id) = 1""")
+    arrears_part = "paid_to_arrears" if "paid_to_arrears" in _columns(con, [events["payments"]]) else "0"
+    con.execute("CREATE TEMP VIEW pay AS SELECT m, case_id, case_group_id, "
+                f"round(amount * 100)::BIGINT - round(coalesce({arrears_part}, 0) * 100)::BIGINT AS current_pence "
+                "FROM payments")
+    samples = [str(p) for p in sorted((data_dir / "samples").glob("children_*.parquet"))
+               if p.stem.split("_")[1] <= period]
+    con.execute(_inline("CREATE TEMP VIEW samples AS SELECT * FROM read_parquet($files)", {"files": samples})
+                if samples else "CREATE TEMP VIEW samples AS SELECT NULL::VARCHAR AS sample_month, "
+                                "NULL::INTEGER AS qualifying_children LIMIT 0")
+    frames, quarantined = _mi_frames(data_dir, meta["last_month"])
+    for name, frame in frames.items():
+        con.register(f"mi_{name}", frame)
+    con.execute("CREATE TEMP VIEW checks AS SELECT * FROM mi_accuracy_checks")
+    for name in ("telephony", "complaints", "appeals"):
+        con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM mi_{name}")
+    con.register("areas", pd.read_csv(AREAS, usecols=["constituency_code", "region", "country"]))
+    params["quarantine"] = _quarantine_query(con, events, last_end)
+    return params, absent, quarantined
+
+
+def reference(data_dir: Path, period: str | None = None, timings: dict | None = None) -> pd.DataFrame:
+    """Every table for every month to ``period`` (default: the folder's last month), tidy:
+    ``table, period, measure, breakdown, value, unit``. ``timings``: filled with each family's
+    ``(wall s, CPU s)``, and ``setup``'s (the views and the de-duplicated applications)."""
+    data_dir = Path(data_dir)
+    period = period or json.loads((data_dir / "extract.json").read_text(encoding="utf-8"))["last_month"]
+    timings = {} if timings is None else timings
     con = duckdb.connect()
-    closures = data_dir / "events" / "closures.parquet"
-    params = {"files": [str(data_dir / "snapshots" / f"cases_{m}.parquet") for m in months],
-              "months": list(months),
-              "payments": str(data_dir / "events" / "payments.parquet"),
-              "as_at": (pd.Period(period, freq="M").end_time.date())}
-    payment_columns = set(con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
-                                      [params["payments"]]).df()["column_name"])
-    sql = SQL if "paid_to_arrears" in payment_columns else SQL.replace(
-        "coalesce(paid_to_arrears, 0)", "0")
-    for statement in sql.strip().split(";"):
-        if statement.strip():
-            con.execute(_inline(statement, params))
+    start, cpu = time.perf_counter(), time.process_time()
+    params, absent, quarantined = _setup(con, data_dir, period)
+    timings["setup"] = (time.perf_counter() - start, time.process_time() - cpu)
     frames = []
-    for table, query in QUERIES.items():
-        if table == "T8" and not closures.exists():
-            query = query.replace("read_parquet($closures)",
-                                  "(SELECT NULL::DATE AS closed_date, 0.0 AS liability_due)")
-        args = {"closures": str(closures), "as_at": params["as_at"],
-                "applications": str(data_dir / "events" / "applications.parquet")}
-        frame = con.execute(_inline(query, args)).df()
-        frame.columns = ["m", "measure", "breakdown", "unit", "value"]
-        frame["table"] = frame["measure"].map(
-            lambda name, t=table: t if t != "T5_T6" else ("T6" if "cash" in name else "T5"))
-        frames.append(frame)
+    for family, files in FAMILIES.items():
+        start, cpu = time.perf_counter(), time.process_time()
+        for name in files:
+            sql = _inline((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"), params)
+            if sql.lstrip("-").lstrip().startswith("CREATE") or "\nCREATE" in sql:
+                con.execute(sql)
+            else:
+                frames.append(con.execute(sql).df().set_axis(
+                    ["m", "table", "measure", "breakdown", "unit", "value"], axis=1))
+        if not files:  # the quarantined rows of the folder, for the period
+            counts = con.execute(params["quarantine"]).fetchall() + quarantined
+            counts = [(b, n) for b, n in counts if n] + [("all", sum(n for _, n in counts))]
+            frames.append(pd.DataFrame({"m": params["period_m"], "table": "DQ",
+                                        "measure": "quarantined_rows", "breakdown": [b for b, _ in counts],
+                                        "unit": "count", "value": [n for _, n in counts]}))
+        timings[family] = (time.perf_counter() - start, time.process_time() - cpu)
+    con.close()
     out = pd.concat(frames, ignore_index=True)
+    out = out[~out["table"].isin([t for t, need in NEEDS.items() if absent & set(need)])]
+    if "closures" in absent:
+        out = out[out["measure"] != "closures_disagreeing_with_snapshots"]
     out["period"] = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in out["m"]]
-    out = out[(out["table"] != "T7") | (out["period"] >= T7_FIRST_MONTH)]
     out["value"] = out["value"].astype("float64")
     return (out[["table", "period", "measure", "breakdown", "value", "unit"]]
             .sort_values(["table", "period", "measure", "breakdown"]).reset_index(drop=True))
+
+
+def print_families(figures: dict) -> None:
+    """The reference's time by family of tables (wall and CPU seconds)."""
+    print(f"  DuckDB reference by family ({figures['threads']} threads)   {'wall s':>8} {'cpu s':>7}")
+    for family, (wall, cpu) in figures["families"].items():
+        print(f"    {family:<44} {wall:>8.2f} {cpu:>7.2f}")
 
 
 def main() -> int:
@@ -186,17 +270,26 @@ def main() -> int:
     parser.add_argument("data_dir")
     parser.add_argument("period", nargs="?", default=None)
     parser.add_argument("--out", default=None, help="write the tidy frame here (Parquet)")
+    parser.add_argument("--compare", action="store_true",
+                        help="run the measures stage too: times, ratio, figures compared")
     args = parser.parse_args()
-    start, cpu = time.perf_counter(), time.process_time()
-    frame = reference(Path(args.data_dir), args.period)
+    if args.compare:  # the measures stage and this reference, each in its own process
+        from cms_stats.measures.bench import compare
+
+        result = compare(args.data_dir, args.period)
+        print_families(result["reference"])
+        return 1 if result["differences"] else 0
+    start, cpu, timings = time.perf_counter(), time.process_time(), {}
+    frame = reference(Path(args.data_dir), args.period, timings)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if args.out:
         frame.to_parquet(args.out, index=False)
-    print(json.dumps({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-                      "rows_out": len(frame),
+    print(json.dumps({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "threads": threads(),
+                      "rows_out": len(frame), "tables": sorted(frame["table"].unique()),
+                      "families": {k: [round(w, 2), round(c, 2)] for k, (w, c) in timings.items()},
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
