@@ -115,9 +115,9 @@ def main() -> int:
                 release_stages[name] = json.loads(
                     (build / "cache" / args.period / "last_run.json").read_text())
             print(f"  done: {name} ({wall:.1f} s)", file=sys.stderr, flush=True)
-        # the measures stage beside a plain DuckDB computation of the core tables (issue 17)
+        # the measures stage beside a plain DuckDB computation of every table (issue 17)
         reference = None if args.release_only else subprocess.run(
-            [PY, "-m", "cms_stats.measures.bench", str(data), args.period],
+            [PY, str(ROOT / "benchmarks" / "bench_duckdb.py"), str(data), args.period, "--compare"],
             env=env, cwd=ROOT, capture_output=True, text=True)
         if reference is not None and reference.returncode != 0:
             sys.stderr.write(reference.stdout + reference.stderr)

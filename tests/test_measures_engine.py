@@ -239,34 +239,6 @@ def test_duckdb_threads_are_half_the_cores_or_the_setting(monkeypatch):
             duckdb_threads()
 
 
-def _reference_module():
-    import importlib.util
-
-    from cms_stats.measures.bench import REFERENCE
-
-    spec = importlib.util.spec_from_file_location("bench_duckdb", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_duckdb_reference_of_the_benchmark_computes_the_same_core_tables(small_data):
-    """The benchmark's reference (plain DuckDB SQL, benchmarks/bench_duckdb.py) is only a fair
-    yardstick if it computes the same figures: T1, T2, T5-T8, every month."""
-    from cms_stats.measures.bench import agreement
-
-    reference = _reference_module().reference(small_data, "2016-08")
-    measures = compute_all(open_extracts(small_data), "2016-08")
-    assert set(reference["table"]) == {"T1", "T2", "T5", "T6", "T7", "T8"}
-    assert reference["period"].nunique() == 37
-    compared, differences = agreement(measures, reference)
-    assert (compared, differences) == (len(reference), [])
-    # and a figure off by a penny is found
-    moved = reference.copy()
-    moved.loc[moved["measure"] == "cash_due", "value"] += 0.01
-    assert len(agreement(measures, moved)[1]) > 0
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_month_with_no_case_due_to_pay_has_counts_of_zero_and_no_share(engine):
     """September: the one case has no liability (and its 60 nights no longer count): T7, T15
