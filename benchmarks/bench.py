@@ -117,7 +117,7 @@ def main() -> int:
             print(f"  done: {name} ({wall:.1f} s)", file=sys.stderr, flush=True)
         # the measures stage beside a plain DuckDB computation of every table (issue 17)
         reference = None if args.release_only else subprocess.run(
-            [PY, str(ROOT / "benchmarks" / "bench_duckdb.py"), str(data), args.period, "--compare"],
+            [PY, str(ROOT / "benchmarks" / "compare_duckdb.py"), str(data), args.period],
             env=env, cwd=ROOT, capture_output=True, text=True)
         if reference is not None and reference.returncode != 0:
             sys.stderr.write(reference.stdout + reference.stderr)

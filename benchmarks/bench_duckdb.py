@@ -15,12 +15,11 @@ delivery counts. ``recorded_date`` is not read: the measures are run on the fold
 extracted, where every row is known. A table whose optional column or file is absent is left
 out (the measures publish it ``[x]``).
 
-It is what "the data allow" in issue 17: ``--compare`` (and ``make bench``) runs it beside the
-measures stage (``python -m cms_stats.measures.bench``), prints both times, the ratio, the time
-of each family here and how many figures were compared and equal (counts exactly, money to the
-penny, shares to 1e-9), and fails on a difference.
+It is what "the data allow" in issue 17: ``benchmarks/compare_duckdb.py`` (and ``make bench``)
+runs it beside the measures stage, prints both times, the ratio, the time of each family here
+and how many figures and contributions were compared and equal, and fails on a difference.
 
-    python benchmarks/bench_duckdb.py DATA_DIR [PERIOD] [--out FRAME.parquet] [--compare]
+    python benchmarks/bench_duckdb.py DATA_DIR [PERIOD] [--out FRAME.parquet]
 """
 
 from __future__ import annotations
@@ -40,24 +39,29 @@ HERE = Path(__file__).resolve().parent
 SQL_DIR = HERE / "reference"
 AREAS = HERE.parent / "src" / "cms_stats" / "resources" / "areas.csv"
 SCHEME_START = "2013-08-01"
-#: Family -> its SQL files, run in order (a file starting CREATE makes a table for the next).
+#: Family -> its SQL files, run in order: each ends with a query of the tables' figures
+#: (``m, table, measure, breakdown, unit, value``) or, ``*_top``, of the two largest
+#: contributions to money figures for the dominance rule (``..., top1, top2``), except those
+#: that only make a table for the next (:data:`MAKES_TABLES`).
 FAMILIES = {
     "intake (T1, T3, DQ)": ["intake"],
     "caseload (T2, T17, DQ)": ["caseload"],
     "children (T4)": ["children"],
     "compliance (T5, T6)": ["quarter_groups", "compliance"],
     "service type (T7, T15)": ["service_type"],
-    "arrears (T8)": ["arrears"],
+    "arrears (T8)": ["arrears", "arrears_top"],
     "service (T9, T10)": ["service"],
     "MI (T11-T14)": ["mi"],
     "clearances (T16)": ["clearances"],
     "shared care (T18)": ["shared_care"],
     "enforcement (T19)": ["enforcement"],
-    "legacy CSA arrears (T20)": ["legacy_csa"],
+    "legacy CSA arrears (T20)": ["legacy_csa", "legacy_csa_top"],
     "areas (T21, T22)": ["areas"],
-    "roll-forward (DQ)": ["roll_forward"],
+    "roll-forward (DQ)": ["roll_forward", "roll_forward_top"],
     "quarantine (DQ)": [],
 }
+MAKES_TABLES = {"quarter_groups"}
+KEY = ["m", "table", "measure", "breakdown"]
 #: Optional snapshot columns and their types (null when absent from every file).
 OPTIONAL_COLUMNS = {"shared_care_nights": "INTEGER", "in_enforcement": "INTEGER",
                     "csa_arrears": "DOUBLE", "constituency_code": "VARCHAR"}
@@ -225,7 +229,8 @@ def _setup(con, data_dir: Path, period: str) -> tuple[dict, set[str], list]:
 
 def reference(data_dir: Path, period: str | None = None, timings: dict | None = None) -> pd.DataFrame:
     """Every table for every month to ``period`` (default: the folder's last month), tidy:
-    ``table, period, measure, breakdown, value, unit``. ``timings``: filled with each family's
+    ``table, period, measure, breakdown, value, unit, top1, top2`` (the two largest
+    contributions to a money figure the dominance rule reads; null for the others). ``timings``: filled with each family's
     ``(wall s, CPU s)``, and ``setup``'s (the views and the de-duplicated applications)."""
     data_dir = Path(data_dir)
     period = period or json.loads((data_dir / "extract.json").read_text(encoding="utf-8"))["last_month"]
@@ -234,16 +239,17 @@ def reference(data_dir: Path, period: str | None = None, timings: dict | None = 
     start, cpu = time.perf_counter(), time.process_time()
     params, absent, quarantined = _setup(con, data_dir, period)
     timings["setup"] = (time.perf_counter() - start, time.process_time() - cpu)
-    frames = []
+    frames, tops = [], []
     for family, files in FAMILIES.items():
         start, cpu = time.perf_counter(), time.process_time()
         for name in files:
-            sql = _inline((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"), params)
-            if sql.lstrip("-").lstrip().startswith("CREATE") or "\nCREATE" in sql:
-                con.execute(sql)
+            result = con.execute(_inline((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"), params))
+            if name in MAKES_TABLES:
+                continue
+            if name.endswith("_top"):
+                tops.append(result.df().set_axis(KEY + ["top1", "top2"], axis=1))
             else:
-                frames.append(con.execute(sql).df().set_axis(
-                    ["m", "table", "measure", "breakdown", "unit", "value"], axis=1))
+                frames.append(result.df().set_axis(KEY + ["unit", "value"], axis=1))
         if not files:  # the quarantined rows of the folder, for the period
             counts = con.execute(params["quarantine"]).fetchall() + quarantined
             counts = [(b, n) for b, n in counts if n] + [("all", sum(n for _, n in counts))]
@@ -252,21 +258,14 @@ def reference(data_dir: Path, period: str | None = None, timings: dict | None = 
                                         "unit": "count", "value": [n for _, n in counts]}))
         timings[family] = (time.perf_counter() - start, time.process_time() - cpu)
     con.close()
-    out = pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True).merge(pd.concat(tops, ignore_index=True), on=KEY, how="left")
     for (table, measure), need in NEEDS.items():
         if absent & set(need):
             out = out[(out["table"] != table) | ((out["measure"] != measure) if measure else False)]
     out["period"] = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in out["m"]]
-    out["value"] = out["value"].astype("float64")
-    return (out[["table", "period", "measure", "breakdown", "value", "unit"]]
+    out[["value", "top1", "top2"]] = out[["value", "top1", "top2"]].astype("float64")
+    return (out[["table", "period", "measure", "breakdown", "value", "unit", "top1", "top2"]]
             .sort_values(["table", "period", "measure", "breakdown"]).reset_index(drop=True))
-
-
-def print_families(figures: dict) -> None:
-    """The reference's time by family of tables (wall and CPU seconds)."""
-    print(f"  DuckDB reference by family ({figures['threads']} threads)   {'wall s':>8} {'cpu s':>7}")
-    for family, (wall, cpu) in figures["families"].items():
-        print(f"    {family:<44} {wall:>8.2f} {cpu:>7.2f}")
 
 
 def main() -> int:
@@ -274,16 +273,7 @@ def main() -> int:
     parser.add_argument("data_dir")
     parser.add_argument("period", nargs="?", default=None)
     parser.add_argument("--out", default=None, help="write the tidy frame here (Parquet)")
-    parser.add_argument("--compare", action="store_true",
-                        help="run the measures stage too: times, ratio, figures compared")
     args = parser.parse_args()
-    if args.compare:  # the measures stage and this reference, each in its own process
-        # deferred: the reference itself uses no package code; only this comparison does
-        from cms_stats.measures.bench import compare
-
-        result = compare(args.data_dir, args.period)
-        print_families(result["reference"])
-        return 1 if result["differences"] else 0
     start, cpu, timings = time.perf_counter(), time.process_time(), {}
     frame = reference(Path(args.data_dir), args.period, timings)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu

@@ -30,12 +30,21 @@ NOT_IN_SQL = {("T4", "children_benefiting", "lower_95"), ("T4", "children_benefi
               ("T4", "mean_children_per_case", "lower_95"), ("T4", "mean_children_per_case", "upper_95")}
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_duckdb", REFERENCE)
+def _script(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _script(REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def contributions():
+    return _script(REFERENCE.with_name("compare_duckdb.py")).contributions
 
 
 def _left_out(measures: pd.DataFrame, reference: pd.DataFrame) -> set[tuple[str, str, str]]:
@@ -46,7 +55,7 @@ def _left_out(measures: pd.DataFrame, reference: pd.DataFrame) -> set[tuple[str,
 
 
 @pytest.mark.parametrize("period", ["2016-08", "2015-05"])
-def test_the_reference_computes_every_table_the_measures_compute(bench, small_data, period):
+def test_the_reference_computes_every_table_the_measures_compute(bench, contributions, small_data, period):
     timings = {}
     reference = bench.reference(small_data, period, timings)
     measures = compute_all(open_extracts(small_data), period)
@@ -58,12 +67,16 @@ def test_the_reference_computes_every_table_the_measures_compute(bench, small_da
     assert compared == len(measures) - measures.set_index(["table", "measure", "breakdown"]).index.isin(
         list(NOT_IN_SQL)).sum()
     assert set(timings) == {"setup", *bench.FAMILIES}
+    # the dominance rule's two largest contributions (T8, T20, DQ money), to the penny
+    tops, top_differences = contributions(measures, reference)
+    assert (tops, top_differences) == (measures["top1"].notna().sum(), [])
+    assert set(reference.loc[reference["top1"].notna(), "table"]) == {"T8", "T20", "DQ"}
     # the folder's rules are exercised: rows quarantined, events after the as-at date
     quarantined = reference.query("measure == 'quarantined_rows' and breakdown == 'all'")["value"]
     assert quarantined.tolist() and quarantined.iloc[0] > 0
 
 
-def test_a_figure_moved_by_a_penny_or_by_one_is_found(bench, small_data):
+def test_a_figure_moved_by_a_penny_or_by_one_is_found(bench, contributions, small_data):
     reference = bench.reference(small_data, "2016-08")
     measures = compute_all(open_extracts(small_data), "2016-08")
     for measure, step in [("cash_due", 0.01), ("legacy_csa_arrears", 0.01), ("caseload", 1),
@@ -74,13 +87,17 @@ def test_a_figure_moved_by_a_penny_or_by_one_is_found(bench, small_data):
         moved.loc[row, "value"] += step
         compared, differences = agreement(measures, moved)
         assert compared == len(reference) and len(differences) == 1, measure
+    for measure in ("total_maintenance_liability", "arrears_on_closed_cases", "legacy_csa_arrears"):
+        moved = reference.copy()
+        moved.loc[moved.index[moved["measure"] == measure][-1], "top2"] += 0.01
+        assert len(contributions(measures, moved)[1]) == 1, measure
     # and a figure the measures do not have is a difference too
     extra = pd.concat([reference.head(1).assign(period="2099-01")], ignore_index=True)
     assert len(agreement(measures, extra)[1]) == 1
 
 
 @pytest.mark.parametrize("name", build.folder_names())
-def test_the_reference_equals_the_measures_on_each_hand_built_folder(bench, name, tmp_path):
+def test_the_reference_equals_the_measures_on_each_hand_built_folder(bench, contributions, name, tmp_path):
     """A late start with opening balances and payments split into arrears, a folder with every
     case on Direct Pay, one month: the figures it computes are equal, and it leaves out only
     the tables whose optional column or file the folder lacks (and T4's interval)."""
@@ -91,6 +108,7 @@ def test_the_reference_equals_the_measures_on_each_hand_built_folder(bench, name
     measures = compute_all(open_extracts(folder), period)
     compared, differences = agreement(measures, reference)
     assert (compared, differences) == (len(reference), [])
+    assert contributions(measures, reference)[1] == []
     assert {"T1", "T2", "T5", "T6", "T8", "T14", "DQ"} <= set(reference["table"])
     absent = {c for columns in open_extracts(folder).absent_columns.values() for c in columns} | {
         f for f in ("closures", "enforcement_actions") if not (folder / "events" / f"{f}.parquet").exists()}

@@ -1,11 +1,11 @@
 -- T20: legacy CSA arrears at the end of m (pence), cases carrying them (> 0) and their
 -- distinct case groups, by origin and in all (a group with cases of both origins once in all).
-WITH c AS (SELECT m, origin, case_group_id, round(csa_arrears * 100)::BIGINT AS p FROM snap),
-     parts AS (SELECT m, origin AS part, sum(p) AS money, count(*) FILTER (p > 0) AS cases,
-                      count(DISTINCT case_group_id) FILTER (p > 0) AS groups FROM c GROUP BY m, origin
+WITH c AS (SELECT m, origin, case_group_id, round(csa_arrears * 100)::BIGINT AS p
+           FROM snap WHERE csa_arrears > 0),
+     parts AS (SELECT m, origin AS part, sum(p) AS money, count(*) AS cases,
+                      count(DISTINCT case_group_id) AS groups FROM c GROUP BY m, origin
                UNION ALL
-               SELECT m, 'all', sum(p), count(*) FILTER (p > 0),
-                      count(DISTINCT case_group_id) FILTER (p > 0) FROM c GROUP BY m),
+               SELECT m, 'all', sum(p), count(*), count(DISTINCT case_group_id) FROM c GROUP BY m),
      t AS (SELECT months.m, o.part, coalesce(money, 0) AS money, coalesce(cases, 0) AS cases,
                   coalesce(groups, 0) AS groups
            FROM months CROSS JOIN (VALUES ('new_application'), ('arrears_only'), ('all')) AS o(part)
