@@ -135,7 +135,7 @@ def _mi_frames(data_dir: Path, last_month: str) -> tuple[dict, list]:
     return frames, quarantined
 
 
-def _quarantine_query(con, events: dict, last_end: str) -> str:
+def _quarantine_query(events: dict, last_end: str) -> str:
     """Rows quarantined in each event file, by the first reason each row has."""
     parts = []
     for name, path in events.items():
@@ -152,9 +152,9 @@ def _quarantine_query(con, events: dict, last_end: str) -> str:
     return " UNION ALL ".join(parts)
 
 
-def _setup(con, data_dir: Path, period: str) -> tuple[dict, set[str], list]:
+def _setup(con, data_dir: Path, period: str) -> tuple[dict, set[str], tuple[str, list]]:
     """Views of the folder as the measures read it; returns the SQL parameters, the optional
-    columns and files absent, and the MI quarantine counts."""
+    columns and files absent, and the quarantine: the event files' query and the MI counts."""
     meta = json.loads((data_dir / "extract.json").read_text(encoding="utf-8"))
     months = pd.period_range(meta["first_month"], period, freq="M")
     every = pd.period_range(meta["first_month"], meta["last_month"], freq="M").strftime("%Y-%m")
@@ -223,8 +223,7 @@ def _setup(con, data_dir: Path, period: str) -> tuple[dict, set[str], list]:
     for name in ("telephony", "complaints", "appeals"):
         con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM mi_{name}")
     con.register("areas", pd.read_csv(AREAS, usecols=["constituency_code", "region", "country"]))
-    params["quarantine"] = _quarantine_query(con, events, last_end)
-    return params, absent, quarantined
+    return params, absent, (_quarantine_query(events, last_end), quarantined)
 
 
 def reference(data_dir: Path, period: str | None = None, timings: dict | None = None) -> pd.DataFrame:
@@ -237,7 +236,7 @@ def reference(data_dir: Path, period: str | None = None, timings: dict | None = 
     timings = {} if timings is None else timings
     con = duckdb.connect()
     start, cpu = time.perf_counter(), time.process_time()
-    params, absent, quarantined = _setup(con, data_dir, period)
+    params, absent, (quarantine, quarantined) = _setup(con, data_dir, period)
     timings["setup"] = (time.perf_counter() - start, time.process_time() - cpu)
     frames, tops = [], []
     for family, files in FAMILIES.items():
@@ -251,7 +250,7 @@ def reference(data_dir: Path, period: str | None = None, timings: dict | None = 
             else:
                 frames.append(result.df().set_axis(KEY + ["unit", "value"], axis=1))
         if not files:  # the quarantined rows of the folder, for the period
-            counts = con.execute(params["quarantine"]).fetchall() + quarantined
+            counts = con.execute(quarantine).fetchall() + quarantined
             counts = [(b, n) for b, n in counts if n] + [("all", sum(n for _, n in counts))]
             frames.append(pd.DataFrame({"m": params["period_m"], "table": "DQ",
                                         "measure": "quarantined_rows", "breakdown": [b for b, _ in counts],
