@@ -5,7 +5,8 @@ from the measures' code) of every table the measures stage computes, for every m
 period: T1-T22 (T4's estimate of children benefiting, not its interval, which is Python in the
 measures too) and DQ, straight from the extract's Parquet files and MI workbooks (read with
 pandas and registered: they are small), one DuckDB connection with the measures' thread count
-(``CMS_STATS_DUCKDB_THREADS``, else half the cores). The SQL of each family of tables is a
+(``CMS_STATS_DUCKDB_THREADS``, else half the cores; ``CMS_STATS_DUCKDB_MEMORY``, when set,
+its memory limit). The SQL of each family of tables is a
 file of ``benchmarks/reference/``; the folder's rules are applied as the contract states them:
 events dated before the scheme start or after the as-at date (the last day of the period) are
 left out, as are service requests and reconsiderations cleared before they were received,
@@ -167,6 +168,9 @@ def _setup(con, data_dir: Path, period: str) -> tuple[dict, set[str], tuple[str,
               "opening_dp": round(100 * opening.get("direct_pay", 0)),
               "opening_cp": round(100 * opening.get("collect_and_pay", 0))}
     con.execute(f"SET threads = {threads()}")
+    limit = os.environ.get("CMS_STATS_DUCKDB_MEMORY", "").strip()
+    if limit:  # as the measures' engine: DuckDB spills beyond it
+        con.execute(f"SET memory_limit = '{limit}'")
     snaps = [str(data_dir / "snapshots" / f"cases_{m}.parquet") for m in months.strftime("%Y-%m")]
     con.execute(_inline("""CREATE TEMP TABLE months AS SELECT snapshot_month,
         CAST(substr(snapshot_month, 1, 4) AS INTEGER) * 12 + CAST(substr(snapshot_month, 6, 2) AS INTEGER) - 1 AS m,

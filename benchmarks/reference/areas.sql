@@ -11,9 +11,7 @@ WITH cases AS (SELECT m, coalesce(constituency_code, '') AS code, count(*) AS ca
              FROM kept k LEFT JOIN (SELECT m, case_id, constituency_code FROM snap) s
                   ON s.case_id = k.case_id AND s.m = k.m
              WHERE k.m IN (SELECT m FROM months) GROUP BY ALL),
-     groups AS (SELECT m, code, count(*) AS liable,
-                       count(*) FILTER (dp OR paid IS NOT NULL) AS contributing
-                FROM quarter_groups GROUP BY ALL),
+     groups AS (SELECT m, code, groups AS liable, contributing FROM quarter_groups),
      by_code AS (SELECT m, code, sum(caseload) AS caseload, sum(dp) AS dp, sum(cp) AS cp,
                         sum(new) AS new, sum(liable) AS liable, sum(contributing) AS contributing
                  FROM (SELECT m, code, caseload, dp, cp, 0 AS new, 0 AS liable, 0 AS contributing FROM cases
