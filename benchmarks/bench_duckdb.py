@@ -231,10 +231,24 @@ def _setup(con, data_dir: Path, period: str) -> tuple[dict, set[str], tuple[str,
 
 
 def reference(data_dir: Path, period: str | None = None, timings: dict | None = None) -> pd.DataFrame:
-    """Every table for every month to ``period`` (default: the folder's last month), tidy:
-    ``table, period, measure, breakdown, value, unit, top1, top2`` (the two largest
-    contributions to a money figure the dominance rule reads; null for the others). ``timings``: filled with each family's
-    ``(wall s, CPU s)``, and ``setup``'s (the views and the de-duplicated applications)."""
+    """Every table the measures compute, for every month to ``period``, in plain DuckDB SQL.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The extract folder (the data contract's layout).
+    period : str, optional
+        The period ``YYYY-MM`` (the as-at date is its last day); default the folder's last month.
+    timings : dict, optional
+        Filled with each family's ``(wall s, CPU s)`` (:data:`FAMILIES`), and ``setup``'s (the
+        views and the de-duplicated applications).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``table, period, measure, breakdown, value, unit, top1, top2`` (the two largest
+        contributions to a money figure the dominance rule reads; null for the others), sorted.
+    """
     data_dir = Path(data_dir)
     period = period or json.loads((data_dir / "extract.json").read_text(encoding="utf-8"))["last_month"]
     timings = {} if timings is None else timings

@@ -32,8 +32,19 @@ REFERENCE = Path(__file__).resolve().with_name("bench_duckdb.py")
 
 
 def contributions(measures: pd.DataFrame, reference: pd.DataFrame) -> tuple[int, list[str]]:
-    """The two largest contributions (``top1``, ``top2``) of every figure of the reference that
-    either frame reports them for, compared to the penny: (compared, differences)."""
+    """The two largest contributions compared to the penny.
+
+    Parameters
+    ----------
+    measures, reference : pandas.DataFrame
+        Tidy frames with ``top1`` and ``top2`` (``compute_all``'s, :func:`bench_duckdb.reference`'s).
+
+    Returns
+    -------
+    tuple of (int, list of str)
+        How many figures of the reference either frame reports contributions for, and the
+        first ten that differ (one line each).
+    """
     tops = ["top1", "top2"]
     reported = measures.loc[measures["top1"].notna(), KEY + tops].merge(reference[KEY], on=KEY)
     both = (reference.loc[reference["top1"].notna(), KEY + tops]
@@ -56,7 +67,21 @@ def _stage(argv: list[str]) -> dict:
 
 
 def compare(data_dir: Path, period: str | None = None) -> dict:
-    """Time both stages on ``data_dir`` to ``period``, compare their figures, print it all."""
+    """Time both stages on ``data_dir`` to ``period``, compare their figures, print it all.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The extract folder.
+    period : str, optional
+        The period ``YYYY-MM``; default the folder's last month.
+
+    Returns
+    -------
+    dict
+        Both stages' figures (``measures``, ``reference``), the ratios (``ratio`` wall clock,
+        ``cpu_ratio``), ``compared`` and the ``differences`` (figures and contributions).
+    """
     with tempfile.TemporaryDirectory(prefix="cms-compare-") as tmp:
         frames = Path(tmp) / "measures.parquet", Path(tmp) / "reference.parquet"
         when = [period] if period else []
