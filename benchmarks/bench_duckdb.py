@@ -96,6 +96,11 @@ def threads() -> int:
     return int(value) if value else max(1, (os.cpu_count() or 2) // 2)
 
 
+def _peak_mb() -> float:
+    """The process's peak resident memory so far (MB; ru_maxrss is in kilobytes on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _literal(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
@@ -240,8 +245,8 @@ def reference(data_dir: Path, period: str | None = None, timings: dict | None = 
     period : str, optional
         The period ``YYYY-MM`` (the as-at date is its last day); default the folder's last month.
     timings : dict, optional
-        Filled with each family's ``(wall s, CPU s)`` (:data:`FAMILIES`), and ``setup``'s (the
-        views and the de-duplicated applications).
+        Filled with each family's ``(wall s, CPU s, peak MB of the process after it)``
+        (:data:`FAMILIES`), and ``setup``'s (the views and the de-duplicated applications).
 
     Returns
     -------
@@ -255,7 +260,7 @@ def reference(data_dir: Path, period: str | None = None, timings: dict | None = 
     con = duckdb.connect()
     start, cpu = time.perf_counter(), time.process_time()
     params, absent, (quarantine, quarantined) = _setup(con, data_dir, period)
-    timings["setup"] = (time.perf_counter() - start, time.process_time() - cpu)
+    timings["setup"] = (time.perf_counter() - start, time.process_time() - cpu, _peak_mb())
     frames, tops = [], []
     for family, files in FAMILIES.items():
         start, cpu = time.perf_counter(), time.process_time()
@@ -273,7 +278,7 @@ def reference(data_dir: Path, period: str | None = None, timings: dict | None = 
             frames.append(pd.DataFrame({"m": params["period_m"], "table": "DQ",
                                         "measure": "quarantined_rows", "breakdown": [b for b, _ in counts],
                                         "unit": "count", "value": [n for _, n in counts]}))
-        timings[family] = (time.perf_counter() - start, time.process_time() - cpu)
+        timings[family] = (time.perf_counter() - start, time.process_time() - cpu, _peak_mb())
     con.close()
     out = pd.concat(frames, ignore_index=True).merge(pd.concat(tops, ignore_index=True), on=KEY, how="left")
     for (table, measure), need in NEEDS.items():
@@ -298,8 +303,8 @@ def main() -> int:
         frame.to_parquet(args.out, index=False)
     print(json.dumps({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "threads": threads(),
                       "rows_out": len(frame), "tables": sorted(frame["table"].unique()),
-                      "families": {k: [round(w, 2), round(c, 2)] for k, (w, c) in timings.items()},
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                      "families": {k: [round(w, 2), round(c, 2), round(p)] for k, (w, c, p) in timings.items()},
+                      "peak_rss_mb": round(_peak_mb(), 1)}))
     return 0
 
 

@@ -101,8 +101,8 @@ def compare(data_dir: Path, period: str | None = None) -> dict:
     print(f"  {'  of which loading and validation':<48} {measures['of_which_loading_s']:>8.2f}")
     print(f"  {'DuckDB reference (' + str(reference['threads']) + ' threads), by family:':<48} "
           f"{reference['seconds']:>8.2f} {reference['cpu_seconds']:>8.2f} {reference['peak_rss_mb']:>8.0f}")
-    for family, (wall, cpu) in reference["families"].items():
-        print(f"  {'  ' + family:<48} {wall:>8.2f} {cpu:>8.2f}")
+    for family, (wall, cpu, peak) in reference["families"].items():  # peak: the process's so far
+        print(f"  {'  ' + family:<48} {wall:>8.2f} {cpu:>8.2f} {peak:>8.0f}")
     wall_ratio = measures["seconds"] / reference["seconds"]
     cpu_ratio = measures["cpu_seconds"] / reference["cpu_seconds"]
     print(f"  ratio measures / reference: {wall_ratio:.2f}x wall clock, {cpu_ratio:.2f}x CPU "
