@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from test_extracts_checked import _report, nothing_remembered  # noqa: F401 (autouse)
@@ -192,3 +193,17 @@ def test_quarantine_reads_the_snapshots_once(folder, small_batches, monkeypatch)
     whole.payments()
     assert batched.equals(whole.quarantine) and len(batched)
     assert calls[0] == calls[-1] == len(pq.read_table(folder / CONTRACT["payments"].path).column("case_id").unique())
+
+
+@pytest.mark.parametrize("pattern", [None, r"C[0-9]{8}|D[0-9]+"])
+def test_a_population_held_as_digits_answers_as_its_text(small_data, monkeypatch, pattern):
+    """A sample's population (``KeySet``): the same size and members as the distinct text."""
+    if pattern:
+        monkeypatch.setitem(ID_PATTERNS, "case", pattern)
+    col = CONTRACT["snapshot"].column("case_id")
+    ids = pq.read_table(small_data / CONTRACT["snapshot"].path.format(month="2016-03"), columns=["case_id"]).column(0)
+    population = keys.KeySet(ids.slice(0, len(ids) // 2), col)
+    assert len(population) == len(ids.slice(0, len(ids) // 2).unique())
+    expected = pc.is_in(ids, value_set=ids.slice(0, len(ids) // 2).unique())
+    assert population.contains(ids).to_pylist() == expected.to_pylist()
+    assert isinstance(population._values, pa.Array) == bool(pattern)  # digits, or else the text

@@ -23,7 +23,7 @@ from .columns import FIXED_ID, check_column
 from .common import Ctx, fmt
 from .contract import Column
 
-__all__ = ["KeyOrder", "check_unique", "key_codes"]
+__all__ = ["KeyOrder", "KeySet", "check_unique", "key_codes"]
 
 
 class KeyOrder:
@@ -46,6 +46,39 @@ class KeyOrder:
             self._last = flat[-1].as_py()
 
 
+class KeySet:
+    """Distinct identifiers held compactly: a fixed-width identifier as its digits, sorted (4
+    bytes for up to nine digits, where its text takes 13); any other as its text.
+
+    Parameters
+    ----------
+    ids : pyarrow.ChunkedArray
+        Checked identifiers of ``col`` (text matching its pattern, no nulls).
+    col : Column
+        Their column in the contract.
+    """
+
+    def __init__(self, ids: pa.ChunkedArray, col: Column) -> None:
+        self._col = col
+        self._fixed = _fixed_width(col) is not None
+        self._values = np.unique(key_codes(ids, col)) if self._fixed else pc.unique(ids)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def contains(self, ids: pa.ChunkedArray) -> pa.Array:
+        """Whether each of ``ids`` (checked identifiers of the same column) is in the set."""
+        if not self._fixed:
+            return pc.is_in(ids, value_set=self._values)
+        return pa.array(np.isin(key_codes(ids, self._col), self._values))
+
+
+def _fixed_width(col: Column) -> int | None:
+    """The digits of a fixed-width identifier (at most 18), or None."""
+    m = FIXED_ID.match(col.pattern or "")
+    return int(m.group(2)) if m is not None and int(m.group(2)) <= 18 else None
+
+
 def key_codes(keys: pa.ChunkedArray, col: Column) -> np.ndarray:
     """One number a key: equal keys, equal numbers.
 
@@ -63,10 +96,9 @@ def key_codes(keys: pa.ChunkedArray, col: Column) -> np.ndarray:
         distinct keys, distinct numbers; any other identifier's 64-bit hash (``uint64``),
         where distinct keys may share a number.
     """
-    m = FIXED_ID.match(col.pattern or "")
-    if m is None or int(m.group(2)) > 18:
+    digits = _fixed_width(col)
+    if digits is None:
         return pd.util.hash_array(np.asarray(keys.to_pylist(), dtype=object))
-    digits = int(m.group(2))
     out = np.zeros(len(keys), dtype=np.uint32 if digits <= 9 else np.int64)
     start = 0
     for chunk in keys.chunks:
