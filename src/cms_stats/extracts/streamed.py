@@ -162,6 +162,8 @@ def _check_batches(folder: ExtractFolder, key: str, path: Path,
         if len(quarantine):
             pieces.append(quarantine)
         not_yet_known += as_known_at(used, spec, bctx, folder.known_at, count_only=True)[1]
+        del table, used
+        pa.default_memory_pool().release_unused()  # a batch's pages back, not kept for the next
     if column_fault is not None:
         col = spec.columns[column_fault[0]]
         check_column(pf.read(columns=[col.name]).column(col.name), col, ctx)  # its first fault

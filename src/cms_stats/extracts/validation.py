@@ -173,11 +173,13 @@ def validate(data_dir: str | Path, *, known_at: dt.date | None = None) -> Valida
         if m in folder.sample_months:
             folder._set_population(m, table)
         del table
+        pa.default_memory_pool().release_unused()  # else the allocator keeps each month's pages
     if wanted is not None:
         folder._case_ids = known
     for key in (*EVENT_FILES, *OPTIONAL_FILES):
         if CONTRACT[key].path not in folder.absent_files:
             streamed.check_event(folder, key)  # in batches: its rows are not kept
+            pa.default_memory_pool().release_unused()
     for m in folder.sample_months:
         folder._load("children_sample", m)
     for key in MI_FEEDS:
