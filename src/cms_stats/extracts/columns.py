@@ -208,7 +208,8 @@ def _check_column(arr: pa.ChunkedArray, col: Column, ctx: Ctx) -> None:
                 )
 
 
-_FIXED_ID = re.compile(r"([A-Z])\[0-9\]\{(\d+)\}\Z")
+#: A fixed-width identifier pattern (``C[0-9]{8}``): a capital letter, then so many digits.
+FIXED_ID = re.compile(r"([A-Z])\[0-9\]\{(\d+)\}\Z")
 
 
 def _fixed_width_ok(arr: pa.ChunkedArray, pattern: str) -> bool:
@@ -216,7 +217,7 @@ def _fixed_width_ok(arr: pa.ChunkedArray, pattern: str) -> bool:
 
     True when every value matches; False means "not sure" (the regex then finds the row).
     """
-    m = _FIXED_ID.match(pattern)
+    m = FIXED_ID.match(pattern)
     if m is None or arr.null_count:
         return False
     prefix, width = ord(m.group(1)), 1 + int(m.group(2))
@@ -263,13 +264,30 @@ def _check_key(table: pa.Table, spec: FileSpec, ctx: Ctx) -> None:
     )
 
 
-def check_table(table: pa.Table, spec: FileSpec, ctx: Ctx, check: bool = True) -> pa.Table:
+def check_column(arr: pa.ChunkedArray, col: Column, ctx: Ctx, check: bool = True) -> pa.ChunkedArray:
+    """One column normalised to its canonical type and (``check``) its values checked; the
+    first fault raises (one line naming file, column and row)."""
+    arr = normalise(arr, col, ctx, check)
+    if check:
+        _check_column(arr, col, ctx)
+    return arr
+
+
+def key_checked(spec: FileSpec, ctx: Ctx) -> bool:
+    """Whether the file's key must be unique (not for an MI feed with its delivery dates: one
+    row per delivery, see :func:`~cms_stats.extracts.vintage.check_vintage_rules`)."""
+    return spec.delivery_column is None or spec.delivery_column in ctx.absent
+
+
+def check_table(table: pa.Table, spec: FileSpec, ctx: Ctx, check: bool = True,
+                key: bool = True) -> pa.Table:
     """Normalise and check every column, then the key; returns the normalised table.
 
     An optional column absent from the table is added all-null, of its canonical type, and
     recorded in ``ctx.absent``; it is not checked (absence is allowed, with its documented
     meaning). ``check=False`` only normalises: for a file that already passed
-    (:mod:`~cms_stats.extracts.checked`).
+    (:mod:`~cms_stats.extracts.checked`). ``key=False`` leaves the key to the caller (a file
+    checked in batches: :mod:`~cms_stats.extracts.keys`).
     """
     arrays = {}
     for col in spec.columns:
@@ -278,11 +296,8 @@ def check_table(table: pa.Table, spec: FileSpec, ctx: Ctx, check: bool = True) -
                 ctx.absent.append(col.name)
             arrays[col.name] = pa.chunked_array([pa.nulls(table.num_rows, arrow_type(col))])
             continue
-        arr = normalise(table.column(col.name), col, ctx, check)
-        if check:
-            _check_column(arr, col, ctx)
-        arrays[col.name] = arr
+        arrays[col.name] = check_column(table.column(col.name), col, ctx, check)
     out = pa.table(arrays)
-    if check and (spec.delivery_column is None or spec.delivery_column in ctx.absent):
+    if check and key and key_checked(spec, ctx):
         _check_key(out, spec, ctx)  # else one row per delivery: see vintage.check_vintage_rules
     return out

@@ -17,6 +17,7 @@ from .columns import check_table
 from .common import Ctx, fmt, to_pandas, unique_strings
 from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, OPTIONAL_FILES, SAMPLE_CALENDAR_MONTHS
 from .errors import ExtractError, PeriodError
+from .keys import KeySet
 from .metadata import extracted_day, read_metadata
 from .parquet import read_column, read_parquet
 from .periods import check_period
@@ -46,7 +47,7 @@ class ExtractFolder:
         self._quarantine: dict[str, pd.DataFrame] = {}
         self._rows_in: dict[str, int] = {}
         self._case_ids: pa.Array | None = None
-        self._populations: dict[str, pa.Array] = {}
+        self._populations: dict[str, KeySet] = {}
         self._absent: dict[str, list[str]] = {}
         self._not_yet_known: dict[str, int] = {}
         self._superseded: dict[str, int] = {}
@@ -175,15 +176,17 @@ class ExtractFolder:
             self._case_ids = unique_strings(parts)
         return self._case_ids
 
-    def _population(self, month: str) -> pa.Array:
-        """case_ids with weekly_liability > 0 in the month's snapshot (the sample population)."""
+    def _population(self, month: str) -> KeySet:
+        """case_ids with weekly_liability > 0 in the month's snapshot (the sample population),
+        held compactly: kept for every sample month until the samples are checked."""
         if month not in self._populations:
             self._set_population(month, self._load("snapshot", month))
         return self._populations[month]
 
     def _set_population(self, month: str, snapshot: pa.Table) -> None:
         mask = pc.greater(snapshot.column("weekly_liability"), 0.0)
-        self._populations[month] = pc.unique(snapshot.column("case_id").filter(mask))
+        self._populations[month] = KeySet(snapshot.column("case_id").filter(mask),
+                                          CONTRACT["snapshot"].column("case_id"))
 
     @property
     def absent_columns(self) -> dict[str, list[str]]:

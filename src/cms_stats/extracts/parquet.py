@@ -12,14 +12,15 @@ from .common import Ctx, check_readable, first_line
 from .contract import Column, FileSpec
 
 
-def read_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
-    """The contract's columns of a parquet file, schema checked; codes and months as dictionaries.
+def open_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> tuple[pq.ParquetFile, list[str]]:
+    """A parquet file of the contract opened, its schema checked from the file metadata.
 
-    Optional columns absent from the file are listed in ``ctx.absent`` and left out (the
-    column checks add them as all-null).
+    Returns the file (codes and months to be read as dictionaries) and the contract's columns
+    it holds, in the contract's order. Optional columns absent from the file are listed in
+    ``ctx.absent``.
 
     Raises :class:`ExtractError` for an unreadable or damaged file, a missing, repeated or
-    wrongly typed column, or no rows. Values are checked later (:func:`~cms_stats.extracts.columns.check_table`).
+    wrongly typed column, or no rows (from the footer's row count).
     """
     check_readable(path, ctx.rel)
     try:
@@ -41,14 +42,30 @@ def read_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
             raise ctx.error(f"wrong type: expected {EXPECTED_WORDS[col.type]}, found {t}", col.name)
     present = [c for c in spec.columns if c.name not in ctx.absent]
     dictionary = [c.name for c in present if c.type in ("code", "month") and is_stringlike(schema.field(c.name).type)]
-    try:
-        if dictionary:
+    if dictionary:
+        try:
             pf = pq.ParquetFile(path, read_dictionary=dictionary)
-        table = pf.read(columns=[c.name for c in present])
+        except Exception as exc:
+            raise ctx.error(f"not a readable parquet file (truncated or corrupt: {first_line(exc)})") from None
+    if pf.metadata.num_rows == 0 and not spec.may_be_empty:
+        raise ctx.error("no rows (at least one data row is required)")
+    return pf, [c.name for c in present]
+
+
+def read_parquet(path: Path, spec: FileSpec, ctx: Ctx) -> pa.Table:
+    """The contract's columns of a parquet file, schema checked; codes and months as dictionaries.
+
+    Optional columns absent from the file are listed in ``ctx.absent`` and left out (the
+    column checks add them as all-null).
+
+    Raises :class:`ExtractError` for an unreadable or damaged file, a missing, repeated or
+    wrongly typed column, or no rows. Values are checked later (:func:`~cms_stats.extracts.columns.check_table`).
+    """
+    pf, names = open_parquet(path, spec, ctx)
+    try:
+        table = pf.read(columns=names)
     except Exception as exc:
         raise ctx.error(f"not a readable parquet file (truncated or corrupt: {first_line(exc)})") from None
-    if table.num_rows == 0 and not spec.may_be_empty:
-        raise ctx.error("no rows (at least one data row is required)")
     return table
 
 

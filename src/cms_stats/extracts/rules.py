@@ -101,7 +101,7 @@ def _rules_children(table: pa.Table, ctx: Ctx, folder: ExtractFolder) -> None:
             f"(cases with weekly_liability > 0 in {snap})"
         )
     ids = table.column("case_id")
-    i = first_true(pc.invert(pc.is_in(ids, value_set=population)))
+    i = first_true(pc.invert(population.contains(ids)))
     if i is not None:
         raise ctx.error(
             f"case {fmt(ids[i].as_py())} is not in the population (weekly_liability > 0 in {snap})",

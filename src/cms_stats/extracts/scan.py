@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import checked
+from . import checked, streamed
 from .columns import STRING_TYPES, arrow_type
 from .contract import CONTRACT, EVENT_FILES, OPTIONAL_FILES
 from .vintage import CLEARED, RECORDED
@@ -134,14 +134,10 @@ def event_scan(folder: ExtractFolder, key: str) -> EventScan | None:
     spec = CONTRACT[key]
     if key in OPTIONAL_FILES and spec.path in folder.absent_files:
         return None
-    if folder._signature is None:
-        folder._signature = checked.folder_signature(folder.path, folder.files())
+    streamed.check_event(folder, key)  # once in this process; the bookkeeping a read gives
     remembered = checked.recall(folder._signature, spec.path, spec)
-    if remembered is None:
-        folder._load(key, count_only=True)  # checks it (and remembers it, once settled)
-        remembered = checked.recall(folder._signature, spec.path, spec)
-        if remembered is None:
-            return None
+    if remembered is None:  # written in the last seconds: not remembered as checked
+        return None
     path = folder.path / spec.path
     stored = pq.read_schema(path)
     absent = tuple(remembered.absent)
@@ -157,30 +153,9 @@ def event_scan(folder: ExtractFolder, key: str) -> EventScan | None:
     cleared = None
     if folder.known_at is not None and key in CLEARED:
         cleared = (*CLEARED[key], folder.known_at)
-    _count_as_read(folder, key, path, remembered, recorded_by)
     return EventScan(path=path, columns={c.name: arrow_type(c) for c in spec.columns},
                      absent=absent, taken=remembered.taken, recorded_by=recorded_by,
                      cleared=cleared, identity=remembered.identity)
-
-
-def _count_as_read(folder: ExtractFolder, key: str, path: Path, remembered,
-                   recorded_by: dt.date | None) -> None:
-    """The folder's bookkeeping of the file as :meth:`ExtractFolder._load` keeps it (only the
-    recording dates are read, to count the rows not yet known)."""
-    rel = CONTRACT[key].path
-    rows = pq.ParquetFile(path).metadata.num_rows
-    not_yet_known = 0
-    if recorded_by is not None and rows:
-        days = pq.read_table(path, columns=[RECORDED]).column(RECORDED)
-        keep = np.ones(rows, dtype=bool)
-        keep[remembered.taken] = False
-        known = pc.less_equal(days.filter(pa.array(keep)), pa.scalar(recorded_by, pa.date32()))
-        not_yet_known = int(rows - remembered.taken.size - (pc.sum(known).as_py() or 0))
-    folder._rows_in[rel] = rows
-    folder._quarantine[rel] = remembered.quarantine.copy()
-    folder._absent[rel] = list(remembered.absent)
-    folder._not_yet_known[rel] = not_yet_known
-    folder._superseded[rel] = 0
 
 
 def event_column(folder: ExtractFolder, key: str, column: str) -> pa.ChunkedArray:

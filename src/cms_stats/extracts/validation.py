@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import streamed
 from .contract import CONTRACT, EVENT_FILES, MI_FEEDS, OPTIONAL_FILES
 from .folder import ExtractFolder, unique_strings
 
@@ -19,10 +20,11 @@ from .folder import ExtractFolder, unique_strings
 def _payment_case_ids(folder: ExtractFolder) -> pa.Array | None:
     """The distinct case_ids of the payments file, or None if it cannot be read as expected."""
     try:
-        arr = pq.read_table(folder.path / CONTRACT["payments"].path, columns=["case_id"]).column("case_id")
-        if not pa.types.is_string(arr.type):
+        pf = pq.ParquetFile(folder.path / CONTRACT["payments"].path)
+        if not pa.types.is_string(pf.schema_arrow.field("case_id").type):
             return None
-        return pc.unique(arr)
+        return unique_strings([pc.unique(b.column(0))
+                               for b in pf.iter_batches(batch_size=streamed.batch_rows(), columns=["case_id"])])
     except Exception:
         return None
 
@@ -162,24 +164,22 @@ def validate(data_dir: str | Path, *, known_at: dt.date | None = None) -> Valida
     started = time.perf_counter()
     folder = ExtractFolder(data_dir, known_at=known_at)
     wanted = _payment_case_ids(folder)  # None if unreadable: the payments check will say why
-    ids = []
+    known = unique_strings([])  # the payments' case_ids met in a snapshot so far, each once
     for m in folder.months:
         table = folder._load("snapshot", m)
-        case_ids = table.column("case_id")
-        if wanted is not None:  # keep only what the payments rule needs: small
-            case_ids = case_ids.filter(pc.is_in(case_ids, value_set=wanted))
-        ids.append(case_ids)
+        if wanted is not None:  # keep only what the payments rule needs: small, flat in months
+            case_ids = table.column("case_id")
+            known = unique_strings([known, *case_ids.filter(pc.is_in(case_ids, value_set=wanted)).chunks])
         if m in folder.sample_months:
             folder._set_population(m, table)
         del table
+        pa.default_memory_pool().release_unused()  # else the allocator keeps each month's pages
     if wanted is not None:
-        folder._case_ids = unique_strings([c for part in ids for c in part.chunks])
-    del ids
-    for key in EVENT_FILES:
-        folder._load(key, count_only=True)
-    for key in OPTIONAL_FILES:
+        folder._case_ids = known
+    for key in (*EVENT_FILES, *OPTIONAL_FILES):
         if CONTRACT[key].path not in folder.absent_files:
-            folder._load(key)
+            streamed.check_event(folder, key)  # in batches: its rows are not kept
+            pa.default_memory_pool().release_unused()
     for m in folder.sample_months:
         folder._load("children_sample", m)
     for key in MI_FEEDS:
