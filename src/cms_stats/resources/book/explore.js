@@ -257,8 +257,9 @@
       svg.append(tick);
     }
     const every = Math.max(1, Math.ceil(sel.periods.length / Math.max(3, Math.floor(W / 100))));
+    const last = sel.periods.length - 1;
     sel.periods.forEach((i, k) => {
-      if (k % every && k !== sel.periods.length - 1) return;
+      if ((last - k) % every) return;  // the latest month, and back from it: evenly apart
       const tick = svgEl("text", {x: x(k), y: H - B + 22, "text-anchor": "middle", class: "cms-explore-tick"});
       tick.textContent = t.period_labels[i];
       svg.append(tick);
