@@ -108,7 +108,7 @@ def test_every_text_of_a_chart_is_inside_its_picture(name, phone, measures):
 
 
 def test_a_chapter_figure_gives_a_phone_screen_its_own_picture(measures):
-    """``book_figure``: the page picture 800 px wide, the phone's 500 px, offered to screens up
+    """``book_figure``: the page picture 800 px wide, the phone's 440 px, offered to screens up
     to 600 px by the ``<picture>``; the caption is the page chart's title."""
     import base64
     import io
@@ -125,7 +125,7 @@ def test_a_chapter_figure_gives_a_phone_screen_its_own_picture(measures):
     assert base64.b64decode(source.group(1)) == figure.phone_png
     assert base64.b64decode(image.group(1)) == figure.png
     assert Image.open(io.BytesIO(figure.png)).size == (800, 450)
-    assert Image.open(io.BytesIO(figure.phone_png)).size == (500, 440)
+    assert Image.open(io.BytesIO(figure.phone_png)).size == (440, 400)
     assert "<figcaption>70 appeals were cleared in August 2016. The figures are in Table 11." in html
     assert 'id="chart-appeals"' in html and "cms-chart-scroll" not in html
 

@@ -311,6 +311,8 @@ def _lines(ax, spec: dict, data: list[pd.Series], months: list[str]) -> None:
         low, high = min(low, 0), max(high, 100)
     lines = max(_label_text(e[2]).count("\n") + 1 for e in ends)  # a wrapped label is taller
     heights = _spread_labels([e[1] for e in ends], (high - low) * 0.06 * lines)
+    above = max(heights) - (high - (high - low) * 0.03 * lines)  # pushed up into the title
+    heights = [h - max(above, 0) for h in heights]
     for (x, _, label, colour), y in zip(ends, heights):
         _label_end(ax, x, y, label, colour)
     _value_axis(ax, spec, data)
