@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 import gptables as gpt
 import pandas as pd
+from xlsxwriter.utility import cell_autofit_width  # how gptables measures a cell's width
 from pandas.errors import Pandas4Warning
 
 from cms_stats.months import month_end, month_words
@@ -239,8 +240,6 @@ def _cell_text(value: Any) -> str:
 
 def _heading_lines(heading: str, width_px: float) -> int:
     """How many lines a bold heading wraps onto, word by word, in ``width_px``."""
-    from xlsxwriter.utility import cell_autofit_width  # gptables measures widths so
-
     count, line = 1, []
     for word in heading.split():
         if line and cell_autofit_width(" ".join(line + [word])) * 1.1 > width_px:
@@ -254,8 +253,6 @@ def fitted_widths(frame: pd.DataFrame) -> list[int]:
     """Each column's width in pixels: as wide as its widest cell or the longest word of its
     heading, and wide enough that the (bold, wrapped) heading takes at most
     :data:`_HEADING_LINES` lines; never wider than the whole heading on one line."""
-    from xlsxwriter.utility import cell_autofit_width
-
     widths = []
     for header in frame.columns:
         heading = str(header)
