@@ -1,6 +1,7 @@
 """Every chart of ``resources/charts.yaml`` returns a figure and an alt text that mentions the
 latest published value; titles state the message; small counts are gaps."""
 
+import contextlib
 import hashlib
 import math
 
@@ -66,6 +67,67 @@ def test_chart_returns_figure_and_alt(name, measures):
         assert "{" not in alt and "}" not in alt  # every placeholder of the spec filled in
     finally:
         charts.plt.close(fig)
+
+
+def _text_outside(fig) -> list[str]:
+    """Every text of a drawn figure (title, labels, ticks, direct labels, legend) that reaches
+    beyond the picture's edges, with its extent in pixels."""
+    fig.canvas.draw()
+    width, height = fig.canvas.get_width_height()
+    undrawn = set()  # tick labels beyond an axis's limits, or of an axis off, are not drawn
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            undrawn.update(id(label) for at, label in zip(axis.get_majorticklocs(),
+                                                         axis.get_majorticklabels())
+                           if not (ax.axison and low - 1e-9 <= at <= high + 1e-9))
+    outside = []
+    for text in fig.findobj(matplotlib.text.Text):
+        if not text.get_visible() or not text.get_text().strip() or id(text) in undrawn:
+            continue
+        box = text.get_window_extent()
+        if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5:
+            outside.append(f"{text.get_text()!r}: x {box.x0:.0f}..{box.x1:.0f} of {width}, "
+                           f"y {box.y0:.0f}..{box.y1:.0f} of {height}")
+    return outside
+
+
+@pytest.mark.parametrize("name", charts.chart_names())
+@pytest.mark.parametrize("phone", [False, True], ids=["page", "phone"])
+def test_every_text_of_a_chart_is_inside_its_picture(name, phone, measures):
+    """Titles, direct labels and ticks stay on the picture at the page size and at the phone
+    size (the areas chart's title ran off the page picture: its wrap was undone)."""
+    from cms_stats.book.style import phone_size
+
+    with phone_size() if phone else contextlib.nullcontext():
+        fig, _ = charts.chart(name, measures, PERIOD, load_policy())
+        try:
+            assert _text_outside(fig) == []
+        finally:
+            charts.plt.close(fig)
+
+
+def test_a_chapter_figure_gives_a_phone_screen_its_own_picture(measures):
+    """``book_figure``: the page picture 800 px wide, the phone's 440 px, offered to screens up
+    to 600 px by the ``<picture>``; the caption is the page chart's title."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    figure = charts.book_figure("appeals", measures, PERIOD, load_policy(), table="T11")
+    html = figure._repr_html_()
+    source = re.search(r'<source media="screen and \(max-width: 600px\)" '
+                       r'srcset="data:image/png;base64,([^"]+)" />', html)
+    image = re.search(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html)
+    assert source and image
+    assert base64.b64decode(source.group(1)) == figure.phone_png
+    assert base64.b64decode(image.group(1)) == figure.png
+    assert Image.open(io.BytesIO(figure.png)).size == (800, 450)
+    assert Image.open(io.BytesIO(figure.phone_png)).size == (440, 400)
+    assert "<figcaption>70 appeals were cleared in August 2016. The figures are in Table 11." in html
+    assert 'id="chart-appeals"' in html and "cms-chart-scroll" not in html
 
 
 @pytest.mark.parametrize("name, title", [

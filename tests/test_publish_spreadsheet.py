@@ -197,3 +197,38 @@ def test_revisions_log_read_back_from_csv(built, tmp_path):
     )
     rows = lambda p: list(openpyxl.load_workbook(p)["Revisions"].iter_rows(values_only=True))  # noqa: E731
     assert rows(again) == rows(path)
+
+
+def _wrapped_lines(heading: str, width_px: float) -> int:
+    """Lines a bold heading takes wrapped at word boundaries in a column ``width_px`` wide."""
+    from xlsxwriter.utility import cell_autofit_width
+
+    lines, line = 1, ""
+    for word in heading.split():
+        joined = f"{line} {word}".strip()
+        if line and cell_autofit_width(joined) * 1.1 > width_px:
+            lines, line = lines + 1, word
+        else:
+            line = joined
+    return lines
+
+
+def test_columns_fit_their_figures_and_wrap_their_headings(built):
+    """Each table column shows its widest figure whole and its heading on at most three lines
+    (gptables had made every column as wide as its heading on one line)."""
+    _, _, tables, _, path = built
+    wb = openpyxl.load_workbook(path)
+    for table, frame in tables.items():
+        ws = wb[sheet_name(table)]
+        _, header_row, max_col, max_row = _table_area(ws)
+        for col in range(1, max_col + 1):
+            letter = openpyxl.utils.get_column_letter(col)
+            dims = next(d for d in ws.column_dimensions.values() if d.min <= col <= d.max)
+            width_px = dims.width * 7 + 5  # Excel's character width at Calibri 11
+            heading = ws.cell(header_row, col).value
+            assert _wrapped_lines(heading, width_px) <= 3, (table, heading, dims.width)
+            numbers = [ws.cell(r, col).value for r in range(header_row + 1, max_row + 1)]
+            widest = max((len(f"{v:,}") for v in numbers if isinstance(v, (int, float))), default=0)
+            assert widest <= dims.width, (table, letter, widest, dims.width)
+    data_quality = wb["Data_quality"]
+    assert max(d.width for d in data_quality.column_dimensions.values()) < 40

@@ -104,6 +104,43 @@ def test_an_interrupted_write_leaves_no_key_that_matches(tmp_path):
     assert stale_inputs(tmp_path / "kept", stage_key({"input": source}, {})) == ["not kept"]
 
 
+@pytest.mark.parametrize("tamper, reason", [
+    (lambda files: (files / "a.txt").write_text("EDITED"), "kept file changed: a.txt"),
+    (lambda files: (files / "sub" / "b.txt").unlink(), "kept file missing: sub/b.txt"),
+    (lambda files: (files / "sub" / "c.txt").write_text("c"), "kept file not recorded: sub/c.txt"),
+])
+def test_a_kept_file_edited_deleted_or_added_in_the_cache_is_written_afresh(tmp_path, tamper,
+                                                                            reason):
+    source = tmp_path / "input.txt"
+    source.write_text("first")
+    calls: list = []
+    fresh, _ = _run(tmp_path, "one", source, {}, calls)
+    record = json.loads((tmp_path / "kept" / "key.json").read_text())
+    assert set(record["kept"]) == {"files/a.txt", "files/sub/b.txt"}
+    assert record["kept"]["files/a.txt"] == kept_mod.sha256_file(fresh / "a.txt")
+
+    tamper(tmp_path / "kept" / "files")
+    again, stale = _run(tmp_path, "two", source, {}, calls)
+    assert stale == [reason] and len(calls) == 2  # inputs unchanged, yet written again
+    assert _tree(again) == _tree(fresh)
+    assert _tree(tmp_path / "kept" / "files") == _tree(fresh)  # and kept whole again
+    _, stale = _run(tmp_path, "three", source, {}, calls)
+    assert stale == [] and len(calls) == 2
+
+
+def test_a_key_record_without_the_kept_files_writes_afresh(tmp_path):
+    source = tmp_path / "input.txt"
+    source.write_text("x")
+    calls: list = []
+    _run(tmp_path, "one", source, {}, calls)
+    key_file = tmp_path / "kept" / "key.json"
+    record = json.loads(key_file.read_text())
+    del record["kept"]  # kept by a release before the files were recorded
+    key_file.write_text(json.dumps(record))
+    _, stale = _run(tmp_path, "two", source, {}, calls)
+    assert stale == ["kept files not recorded"] and len(calls) == 2
+
+
 def test_the_key_covers_every_file_of_the_package():
     key = stage_key({}, {})
     assert key["source"] == kept_mod.combine_hashes(kept_mod.hash_files(paths.PACKAGE_DIR.resolve()))
@@ -160,3 +197,13 @@ def test_the_release_tables_reused_are_the_tables_written(small_work, tmp_path):
     changed = {**facts, "next": None}
     assert _write(tmp_path / "four", work, kept, changed) == ["parameters"]
     assert _write(tmp_path / "five", work, kept, changed) == []
+    fresh_five = _tables(tmp_path / "five")
+
+    # A kept file edited or deleted in the cache: written again, the same as written fresh.
+    with open(kept / "files" / "tables.xlsx", "ab") as xlsx:
+        xlsx.write(b"tampered")
+    (kept / "files" / "csv" / "metadata.json").unlink()
+    assert _write(tmp_path / "six", work, kept, changed) == [
+        "kept file missing: csv/metadata.json", "kept file changed: tables.xlsx"]
+    assert _tables(tmp_path / "six") == fresh_five
+    assert _write(tmp_path / "seven", work, kept, changed) == []

@@ -13,7 +13,6 @@ constituencies and how many are withheld.
 from __future__ import annotations
 
 import math
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,7 @@ from matplotlib.patches import Patch, RegularPolygon
 
 from cms_stats import areas
 from cms_stats.book import format as fmt
+from cms_stats.book.style import figure_size
 from cms_stats.months import month_words
 from cms_stats.publish.rounding import round_value, to_number
 
@@ -76,13 +76,15 @@ def _area_bars(spec, texts, period, new_figure, styled, palette) -> tuple:
              "total": texts.get("all", "[x]") if total is None else fmt.fmt_count(total)}
     title = spec["title"].format(**words)
     with styled():
-        fig, ax = new_figure("\n".join(textwrap.wrap(title, spec["title_wrap_chars"])))
+        fig, ax = new_figure(title, spec["title_wrap_chars"])
         y = np.arange(len(shown))[::-1]
         colour = palette()[0]
         ax.barh(y, [0 if v is None else v for v in values], color=colour)
         ax.set_yticks(y, [labels[b] for b in shown])
         ax.set_xlabel(spec["xlabel"])
         ax.xaxis.set_major_formatter(lambda x, _: f"{x:,.0f}")
+        if figure_size().get("x_bins"):  # a phone's narrower axis: fewer, apart
+            ax.locator_params(axis="x", nbins=figure_size()["x_bins"])
         ax.grid(axis="y", visible=False)
         ax.grid(axis="x", visible=True)
     parts = [f"{labels[b]} {texts.get(b, '[x]') if v is None else fmt.fmt_count(v)}"

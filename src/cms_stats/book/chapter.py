@@ -146,14 +146,10 @@ class Chapter:
         if reason:
             return HTMLBlock(*unavailable.no_chart(self.period, reason))
         try:
-            fig, alt = charts.chart(name, self.measures, self.period, self.policy,
-                                    self.published)
+            return charts.book_figure(name, self.measures, self.period, self.policy,
+                                      self.published, table)
         except unavailable.NoFigures:
             return HTMLBlock(*unavailable.no_chart(self.period, "the data have no figure to draw yet."))
-        title = fig.axes[0].get_title(loc="left")
-        where = f" The figures are in Table {table[1:]}." if table.startswith("T") else ""
-        return charts.chart_figure((fig, alt), description=f"{title}.{where}",
-                                   figure_id=f"chart-{name.replace('_', '-')}")
 
     def downloads(self, table: str) -> "HTMLBlock":
         """Links to the full series of a table: the release spreadsheet and the table's CSV."""

@@ -11,9 +11,6 @@ are drawn as gaps. :func:`chart_figure` turns the pair into a deterministic PNG 
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 import textwrap
 from contextlib import contextmanager
@@ -39,7 +36,8 @@ from cms_stats.book import format as fmt  # noqa: E402
 from cms_stats.book.chart_words import (figure_text, span_title, trend,  # noqa: E402
                                          withheld_months)
 from cms_stats.book.contrast import darkened  # noqa: E402
-from cms_stats.book.style import chart_style  # noqa: E402
+from cms_stats.book.figures import ChartFigure, chart_figure, figure_png  # noqa: E402
+from cms_stats.book.style import chart_style, figure_size, phone_size  # noqa: E402
 from cms_stats.book.values import series  # noqa: E402
 from cms_stats.months import month_short, month_words  # noqa: E402
 from cms_stats.publish.policy import load_policy  # noqa: E402
@@ -52,6 +50,7 @@ __all__ = [
     "palette",
     "ChartFigure",
     "chart_figure",
+    "book_figure",
     "figure_png",
     "sensitivity_grid",
     "sensitivity_step",
@@ -75,66 +74,17 @@ def _styled():
         yield
 
 
-def _new_figure(title: str):
-    style = chart_style()["figure"]
+def _new_figure(title: str, wrap_chars: int | None = None):
+    """A figure of the chart size (the page's, or the phone's inside ``style.phone_size()``)
+    titled ``title``, wrapped at the size's ``title_wrap_chars``, or at ``wrap_chars`` (a chart
+    whose axes start further right) narrowed in the same proportion for a phone."""
+    style = figure_size()
+    wrap = style["title_wrap_chars"]
+    if wrap_chars:
+        wrap = round(wrap_chars * wrap / chart_style()["figure"]["title_wrap_chars"])
     fig, ax = plt.subplots(figsize=(style["width_in"], style["height_in"]), dpi=style["dpi"])
-    ax.set_title("\n".join(textwrap.wrap(title, style.get("title_wrap_chars", 62))), loc="left")
+    ax.set_title("\n".join(textwrap.wrap(title, wrap)), loc="left")
     return fig, ax
-
-
-# --------------------------------------------------------------------------- output
-def figure_png(fig) -> bytes:
-    """Render a figure to PNG bytes, deterministically (fixed size and dpi, no metadata)."""
-    style = chart_style()["figure"]
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=style["dpi"], metadata={"Software": None})
-    return buffer.getvalue()
-
-
-class ChartFigure:
-    """A chart ready for the book: PNG image, alt text and a visible description.
-
-    In HTML (web book and PDF printed from it) it renders as a ``<figure>`` whose ``<img>``
-    carries the alt text and whose caption is the description; other front ends get the PNG.
-    """
-
-    def __init__(self, png: bytes, alt: str, description: str = "", figure_id: str = ""):
-        self.png = png
-        self.alt = alt
-        self.description = description
-        self.figure_id = figure_id
-
-    def _repr_html_(self) -> str:
-        data = base64.b64encode(self.png).decode("ascii")
-        ident = f' id="{html.escape(self.figure_id)}"' if self.figure_id else ""
-        caption = (
-            f"<figcaption>{html.escape(self.description)}</figcaption>" if self.description else ""
-        )
-        # On a phone the chart keeps a legible width and scrolls sideways in its own focusable
-        # region (book.css), as a wide table does; the caption stays on the screen. The region
-        # is named by the chart's own title (landmarks of a page have unique names).
-        return (
-            f'<figure class="cms-chart"{ident}><div class="cms-chart-scroll" tabindex="0" '
-            f'role="region" aria-label="Chart: {html.escape(self.description or self.alt)}">'
-            f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
-            f'style="max-width:100%;height:auto" /></div>{caption}</figure>'
-        )
-
-    def _repr_png_(self) -> bytes:
-        return self.png
-
-    def __repr__(self) -> str:  # the text/plain a terminal shows: the alt text
-        return self.alt
-
-
-def chart_figure(chart, description: str = "", figure_id: str = "") -> ChartFigure:
-    """Turn a chart helper's ``(fig, alt_text)`` into a :class:`ChartFigure` and close the figure."""
-    fig, alt = chart
-    try:
-        png = figure_png(fig)
-    finally:
-        plt.close(fig)
-    return ChartFigure(png, alt, description, figure_id)
 
 
 # --------------------------------------------------------------------------- specs
@@ -148,6 +98,22 @@ def chart_specs() -> dict[str, dict]:
 def chart_names() -> list[str]:
     """Every chart a chapter can draw, in the order of ``resources/charts.yaml``."""
     return list(chart_specs())
+
+
+def book_figure(name: str, measures: pd.DataFrame, period: str, policy,
+                published: pd.DataFrame | None = None, table: str = "") -> ChartFigure:
+    """The chart ``name`` as a chapter shows it: drawn at the page size and at the phone size,
+    its caption the title that states the message and where its figures are (``table``).
+
+    Raises :class:`~cms_stats.book.unavailable.NoFigures` as :func:`chart` does.
+    """
+    fig, alt = chart(name, measures, period, policy, published)
+    with phone_size():
+        phone = chart_figure(chart(name, measures, period, policy, published))
+    title = fig.axes[0].get_title(loc="left")
+    where = f" The figures are in Table {table[1:]}." if table.startswith("T") else ""
+    return chart_figure((fig, alt), description=f"{title}.{where}",
+                        figure_id=f"chart-{name.replace('_', '-')}", phone_png=phone.png)
 
 
 def chart(name: str, measures: pd.DataFrame, period: str, policy,
@@ -243,13 +209,14 @@ def _positions(months: list[str], all_months: list[str]) -> list[int]:
 
 def _month_axis(ax, months: list[str]) -> None:
     """Label the x axis with months: every month in a short series, else every third or sixth."""
-    step = 1 if len(months) <= 8 else (3 if len(months) <= 18 else 6)
+    size = figure_size()  # a phone's narrower chart: fewer ticks, more room for the labels
+    step = (1 if len(months) <= 8 else (3 if len(months) <= 18 else 6)) * size.get("tick_step", 1)
     last = len(months) - 1
     # Tick the latest month and step back, so the reference period is always labelled.
     ticks = list(range(last, -1, -step))[::-1]
     ax.set_xticks(ticks)
     ax.set_xticklabels([month_short(months[i]).replace(" ", "\n") for i in ticks])
-    ax.set_xlim(-0.5, last + 0.5 + max(1, len(months) * 0.18))  # room for direct labels
+    ax.set_xlim(-0.5, last + 0.5 + max(1, len(months) * 0.18 * size.get("label_room", 1)))
 
 
 def _value_axis(ax, spec: dict, data: list[pd.Series]) -> None:
@@ -278,11 +245,17 @@ def _percent_axis(ax, top: float = 100) -> None:
     ax.set_ylim(0, top)
 
 
+def _label_text(text: str) -> str:
+    """A direct label as drawn: wrapped on a phone's chart (``label_wrap_chars``)."""
+    wrap = figure_size().get("label_wrap_chars")
+    return "\n".join(textwrap.wrap(text, wrap)) if wrap else text
+
+
 def _label_end(ax, x: float, y: float, text: str, colour: str) -> None:
     """A direct label to the right of the last point of a line."""
     style = chart_style()["label"]
     ax.annotate(
-        text,
+        _label_text(text),
         xy=(x, y),
         xytext=(style["offset_points"], 0),
         textcoords="offset points",
@@ -336,7 +309,10 @@ def _lines(ax, spec: dict, data: list[pd.Series], months: list[str]) -> None:
     low, high = ax.get_ylim()
     if scale == 100:  # percentage charts are drawn on a 0-100 axis: space labels for that
         low, high = min(low, 0), max(high, 100)
-    heights = _spread_labels([e[1] for e in ends], (high - low) * 0.06)
+    lines = max(_label_text(e[2]).count("\n") + 1 for e in ends)  # a wrapped label is taller
+    heights = _spread_labels([e[1] for e in ends], (high - low) * 0.06 * lines)
+    above = max(heights) - (high - (high - low) * 0.03 * lines)  # pushed up into the title
+    heights = [h - max(above, 0) for h in heights]
     for (x, _, label, colour), y in zip(ends, heights):
         _label_end(ax, x, y, label, colour)
     _value_axis(ax, spec, data)
@@ -385,7 +361,8 @@ def _stacked_bars(ax, spec: dict, data: list[pd.Series], months: list[str]) -> N
     _value_axis(ax, spec, data)
     _stack_labels(ax, spec, parts, xs[-1] + 0.4, colours)
     _month_axis(ax, months)
-    ax.set_xlim(-0.7, len(months) - 0.5 + max(2, len(months) * spec["room"]))
+    room = spec["room"] * figure_size().get("label_room", 1)
+    ax.set_xlim(-0.7, len(months) - 0.5 + max(2, len(months) * room))
 
 
 def _band(ax, spec: dict, data: list[pd.Series], months: list[str]) -> None:

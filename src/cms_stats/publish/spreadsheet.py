@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 import gptables as gpt
 import pandas as pd
+from xlsxwriter.utility import cell_autofit_width  # how gptables measures a cell's width
 from pandas.errors import Pandas4Warning
 
 from cms_stats.months import month_end, month_words
@@ -34,6 +35,10 @@ REVISIONS_SHEET = "Revisions"
 _NUMBER_FORMATS = {0: "#,##0", 1: "#,##0.0", 2: "#,##0.00"}
 _SYNTHETIC_SUBTITLE = "Synthetic data: not official statistics."
 _NOTES_WIDTH = 100  # characters
+#: A table's heading wraps onto at most this many lines (gptables makes a column as wide as its
+#: whole heading: the data-quality sheet's columns of small counts were 50 to 97 characters).
+_HEADING_LINES = 3
+_CELL_PADDING_PX = 10
 
 
 def sheet_name(table: str) -> str:
@@ -226,6 +231,41 @@ def cover_about(pub: Mapping, symbol_defs: Mapping[str, str]) -> list[str]:
     return about
 
 
+def _cell_text(value: Any) -> str:
+    """A cell as the sheet shows it (numbers with thousands separators)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _heading_lines(heading: str, width_px: float) -> int:
+    """How many lines a bold heading wraps onto, word by word, in ``width_px``."""
+    count, line = 1, []
+    for word in heading.split():
+        if line and cell_autofit_width(" ".join(line + [word])) * 1.1 > width_px:
+            count, line = count + 1, [word]
+        else:
+            line.append(word)
+    return count
+
+
+def fitted_widths(frame: pd.DataFrame) -> list[int]:
+    """Each column's width in pixels: as wide as its widest cell or the longest word of its
+    heading, and wide enough that the (bold, wrapped) heading takes at most
+    :data:`_HEADING_LINES` lines; never wider than the whole heading on one line."""
+    widths = []
+    for header in frame.columns:
+        heading = str(header)
+        whole = cell_autofit_width(heading) * 1.1  # bold, as gptables counts it
+        cells = max((cell_autofit_width(_cell_text(v)) for v in frame[header]), default=0)
+        fitted = max([cells, whole / _HEADING_LINES]
+                     + [cell_autofit_width(w) * 1.1 for w in heading.split()])
+        while fitted < whole and _heading_lines(heading, fitted) > _HEADING_LINES:
+            fitted += 4
+        widths.append(math.ceil(min(max(cells, whole), fitted) + _CELL_PADDING_PX))
+    return widths
+
+
 def _produce_workbook(path: Path, sheets: dict, cover: gpt.Cover, notes_table: pd.DataFrame):
     """gptables' ``produce_workbook`` with the Notes worksheet listed in the contents.
 
@@ -244,6 +284,9 @@ def _produce_workbook(path: Path, sheets: dict, cover: gpt.Cover, notes_table: p
     for label, gptable in {CONTENTS_SHEET: contents, NOTES_SHEET: notes, **sheets}.items():
         ws = wb.add_worksheet(label, gridlines="hide_all")
         ws.write_gptable(gptable, True, wb._annotations)
+        if label in sheets:
+            for column, width in enumerate(fitted_widths(gptable.table)):
+                ws.set_column_pixels(column, column, width)
     # The notes column is as wide as the longest note would make it: wrap at a readable width.
     wb.get_worksheet_by_name(NOTES_SHEET).set_column(1, 1, _NOTES_WIDTH)
     return wb

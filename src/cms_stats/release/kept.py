@@ -10,7 +10,10 @@ working files it reads, its parameters, every file of the ``cms_stats`` package 
 
 Kept in ``<cache>/<stage>/``: ``key.json`` and ``files/`` (the outputs, under their paths in
 the release). The key is written last and removed first, so an interrupted write leaves no key
-that matches.
+that matches. The key record also names every kept file with its SHA-256 (``kept``); a reuse
+checks them first, so a kept file deleted, edited or added in the cache since is never copied
+into a release: the outputs are written afresh and the reason given (``kept file changed:
+tables.xlsx``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from cms_stats import paths
 from cms_stats.files import combine_hashes, copy_path, hash_files, sha256_file
 from cms_stats.publish.manifest import package_versions
 
-__all__ = ["stage_key", "stale_inputs", "write_or_reuse", "computed_or_reused", "folder_files"]
+__all__ = ["stage_key", "stale_inputs", "kept_changes", "write_or_reuse", "computed_or_reused",
+           "folder_files"]
 
 #: The libraries that write a stage's files or compute its result (scipy: the audit's
 #: linear programmes): a new version may give other bytes.
@@ -71,6 +75,46 @@ def stale_inputs(kept: Path, key: dict) -> list[str]:
     return [part for part, value in key.items() if old.get(part) != value]
 
 
+def _kept_hashes(kept: Path) -> dict[str, str]:
+    """SHA-256 of every file kept in ``kept`` (``files/...`` and ``result.json``), by path."""
+    found = {p.relative_to(kept).as_posix(): sha256_file(p)
+             for p in sorted((kept / "files").rglob("*")) if p.is_file()}
+    if (kept / "result.json").is_file():
+        found["result.json"] = sha256_file(kept / "result.json")
+    return found
+
+
+def kept_changes(kept: Path) -> list[str]:
+    """How the files kept in ``kept`` differ from those its key record names (empty: every
+    recorded file is there with its recorded SHA-256, and no other file is).
+
+    Returns
+    -------
+    list of str
+        One reason per file: ``kept file changed: <path>``, ``kept file missing: <path>`` or
+        ``kept file not recorded: <path>`` (paths as in the release, ``result.json`` for a
+        result), or ``["kept files not recorded"]`` for a key record without the list.
+    """
+    try:
+        recorded = json.loads((kept / "key.json").read_text(encoding="utf-8"))["kept"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["kept files not recorded"]
+    found = _kept_hashes(kept)
+    reasons = []
+    for rel in sorted(set(recorded) | set(found)):
+        what = ("missing" if rel not in found else "not recorded" if rel not in recorded
+                else "changed" if found[rel] != recorded[rel] else None)
+        if what:
+            reasons.append(f"kept file {what}: {rel.removeprefix('files/')}")
+    return reasons
+
+
+def _write_key(kept: Path, key: dict) -> None:
+    """The key record, with the kept files' SHA-256 (``kept``); written last."""
+    record = {**key, "kept": _kept_hashes(kept)}
+    (kept / "key.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+
+
 def write_or_reuse(out: Path, kept: Path, key: dict, outputs: Sequence[str],
                    write: Callable[[], None]) -> list[str]:
     """Put a stage's ``outputs`` (paths relative to ``out``, files or folders) into ``out``:
@@ -93,9 +137,10 @@ def write_or_reuse(out: Path, kept: Path, key: dict, outputs: Sequence[str],
     Returns
     -------
     list of str
-        The parts of the key that changed (empty: the kept files were copied).
+        The parts of the key that changed, or the kept files that are no longer as kept
+        (:func:`kept_changes`); empty: the kept files were copied.
     """
-    stale = stale_inputs(kept, key)
+    stale = stale_inputs(kept, key) or kept_changes(kept)
     if not stale:
         for rel in outputs:
             copy_path(kept / "files" / rel, out / rel)
@@ -106,7 +151,7 @@ def write_or_reuse(out: Path, kept: Path, key: dict, outputs: Sequence[str],
     shutil.rmtree(kept / "files", ignore_errors=True)
     for rel in outputs:
         copy_path(out / rel, kept / "files" / rel)
-    (kept / "key.json").write_text(json.dumps(key, indent=1, sort_keys=True), encoding="utf-8")
+    _write_key(kept, key)
     return stale
 
 
@@ -117,16 +162,17 @@ def computed_or_reused(kept: Path, key: dict, compute: Callable[[], object]) -> 
     Returns
     -------
     tuple
-        The result, and the parts of the key that changed (empty: reused).
+        The result, and the parts of the key that changed or the kept result's change
+        (:func:`kept_changes`); empty: reused.
     """
-    stale = stale_inputs(kept, key)
+    stale = stale_inputs(kept, key) or kept_changes(kept)
     if not stale:
         return json.loads((kept / "result.json").read_text(encoding="utf-8")), []
     kept.mkdir(parents=True, exist_ok=True)
     (kept / "key.json").unlink(missing_ok=True)
     result = compute()
     (kept / "result.json").write_text(json.dumps(result), encoding="utf-8")
-    (kept / "key.json").write_text(json.dumps(key, indent=1, sort_keys=True), encoding="utf-8")
+    _write_key(kept, key)
     return result, stale
 
 

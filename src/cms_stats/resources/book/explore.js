@@ -225,7 +225,10 @@
       NUMBER.test(c.values[i] || "") ? Number(c.values[i]) : null));
     const all = points.flat().filter((v) => v !== null);
     if (!all.length) return "";
-    const W = 800, H = 360, L = 80, R = 45, T = 20, B = 50;
+    // Drawn at the width it is shown at (at most 800, at least 320 px), so its text keeps its
+    // size on a phone and the chart is never wider than the screen.
+    const W = Math.round(Math.min(800, Math.max(320, chartBox.clientWidth || 800)));
+    const H = 360, L = 80, R = 45, T = 20, B = 50;
     let lo = Math.min(0, ...all), hi = Math.max(...all);
     if (hi === lo) hi = lo + 1;
     const step = niceStep(hi - lo);
@@ -253,9 +256,10 @@
       tick.textContent = shown(String(Math.round(v * 1000) / 1000));
       svg.append(tick);
     }
-    const every = Math.max(1, Math.ceil(sel.periods.length / 8));
+    const every = Math.max(1, Math.ceil(sel.periods.length / Math.max(3, Math.floor(W / 100))));
+    const last = sel.periods.length - 1;
     sel.periods.forEach((i, k) => {
-      if (k % every && k !== sel.periods.length - 1) return;
+      if ((last - k) % every) return;  // the latest month, and back from it: evenly apart
       const tick = svgEl("text", {x: x(k), y: H - B + 22, "text-anchor": "middle", class: "cms-explore-tick"});
       tick.textContent = t.period_labels[i];
       svg.append(tick);
@@ -332,5 +336,12 @@
   fromSelect.addEventListener("change", () => { state.from = fromSelect.value; render(true); });
   toSelect.addEventListener("change", () => { state.to = toSelect.value; render(true); });
   swapButton.addEventListener("click", () => { state.swapped = !state.swapped; render(true); });
+  // A window made narrower or wider (a phone turned) draws the chart again at its new width.
+  let drawnAt = chartBox.clientWidth;
+  window.addEventListener("resize", () => {
+    if (Math.abs(chartBox.clientWidth - drawnAt) < 40) return;
+    drawnAt = chartBox.clientWidth;
+    render(false);
+  });
   render(false);
 })();
