@@ -56,10 +56,10 @@ def groups_by_quarter(snapshots: ibis.Table, payments: ibis.Table,
         One row per month and case group with a current liability: ``due`` (its
         ``liability_due`` summed over Q, whole pence), ``direct_pay_due`` (of its Direct Pay
         rows), ``paid`` (its payments dated in Q towards current maintenance, ``amount -
-        paid_to_arrears``, whole pence), ``contributing`` (bool) and ``constituency_code``
-        (of the group's first row: its case with the smallest id in its earliest month of Q;
-        ``""`` not known: null, or a code not of the contract's, as :func:`.geography.by_area`
-        counts it).
+        paid_to_arrears``, whole pence), ``contributing`` (bool) and ``constituency_number``
+        (:func:`constituency_numbers` of the code of the group's first row: its case with the
+        smallest id in its earliest month of Q; 0 not known: null, or a code not of the
+        contract's, as :func:`.geography.by_area` counts it).
     """
     codes = constituency_numbers()
     liable = left_join(snapshots.filter(snapshots.liability_due > 0), codes,
@@ -79,8 +79,7 @@ def groups_by_quarter(snapshots: ibis.Table, payments: ibis.Table,
         due=spread.due.sum(), direct_pay_due=spread.direct_pay_due.sum(),
         direct_pay_cases=spread.direct_pay_cases.sum(),
         first=(spread.in_month * CODE_SLOTS + spread.first % CODE_SLOTS).min())
-    groups = left_join(groups.mutate(number=groups.first % CODE_SLOTS).drop("first"),
-                       codes, ["number"])
+    groups = groups.mutate(constituency_number=groups.first % CODE_SLOTS).drop("first")
     dated = payments.mutate(in_month=month_number(payments.payment_date),
                             current=pence(payments.amount)
                             - pence(payments.paid_to_arrears).fill_null(0))
@@ -91,7 +90,7 @@ def groups_by_quarter(snapshots: ibis.Table, payments: ibis.Table,
     return out.select("month", "case_group_id", "due", "direct_pay_due",
                       paid=out.paid.fill_null(0),
                       contributing=(out.direct_pay_cases > 0) | (out.payments.fill_null(0) > 0),
-                      constituency_code=out.constituency_code.fill_null(""))
+                      constituency_number=out.constituency_number)
 
 
 def id_number(identifier: ibis.StringValue) -> ibis.IntegerValue:
@@ -128,10 +127,15 @@ def compliance_by_constituency(groups: ibis.Table) -> ibis.Table:
         assumed paid in full, + their payments dated in Q towards current maintenance), in
         whole pence.
     """
-    return groups.group_by(["month", "constituency_code"]).aggregate(
+    sums = groups.group_by(["month", "constituency_number"]).aggregate(
         case_groups_with_current_liability=groups.count(),
         case_groups_contributing=count_where(groups.contributing),
         due=groups.due.sum(), paid=(groups.direct_pay_due + groups.paid).sum())
+    # the codes joined to the small result (a month and constituency a row), not to the groups
+    named = left_join(sums, constituency_numbers().rename(constituency_number="number"),
+                      ["constituency_number"])
+    return named.select("month", constituency_code=named.constituency_code.fill_null(""),
+                        *[c for c in sums.columns if c not in ("month", "constituency_number")])
 
 
 def compliance_by_quarter(by_constituency: ibis.Table, months: ibis.Table) -> ibis.Table:
