@@ -125,11 +125,14 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def by_family(data_dir=None, period: str | None = None, engine: str | None = None) -> list[dict]:
+def by_family(data_dir=None, period: str | None = None, engine: str | None = None,
+              only: list[str] | None = None) -> list[dict]:
     """Each family of the registry run in turn in one process (as :func:`compute_all` runs
     them): its CPU seconds, wall seconds and peak resident memory above the process's resident
     memory when it starts (sampled every 20 ms). Families that share a held result (T5/T6 and
-    T21's compliance) pay for it in the first. Prints one line a family; returns the figures."""
+    T21's compliance) pay for it in the first; the first family pays for the loader's check of
+    every snapshot. ``only``: those families alone (registry names, ``compliance.t5_t6``).
+    Prints one line a family; returns the figures."""
     folder = open_extracts(DEFAULT_DATA_DIR if data_dir is None else data_dir)
     period = period or folder.months[-1]
     ctx = Context(folder, period, engine=engine)
@@ -147,7 +150,11 @@ def by_family(data_dir=None, period: str | None = None, engine: str | None = Non
           f"{ctx.engine_name}, DuckDB memory limit "
           f"{os.environ.get('CMS_STATS_DUCKDB_MEMORY') or 'default'}")
     print(f"  {'family':<28} {'cpu s':>7} {'wall s':>7} {'peak MB above':>14} {'rss MB':>7}")
-    for spec in load_registry().compute_functions():
+    specs = load_registry().compute_functions()
+    unknown = sorted(set(only or ()) - {s.name for s in specs})
+    if unknown:
+        raise SystemExit(f"--only: no family {', '.join(unknown)} in the registry")
+    for spec in [s for s in specs if not only or s.name in only]:
         base = _rss_mb()
         state["peak"] = base
         cpu, wall = _cpu_seconds(), time.perf_counter()
@@ -229,9 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="with --stage: write the measures here")
     parser.add_argument("--by-family", action="store_true",
                         help="each family's CPU and peak memory, in turn in one process")
+    parser.add_argument("--only", default=None,
+                        help="with --by-family: these families alone (comma-separated)")
     args = parser.parse_args(argv)
     if args.by_family:
-        by_family(args.data_dir, args.period, args.engine)
+        by_family(args.data_dir, args.period, args.engine,
+                  only=args.only.split(",") if args.only else None)
         return 0
     if args.stage:
         run(args.data_dir, args.period, args.engine, out=args.out, quiet=True)
