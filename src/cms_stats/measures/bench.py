@@ -33,6 +33,7 @@ from cms_stats.extracts import open_extracts
 from cms_stats.measures import compute_all
 from cms_stats.measures.compute import compute_function
 from cms_stats.measures.context import Context
+from cms_stats.measures.engine import duckdb_memory_limit
 from cms_stats.paths import DEFAULT_DATA_DIR, PROJECT_ROOT
 from cms_stats.registry import load_registry
 
@@ -148,7 +149,7 @@ def by_family(data_dir=None, period: str | None = None, engine: str | None = Non
     figures = []
     print(f"measures by family: {data_dir}, period {period}, {len(ctx.months)} months, engine "
           f"{ctx.engine_name}, DuckDB memory limit "
-          f"{os.environ.get('CMS_STATS_DUCKDB_MEMORY') or 'default'}")
+          f"{duckdb_memory_limit()}")
     print(f"  {'family':<28} {'cpu s':>7} {'wall s':>7} {'peak MB above':>14} {'rss MB':>7}")
     specs = load_registry().compute_functions()
     unknown = sorted(set(only or ()) - {s.name for s in specs})
