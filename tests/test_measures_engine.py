@@ -239,6 +239,46 @@ def test_duckdb_threads_are_half_the_cores_or_the_setting(monkeypatch):
             duckdb_threads()
 
 
+def test_duckdb_memory_is_duckdbs_own_or_the_setting(monkeypatch):
+    """DuckDB's memory limit is its own unless ``CMS_STATS_DUCKDB_MEMORY`` says otherwise (a bad
+    value: one line), it spills into a folder of the engine's, removed with the engine, and
+    does not keep the order of rows."""
+    import gc
+
+    import duckdb
+
+    from cms_stats.measures.engine import DEFAULT_DUCKDB_MEMORY, Engine, duckdb_memory_limit
+
+    def shown(limit):  # how DuckDB itself shows the limit, set on a plain connection
+        con = duckdb.connect()
+        con.execute(f"SET memory_limit = '{limit}'")
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    def setting(engine, name):
+        return engine.con.raw_sql(f"SELECT current_setting('{name}')").fetchone()[0]
+
+    monkeypatch.delenv("CMS_STATS_DUCKDB_MEMORY", raising=False)
+    assert duckdb_memory_limit() is DEFAULT_DUCKDB_MEMORY is None
+    engine = Engine("duckdb")  # DuckDB's own limit: nothing set
+    assert setting(engine, "memory_limit") == duckdb.connect().execute(
+        "SELECT current_setting('memory_limit')").fetchone()[0]
+    spill = Path(setting(engine, "temp_directory"))
+    assert spill.is_dir() and spill.name.startswith("cms-duckdb-")
+    assert setting(engine, "preserve_insertion_order") is False
+    del engine
+    gc.collect()
+    assert not spill.exists()
+    for good in ("1500MB", "2GiB", "4 gb"):
+        monkeypatch.setenv("CMS_STATS_DUCKDB_MEMORY", good)
+        assert setting(Engine("duckdb"), "memory_limit") == shown(good)
+    for bad in ("lots", "1.5", "-1GB", "1GB'; SET threads = 8; --", "80%"):
+        monkeypatch.setenv("CMS_STATS_DUCKDB_MEMORY", bad)
+        with pytest.raises(EngineError) as caught:
+            Engine("duckdb")
+        assert str(caught.value) == (f"CMS_STATS_DUCKDB_MEMORY={bad!r} is not a size of memory "
+                                     "(a number and a unit: 1500MB, 4GB, 2GiB)")
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_month_with_no_case_due_to_pay_has_counts_of_zero_and_no_share(engine):
     """September: the one case has no liability (and its 60 nights no longer count): T7, T15

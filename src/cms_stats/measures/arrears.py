@@ -112,12 +112,15 @@ def arrears_by_month(snapshots: ibis.Table, closures: ibis.Table, months: ibis.T
     due = pence(snapshots.liability_due)
     parts = {kind: snapshots.service_type == kind for kind in SERVICE_TYPES}
     in_arrears = snapshots.filter(snapshots.arrears_closing > 0)
+    # distinct (month, case group) pairs then counted: a grouping DuckDB spills beyond its
+    # memory limit (a distinct count's sets by month do not)
+    groups_in_arrears = in_arrears.select("month", "case_group_id").distinct()
     sums = left_join(
         snapshots.group_by("month").aggregate(
             arrears=pence(snapshots.arrears_closing).sum(), due_all=due.sum(),
             **{f"due_{kind}": due.sum(where=condition) for kind, condition in parts.items()}),
-        in_arrears.group_by("month").aggregate(
-            case_groups_with_arrears=in_arrears.case_group_id.nunique()), ["month"])
+        groups_in_arrears.group_by("month").aggregate(
+            case_groups_with_arrears=groups_in_arrears.count()), ["month"])
     # the largest case groups: those with liability due (a group with none adds 0, as absent)
     liable = snapshots.filter(snapshots.liability_due > 0)
     due = pence(liable.liability_due)

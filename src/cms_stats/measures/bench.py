@@ -1,13 +1,16 @@
-"""Benchmark of the measures stage against a plain DuckDB computation of the core tables.
+"""Benchmark of the measures stage against a plain DuckDB computation of every table.
 
 Run: ``.venv/bin/python -m cms_stats.measures.bench [DATA_DIR] [PERIOD] [--engine E]``.
 
 Two processes, one after the other, each with its own peak memory: the measures stage
 (loading and validation + :func:`cms_stats.measures.compute_all`, every table and month) and
-the reference (``benchmarks/bench_duckdb.py``: plain DuckDB SQL of T1, T2, T5-T8 over the same
+the reference (``benchmarks/bench_duckdb.py``: plain DuckDB SQL of every table over the same
 Parquet files). Prints their wall time, CPU time and peak resident memory, the ratio (issue
 17: at most 1.5), and whether the two agree on every figure the reference computes (counts
-exactly, money to the penny, shares to 1e-9). ``--stage measures`` runs the first alone.
+exactly, money to the penny, shares to 1e-9). ``--stage measures`` runs the first alone;
+``--by-family`` runs the registry's families one after another in one process (after the folder
+is opened) and prints each one's CPU seconds and peak resident memory above the process
+(sampled every 20 ms).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -27,7 +31,11 @@ import pandas as pd
 
 from cms_stats.extracts import open_extracts
 from cms_stats.measures import compute_all
+from cms_stats.measures.compute import compute_function
+from cms_stats.measures.context import Context
+from cms_stats.measures.engine import duckdb_memory_limit
 from cms_stats.paths import DEFAULT_DATA_DIR, PROJECT_ROOT
+from cms_stats.registry import load_registry
 
 #: The reference computation (plain DuckDB SQL), run as a script of the project.
 REFERENCE = PROJECT_ROOT / "benchmarks" / "bench_duckdb.py"
@@ -108,6 +116,62 @@ def run(data_dir=None, period: str | None = None, engine: str | None = None,
     return figures
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def by_family(data_dir=None, period: str | None = None, engine: str | None = None,
+              only: list[str] | None = None) -> list[dict]:
+    """Each family of the registry run in turn in one process (as :func:`compute_all` runs
+    them): its CPU seconds, wall seconds and peak resident memory above the process's resident
+    memory when it starts (sampled every 20 ms). Families that share a held result (T5/T6 and
+    T21's compliance) pay for it in the first; the first family pays for the loader's check of
+    every snapshot. ``only``: those families alone (registry names, ``compliance.t5_t6``).
+    Prints one line a family; returns the figures."""
+    folder = open_extracts(DEFAULT_DATA_DIR if data_dir is None else data_dir)
+    period = period or folder.months[-1]
+    ctx = Context(folder, period, engine=engine)
+    state = {"peak": _rss_mb(), "stop": False}
+
+    def sample() -> None:
+        while not state["stop"]:
+            state["peak"] = max(state["peak"], _rss_mb())
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    figures = []
+    print(f"measures by family: {data_dir}, period {period}, {len(ctx.months)} months, engine "
+          f"{ctx.engine_name}, DuckDB memory limit "
+          f"{duckdb_memory_limit()}")
+    print(f"  {'family':<28} {'cpu s':>7} {'wall s':>7} {'peak MB above':>14} {'rss MB':>7}")
+    specs = load_registry().compute_functions()
+    unknown = sorted(set(only or ()) - {s.name for s in specs})
+    if unknown:
+        raise SystemExit(f"--only: no family {', '.join(unknown)} in the registry")
+    for spec in [s for s in specs if not only or s.name in only]:
+        base = _rss_mb()
+        state["peak"] = base
+        cpu, wall = _cpu_seconds(), time.perf_counter()
+        compute_function(spec)(ctx)
+        row = {"family": spec.name, "cpu_s": round(_cpu_seconds() - cpu, 2),
+               "wall_s": round(time.perf_counter() - wall, 2),
+               "peak_above_mb": round(max(state["peak"], _rss_mb()) - base),
+               "rss_mb": round(_rss_mb())}
+        figures.append(row)
+        print(f"  {row['family']:<28} {row['cpu_s']:>7.2f} {row['wall_s']:>7.2f} "
+              f"{row['peak_above_mb']:>14} {row['rss_mb']:>7}", flush=True)
+    state["stop"] = True
+    print(f"  process peak {_peak_rss_mb():.0f} MB, load average {os.getloadavg()[0]:.1f}")
+    return figures
+
+
 def _child(argv: list[str]) -> dict:
     """Run one stage in its own process: its JSON line, wall time and peak memory."""
     started = time.perf_counter()
@@ -152,7 +216,7 @@ def compare(data_dir, period: str | None = None, engine: str | None = None) -> d
     print(f"  {'measures (loading + validation + measures)':<44} {measures['seconds']:>8.2f} "
           f"{measures['cpu_seconds']:>7.2f} {measures['peak_rss_mb']:>8.0f}")
     print(f"  {'  of which loading and validation':<44} {measures['of_which_loading_s']:>8.2f}")
-    print(f"  {'DuckDB reference (T1, T2, T5-T8)':<44} {reference['seconds']:>8.2f} "
+    print(f"  {'DuckDB reference (every table)':<44} {reference['seconds']:>8.2f} "
           f"{reference['cpu_seconds']:>7.2f} {reference['peak_rss_mb']:>8.0f}")
     cpu_ratio = measures["cpu_seconds"] / max(reference["cpu_seconds"], 1e-9)
     print(f"  ratio measures / reference: {ratio:.1f}x wall clock, {cpu_ratio:.1f}x CPU "
@@ -171,7 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", choices=["measures"], default=None,
                         help="run the measures stage alone (prints one line of JSON)")
     parser.add_argument("--out", default=None, help="with --stage: write the measures here")
+    parser.add_argument("--by-family", action="store_true",
+                        help="each family's CPU and peak memory, in turn in one process")
+    parser.add_argument("--only", default=None,
+                        help="with --by-family: these families alone (comma-separated)")
     args = parser.parse_args(argv)
+    if args.by_family:
+        by_family(args.data_dir, args.period, args.engine,
+                  only=args.only.split(",") if args.only else None)
+        return 0
     if args.stage:
         run(args.data_dir, args.period, args.engine, out=args.out, quiet=True)
         return 0

@@ -161,8 +161,11 @@ def cases_paying_by_month(snapshots: ibis.Table, payments: ibis.Table, quarters:
                                   & (snapshots.service_type == "direct_pay"))
     direct_pay = direct_pay.select(in_month=direct_pay.month, case_id=direct_pay.case_id)
     paid = payments.select(in_month=month_number(payments.payment_date), case_id=payments.case_id)
-    paying = direct_pay.union(paid).join(quarters, "in_month")
-    counts = paying.group_by("month").aggregate(cases_paying=paying.case_id.nunique())
+    # distinct (month, case) pairs then counted: a grouping DuckDB spills beyond its memory
+    # limit (a distinct count's sets by month do not)
+    paying = direct_pay.union(paid).join(quarters, "in_month").select("month", "case_id")
+    paying = paying.distinct()
+    counts = paying.group_by("month").aggregate(cases_paying=paying.count())
     due = snapshots.group_by("month").aggregate(
         cases_due_to_pay=count_where(snapshots.weekly_liability > 0))
     return left_join(left_join(months, counts, ["month"]), due, ["month"]).fill_null(0)

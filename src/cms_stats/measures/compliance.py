@@ -15,6 +15,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from cms_stats.areas import constituency_codes
+
 from .common import ALL, monthly_rows
 from .engine import count_where, left_join, month_integer, month_number, pence, ratio
 
@@ -23,6 +25,9 @@ T5, T6, T7, T15 = "T5", "T6", "T7", "T15"
 T7_FIRST_MONTH = "2014-08"
 #: The service types of a case due to pay (T7's breakdowns; ``no_liability`` is neither).
 SERVICE_TYPES = ("direct_pay", "collect_and_pay")
+#: The integers a constituency's number takes in a packed key (:func:`groups_by_quarter`):
+#: more than the contract's codes, plus 0 for not known.
+CODE_SLOTS = 1024
 
 
 def groups_by_quarter(snapshots: ibis.Table, payments: ibis.Table,
@@ -51,23 +56,30 @@ def groups_by_quarter(snapshots: ibis.Table, payments: ibis.Table,
         One row per month and case group with a current liability: ``due`` (its
         ``liability_due`` summed over Q, whole pence), ``direct_pay_due`` (of its Direct Pay
         rows), ``paid`` (its payments dated in Q towards current maintenance, ``amount -
-        paid_to_arrears``, whole pence), ``contributing`` (bool) and ``constituency_code``
-        (of the group's first row: its case with the smallest id in its earliest month of Q;
-        ``""`` not known).
+        paid_to_arrears``, whole pence), ``contributing`` (bool) and ``constituency_number``
+        (:func:`constituency_numbers` of the code of the group's first row: its case with the
+        smallest id in its earliest month of Q; 0 not known: null, or a code not of the
+        contract's, as :func:`.geography.by_area` counts it).
     """
-    liable = snapshots.filter(snapshots.liability_due > 0)
+    codes = constituency_numbers()
+    liable = left_join(snapshots.filter(snapshots.liability_due > 0), codes,
+                       ["constituency_code"])
     due = pence(liable.liability_due)
     direct_pay = (liable.service_type == "direct_pay").fill_null(False)
+    # the group's first row as the smallest of an integer packing the order and the
+    # constituency's number: a fixed-width aggregate, which DuckDB spills beyond its memory
+    # limit (an ``argmin`` over strings does not)
+    first_case = id_number(liable.case_id) * CODE_SLOTS + liable.number.fill_null(0)
     # per snapshot month first (a group's cases), then over the months of each quarter
     monthly = liable.group_by(["month", "case_group_id"]).aggregate(
         due=due.sum(), direct_pay_due=due.sum(where=direct_pay).fill_null(0),
-        direct_pay_cases=count_where(direct_pay),
-        constituency_code=liable.constituency_code.fill_null("").argmin(liable.case_id))
+        direct_pay_cases=count_where(direct_pay), first=first_case.min())
     spread = monthly.rename(in_month="month").join(quarters, "in_month")
     groups = spread.group_by(["month", "case_group_id"]).aggregate(
         due=spread.due.sum(), direct_pay_due=spread.direct_pay_due.sum(),
         direct_pay_cases=spread.direct_pay_cases.sum(),
-        constituency_code=spread.constituency_code.argmin(spread.in_month))
+        first=(spread.in_month * CODE_SLOTS + spread.first % CODE_SLOTS).min())
+    groups = groups.mutate(constituency_number=groups.first % CODE_SLOTS).drop("first")
     dated = payments.mutate(in_month=month_number(payments.payment_date),
                             current=pence(payments.amount)
                             - pence(payments.paid_to_arrears).fill_null(0))
@@ -78,7 +90,23 @@ def groups_by_quarter(snapshots: ibis.Table, payments: ibis.Table,
     return out.select("month", "case_group_id", "due", "direct_pay_due",
                       paid=out.paid.fill_null(0),
                       contributing=(out.direct_pay_cases > 0) | (out.payments.fill_null(0) > 0),
-                      constituency_code=out.constituency_code)
+                      constituency_number=out.constituency_number)
+
+
+def id_number(identifier: ibis.StringValue) -> ibis.IntegerValue:
+    """An identifier of the contract (a letter and fixed-width digits, ``C00000001``) as the
+    integer of its digits: the same order as the identifier's."""
+    return identifier.substr(1).cast("int64")
+
+
+def constituency_numbers() -> ibis.Table:
+    """The contract's constituency codes numbered 1, 2, ... in code order (``constituency_code``,
+    ``number``): 0, no row here, is not known (a null code, or one not of the contract's)."""
+    codes = sorted(constituency_codes())
+    if len(codes) >= CODE_SLOTS:
+        raise ValueError(f"{len(codes)} constituencies do not fit {CODE_SLOTS} numbers")
+    return ibis.memtable(pd.DataFrame({"constituency_code": codes,
+                                       "number": range(1, len(codes) + 1)}))
 
 
 def compliance_by_constituency(groups: ibis.Table) -> ibis.Table:
@@ -99,10 +127,15 @@ def compliance_by_constituency(groups: ibis.Table) -> ibis.Table:
         assumed paid in full, + their payments dated in Q towards current maintenance), in
         whole pence.
     """
-    return groups.group_by(["month", "constituency_code"]).aggregate(
+    sums = groups.group_by(["month", "constituency_number"]).aggregate(
         case_groups_with_current_liability=groups.count(),
         case_groups_contributing=count_where(groups.contributing),
         due=groups.due.sum(), paid=(groups.direct_pay_due + groups.paid).sum())
+    # the codes joined to the small result (a month and constituency a row), not to the groups
+    named = left_join(sums, constituency_numbers().rename(constituency_number="number"),
+                      ["constituency_number"])
+    return named.select("month", constituency_code=named.constituency_code.fill_null(""),
+                        *[c for c in sums.columns if c not in ("month", "constituency_number")])
 
 
 def compliance_by_quarter(by_constituency: ibis.Table, months: ibis.Table) -> ibis.Table:

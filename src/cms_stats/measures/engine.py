@@ -7,9 +7,9 @@ this process, no server) or on Apache Spark (PySpark; local mode or a cluster), 
 setting: ``--engine duckdb|spark`` on the command line, ``CMS_STATS_ENGINE`` in the
 environment. ``CMS_STATS_SPARK_MASTER`` names the Spark master (default ``local[2]``);
 ``CMS_STATS_DUCKDB_THREADS`` DuckDB's threads (default :func:`duckdb_threads`);
-``CMS_STATS_DUCKDB_MEMORY`` DuckDB's memory limit (e.g. ``4GB``; default DuckDB's, 80% of the
-machine: at 1.0 x 120 a limit of 1500MB stops T5/T6's quarter groups with DuckDB's out-of-memory
-error, so no limit is set unless asked).
+``CMS_STATS_DUCKDB_MEMORY`` DuckDB's memory limit (default :data:`DEFAULT_DUCKDB_MEMORY`,
+:func:`duckdb_memory_limit`): beyond it DuckDB spills its joins and aggregations to a temporary
+folder of its own, removed when the engine closes.
 
 The loader still checks every file first (``cms_stats.extracts``): the engine scans Parquet
 files that have already passed the contract, so bad input stops with the loader's one line
@@ -19,6 +19,10 @@ whichever engine runs.
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from cms_stats.extracts.scan import EventScan
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "duckdb_threads",
+           "DEFAULT_DUCKDB_MEMORY", "duckdb_memory_limit",
            "month_number", "month_integer", "as_at",
            "left_join", "count_where", "ratio", "pence"]
 
@@ -41,6 +46,11 @@ ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
 #: The Spark master when ``CMS_STATS_SPARK_MASTER`` is not set: local mode on two cores.
 DEFAULT_SPARK_MASTER = "local[2]"
+#: DuckDB's memory limit when ``CMS_STATS_DUCKDB_MEMORY`` is not set: None, DuckDB's own (80%
+#: of the machine). A fixed 1GB runs the default data and 0.25 x 120, but at 1.0 x 120 T5/T6's
+#: query of the quarters' case groups stops with DuckDB's out-of-memory error (DESIGN.md).
+DEFAULT_DUCKDB_MEMORY: str | None = None
+_MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
 class EngineError(ValueError):
@@ -89,6 +99,23 @@ def duckdb_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+def duckdb_memory_limit() -> str | None:
+    """DuckDB's memory limit: ``CMS_STATS_DUCKDB_MEMORY`` (a size, e.g. ``1500MB``, ``4GB``,
+    ``2GiB``), else :data:`DEFAULT_DUCKDB_MEMORY` (None: DuckDB's own).
+
+    Beyond it DuckDB spills its joins and aggregations to disk, so the measures' peak memory
+    does not grow with the months of the folder (DuckDB's buffers, not the Python process's
+    own memory; the families aggregate fixed-width values so that every state can spill).
+    """
+    value = os.environ.get("CMS_STATS_DUCKDB_MEMORY", "").strip()
+    if not value:
+        return DEFAULT_DUCKDB_MEMORY
+    if not _MEMORY.fullmatch(value):
+        raise EngineError(f"CMS_STATS_DUCKDB_MEMORY={value!r} is not a size of memory "
+                          "(a number and a unit: 1500MB, 4GB, 2GiB)")
+    return value
+
+
 class Engine:
     """One connection of an Ibis backend, and the tables the measures read through it.
 
@@ -111,9 +138,16 @@ class Engine:
             self.con = ibis.duckdb.connect()
             self.con.raw_sql("SET enable_progress_bar = false")
             self.con.raw_sql(f"SET threads = {duckdb_threads()}")
-            limit = os.environ.get("CMS_STATS_DUCKDB_MEMORY", "").strip()
-            if limit:  # DuckDB spills its joins and aggregations to disk beyond it
+            # DuckDB spills its joins and aggregations beyond its memory limit, into a folder
+            # of this engine's (removed with it); results are sorted where order matters, so
+            # DuckDB need not keep the order of rows (which holds more in memory)
+            limit = duckdb_memory_limit()
+            self._spill = tempfile.mkdtemp(prefix="cms-duckdb-")
+            weakref.finalize(self, shutil.rmtree, self._spill, ignore_errors=True)
+            if limit:
                 self.con.raw_sql(f"SET memory_limit = '{limit}'")
+            self.con.raw_sql(f"SET temp_directory = '{self._spill}'")
+            self.con.raw_sql("SET preserve_insertion_order = false")
         else:
             try:
                 self._session = _spark_session()
