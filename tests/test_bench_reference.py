@@ -91,9 +91,16 @@ def test_a_figure_moved_by_a_penny_or_by_one_is_found(bench, contributions, smal
         moved = reference.copy()
         moved.loc[moved.index[moved["measure"] == measure][-1], "top2"] += 0.01
         assert len(contributions(measures, moved)[1]) == 1, measure
-    # and a figure the measures do not have is a difference too
+    # a penny on the largest money figure (no relative tolerance hides it)
+    moved = reference.copy()
+    largest = moved.loc[moved["unit"] == "gbp", "value"].idxmax()
+    assert moved.loc[largest, "value"] > 5e6
+    moved.loc[largest, "value"] += 0.01
+    assert len(agreement(measures, moved)[1]) == 1
+    # and a figure the measures do not have is a difference too, even a null one
     extra = pd.concat([reference.head(1).assign(period="2099-01")], ignore_index=True)
     assert len(agreement(measures, extra)[1]) == 1
+    assert len(agreement(measures, extra.assign(value=float("nan")))[1]) == 1
 
 
 @pytest.mark.parametrize("name", build.folder_names())

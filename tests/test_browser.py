@@ -321,6 +321,17 @@ def test_the_width_check_finds_what_reaches_beyond_a_phone_screen(browser, tmp_p
     assert [line.split(" ")[0] for line in found] == [
         "img#wide-picture", "div#wide-block", "table#table-in-a-box"], found
     assert found[1].endswith("0..700 px of 390")
+    # text spilling out of a box that fits is found by the page's width
+    (tmp_path / "spill.html").write_text("""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Spill</title></head>
+<body style="margin:0"><main><p style="width:300px;white-space:nowrap">"""
+                                         + "a line of words that does not wrap " * 4 + "</p></main></body></html>")
+    with serve(tmp_path) as base:
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        page.goto(base + "spill.html", wait_until="load")
+        found = overflowing(page)
+        page.close()
+    assert len(found) == 1 and found[0].startswith("page scrolls sideways: ") and found[0].endswith(" px of 390")
 
 
 @pytest.mark.slow

@@ -207,3 +207,20 @@ def test_a_population_held_as_digits_answers_as_its_text(small_data, monkeypatch
     expected = pc.is_in(ids, value_set=ids.slice(0, len(ids) // 2).unique())
     assert population.contains(ids).to_pylist() == expected.to_pylist()
     assert isinstance(population._values, pa.Array) == bool(pattern)  # digits, or else the text
+
+
+def test_a_file_unreadable_in_a_later_batch_gives_the_whole_files_line(folder, monkeypatch):
+    """A data page damaged in the last row group: the batches read well at first, then fail;
+    the check falls back to reading the whole file, so the line is the loader's own."""
+    monkeypatch.setenv(streamed.BATCH_ROWS_SETTING, "2000")
+    path = folder / CONTRACT["payments"].path
+    pq.write_table(pq.read_table(path), path, row_group_size=2000, compression="none")
+    metadata = pq.ParquetFile(path).metadata
+    assert metadata.num_row_groups > 2
+    offset = metadata.row_group(metadata.num_row_groups - 1).column(0).data_page_offset
+    damaged = bytearray(path.read_bytes())
+    damaged[offset + 30:offset + 400] = b"\xff" * 370
+    path.write_bytes(bytes(damaged))
+    error = _batched_error(folder, "payments")
+    assert error is not None and error.startswith("events/payments.parquet")
+    assert error == _whole_file_error(folder, "payments")

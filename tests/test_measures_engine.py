@@ -268,6 +268,19 @@ def test_duckdb_memory_is_duckdbs_own_or_the_setting(monkeypatch):
     del engine
     gc.collect()
     assert not spill.exists()
+    # a folder left by a process that no longer runs (killed before its clean-up) is removed
+    # by the next engine; a running process's is not
+    import os
+    import subprocess
+    import tempfile
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = Path(tempfile.mkdtemp(prefix=f"cms-duckdb-{gone.pid}-"))
+    running = Path(tempfile.mkdtemp(prefix=f"cms-duckdb-{os.getppid()}-"))
+    Engine("duckdb")
+    assert not left.exists() and running.exists()
+    running.rmdir()
     for good in ("1500MB", "2GiB", "4 gb"):
         monkeypatch.setenv("CMS_STATS_DUCKDB_MEMORY", good)
         assert setting(Engine("duckdb"), "memory_limit") == shown(good)
@@ -277,6 +290,28 @@ def test_duckdb_memory_is_duckdbs_own_or_the_setting(monkeypatch):
             Engine("duckdb")
         assert str(caught.value) == (f"CMS_STATS_DUCKDB_MEMORY={bad!r} is not a size of memory "
                                      "(a number and a unit: 1500MB, 4GB, 2GiB)")
+
+
+@pytest.mark.parametrize("pattern", ["C[0-9]{16}", "C[0-9]+", "[0-9]{8}"])
+def test_t5_t6s_packed_case_number_refuses_identifiers_it_cannot_order(monkeypatch, pattern):
+    """T5/T6's first case of a group packs the case's digits into 64 bits: a contract whose
+    ``case_id`` is not a letter and at most 15 fixed-width digits stops it with one line."""
+    import ibis
+
+    from cms_stats.extracts.contract import CONTRACT
+    from cms_stats.measures import compliance
+
+    ids = ibis.memtable({"case_id": ["C00000001"]}).case_id
+    assert compliance.id_number(ids) is not None  # the contract's own C[0-9]{8}
+    column = CONTRACT["snapshot"].column("case_id")
+
+    class Spec:
+        def column(self, name):
+            return type("Column", (), {"pattern": pattern})() if name == "case_id" else column
+
+    monkeypatch.setattr(compliance, "CONTRACT", {"snapshot": Spec()})
+    with pytest.raises(ValueError, match=r"case_id's pattern .* is not a letter and at most 15"):
+        compliance.id_number(ids)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -186,13 +186,20 @@ def _child(argv: list[str]) -> dict:
 
 
 def agreement(measures: pd.DataFrame, reference: pd.DataFrame) -> tuple[int, list[str]]:
-    """Figures the reference computes, compared with the measures: (compared, differences)."""
+    """Figures the reference computes, compared with the measures: (compared, differences).
+
+    Counts exactly, money to the penny whatever its size (no relative tolerance), shares to a
+    relative 1e-9; a figure the measures do not have differs even when the reference's is null.
+    """
     both = reference.merge(measures[KEY + ["value"]], on=KEY, how="left",
-                           suffixes=("_reference", "_measures"))
+                           suffixes=("_reference", "_measures"), indicator=True)
     got, want = both["value_measures"].to_numpy(), both["value_reference"].to_numpy()
+    money = (both["unit"] == "gbp").to_numpy()
     same = np.where(both["unit"] == "count", got == want,
-                    np.isclose(got, want, rtol=1e-9, equal_nan=True,
-                               atol=np.where(both["unit"] == "gbp", 0.005, 0.0)))
+                    np.isclose(got, want, rtol=np.where(money, 0.0, 1e-9), equal_nan=True,
+                               atol=np.where(money, 0.005, 0.0)))
+    same &= (both["_merge"] == "both").to_numpy()
+    both = both.drop(columns="_merge")
     return len(both), [" ".join(map(str, r)) for r in both.loc[~same].head(10).itertuples(index=False)]
 
 

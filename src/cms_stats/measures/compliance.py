@@ -16,6 +16,8 @@ import ibis
 import pandas as pd
 
 from cms_stats.areas import constituency_codes
+from cms_stats.extracts.columns import FIXED_ID
+from cms_stats.extracts.contract import CONTRACT
 
 from .common import ALL, monthly_rows
 from .engine import count_where, left_join, month_integer, month_number, pence, ratio
@@ -94,8 +96,18 @@ def groups_by_quarter(snapshots: ibis.Table, payments: ibis.Table,
 
 
 def id_number(identifier: ibis.StringValue) -> ibis.IntegerValue:
-    """An identifier of the contract (a letter and fixed-width digits, ``C00000001``) as the
-    integer of its digits: the same order as the identifier's."""
+    """A case identifier of the contract (a letter and fixed-width digits, ``C00000001``) as the
+    integer of its digits: the same order as the identifier's.
+
+    Raises ``ValueError`` when the contract's ``case_id`` is not of that form or has more than
+    15 digits: the order would not be the identifier's, or the packed key (times
+    ``CODE_SLOTS``) would not fit 64 bits, and an engine would not always say so.
+    """
+    pattern = CONTRACT["snapshot"].column("case_id").pattern
+    fixed = FIXED_ID.match(pattern or "")
+    if fixed is None or int(fixed.group(2)) > 15:
+        raise ValueError(f"case_id's pattern {pattern!r} is not a letter and at most 15 "
+                         "fixed-width digits: T5/T6's first case of a group needs it")
     return identifier.substr(1).cast("int64")
 
 

@@ -116,6 +116,27 @@ def duckdb_memory_limit() -> str | None:
     return value
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _spill_folder() -> str:
+    """A new folder for DuckDB's spilling, named with this process's id; the folders of
+    processes no longer running are removed first (a process killed, e.g. for want of memory,
+    never ran its engine's clean-up, and spilled files can be large)."""
+    for old in Path(tempfile.gettempdir()).glob("cms-duckdb-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"cms-duckdb-{os.getpid()}-")
+
+
 class Engine:
     """One connection of an Ibis backend, and the tables the measures read through it.
 
@@ -142,7 +163,7 @@ class Engine:
             # of this engine's (removed with it); results are sorted where order matters, so
             # DuckDB need not keep the order of rows (which holds more in memory)
             limit = duckdb_memory_limit()
-            self._spill = tempfile.mkdtemp(prefix="cms-duckdb-")
+            self._spill = _spill_folder()
             weakref.finalize(self, shutil.rmtree, self._spill, ignore_errors=True)
             if limit:
                 self.con.raw_sql(f"SET memory_limit = '{limit}'")

@@ -39,7 +39,7 @@ OVERFLOW_JS = """() => {
     if (found.some(f => f.contains(e))) continue;
     found.push(e);
   }
-  return found.map(e => {
+  const lines = found.map(e => {
     const b = e.getBoundingClientRect();
     const cls = typeof e.className === 'string' && e.className.trim()
       ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
@@ -47,6 +47,10 @@ OVERFLOW_JS = """() => {
     return `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${cls} '${text.slice(0, 40)}' `
       + `${Math.round(b.left)}..${Math.round(b.right)} px of ${view}`;
   });
+  // text spilling out of its own box is no element's box: the page's width shows it
+  const page = document.documentElement.scrollWidth;
+  if (!lines.length && page > view + 0.5) lines.push(`page scrolls sideways: ${page} px of ${view}`);
+  return lines;
 }"""
 
 
