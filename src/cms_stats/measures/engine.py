@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cms_stats.files import pid_alive
 from cms_stats.months import quarter_months
 
 if TYPE_CHECKING:
@@ -116,23 +117,13 @@ def duckdb_memory_limit() -> str | None:
     return value
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
 def _spill_folder() -> str:
     """A new folder for DuckDB's spilling, named with this process's id; the folders of
     processes no longer running are removed first (a process killed, e.g. for want of memory,
     never ran its engine's clean-up, and spilled files can be large)."""
     for old in Path(tempfile.gettempdir()).glob("cms-duckdb-*-*"):
         pid = old.name.split("-")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     return tempfile.mkdtemp(prefix=f"cms-duckdb-{os.getpid()}-")
 
