@@ -265,10 +265,18 @@ def transfers_by_month(snapshots: ibis.Table, months: ibis.Table, first_month: i
 def quarter_compliance(ctx) -> ibis.Table:
     """:func:`compliance_by_constituency` of the context's engine tables, run once for T5, T6
     and T21's compliance and held by the engine (one row a month and constituency, under
-    ``ctx.carry``)."""
+    ``ctx.carry``).
+
+    Run a block of months at a time (:meth:`~.engine.Engine.quarter_blocks`): each block's
+    query reads the snapshots its quarters reach and holds only its quarters' case groups, so
+    the memory it takes does not grow with the months of the folder."""
     if "quarter_compliance" not in ctx.carry:
-        groups = groups_by_quarter(ctx.engine_snapshots, ctx.engine_payments, ctx.engine_quarters)
-        ctx.carry["quarter_compliance"] = ctx.engine.hold(compliance_by_constituency(groups))
+        snapshots = ctx.engine_snapshots
+        ctx.carry["quarter_compliance"] = ctx.engine.hold(*(
+            compliance_by_constituency(groups_by_quarter(
+                snapshots.filter(snapshots.month.between(first, last)), ctx.engine_payments,
+                quarters))
+            for first, last, quarters in ctx.engine.quarter_blocks(ctx.months)))
     return ctx.carry["quarter_compliance"]
 
 

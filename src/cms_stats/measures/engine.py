@@ -9,7 +9,9 @@ environment. ``CMS_STATS_SPARK_MASTER`` names the Spark master (default ``local[
 ``CMS_STATS_DUCKDB_THREADS`` DuckDB's threads (default :func:`duckdb_threads`);
 ``CMS_STATS_DUCKDB_MEMORY`` DuckDB's memory limit (default :data:`DEFAULT_DUCKDB_MEMORY`,
 :func:`duckdb_memory_limit`): beyond it DuckDB spills its joins and aggregations to a temporary
-folder of its own, removed when the engine closes.
+folder of its own, removed when the engine closes; ``CMS_STATS_MONTHS_AT_ONCE`` the months of
+quarters a DuckDB query of the quarters' case groups takes at once (default
+:data:`DEFAULT_MONTHS_AT_ONCE`, :func:`months_at_once`).
 
 The loader still checks every file first (``cms_stats.extracts``): the engine scans Parquet
 files that have already passed the contract, so bad input stops with the loader's one line
@@ -39,7 +41,8 @@ if TYPE_CHECKING:
     from cms_stats.extracts.scan import EventScan
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "EngineError", "Engine", "engine_name", "duckdb_threads",
-           "DEFAULT_DUCKDB_MEMORY", "duckdb_memory_limit",
+           "DEFAULT_DUCKDB_MEMORY", "duckdb_memory_limit", "DEFAULT_MONTHS_AT_ONCE",
+           "months_at_once",
            "month_number", "month_integer", "as_at",
            "left_join", "count_where", "ratio", "pence"]
 
@@ -51,6 +54,10 @@ DEFAULT_SPARK_MASTER = "local[2]"
 #: of the machine). A fixed 1GB runs the default data and 0.25 x 120, but at 1.0 x 120 T5/T6's
 #: query of the quarters' case groups stops with DuckDB's out-of-memory error (DESIGN.md).
 DEFAULT_DUCKDB_MEMORY: str | None = None
+#: The months of quarters one DuckDB query of the quarters' case groups takes (T5/T6, T21's
+#: compliance) when ``CMS_STATS_MONTHS_AT_ONCE`` is not set: what it holds is the case groups of
+#: those quarters, whatever the months of the folder (DESIGN.md, "Memory flat in months").
+DEFAULT_MONTHS_AT_ONCE = 12
 _MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
@@ -115,6 +122,25 @@ def duckdb_memory_limit() -> str | None:
         raise EngineError(f"CMS_STATS_DUCKDB_MEMORY={value!r} is not a size of memory "
                           "(a number and a unit: 1500MB, 4GB, 2GiB)")
     return value
+
+
+def months_at_once(engine: str = DEFAULT_ENGINE) -> int | None:
+    """The months of quarters a query of the quarters' case groups takes at once
+    (:meth:`Engine.quarter_blocks`): on DuckDB ``CMS_STATS_MONTHS_AT_ONCE``, else
+    :data:`DEFAULT_MONTHS_AT_ONCE`; on Spark None, every month in one query (a cluster's memory
+    is the cluster's, and each query is a job of its own).
+
+    A quarter's case groups are a hash table of one row a month and group: all months at once,
+    at 1.0 x 120 (1.65M cases by 2023), that was beyond a 1 GB memory limit even spilled.
+    """
+    if engine != "duckdb":
+        return None
+    value = os.environ.get("CMS_STATS_MONTHS_AT_ONCE", "").strip()
+    if not value:
+        return DEFAULT_MONTHS_AT_ONCE
+    if not value.isdigit() or int(value) < 1:
+        raise EngineError(f"CMS_STATS_MONTHS_AT_ONCE={value!r} is not a number of months (1 or more)")
+    return int(value)
 
 
 def _spill_folder() -> str:
@@ -267,24 +293,38 @@ class Engine:
         frame every monthly figure is reported on, months without rows included."""
         return self.frame(pd.DataFrame({"month": [month_integer(m) for m in months]}))
 
-    def quarters(self, months: list[str]) -> ibis.Table:
-        """The quarter to each of ``months`` (:func:`month_number`): one row for each month
-        (``month``) and each calendar month of its quarter (``in_month``), from the quarter's
-        first month with a snapshot (:func:`cms_stats.months.quarter_months`: at the start of
-        a folder the quarter is shorter) to the month.
+    def quarters(self, months: list[str], of: list[str] | None = None) -> ibis.Table:
+        """The quarter to each of ``months`` (:func:`month_number`), or to each of ``of`` (some
+        of ``months``): one row for each month (``month``) and each calendar month of its
+        quarter (``in_month``), from the quarter's first month with a snapshot
+        (:func:`cms_stats.months.quarter_months`: at the start of a folder the quarter is
+        shorter) to the month.
 
         A snapshot row of month k or an event dated in month k joins on ``in_month`` to every
         quarter it counts in, so measures of the quarter to m are one expression for all m."""
         pairs = []
-        for m in months:
+        for m in months if of is None else of:
             first = month_integer(quarter_months(m, months)[0])
             pairs += [(month_integer(m), k) for k in range(first, month_integer(m) + 1)]
         return self.frame(pd.DataFrame(pairs, columns=["month", "in_month"], dtype="int64"))
 
-    def hold(self, expr: ibis.Table) -> ibis.Table:
-        """Run ``expr`` once and hold its result as a table of the engine, for several
-        expressions to read (a small result: it is brought into this process)."""
-        return self._ibis.memtable(self.con.to_pyarrow(expr))
+    def quarter_blocks(self, months: list[str]) -> list[tuple[int, int, ibis.Table]]:
+        """The quarters to ``months`` (:meth:`quarters`) a block of :func:`months_at_once`
+        months at a time: for each block the earliest and the last month its quarters reach
+        (:func:`month_number`) and its rows of :meth:`quarters`. One block on Spark."""
+        size = months_at_once(self.name) or len(months)
+        blocks = []
+        for start in range(0, len(months), size):
+            block = months[start:start + size]
+            first = month_integer(quarter_months(block[0], months)[0])
+            blocks.append((first, month_integer(block[-1]), self.quarters(months, block)))
+        return blocks
+
+    def hold(self, *exprs: ibis.Table) -> ibis.Table:
+        """Run each of ``exprs`` (of the same columns) once and hold their rows together as a
+        table of the engine, for several expressions to read (small results: they are
+        brought into this process)."""
+        return self._ibis.memtable(pa.concat_tables([self.con.to_pyarrow(e) for e in exprs]))
 
     def execute(self, expr: ibis.Table, months: list[str]) -> pd.DataFrame:
         """Run ``expr`` (with a ``month`` column) and return it as pandas, ``month`` back as
