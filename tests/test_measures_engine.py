@@ -292,9 +292,9 @@ def test_duckdb_memory_is_duckdbs_own_or_the_setting(monkeypatch):
                                      "(a number and a unit: 1500MB, 4GB, 2GiB)")
 
 
-def test_the_quarters_case_groups_a_block_of_months_at_a_time_give_the_same_figures(
+def test_the_quarters_a_block_of_months_at_a_time_give_the_same_figures(
         small_data, monkeypatch):
-    """T5, T6 and T21's compliance are the same whether the quarters' case groups are worked
+    """T4, T5, T6 and T21's compliance are the same whether the quarters' case groups are worked
     one month, five months (blocks not on a quarter's boundary, the last one short), twelve
     (the default) or every month at a time; a bad setting is one line; Spark takes every month
     at once."""
@@ -308,8 +308,8 @@ def test_the_quarters_case_groups_a_block_of_months_at_a_time_give_the_same_figu
         ctx = Context(open_extracts(small_data), "2016-08", engine="duckdb")
         blocks = ctx.engine.quarter_blocks(ctx.months)
         assert len(blocks) == -(-37 // (at_once or DEFAULT_MONTHS_AT_ONCE))
-        return pd.concat([compliance.t5_t6(ctx), geography.t21_compliance(ctx)],
-                         ignore_index=True)
+        return pd.concat([compliance.t5_t6(ctx), geography.t21_compliance(ctx),
+                          children.t4(ctx)], ignore_index=True)
 
     whole = compliance_figures(37)
     assert whole["period"].nunique() == 37 and whole["value"].sum() > 0
@@ -318,7 +318,7 @@ def test_the_quarters_case_groups_a_block_of_months_at_a_time_give_the_same_figu
     # each block's quarters reach back to the quarter's first month with a snapshot
     monkeypatch.setenv("CMS_STATS_MONTHS_AT_ONCE", "5")
     ctx = Context(open_extracts(small_data), "2016-08", engine="duckdb")
-    reach = [(first, last) for first, last, _ in ctx.engine.quarter_blocks(ctx.months)]
+    reach = [(first, last) for first, last, _, _ in ctx.engine.quarter_blocks(ctx.months)]
     start = month_integer("2013-08")
     assert reach[:2] == [(start, start + 4), (start + 3, start + 9)] and reach[-1][1] == start + 36
     for bad in ("0", "twelve", "-3"):

@@ -200,9 +200,11 @@ def t4(ctx) -> pd.DataFrame:
     (``children.t4 per period``): cases paying and the sample's population from
     :func:`cases_paying_by_month`, the estimate and its interval from
     :func:`children_benefiting`."""
-    wide = ctx.engine.execute(cases_paying_by_month(ctx.engine_snapshots, ctx.engine_payments,
-                                                    ctx.engine_quarters, ctx.engine_months),
-                              ctx.months).set_index("month")
+    # a block of months at a time: the distinct cases of one block's quarters held, not of all
+    wide = ctx.engine.execute(ctx.engine.hold(*(
+        cases_paying_by_month(snapshots, ctx.engine_payments, quarters, months)
+        for snapshots, quarters, months in ctx.engine_quarter_blocks())),
+        ctx.months).set_index("month")
     samples = [m for m in ctx.folder.sample_months if m in set(ctx.months)]
     frames, sample, population = [], None, None
     for month in ctx.months:

@@ -267,16 +267,14 @@ def quarter_compliance(ctx) -> ibis.Table:
     and T21's compliance and held by the engine (one row a month and constituency, under
     ``ctx.carry``).
 
-    Run a block of months at a time (:meth:`~.engine.Engine.quarter_blocks`): each block's
+    Run a block of months at a time (:meth:`~.context.Context.engine_quarter_blocks`): each block's
     query reads the snapshots its quarters reach and holds only its quarters' case groups, so
     the memory it takes does not grow with the months of the folder."""
     if "quarter_compliance" not in ctx.carry:
-        snapshots = ctx.engine_snapshots
         ctx.carry["quarter_compliance"] = ctx.engine.hold(*(
-            compliance_by_constituency(groups_by_quarter(
-                snapshots.filter(snapshots.month.between(first, last)), ctx.engine_payments,
-                quarters))
-            for first, last, quarters in ctx.engine.quarter_blocks(ctx.months)))
+            compliance_by_constituency(groups_by_quarter(snapshots, ctx.engine_payments,
+                                                         quarters))
+            for snapshots, quarters, _ in ctx.engine_quarter_blocks()))
     return ctx.carry["quarter_compliance"]
 
 

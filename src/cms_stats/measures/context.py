@@ -201,11 +201,16 @@ class Context:
                                         "different now): run again on a folder that is not "
                                         "being written")
 
-    @cached_property
-    def engine_quarters(self) -> ibis.Table:
-        """The quarter to each month up to the period, in the engine
-        (:meth:`cms_stats.measures.engine.Engine.quarters`)."""
-        return self.engine.quarters(self.months)
+    def engine_quarter_blocks(self) -> list[tuple[ibis.Table, ibis.Table, ibis.Table]]:
+        """The months up to the period in blocks (:meth:`~.engine.Engine.quarter_blocks`), for
+        a measure of the quarter to each month to be run a block at a time, holding what one
+        block's quarters hold whatever the months of the folder: for each block the snapshots
+        its quarters reach (:attr:`engine_snapshots` of those months), its quarters
+        (:meth:`~.engine.Engine.quarters` of its months) and its months (:attr:`engine_months`'
+        rows)."""
+        snapshots = self.engine_snapshots
+        return [(snapshots.filter(snapshots.month.between(first, last)), quarters, months)
+                for first, last, quarters, months in self.engine.quarter_blocks(self.months)]
 
     @cached_property
     def engine_months(self) -> ibis.Table:

@@ -308,16 +308,18 @@ class Engine:
             pairs += [(month_integer(m), k) for k in range(first, month_integer(m) + 1)]
         return self.frame(pd.DataFrame(pairs, columns=["month", "in_month"], dtype="int64"))
 
-    def quarter_blocks(self, months: list[str]) -> list[tuple[int, int, ibis.Table]]:
+    def quarter_blocks(self, months: list[str]) -> list[tuple[int, int, ibis.Table, ibis.Table]]:
         """The quarters to ``months`` (:meth:`quarters`) a block of :func:`months_at_once`
         months at a time: for each block the earliest and the last month its quarters reach
-        (:func:`month_number`) and its rows of :meth:`quarters`. One block on Spark."""
+        (:func:`month_number`), its rows of :meth:`quarters` and its months (:meth:`months`).
+        One block on Spark."""
         size = months_at_once(self.name) or len(months)
         blocks = []
         for start in range(0, len(months), size):
             block = months[start:start + size]
             first = month_integer(quarter_months(block[0], months)[0])
-            blocks.append((first, month_integer(block[-1]), self.quarters(months, block)))
+            blocks.append((first, month_integer(block[-1]), self.quarters(months, block),
+                           self.months(block)))
         return blocks
 
     def hold(self, *exprs: ibis.Table) -> ibis.Table:
