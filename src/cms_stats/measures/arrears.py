@@ -108,7 +108,16 @@ def arrears_by_month(snapshots: ibis.Table, closures: ibis.Table, months: ibis.T
     ibis.Table
         One row per month with the columns named above (money in GBP).
     """
-    opening = opening or {}
+    return arrears_running(arrears_month_sums(snapshots, closures, months), opening)
+
+
+def arrears_month_sums(snapshots: ibis.Table, closures: ibis.Table,
+                       months: ibis.Table) -> ibis.Table:
+    """T8's sums of each of ``months`` alone (:func:`arrears_by_month`'s parameters), before
+    the running totals: ``arrears``, ``case_groups_with_arrears``, ``due_all``, ``due_<type>``,
+    ``closed`` (whole pence) and the month's two largest case groups ``top1_<part>``,
+    ``top2_<part>`` (:func:`largest_two_by_month`): a block of months at a time, then
+    :func:`arrears_running` over every month."""
     due = pence(snapshots.liability_due)
     parts = {kind: snapshots.service_type == kind for kind in SERVICE_TYPES}
     in_arrears = snapshots.filter(snapshots.arrears_closing > 0)
@@ -131,8 +140,15 @@ def arrears_by_month(snapshots: ibis.Table, closures: ibis.Table, months: ibis.T
     closed = closures.group_by(month=month_number(closures.closed_date)).aggregate(
         closed=pence(closures.liability_due).sum())
     top = largest_two_by_month(by_group, {part: f"due_{part}" for part in (*SERVICE_TYPES, ALL)})
-    out = left_join(left_join(left_join(months, sums, ["month"]), closed, ["month"]), top,
-                    ["month"]).fill_null(0)
+    return left_join(left_join(left_join(months, sums, ["month"]), closed, ["month"]), top,
+                     ["month"]).fill_null(0)
+
+
+def arrears_running(sums: ibis.Table, opening: dict | None) -> ibis.Table:
+    """T8's figures from :func:`arrears_month_sums` of every month to the period: the running
+    totals (with the opening balances) and the shares (:func:`arrears_by_month`)."""
+    opening = opening or {}
+    out = sums
     balance = {ALL: float(opening.get("total_maintenance_liability", 0.0)),
                **{kind: float(opening.get(kind, 0.0)) for kind in SERVICE_TYPES}}
     running = {ALL: cumulative(out.due_all + out.closed),
@@ -239,8 +255,10 @@ def t8(ctx) -> pd.DataFrame:
     ``extract.json`` and the closures by the as-at date; see :func:`arrears_by_month`."""
     closures = ctx.engine_events("closures").select("closed_date", "liability_due")
     opening = (getattr(ctx.folder, "metadata", None) or {}).get("opening_balances")
-    wide = ctx.engine.execute(arrears_by_month(ctx.engine_snapshots, closures,
-                                               ctx.engine_months, opening), ctx.months)
+    # a block of months at a time: the case groups of one block's months held, not of all
+    sums = ctx.engine.hold(*(arrears_month_sums(snapshots, closures, months)
+                             for snapshots, months in ctx.engine_month_blocks()))
+    wide = ctx.engine.execute(arrears_running(sums, opening), ctx.months)
     return monthly_rows(wide, TABLE, [
         ("outstanding_arrears", ALL, "outstanding_arrears", "gbp"),
         ("case_groups_with_arrears", ALL, "case_groups_with_arrears", "count"),

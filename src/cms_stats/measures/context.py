@@ -212,6 +212,14 @@ class Context:
         return [(snapshots.filter(snapshots.month.between(first, last)), quarters, months)
                 for first, last, quarters, months in self.engine.quarter_blocks(self.months)]
 
+    def engine_month_blocks(self) -> list[tuple[ibis.Table, ibis.Table]]:
+        """The months up to the period in blocks (:meth:`~.engine.Engine.month_blocks`), for a
+        monthly measure whose states by case or case group would otherwise hold every month's
+        at once: for each block its snapshots and its months (:attr:`engine_months`' rows)."""
+        snapshots = self.engine_snapshots
+        return [(snapshots.filter(snapshots.month.between(first, last)), months)
+                for first, last, months in self.engine.month_blocks(self.months)]
+
     @cached_property
     def engine_months(self) -> ibis.Table:
         """The months up to the period, in the engine (what monthly figures are reported on)."""

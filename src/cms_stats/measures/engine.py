@@ -308,18 +308,24 @@ class Engine:
             pairs += [(month_integer(m), k) for k in range(first, month_integer(m) + 1)]
         return self.frame(pd.DataFrame(pairs, columns=["month", "in_month"], dtype="int64"))
 
-    def quarter_blocks(self, months: list[str]) -> list[tuple[int, int, ibis.Table, ibis.Table]]:
-        """The quarters to ``months`` (:meth:`quarters`) a block of :func:`months_at_once`
-        months at a time: for each block the earliest and the last month its quarters reach
-        (:func:`month_number`), its rows of :meth:`quarters` and its months (:meth:`months`).
-        One block on Spark."""
+    def month_blocks(self, months: list[str]) -> list[tuple[int, int, ibis.Table]]:
+        """``months`` a block of :func:`months_at_once` at a time (one block on Spark): for each
+        block its first and last month (:func:`month_number`) and its months
+        (:meth:`months`)."""
         size = months_at_once(self.name) or len(months)
+        return [(month_integer(block[0]), month_integer(block[-1]), self.months(block))
+                for block in (months[start:start + size]
+                              for start in range(0, len(months), size))]
+
+    def quarter_blocks(self, months: list[str]) -> list[tuple[int, int, ibis.Table, ibis.Table]]:
+        """The quarters to ``months`` (:meth:`quarters`) a block of :meth:`month_blocks` at a
+        time: for each block the earliest and the last month its quarters reach
+        (:func:`month_number`), its rows of :meth:`quarters` and its months (:meth:`months`)."""
         blocks = []
-        for start in range(0, len(months), size):
-            block = months[start:start + size]
-            first = month_integer(quarter_months(block[0], months)[0])
-            blocks.append((first, month_integer(block[-1]), self.quarters(months, block),
-                           self.months(block)))
+        for first, last, table in self.month_blocks(months):
+            block = [m for m in months if first <= month_integer(m) <= last]
+            reach = month_integer(quarter_months(block[0], months)[0])
+            blocks.append((reach, last, self.quarters(months, block), table))
         return blocks
 
     def hold(self, *exprs: ibis.Table) -> ibis.Table:
