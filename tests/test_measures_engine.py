@@ -294,7 +294,7 @@ def test_duckdb_memory_is_duckdbs_own_or_the_setting(monkeypatch):
 
 def test_the_quarters_a_block_of_months_at_a_time_give_the_same_figures(
         small_data, monkeypatch):
-    """T4, T5, T6, T21's compliance and T8 (its running totals over the blocks) are the same
+    """T4, T5, T6, T21's compliance, T8 (its running totals over the blocks) and T20 are the same
     whether the quarters' case groups and the months' are worked one month, five months
     (blocks not on a quarter's boundary, the last one short), twelve (the default) or every
     month at a time; a bad setting is one line; Spark takes every month
@@ -310,7 +310,8 @@ def test_the_quarters_a_block_of_months_at_a_time_give_the_same_figures(
         blocks = ctx.engine.quarter_blocks(ctx.months)
         assert len(blocks) == -(-37 // (at_once or DEFAULT_MONTHS_AT_ONCE))
         return pd.concat([compliance.t5_t6(ctx), geography.t21_compliance(ctx),
-                          children.t4(ctx), arrears.t8(ctx)], ignore_index=True)
+                          children.t4(ctx), arrears.t8(ctx), arrears.legacy_csa_arrears(ctx)],
+                         ignore_index=True)
 
     whole = compliance_figures(37)
     assert whole["period"].nunique() == 37 and whole["value"].sum() > 0

@@ -271,8 +271,10 @@ def t8(ctx) -> pd.DataFrame:
 def legacy_csa_arrears(ctx) -> pd.DataFrame:
     """T20 every month (``arrears.legacy_csa_arrears per period``); see
     :func:`legacy_csa_arrears_by_month`."""
-    wide = ctx.engine.execute(legacy_csa_arrears_by_month(ctx.engine_snapshots,
-                                                          ctx.engine_months), ctx.months)
+    # a block of months at a time (each month's figures its own): one block's case groups held
+    wide = ctx.engine.execute(ctx.engine.hold(*(
+        legacy_csa_arrears_by_month(snapshots, months)
+        for snapshots, months in ctx.engine_month_blocks())), ctx.months)
     return monthly_rows(wide, T20, [
         figure for part in (*ORIGINS, ALL) for figure in (
             ("legacy_csa_arrears", part, f"legacy_csa_arrears_{part}", "gbp",
