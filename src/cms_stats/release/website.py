@@ -7,6 +7,8 @@ asset are served from the book's ``_static`` (nothing is fetched off the machine
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -26,7 +28,8 @@ from cms_stats.registry_docs import toc
 from cms_stats.release.workers import one_line
 from cms_stats.work import ReleaseError
 
-__all__ = ["SYNTHETIC_BANNER", "stage_book", "Books", "build_books", "offline_problems"]
+__all__ = ["SYNTHETIC_BANNER", "stage_book", "Books", "build_books", "offline_problems",
+           "CHARTS_DIR", "externalise_images"]
 
 
 #: The banner on every page of a book built from synthetic data.
@@ -125,6 +128,55 @@ def stage_book(stage: Path, chapters: list, notebooks: dict, period: str,
     return changed
 
 
+#: Where :func:`externalise_images` writes the charts, in each build's output folder.
+CHARTS_DIR = "_charts"
+_INLINE_PNG = re.compile(r'(?P<attr>\b(?:src|srcset))="data:image/png;base64,(?P<b64>[A-Za-z0-9+/=]+)"')
+_CHART_REF = re.compile(re.escape(CHARTS_DIR) + r"/([0-9a-f]{24}\.png)")
+
+
+def externalise_images(built: Path, root_relative: bool = False) -> int:
+    """Write every PNG inlined in ``built``'s pages (``data:`` URLs: each chart at the page and
+    the phone size, ``cms_stats.book.figures``) to ``CHARTS_DIR/<hash>.png`` once, and point
+    the pages at it by relative URL; drop chart files no page refers to any more.
+
+    A page then carries each picture once (a browser fetches only the ``<picture>`` source it
+    shows), not every chart twice in base64; the files are beside the pages, so the book is
+    still read offline. ``root_relative``: URLs relative to the output folder, as the
+    singlehtml builder writes its links (its page is printed from a copy at the root).
+
+    Returns
+    -------
+    int
+        How many pages were rewritten (pages Sphinx did not write again are already done).
+    """
+    charts = built / CHARTS_DIR
+    used: set[str] = set()
+    rewritten = 0
+    for page in sorted(built.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        prefix = "" if root_relative else "../" * (len(page.relative_to(built).parts) - 1)
+
+        def to_file(m: re.Match) -> str:
+            png = base64.b64decode(m.group("b64"))
+            name = hashlib.sha256(png).hexdigest()[:24] + ".png"
+            target = charts / name
+            if not target.is_file():
+                charts.mkdir(exist_ok=True)
+                target.write_bytes(png)
+            return f'{m.group("attr")}="{prefix}{CHARTS_DIR}/{name}"'
+
+        new = _INLINE_PNG.sub(to_file, text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            rewritten += 1
+        used.update(_CHART_REF.findall(new))
+    if charts.is_dir():
+        for stale in charts.iterdir():  # charts of pages since rebuilt with other charts
+            if stale.name not in used:
+                stale.unlink()
+    return rewritten
+
+
 def _jupyter_book(stage: Path, out: Path, builder: str, log: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
            str(stage), "--path-output", str(out), "--builder", builder,
@@ -202,6 +254,7 @@ class Books:
             shutil.rmtree(out, ignore_errors=True)
             raise ReleaseError(_build_failure(self.cache / f"sphinx-{builder}.log", builder,
                                               self.chapters, self.stage))
+        externalise_images(built, root_relative=builder == "singlehtml")
         self.built[builder] = built
         return built
 
