@@ -132,7 +132,8 @@ def stage_book(stage: Path, chapters: list, notebooks: dict, period: str,
 
 #: Where :func:`externalise_images` writes the charts, in each build's output folder.
 CHARTS_DIR = "_charts"
-_INLINE_PNG = re.compile(r'(?P<attr>\b(?:src|srcset))="data:image/png;base64,(?P<b64>[A-Za-z0-9+/=]+)"')
+_INLINE_PNG = re.compile(r'(?P<attr>\b(?:src|srcset))="data:image/png;base64,'
+                         r'(?P<b64>[A-Za-z0-9+/=]+)"')
 _CHART_REF = re.compile(re.escape(CHARTS_DIR) + r"/([0-9a-f]{24}\.png)")
 
 
