@@ -350,3 +350,42 @@ def test_the_audit_is_kept_with_the_files_it_reads(release, tmp_path, monkeypatc
     found = screen()
     assert found["audit"] == "computed" and len(calls) == 3
     assert screen() == {**found, "audit": "reused"} and len(calls) == 3
+
+
+def test_each_file_s_screening_is_kept_with_its_content(release, tmp_path, monkeypatch):
+    """A file of the same path and content is not screened again; an identifier planted in a
+    changed file is found, a problem of an unchanged file is still reported, and a change to
+    the screens (the contract) screens every file again."""
+    from cms_stats.publish import disclosure
+    from cms_stats.release import outputs
+
+    screened = []
+    real = disclosure._check_html
+    monkeypatch.setattr(disclosure, "_check_html",
+                        lambda path, rel, screen: screened.append(rel) or real(path, rel, screen))
+    kept = tmp_path / "screened"
+
+    def screen():
+        screened.clear()
+        return outputs.screen_ahead(release, screened=kept)
+
+    first = screen()
+    pages = sorted(screened)
+    assert pages and first["problems"] == [] and first["screening"]["reused"] == 0
+    again = screen()
+    assert screened == [] and again["screening"] == {"screened": 0,
+                                                     "reused": first["screening"]["screened"]}
+    _spoil_html(release)  # a changed file: screened again, its identifier found
+    spoiled = screen()
+    assert screened == ["html/caseload.html"]
+    assert any("html/caseload.html: case identifier 'C12345678'" in p
+               for p in spoiled["problems"])
+    assert screen()["problems"] == spoiled["problems"] and screened == []  # kept, reported
+    assert spoiled["problems"] == outputs.screen_ahead(release)["problems"]  # as unkept
+    monkeypatch.setattr(contract, "ID_PATTERNS", {**contract.ID_PATTERNS, "court_order": r"O[0-9]{8}"})
+    spec = contract.CONTRACT["applications"]
+    court_order = contract.Column("court_order_id", "id", id_kind="court_order")
+    spec = dataclasses.replace(spec, columns=spec.columns + (court_order,))
+    monkeypatch.setattr(contract, "CONTRACT", {**contract.CONTRACT, "applications": spec})
+    screen()
+    assert sorted(screened) == pages  # other screens: every file screened again

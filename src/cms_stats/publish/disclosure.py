@@ -49,6 +49,8 @@ _TEXT_SUFFIXES = {".html", ".htm", ".txt", ".md", ".json", ".xml", ".tex"}
 #: them), like the theme's ``.js`` and ``.css``: MathJax's 8 MB, mostly speech-rule ``.json``,
 #: took most of a release's screening.
 _VENDORED = ("html/_static/mathjax/",)
+#: Files screened by their kind (besides text files, :data:`_TEXT_SUFFIXES`).
+_SCREENED_SUFFIXES = {".csv", ".xlsx", ".ods", ".ipynb", ".pdf"}
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 _TAG = re.compile(r"<[^>]+>")
 _CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S | re.I)
@@ -315,6 +317,75 @@ def _check_pdf(path: Path, rel: str, screen: _Screen) -> list[str]:
 
 
 # -- public API --------------------------------------------------------------------------
+def is_screened(rel: str) -> bool:
+    """Whether :func:`check_release` reads the file at ``rel`` (a path in the release folder):
+    pages, notebooks, spreadsheets, CSV, PDF and text files, not images, scripts and styles,
+    nor the vendored MathJax."""
+    if rel.startswith(_VENDORED):
+        return False
+    return (Path(rel).suffix.lower() in _SCREENED_SUFFIXES | _TEXT_SUFFIXES
+            or rel == EXPLORE_DATA.as_posix())
+
+
+def screen_rules(policy: Policy | None = None) -> dict:
+    """What a file's screening depends on besides its content and path: the screens derived
+    from the data contract as it is now, and the policy (JSON-serialisable; a release keeps
+    its screening of unchanged files with it, with the package source)."""
+    policy = policy if policy is not None else load_policy()
+    screen = _Screen.from_contract()
+    return {"identifier": screen.identifier.pattern, "kinds": screen.kinds,
+            "column_word": screen.column_word.pattern,
+            "distinctive": sorted(screen.distinctive),
+            "policy": json.loads(json.dumps(policy.raw, sort_keys=True, default=str))}
+
+
+def screen_files(release_dir: str | Path, files: Iterable[str] | None = None,
+                 policy: Policy | None = None) -> dict[str, list[str]]:
+    """Screen each file of a release folder on its own (no tables' audit).
+
+    Parameters
+    ----------
+    release_dir : str or Path
+        The release folder.
+    files : iterable of str, optional
+        Only these files (paths relative to the folder; default: every file).
+    policy : Policy, optional
+        Defaults to the packaged policy.
+
+    Returns
+    -------
+    dict of str to list of str
+        Every screened file (:func:`is_screened`) -> its problems (:func:`check_release`'s
+        lines; empty: clean).
+    """
+    policy = policy if policy is not None else load_policy()
+    root = Path(release_dir)
+    screen = _Screen.from_contract()  # the contract as it is now: one derivation per check
+    only = None if files is None else set(files)
+    found: dict[str, list[str]] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if (only is not None and rel not in only) or not is_screened(rel):
+            continue
+        suffix = path.suffix.lower()
+        if suffix in {".html", ".htm"}:
+            problems = _check_html(path, rel, screen)
+        elif suffix == ".csv":
+            problems = _check_csv(path, rel, policy, screen)
+        elif suffix == ".xlsx":
+            problems = _check_xlsx(path, rel, policy, screen)
+        elif suffix == ".ods":
+            problems = _check_ods(path, rel, policy, screen)
+        elif suffix == ".ipynb":
+            problems = _check_notebook(path, rel, screen)
+        elif suffix == ".pdf":
+            problems = _check_pdf(path, rel, screen)
+        else:
+            problems = _check_text(path, rel, screen)
+        found[rel] = _first_per_kind(problems)
+    return found
+
+
 def check_release(release_dir: str | Path, policy: Policy | None = None,
                   earlier: Sequence[str | Path] = (), *, files: Iterable[str] | None = None,
                   audit: bool = True) -> list[str]:
@@ -354,33 +425,8 @@ def check_release(release_dir: str | Path, policy: Policy | None = None,
     root = Path(release_dir)
     if not root.is_dir():
         return [f"{root}: release folder not found"]
-    screen = _Screen.from_contract()  # the contract as it is now: one derivation per check
-    problems: list[str] = []
-    only = None if files is None else set(files)
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
-        if only is not None and rel not in only:
-            continue
-        suffix = path.suffix.lower()
-        if rel.startswith(_VENDORED):
-            continue
-        if suffix in {".html", ".htm"}:
-            found = _check_html(path, rel, screen)
-        elif suffix == ".csv":
-            found = _check_csv(path, rel, policy, screen)
-        elif suffix == ".xlsx":
-            found = _check_xlsx(path, rel, policy, screen)
-        elif suffix == ".ods":
-            found = _check_ods(path, rel, policy, screen)
-        elif suffix == ".ipynb":
-            found = _check_notebook(path, rel, screen)
-        elif suffix == ".pdf":
-            found = _check_pdf(path, rel, screen)
-        elif suffix in _TEXT_SUFFIXES or rel == EXPLORE_DATA.as_posix():
-            found = _check_text(path, rel, screen)
-        else:
-            continue
-        problems.extend(_first_per_kind(found))
+    found = screen_files(root, files, policy)
+    problems = [p for rel in sorted(found, key=Path) for p in found[rel]]
     if audit and (root / "csv").is_dir():
         problems.extend(audit_tables(root, policy, earlier)[0])
         # The table builder shows exactly the published CSV figures, nothing else.

@@ -343,7 +343,8 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
 
             def screen_then_wait_for_pdf() -> None:
                 # the disclosure check of all but the PDF while Chromium prints it
-                screened.update(screen_ahead(tmp, earlier, kept=cache / "audit"))
+                screened.update(screen_ahead(tmp, earlier, kept=cache / "audit",
+                                             screened=cache / "screened"))
                 stages.mark("screened all but the PDF")
                 pdf.result()
                 stages.mark("PDF printed")
@@ -382,7 +383,7 @@ def _release(period, stages, build_root, data_dir, final, name, cache, work_dir,
               "working_files": "reused" if current else "computed", "executed": executed,
               "reused": reused, "why_executed": reasons,
               "tables": "written" if tables_stale else "reused", "why_tables_written": tables_stale,
-              "audit": screened.get("audit"),
+              "audit": screened.get("audit"), "screening": screened.get("screening"),
               "timings_s": stages.timings,
               "cpu_s": stages.cpu, "marks_s": stages.marks, "total_s": round(stages.total, 3)}
     atomic_write_text(cache / "last_run.json", json.dumps(record, indent=2) + "\n")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from cms_stats.book.cells import symbol_links
-from cms_stats.files import hash_files
-from cms_stats.publish.disclosure import check_release
+from cms_stats.files import atomic_write_text, hash_files, sha256_file
+from cms_stats.publish.disclosure import check_release, is_screened, screen_files, screen_rules
 from cms_stats.publish.table_audit import audit_tables
 from cms_stats.publish.explore import EXPLORE_DATA, explore_data_problems, write_explore_data
 from cms_stats.publish.manifest import write_manifest
@@ -176,7 +176,8 @@ def _csv_edition(facts: dict, lines: list[str]) -> dict | None:
 
 
 def screen_ahead(out: Path, earlier: Sequence[Path] = (),
-                 later: Sequence[str] = ("book.pdf",), kept: Path | None = None) -> dict:
+                 later: Sequence[str] = ("book.pdf",), kept: Path | None = None,
+                 screened: Path | None = None) -> dict:
     """The disclosure check of every file of ``out`` but ``later`` (still being written: the
     PDF), with the tables' audit: run while the PDF prints. :func:`check_disclosure` then
     screens only what was added or changed since.
@@ -185,6 +186,10 @@ def screen_ahead(out: Path, earlier: Sequence[Path] = (),
     reads (``csv/`` and ``revisions.csv`` of this release and of the ``earlier`` ones) and the
     package are those it was computed from (:func:`cms_stats.release.kept.computed_or_reused`).
 
+    ``screened`` (a folder of the cache): each file's screening is kept there with the file's
+    SHA-256, and reused for a file of the same path and content when the screens are those it
+    was screened with (:func:`_screen_kept`).
+
     Returns
     -------
     dict
@@ -192,10 +197,49 @@ def screen_ahead(out: Path, earlier: Sequence[Path] = (),
         ``problems`` (what the check found) and ``audit`` (``computed`` or ``reused``).
     """
     files = {rel: st for rel, st in _file_stats(out).items() if rel not in later}
-    problems = check_release(out, load_policy(), earlier, files=files, audit=False)
+    if screened is None:
+        problems = check_release(out, load_policy(), earlier, files=files, audit=False)
+        counts = {"screened": sum(map(is_screened, files)), "reused": 0}
+    else:
+        problems, counts = _screen_kept(out, files, screened)
     audited, reused = _audit(out, earlier, kept)
-    return {"files": files, "problems": problems + audited,
+    return {"files": files, "problems": problems + audited, "screening": counts,
             "audit": "reused" if reused else "computed"}
+
+
+def _screen_kept(out: Path, files: Sequence[str], kept: Path) -> tuple[list[str], dict]:
+    """:func:`check_release`'s per-file screening of ``files`` (no audit), each file's problems
+    reused from ``kept/screened.json`` when its path and SHA-256 are those it was screened
+    with, under the same screens (:func:`screen_rules`: the contract's identifiers and column
+    names, the policy) and the same package source, interpreter and libraries (as the kept
+    tables, :func:`cms_stats.release.kept.stage_key`). Any other file is screened now.
+
+    Returns
+    -------
+    tuple
+        The problems (in :func:`check_release`'s order) and the counts ``screened`` (now) and
+        ``reused``.
+    """
+    policy = load_policy()
+    rules = {**screen_rules(policy),
+             **{k: v for k, v in stage_key({}, {}).items() if k in ("source", "python",
+                                                                     "libraries")}}
+    record_path = kept / "screened.json"
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    before = record.get("files", {}) if record.get("rules") == rules else {}
+    digests = {rel: sha256_file(out / rel) for rel in files if is_screened(rel)}
+    todo = [rel for rel, digest in digests.items()
+            if not (isinstance(before.get(rel), list) and before[rel][0] == digest)]
+    found = screen_files(out, todo, policy) if todo else {}
+    now = {rel: [digest, found.get(rel, []) if rel in todo else before[rel][1]]
+           for rel, digest in digests.items()}
+    kept.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(record_path, json.dumps({"rules": rules, "files": now}))
+    problems = [p for rel in sorted(now, key=Path) for p in now[rel][1]]
+    return problems, {"screened": len(todo), "reused": len(digests) - len(todo)}
 
 
 def _audit(out: Path, earlier: Sequence[Path], kept: Path | None) -> tuple[list[str], bool]:

@@ -1,17 +1,21 @@
 """Stage 4: the web book, html and singlehtml, built by Jupyter Book from the executed chapters.
 
 The book's sources are staged in a persistent folder (unchanged files untouched, so Sphinx does
-not read them again); both builders run in parallel with warnings as errors; MathJax and every
+not read them again); both builders run one after the other in one process (Sphinx and its
+extensions imported once), with warnings as errors; MathJax and every
 asset are served from the book's ``_static`` (nothing is fetched off the machine).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -26,7 +30,8 @@ from cms_stats.registry_docs import toc
 from cms_stats.release.workers import one_line
 from cms_stats.work import ReleaseError
 
-__all__ = ["SYNTHETIC_BANNER", "stage_book", "Books", "build_books", "offline_problems"]
+__all__ = ["SYNTHETIC_BANNER", "stage_book", "Books", "build_books", "offline_problems",
+           "CHARTS_DIR", "externalise_images"]
 
 
 #: The banner on every page of a book built from synthetic data.
@@ -125,12 +130,100 @@ def stage_book(stage: Path, chapters: list, notebooks: dict, period: str,
     return changed
 
 
-def _jupyter_book(stage: Path, out: Path, builder: str, log: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
-           str(stage), "--path-output", str(out), "--builder", builder,
-           "-W", "-n", "--keep-going", "-q"]
+#: Where :func:`externalise_images` writes the charts, in each build's output folder.
+CHARTS_DIR = "_charts"
+_INLINE_PNG = re.compile(r'(?P<attr>\b(?:src|srcset))="data:image/png;base64,'
+                         r'(?P<b64>[A-Za-z0-9+/=]+)"')
+_CHART_REF = re.compile(re.escape(CHARTS_DIR) + r"/([0-9a-f]{24}\.png)")
+
+
+def externalise_images(built: Path, root_relative: bool = False) -> int:
+    """Write every PNG inlined in ``built``'s pages (``data:`` URLs: each chart at the page and
+    the phone size, ``cms_stats.book.figures``) to ``CHARTS_DIR/<hash>.png`` once, and point
+    the pages at it by relative URL; drop chart files no page refers to any more.
+
+    A page then carries each picture once (a browser fetches only the ``<picture>`` source it
+    shows), not every chart twice in base64; the files are beside the pages, so the book is
+    still read offline. ``root_relative``: URLs relative to the output folder, as the
+    singlehtml builder writes its links (its page is printed from a copy at the root).
+
+    Returns
+    -------
+    int
+        How many pages were rewritten (pages Sphinx did not write again are already done).
+    """
+    charts = built / CHARTS_DIR
+    used: set[str] = set()
+    rewritten = 0
+    for page in sorted(built.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        prefix = "" if root_relative else "../" * (len(page.relative_to(built).parts) - 1)
+
+        def to_file(m: re.Match) -> str:
+            png = base64.b64decode(m.group("b64"))
+            name = hashlib.sha256(png).hexdigest()[:24] + ".png"
+            target = charts / name
+            if not target.is_file():
+                charts.mkdir(exist_ok=True)
+                target.write_bytes(png)
+            return f'{m.group("attr")}="{prefix}{CHARTS_DIR}/{name}"'
+
+        new = _INLINE_PNG.sub(to_file, text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            rewritten += 1
+        used.update(_CHART_REF.findall(new))
+    if charts.is_dir():
+        for stale in charts.iterdir():  # charts of pages since rebuilt with other charts
+            if stale.name not in used:
+                stale.unlink()
+    return rewritten
+
+
+#: The builders, in the order the one Sphinx process runs them: the single page first (the PDF
+#: is printed from it while the html pages are written).
+_BUILDERS = ("singlehtml", "html")
+# Run by the book's one Sphinx process: Jupyter Book's own command line, once per builder, each
+# builder with its own output and doctrees as before (same bytes), so Python, Sphinx, myst-nb,
+# the theme and jupyter-cache are imported once, not twice. Each builder's output goes to its
+# log; ``<out>/.exit`` (its exit status) tells the release the builder has ended.
+_DRIVER = """
+import os, sys, traceback
+from jupyter_book.cli.main import main
+stage, pairs = sys.argv[1], sys.argv[2:]
+worst = 0
+for builder, out, log in zip(pairs[0::3], pairs[1::3], pairs[2::3]):
+    sys.stdout.flush(); sys.stderr.flush()
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(fd, 1); os.dup2(fd, 2); os.close(fd)
+    try:
+        main(["build", stage, "--path-output", out, "--builder", builder,
+              "-W", "-n", "--keep-going", "-q"], standalone_mode=False)
+        rc = 0
+    except SystemExit as exc:
+        rc = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        rc = 1
+    sys.stdout.flush(); sys.stderr.flush()
+    with open(os.path.join(out, ".exit.tmp"), "w") as fh:
+        fh.write(str(rc))
+    os.replace(os.path.join(out, ".exit.tmp"), os.path.join(out, ".exit"))
+    worst = worst or rc
+sys.exit(worst)
+"""
+
+
+def _jupyter_book(stage: Path, outs: dict[str, Path], logs: dict[str, Path]) -> subprocess.Popen:
+    args = []
+    for builder in _BUILDERS:
+        logs[builder].unlink(missing_ok=True)  # a failure is read from this build's log only
+        (outs[builder] / ".exit").unlink(missing_ok=True)
+        args += [builder, str(outs[builder]), str(logs[builder])]
+    cmd = [sys.executable, "-c", _DRIVER, str(stage), *args]
     env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning")
-    fh = open(log, "w")
+    # what the process says before its first build (an import failing) is in the first log
+    fh = open(logs[_BUILDERS[0]], "w")
     proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=stage)
     proc._log_handle = fh  # closed by the caller
     return proc
@@ -158,9 +251,9 @@ def _build_failure(log: Path, builder: str, chapters: list, stage: Path) -> str:
 
 
 class Books:
-    """The html and singlehtml builds, started at once in parallel, each with its own
-    persistent doctrees; :meth:`result` waits for one of them, so the PDF can be printed from
-    the single page while the html build finishes.
+    """The singlehtml and html builds, started at once in one process (the single page first),
+    each with its own persistent doctrees; :meth:`result` waits for one of them, so the PDF can
+    be printed from the single page while the html pages are written.
 
     Only pages whose staged notebook changed are read again (Sphinx compares file times), unless
     ``fresh``. A failed build, or one stopped by :meth:`close` before it ended, discards its
@@ -169,14 +262,29 @@ class Books:
 
     def __init__(self, stage: Path, cache: Path, chapters: list, fresh: bool = False):
         self.stage, self.cache, self.chapters = stage, cache, chapters
-        self.outs = {b: cache / f"sphinx-{b}" for b in ("html", "singlehtml")}
-        self.procs: dict[str, subprocess.Popen] = {}
+        self.outs = {b: cache / f"sphinx-{b}" for b in _BUILDERS}
+        self.logs = {b: cache / f"sphinx-{b}.log" for b in _BUILDERS}
         self.built: dict[str, Path] = {}
-        for builder, out in self.outs.items():
+        for out in self.outs.values():
             if fresh:
                 shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True, exist_ok=True)
-            self.procs[builder] = _jupyter_book(stage, out, builder, cache / f"sphinx-{builder}.log")
+        self.proc: subprocess.Popen | None = _jupyter_book(stage, self.outs, self.logs)
+
+    def _exit_status(self, builder: str) -> int | None:
+        """The builder's exit status once it has ended (None while it runs)."""
+        marker = self.outs[builder] / ".exit"
+        deadline = time.monotonic() + _BUILD_TIMEOUT_S
+        while True:
+            if marker.is_file():
+                return int(marker.read_text() or 1)
+            if self.proc is None or self.proc.poll() is not None:
+                # ended without a word on this builder (killed, or died on import)
+                return int(marker.read_text() or 1) if marker.is_file() else 1
+            if time.monotonic() > deadline:
+                self.close()
+                return 1
+            time.sleep(0.02)
 
     def result(self, builder: str) -> Path:
         """Wait for ``builder`` (``html`` or ``singlehtml``); its output folder.
@@ -188,32 +296,33 @@ class Books:
         """
         if builder in self.built:
             return self.built[builder]
-        proc, out = self.procs.pop(builder), self.outs[builder]
-        try:
-            rc = proc.wait(timeout=_BUILD_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = proc.wait()
-        finally:
-            proc._log_handle.close()
+        out = self.outs[builder]
+        rc = self._exit_status(builder)
+        if builder == _BUILDERS[-1] and self.proc is not None:
+            self.proc.wait()
+            self.proc._log_handle.close()
+            self.proc = None
         built = out / "_build" / builder
         if rc != 0 or not (built / "index.html").is_file():
             # A failed build may have saved an environment that hides the warning next time.
             shutil.rmtree(out, ignore_errors=True)
-            raise ReleaseError(_build_failure(self.cache / f"sphinx-{builder}.log", builder,
-                                              self.chapters, self.stage))
+            raise ReleaseError(_build_failure(self.logs[builder], builder, self.chapters,
+                                              self.stage))
+        externalise_images(built, root_relative=builder == "singlehtml")
         self.built[builder] = built
         return built
 
     def close(self) -> None:
         """Stop a build still running (the release failed meanwhile); its environment goes."""
-        for builder, proc in list(self.procs.items()):
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            proc._log_handle.close()
-            shutil.rmtree(self.outs[builder], ignore_errors=True)
-            del self.procs[builder]
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self.proc._log_handle.close()
+            self.proc = None
+            for builder, out in self.outs.items():
+                if builder not in self.built and not (out / ".exit").is_file():
+                    shutil.rmtree(out, ignore_errors=True)
 
     def __enter__(self) -> "Books":
         return self
@@ -224,7 +333,7 @@ class Books:
 
 def build_books(stage: Path, cache: Path, chapters: list,
                  fresh: bool = False) -> tuple[Path, Path]:
-    """html and singlehtml in parallel (:class:`Books`); both output folders.
+    """html and singlehtml in one process (:class:`Books`); both output folders.
 
     Raises
     ------
