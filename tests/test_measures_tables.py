@@ -964,6 +964,47 @@ def test_arrears_roll_forward_and_arrears_leaving_with_closed_cases_worked_by_ha
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_roll_forward_rows_shifted_outside_the_months_reported_reach_no_figure(engine):
+    """The month before's side of the roll-forward join: a month's closing arrears meet only
+    the next month's opening, so the last month's rows (shifted beyond the period) and a
+    month's before the first (shifted onto it: not checked across) reach no figure.
+
+    May (before the first month): C1 closes at 40.00 and is not in June, C2 closes at 10.00
+    and opens June at 0 (not checked in the first month). July (the last): C3 opens 3p above
+    June's closing (across: G3 0.03), C2 has left with 10.00, and C4 closes at 99.00 (shifted
+    to August: no row, no figure).
+    """
+    from cms_stats.measures.engine import month_integer
+    from cms_stats.measures.quality import roll_forward_by_month
+
+    columns = ["snapshot_month", "case_id", "case_group_id", "arrears_opening", "arrears_accrued",
+               "arrears_paid", "arrears_adjustment", "arrears_closing"]
+    frame = pd.DataFrame.from_records([
+        ("2014-05", "C1", "G1", 0.0, 40.0, 0.0, 0.0, 40.0),
+        ("2014-05", "C2", "G2", 0.0, 10.0, 0.0, 0.0, 10.0),
+        ("2014-06", "C2", "G2", 0.0, 10.0, 0.0, 0.0, 10.0),
+        ("2014-06", "C3", "G3", 0.0, 5.0, 0.0, 0.0, 5.0),
+        ("2014-07", "C3", "G3", 5.03, 0.0, 0.0, 0.0, 5.03),
+        ("2014-07", "C4", "G4", 0.0, 99.0, 0.0, 0.0, 99.0)], columns=columns)
+    months = ["2014-06", "2014-07"]
+    on = Engine(engine)
+    snapshots = on.snapshot_frames([frame], ["2014-05", *months], {
+        c: "string" if c.endswith("_id") else "float64" for c in columns[1:]})
+    got = on.execute(roll_forward_by_month(snapshots, on.months(months), month_integer("2014-06"),
+                                           month_integer("2014-07")), months)
+    parts = {"within_month": (0, 0.0, 0.0, 0.0), "across_months": (1, 0.03, 0.03, 0.0),
+             "all": (1, 0.03, 0.03, 0.0)}
+    july = {column: value for part, figures in parts.items() for column, value in zip(
+        (f"failures_{part}", f"money_{part}", f"top1_{part}", f"top2_{part}"), figures)}
+    want = pd.DataFrame([{column: 0 * value for column, value in july.items()}, july])
+    want = pd.concat([pd.DataFrame({"month": months}), want], axis=1).assign(
+        closed_cases=[NAN, 1.0], closed_arrears=[NAN, 10.0], top1_closed=[NAN, 10.0],
+        top2_closed=[NAN, 0.0])
+    assert set(got.columns) == set(want.columns)
+    assert_frame_equal(got[want.columns], want, check_exact=True)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_fee_status_recorded_in_error_by_reason(engine):
     """The contract's fee_status rule, worked by hand on explicit rows (30 June 2014, the day
     fees began, belongs to June 2014)."""

@@ -74,7 +74,7 @@ def quarantine_table(quarantine: pd.DataFrame, period: str) -> pd.DataFrame:
 
 
 def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
-                          first_month: int) -> ibis.Table:
+                          first_month: int, last_month: int) -> ibis.Table:
     """Arrears roll-forward failures each month, and the arrears leaving with closed cases.
 
     Checked per case, in whole pence (:func:`~.engine.pence`), with a tolerance of 1p
@@ -96,7 +96,9 @@ def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
 
     The month before is one full outer join of the snapshots with themselves on ``case_id``
     and ``month - 1``: its rows with a case this month are checked, those without one are the
-    cases that left.
+    cases that left. Its "before" side holds only the months ``first_month`` to ``last_month -
+    1``, shifted to the months after ``first_month`` to ``last_month``: the months reported
+    that have a month before.
 
     Parameters
     ----------
@@ -107,6 +109,8 @@ def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
         The months reported (``month``), so that a month without rows has zeros.
     first_month : int
         The folder's first month (:func:`~.engine.month_number`).
+    last_month : int
+        The last month reported, the period (:func:`~.engine.month_number`).
 
     Returns
     -------
@@ -122,8 +126,12 @@ def roll_forward_by_month(snapshots: ibis.Table, months: ibis.Table,
         "case_id", "case_group_id", "month", opening=opening,
         within=(opening + pence(snapshots.arrears_accrued) - pence(snapshots.arrears_paid)
                 + pence(snapshots.arrears_adjustment) - pence(snapshots.arrears_closing)).abs())
-    before = snapshots.select(case_id_before="case_id", month_before=snapshots.month + 1,
-                              closing_before=pence(snapshots.arrears_closing))
+    # a month's closing is only ever compared with the next month's opening: the last month's
+    # rows shifted beyond the period (or a month before the first onto it, which is not
+    # checked across) would be joined for no figure
+    shifted = snapshots.filter((snapshots.month >= first_month) & (snapshots.month < last_month))
+    before = shifted.select(case_id_before="case_id", month_before=shifted.month + 1,
+                            closing_before=pence(shifted.arrears_closing))
     rolled = now.outer_join(before, [now.case_id == before.case_id_before,
                                      now.month == before.month_before])
     checked = rolled.filter(rolled.case_id.notnull())
@@ -174,7 +182,8 @@ def roll_forward(ctx) -> pd.DataFrame:
     every month after the folder's first (``quality.roll_forward per period``); see
     :func:`roll_forward_by_month`."""
     wide = ctx.engine.execute(roll_forward_by_month(
-        ctx.engine_snapshots, ctx.engine_months, month_integer(ctx.folder.months[0])), ctx.months)
+        ctx.engine_snapshots, ctx.engine_months, month_integer(ctx.folder.months[0]),
+        month_integer(ctx.period)), ctx.months)
     return tidy([
         monthly_rows(wide, TABLE, [figure for part in ROLL_FORWARD_PARTS for figure in (
             ("arrears_roll_forward_failures", part, f"failures_{part}", "count"),
