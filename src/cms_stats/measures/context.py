@@ -27,7 +27,7 @@ from cms_stats.months import month_end
 from .common import as_at
 from .engine import Engine, as_at as engine_as_at, engine_name
 from .engine import month_number as engine_month_number
-from .intake import mark_duplicates
+from .intake import PARENTS, mark_duplicates
 
 __all__ = ["Context", "ENGINE_SNAPSHOT_COLUMNS", "AS_AT_RULES"]
 
@@ -180,8 +180,11 @@ class Context:
     def engine_applications(self) -> ibis.Table:
         """The applications known at the as-at date in the engine, with the duplicate rule
         (:func:`~cms_stats.measures.intake.mark_duplicates`: ``duplicate`` and ``month``
-        received), which T1, T3, T16, T21 and DQ share."""
-        return mark_duplicates(self.engine_events("applications"))
+        received), which T1, T3, T16, T21 and DQ share: run once and held by the engine, not
+        read and ranked again by each of the six families; without the parents' identifiers,
+        which the rule alone reads."""
+        marked = mark_duplicates(self.engine_events("applications"))
+        return self.engine.hold(marked.drop(*PARENTS))
 
     def check_unchanged(self) -> None:
         """Stop if a file the engine scans changed after the loader checked it.
