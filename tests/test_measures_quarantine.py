@@ -1,5 +1,6 @@
 """The DQ quarantine count of the measures (``Context.quarantine``): every event file of a
-folder on disk checked without a pandas frame of it, the same rows as reading each whole."""
+folder on disk checked without a pandas frame of it, the same rows as reading each whole; and
+the benchmark by family, whose first row is the loader's checks (what the reference skips)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,12 @@ def test_the_quarantine_count_reads_no_event_frame_and_equals_reading_every_file
     got = Context(folder, folder.months[-1]).quarantine
     pd.testing.assert_frame_equal(_sorted(got), want)
     assert not set(folder._frames) & {*EVENT_FILES, *OPTIONAL_FILES}  # no frame of an event file
+
+
+def test_bench_by_family_puts_the_loaders_checks_on_a_row_of_their_own(small_data, capsys):
+    from cms_stats.measures.bench import by_family
+
+    rows = by_family(small_data, "2016-08", only=["intake.t1"])
+    assert [r["family"] for r in rows] == ["(loader's checks)", "intake.t1"]
+    assert all(r["cpu_s"] >= 0 for r in rows)
+    assert "(loader's checks)" in capsys.readouterr().out
