@@ -9,8 +9,8 @@ Parquet files). Prints their wall time, CPU time and peak resident memory, the r
 17: at most 1.5), and whether the two agree on every figure the reference computes (counts
 exactly, money to the penny, shares to 1e-9). ``--stage measures`` runs the first alone;
 ``--by-family`` runs the registry's families one after another in one process (after the folder
-is opened) and prints each one's CPU seconds and peak resident memory above the process
-(sampled every 20 ms).
+is opened and, on a row of their own, the loader's checks) and prints each one's CPU seconds
+and peak resident memory above the process (sampled every 20 ms).
 """
 
 from __future__ import annotations
