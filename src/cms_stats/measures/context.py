@@ -27,7 +27,7 @@ from cms_stats.months import month_end
 from .common import as_at
 from .engine import Engine, as_at as engine_as_at, engine_name
 from .engine import month_number as engine_month_number
-from .intake import mark_duplicates
+from .intake import PARENTS, mark_duplicates
 
 __all__ = ["Context", "ENGINE_SNAPSHOT_COLUMNS", "AS_AT_RULES"]
 
@@ -180,8 +180,11 @@ class Context:
     def engine_applications(self) -> ibis.Table:
         """The applications known at the as-at date in the engine, with the duplicate rule
         (:func:`~cms_stats.measures.intake.mark_duplicates`: ``duplicate`` and ``month``
-        received), which T1, T3, T16, T21 and DQ share."""
-        return mark_duplicates(self.engine_events("applications"))
+        received), which T1, T3, T16, T21 and DQ share: run once and held by the engine, not
+        read and ranked again by each of the six families; without the parents' identifiers,
+        which the rule alone reads."""
+        marked = mark_duplicates(self.engine_events("applications"))
+        return self.engine.hold(marked.drop(*PARENTS))
 
     def check_unchanged(self) -> None:
         """Stop if a file the engine scans changed after the loader checked it.
@@ -255,12 +258,17 @@ class Context:
         """Every quarantined row of the folder (file, row, column, reason)."""
         if self._quarantine is not None:
             return self._quarantine
-        # Reading every extract fills the folder's quarantine whatever was read before.
-        for read in (self.folder.applications, self.folder.payments, self.folder.liabilities,
-                     self.folder.service_requests, self.folder.reconsiderations,
-                     getattr(self.folder, "closures", lambda: None),
-                     getattr(self.folder, "enforcement_actions", lambda: None)):
-            read()
+        # Checking every extract fills the folder's quarantine whatever was read before. A
+        # folder that can check an event file without a frame of it (``event_scan``: checked
+        # once in this process, then only its bookkeeping) is not made to build one: the
+        # frames of every event file were the measures stage's peak (DESIGN, Measures engine).
+        check = getattr(self.folder, "event_scan", None)
+        for name in ("applications", "payments", "liabilities", "service_requests",
+                     "reconsiderations", "closures", "enforcement_actions"):
+            if check is not None:
+                check(name)
+            elif hasattr(self.folder, name):
+                getattr(self.folder, name)()
         for name in ("telephony", "complaints", "appeals", "accuracy_checks"):
             self.mi(name)
         return self.folder.quarantine

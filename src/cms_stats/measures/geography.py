@@ -58,10 +58,14 @@ def by_area(counts: ibis.Table, lookup: ibis.Table, measures: list[str]) -> ibis
     """Counts by ``month`` and ``constituency_code`` -> by ``month`` and ``area``: every area
     of :func:`area_lookup` that has a row (``lookup``: it, as an engine table); a null or
     unknown code counts as not known."""
-    known = counts.constituency_code.isin(list(areas.constituencies()["constituency_code"]))
-    keyed = counts.mutate(constituency_code=ibis.ifelse(known.fill_null(False),
-                                                        counts.constituency_code, NOT_KNOWN_CODE))
-    joined = keyed.join(lookup, "constituency_code")
+    # a code is known when the lookup lists it (each code's ``all`` row, once): a join with
+    # the lookup rather than a test of the 632 codes' literals on every row
+    listed = lookup.filter(lookup.area == ALL).select("constituency_code",
+                                                      listed=ibis.literal(True))
+    keyed = left_join(counts, listed, ["constituency_code"])
+    keyed = keyed.mutate(constituency_code=ibis.ifelse(keyed.listed.fill_null(False),
+                                                       keyed.constituency_code, NOT_KNOWN_CODE))
+    joined = keyed.drop("listed").join(lookup, "constituency_code")
     return joined.group_by(["month", "area"]).aggregate(
         **{measure: joined[measure].sum() for measure in measures})
 
@@ -156,7 +160,10 @@ def t21_compliance(ctx) -> pd.DataFrame:
 def _area_rows(long: pd.DataFrame, months: list[str], measures) -> pd.DataFrame:
     """T21's rows from counts by ``month`` and ``area``: every area every month (zero where
     none); the service types from August 2014, as Table 7."""
-    found = long.set_index(["month", "area"])
+    # each measure's counts as a dict by (month, area): a pandas lookup per figure was most
+    # of the family's time in Python
+    keys = list(zip(long["month"], long["area"]))
+    found = {measure: dict(zip(keys, long[measure])) for measure in measures}
     rows = Rows()
     for month in months:
         for measure in measures:
@@ -174,8 +181,8 @@ def t22(ctx) -> pd.DataFrame:
     ends = [m for m in ctx.months if is_t22_month(m, ctx.period)]
     counts = ctx.engine.execute(caseload_by_constituency(
         ctx.engine_snapshots, [month_integer(m) for m in ends]), ctx.months)
-    found = counts.dropna(subset=["constituency_code"]).set_index(
-        ["month", "constituency_code"])["caseload"]
+    known = counts.dropna(subset=["constituency_code"])
+    found = dict(zip(zip(known["month"], known["constituency_code"]), known["caseload"]))
     codes = areas.constituencies()["constituency_code"]
     rows = Rows()
     for month in ends:

@@ -14,7 +14,9 @@ from .common import ALL, monthly_rows
 from .engine import count_where, left_join, month_number
 
 TABLE = "T1"
-DUPLICATE_KEY = ["paying_parent_id", "receiving_parent_id", "received_date"]
+#: The parents' identifiers: read by the duplicate rule alone.
+PARENTS = ("paying_parent_id", "receiving_parent_id")
+DUPLICATE_KEY = [*PARENTS, "received_date"]
 NEW, ARREARS_ONLY = "new_application", "arrears_only"
 #: T1's figures: the measure and the column of :func:`intake_by_month` that holds it.
 T1_FIGURES = {"new_applications": "new_applications",
