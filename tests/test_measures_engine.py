@@ -239,8 +239,8 @@ def test_duckdb_threads_are_half_the_cores_or_the_setting(monkeypatch):
             duckdb_threads()
 
 
-def test_duckdb_memory_is_duckdbs_own_or_the_setting(monkeypatch):
-    """DuckDB's memory limit is its own unless ``CMS_STATS_DUCKDB_MEMORY`` says otherwise (a bad
+def test_duckdb_memory_is_one_gigabyte_or_the_setting(monkeypatch):
+    """DuckDB's memory limit is 1GB unless ``CMS_STATS_DUCKDB_MEMORY`` says otherwise (a bad
     value: one line), it spills into a folder of the engine's, removed with the engine, and
     does not keep the order of rows."""
     import gc
@@ -258,9 +258,9 @@ def test_duckdb_memory_is_duckdbs_own_or_the_setting(monkeypatch):
         return engine.con.raw_sql(f"SELECT current_setting('{name}')").fetchone()[0]
 
     monkeypatch.delenv("CMS_STATS_DUCKDB_MEMORY", raising=False)
-    assert duckdb_memory_limit() is DEFAULT_DUCKDB_MEMORY is None
-    engine = Engine("duckdb")  # DuckDB's own limit: nothing set
-    assert setting(engine, "memory_limit") == duckdb.connect().execute(
+    assert duckdb_memory_limit() == DEFAULT_DUCKDB_MEMORY == "1GB"
+    engine = Engine("duckdb")  # the default: 1GB, not DuckDB's own 80% of the machine
+    assert setting(engine, "memory_limit") == shown("1GB") != duckdb.connect().execute(
         "SELECT current_setting('memory_limit')").fetchone()[0]
     spill = Path(setting(engine, "temp_directory"))
     assert spill.is_dir() and spill.name.startswith("cms-duckdb-")

@@ -50,10 +50,10 @@ ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
 #: The Spark master when ``CMS_STATS_SPARK_MASTER`` is not set: local mode on two cores.
 DEFAULT_SPARK_MASTER = "local[2]"
-#: DuckDB's memory limit when ``CMS_STATS_DUCKDB_MEMORY`` is not set: None, DuckDB's own (80%
-#: of the machine). A fixed 1GB runs the default data and 0.25 x 120, but at 1.0 x 120 T5/T6's
-#: query of the quarters' case groups stops with DuckDB's out-of-memory error (DESIGN.md).
-DEFAULT_DUCKDB_MEMORY: str | None = None
+#: DuckDB's memory limit when ``CMS_STATS_DUCKDB_MEMORY`` is not set: beyond it DuckDB spills,
+#: so the measures' memory does not grow with the months (every family ran under it at 1.0 x
+#: 120 once the quarters and T8's months were worked a block at a time: DESIGN.md).
+DEFAULT_DUCKDB_MEMORY: str | None = "1GB"
 #: The months of quarters one DuckDB query of the quarters' case groups takes (T5/T6, T21's
 #: compliance) when ``CMS_STATS_MONTHS_AT_ONCE`` is not set: what it holds is the case groups of
 #: those quarters, whatever the months of the folder (DESIGN.md, "Memory flat in months").
@@ -109,7 +109,7 @@ def duckdb_threads() -> int:
 
 def duckdb_memory_limit() -> str | None:
     """DuckDB's memory limit: ``CMS_STATS_DUCKDB_MEMORY`` (a size, e.g. ``1500MB``, ``4GB``,
-    ``2GiB``), else :data:`DEFAULT_DUCKDB_MEMORY` (None: DuckDB's own).
+    ``2GiB``), else :data:`DEFAULT_DUCKDB_MEMORY`.
 
     Beyond it DuckDB spills its joins and aggregations to disk, so the measures' peak memory
     does not grow with the months of the folder (DuckDB's buffers, not the Python process's
