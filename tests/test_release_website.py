@@ -66,3 +66,38 @@ def test_other_inlined_images_are_left_alone(tmp_path):
     page.write_text(f'<img src="{gif}" alt="x">', encoding="utf-8")
     assert externalise_images(tmp_path) == 0
     assert gif in page.read_text(encoding="utf-8")
+
+
+def test_a_chart_left_half_written_is_written_again(tmp_path):
+    """A build killed while writing a chart leaves a short file under the chart's name (the
+    hash of its bytes): the next build writes it whole, not reuses it."""
+    page = tmp_path / "index.html"
+    page.write_text(_page(ChartFigure(PAGE_PNG, "alt")), encoding="utf-8")
+    externalise_images(tmp_path)
+    (chart,) = (tmp_path / CHARTS_DIR).iterdir()
+    chart.write_bytes(PAGE_PNG[:3])
+    page.write_text(_page(ChartFigure(PAGE_PNG, "alt")), encoding="utf-8")  # rebuilt page
+    externalise_images(tmp_path)
+    assert chart.read_bytes() == PAGE_PNG
+
+
+def test_closing_keeps_only_a_builder_that_ended_cleanly(tmp_path):
+    """The books closed before the html pages were collected (the release failed after the
+    single page): a builder that ended with an error loses its environment, so its warning
+    comes back in the next build; one that ended cleanly keeps it; one not ended loses it."""
+    import subprocess
+    import sys
+
+    from cms_stats.release.website import Books
+
+    books = Books.__new__(Books)
+    books.outs = {name: tmp_path / name for name in ("failed", "clean", "running", "collected")}
+    for name, status in (("failed", "1"), ("clean", "0"), ("collected", "1")):
+        (tmp_path / name / ".doctrees").mkdir(parents=True)
+        (tmp_path / name / ".exit").write_text(status)
+    (tmp_path / "running" / ".doctrees").mkdir(parents=True)
+    books.built = {"collected": tmp_path / "collected"}
+    books.proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    books.proc._log_handle = open(tmp_path / "log", "w")
+    books.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["clean", "collected"]

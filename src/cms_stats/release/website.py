@@ -162,10 +162,9 @@ def externalise_images(built: Path, root_relative: bool = False) -> int:
         def to_file(m: re.Match) -> str:
             png = base64.b64decode(m.group("b64"))
             name = hashlib.sha256(png).hexdigest()[:24] + ".png"
-            target = charts / name
-            if not target.is_file():
-                charts.mkdir(exist_ok=True)
-                target.write_bytes(png)
+            # written whole or not at all, and a file left half-written by a killed build is
+            # written again (its name is the hash of what it should hold)
+            write_if_changed(charts / name, png)
             return f'{m.group("attr")}="{prefix}{CHARTS_DIR}/{name}"'
 
         new = _INLINE_PNG.sub(to_file, text)
@@ -321,7 +320,11 @@ class Books:
             self.proc._log_handle.close()
             self.proc = None
             for builder, out in self.outs.items():
-                if builder not in self.built and not (out / ".exit").is_file():
+                # kept only when it finished cleanly: a failed builder's environment would
+                # hide its warning from the next (incremental) build
+                done = out / ".exit"
+                if builder not in self.built and not (
+                        done.is_file() and done.read_text().strip() == "0"):
                     shutil.rmtree(out, ignore_errors=True)
 
     def __enter__(self) -> "Books":
