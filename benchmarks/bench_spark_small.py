@@ -59,18 +59,25 @@ def small_folder(root: Path) -> Path:
     return root
 
 
+def _stat(path: str) -> tuple[str, list[str]] | None:
+    """A ``/proc`` stat file: the command's name and the fields after it (None: gone)."""
+    try:
+        with open(path) as f:
+            head, tail = f.read().rsplit(")", 1)
+    except OSError:
+        return None
+    return head.split("(", 1)[1], tail.split()
+
+
 def _processes() -> dict[int, tuple[int, float, str]]:
     """Every process: its parent, its CPU seconds and its command's name."""
     out = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                head, tail = f.read().rsplit(")", 1)
-        except OSError:
+        stat = _stat(f"/proc/{pid}/stat")
+        if stat is None:
             continue
-        fields = tail.split()
-        out[int(pid)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK,
-                         head.split("(", 1)[1])
+        name, fields = stat
+        out[int(pid)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK, name)
     return out
 
 
@@ -101,14 +108,10 @@ def jvm_threads() -> collections.Counter:
         except OSError:
             continue
         for task in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{task}/stat") as f:
-                    head, tail = f.read().rsplit(")", 1)
-            except OSError:
-                continue
-            fields = tail.split()
-            names[re.sub(r"\d+", "N", head.split("(", 1)[1])] += (
-                int(fields[11]) + int(fields[12])) / _TICK
+            stat = _stat(f"/proc/{pid}/task/{task}/stat")
+            if stat is not None:
+                name, fields = stat
+                names[re.sub(r"\d+", "N", name)] += (int(fields[11]) + int(fields[12])) / _TICK
     return names
 
 

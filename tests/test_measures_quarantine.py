@@ -8,18 +8,12 @@ import pandas as pd
 import pytest
 from test_extracts import quarantined_content, write_folder
 
+# the checked files' memory emptied around each test (an autouse fixture, shared)
+from test_extracts_checked import nothing_remembered  # noqa: F401
+
 from cms_stats.extracts import checked, open_extracts
 from cms_stats.extracts.contract import EVENT_FILES, MI_FEEDS, OPTIONAL_FILES
 from cms_stats.measures.context import Context
-
-
-@pytest.fixture(autouse=True)
-def nothing_remembered(monkeypatch):
-    """Nothing remembered before or after; files written by the test count as settled."""
-    monkeypatch.setattr(checked, "SETTLED_NS", 0)
-    checked.forget()
-    yield
-    checked.forget()
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
