@@ -9,8 +9,8 @@ environment. ``CMS_STATS_SPARK_MASTER`` names the Spark master (default ``local[
 ``CMS_STATS_DUCKDB_THREADS`` DuckDB's threads (default :func:`duckdb_threads`);
 ``CMS_STATS_DUCKDB_MEMORY`` DuckDB's memory limit (default :data:`DEFAULT_DUCKDB_MEMORY`,
 :func:`duckdb_memory_limit`): beyond it DuckDB spills its joins and aggregations to a temporary
-folder of its own, removed when the engine closes; ``CMS_STATS_MONTHS_AT_ONCE`` the months of
-quarters a DuckDB query of the quarters' case groups takes at once (default
+folder of its own, removed when the engine closes; ``CMS_STATS_MONTHS_AT_ONCE`` the months a
+DuckDB query of the families that hold a row a month and case group takes at once (default
 :data:`DEFAULT_MONTHS_AT_ONCE`, :func:`months_at_once`).
 
 The loader still checks every file first (``cms_stats.extracts``): the engine scans Parquet
@@ -54,9 +54,9 @@ DEFAULT_SPARK_MASTER = "local[2]"
 #: so the measures' memory does not grow with the months (every family ran under it at 1.0 x
 #: 120 once the quarters and T8's months were worked a block at a time: DESIGN.md).
 DEFAULT_DUCKDB_MEMORY: str | None = "1GB"
-#: The months of quarters one DuckDB query of the quarters' case groups takes (T5/T6, T21's
-#: compliance) when ``CMS_STATS_MONTHS_AT_ONCE`` is not set: what it holds is the case groups of
-#: those quarters, whatever the months of the folder (DESIGN.md, "Memory flat in months").
+#: The months one DuckDB query of a family holding a row a month and case group takes (T4,
+#: T5/T6, T21's compliance, T8, T20) when ``CMS_STATS_MONTHS_AT_ONCE`` is not set: what it holds
+#: is those months', whatever the months of the folder (DESIGN.md, "a block of months at a time").
 DEFAULT_MONTHS_AT_ONCE = 12
 _MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
@@ -125,8 +125,8 @@ def duckdb_memory_limit() -> str | None:
 
 
 def months_at_once(engine: str = DEFAULT_ENGINE) -> int | None:
-    """The months of quarters a query of the quarters' case groups takes at once
-    (:meth:`Engine.quarter_blocks`): on DuckDB ``CMS_STATS_MONTHS_AT_ONCE``, else
+    """The months a query of a family holding a row a month and case group takes at once
+    (:meth:`Engine.month_blocks`, :meth:`Engine.quarter_blocks`): on DuckDB ``CMS_STATS_MONTHS_AT_ONCE``, else
     :data:`DEFAULT_MONTHS_AT_ONCE`; on Spark None, every month in one query (a cluster's memory
     is the cluster's, and each query is a job of its own).
 
@@ -308,25 +308,25 @@ class Engine:
             pairs += [(month_integer(m), k) for k in range(first, month_integer(m) + 1)]
         return self.frame(pd.DataFrame(pairs, columns=["month", "in_month"], dtype="int64"))
 
+    def _blocks(self, months: list[str]) -> list[list[str]]:
+        """``months`` cut into runs of :func:`months_at_once` (one run on Spark)."""
+        size = months_at_once(self.name) or len(months)
+        return [months[start:start + size] for start in range(0, len(months), size)]
+
     def month_blocks(self, months: list[str]) -> list[tuple[int, int, ibis.Table]]:
         """``months`` a block of :func:`months_at_once` at a time (one block on Spark): for each
         block its first and last month (:func:`month_number`) and its months
         (:meth:`months`)."""
-        size = months_at_once(self.name) or len(months)
         return [(month_integer(block[0]), month_integer(block[-1]), self.months(block))
-                for block in (months[start:start + size]
-                              for start in range(0, len(months), size))]
+                for block in self._blocks(months)]
 
     def quarter_blocks(self, months: list[str]) -> list[tuple[int, int, ibis.Table, ibis.Table]]:
-        """The quarters to ``months`` (:meth:`quarters`) a block of :meth:`month_blocks` at a
-        time: for each block the earliest and the last month its quarters reach
+        """The quarters to ``months`` (:meth:`quarters`) a block of :func:`months_at_once`
+        months at a time: for each block the earliest and the last month its quarters reach
         (:func:`month_number`), its rows of :meth:`quarters` and its months (:meth:`months`)."""
-        blocks = []
-        for first, last, table in self.month_blocks(months):
-            block = [m for m in months if first <= month_integer(m) <= last]
-            reach = month_integer(quarter_months(block[0], months)[0])
-            blocks.append((reach, last, self.quarters(months, block), table))
-        return blocks
+        return [(month_integer(quarter_months(block[0], months)[0]), month_integer(block[-1]),
+                 self.quarters(months, block), self.months(block))
+                for block in self._blocks(months)]
 
     def hold(self, *exprs: ibis.Table) -> ibis.Table:
         """Run each of ``exprs`` (of the same columns) once and hold their rows together as a
