@@ -101,9 +101,18 @@ def full_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def full_measures(full_data):
-    """``compute_all`` over the full data for 2016-08 (computed once per test session)."""
+def full_measured(full_data):
+    """``compute_all`` over the full data for 2016-08 on the default engine, with the folder it
+    read (its quarantine): computed once per test process (about 45 s), shared by the
+    calibration, the identities, the definitions' choices and the engine's backtests."""
     from cms_stats.extracts import open_extracts
     from cms_stats.measures import compute_all
 
-    return compute_all(open_extracts(full_data), "2016-08")
+    folder = open_extracts(full_data)
+    return compute_all(folder, "2016-08"), folder
+
+
+@pytest.fixture(scope="session")
+def full_measures(full_measured):
+    """``compute_all`` over the full data for 2016-08 (:func:`full_measured`'s frame)."""
+    return full_measured[0]

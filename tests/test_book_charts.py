@@ -7,6 +7,7 @@ import math
 
 import matplotlib.figure
 import matplotlib.text
+import numpy as np
 import pandas as pd
 import pytest
 from afcharts.af_colours import get_af_colours
@@ -105,6 +106,43 @@ def test_every_text_of_a_chart_is_inside_its_picture(name, phone, measures):
             assert _text_outside(fig) == []
         finally:
             charts.plt.close(fig)
+
+
+def _months(first: str, count: int) -> list[str]:
+    year, month = map(int, first.split("-"))
+    return [f"{year + (month - 1 + i) // 12}-{(month - 1 + i) % 12 + 1:02d}" for i in range(count)]
+
+
+@pytest.mark.parametrize("count", [13, 37, 61, 120])
+@pytest.mark.parametrize("phone", [False, True], ids=["page", "phone"])
+def test_month_labels_never_run_together_however_long_the_series(count, phone):
+    """A series of editions reaches ten years: at 120 months the phone's labels (every 12th
+    month) ran into one another. Every x label is drawn apart from the next, the period is
+    labelled, and no more labels than the size allows."""
+    from cms_stats.book.style import figure_size, phone_size
+
+    months = _months("2013-08", count)
+    growth = np.linspace(1_000, 400_000, count)
+    measures = pd.DataFrame(
+        [("T2", m, "caseload", b, v * share, "count") for m, v in zip(months, growth)
+         for b, share in (("all", 1.0), ("new_application", 0.75), ("arrears_only", 0.25))],
+        columns=["table", "period", "measure", "breakdown", "value", "unit"])
+    with phone_size() if phone else contextlib.nullcontext():
+        most = figure_size()["max_month_ticks"]
+        fig, _ = charts.chart("caseload", measures, months[-1], load_policy())
+        try:
+            fig.canvas.draw()
+            ax = fig.axes[0]
+            low, high = ax.get_xlim()
+            labels = [label for at, label in zip(ax.get_xticks(), ax.get_xticklabels())
+                      if low <= at <= high and label.get_text()]
+            boxes = sorted((label.get_window_extent() for label in labels), key=lambda b: b.x0)
+        finally:
+            charts.plt.close(fig)
+    assert 2 <= len(labels) <= most
+    assert labels[-1].get_text().replace("\n", " ") == charts.month_short(months[-1])
+    gaps = [right.x0 - left.x1 for left, right in zip(boxes, boxes[1:])]
+    assert min(gaps) >= 4, f"{count} months: x labels {gaps} pixels apart"
 
 
 def test_a_chapter_figure_gives_a_phone_screen_its_own_picture(measures):

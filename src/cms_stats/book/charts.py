@@ -208,10 +208,14 @@ def _positions(months: list[str], all_months: list[str]) -> list[int]:
 
 
 def _month_axis(ax, months: list[str]) -> None:
-    """Label the x axis with months: every month in a short series, else every third or sixth."""
+    """Label the x axis with months: every month in a short series, else every third or sixth;
+    a long series (ten years of a series of editions) every twelfth or more, so that no more
+    than the size's ``max_month_ticks`` labels share the axis and none runs into the next."""
     size = figure_size()  # a phone's narrower chart: fewer ticks, more room for the labels
     step = (1 if len(months) <= 8 else (3 if len(months) <= 18 else 6)) * size.get("tick_step", 1)
     last = len(months) - 1
+    while last // step + 1 > size["max_month_ticks"]:
+        step *= 2
     # Tick the latest month and step back, so the reference period is always labelled.
     ticks = list(range(last, -1, -step))[::-1]
     ax.set_xticks(ticks)
