@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cms_stats.extracts import open_extracts
+from cms_stats.extracts import open_extracts, validate
 from cms_stats.measures import compute_all
 from cms_stats.measures.compute import compute_function
 from cms_stats.measures.context import Context
@@ -73,22 +73,34 @@ class _TimedFolder:
 
 
 def run(data_dir=None, period: str | None = None, engine: str | None = None,
-        out: str | None = None, quiet: bool = False) -> dict:
+        out: str | None = None, quiet: bool = False, validated: bool = False) -> dict:
     """Time :func:`compute_all` on an extract folder and print the figures (not a test).
 
     Opens the folder (default: the synthetic data), computes every measure for every month up
     to ``period`` (default: the last month) on ``engine`` and prints wall time, rows out and
     the process's peak resident memory (``quiet``: one line of JSON). ``out``: the measures are
     written there (Parquet). Returns the figures.
+
+    ``validated``: as a release runs them, the validation stage first (every file read and
+    checked once: :func:`cms_stats.extracts.validate`, timed on its own, ``validation_s`` and
+    ``validation_cpu_s``), then the measures over the checked files with its quarantine;
+    otherwise the measures alone, making the loader's checks themselves (``of_which_loading_s``).
     """
     data_dir = DEFAULT_DATA_DIR if data_dir is None else data_dir
     rss_before = _peak_rss_mb()
+    stages = {}
+    quarantine = None
+    if validated:
+        cpu_start, start = time.process_time(), time.perf_counter()
+        quarantine = validate(data_dir).quarantine
+        stages = {"validation_s": round(time.perf_counter() - start, 2),
+                  "validation_cpu_s": round(time.process_time() - cpu_start, 2)}
     cpu_start = time.process_time()
     start = time.perf_counter()
     folder = _TimedFolder(open_extracts(data_dir))
     opened = time.perf_counter() - start
     period = period or folder.months[-1]
-    table = compute_all(folder, period, engine=engine)
+    table = compute_all(folder, period, engine=engine, quarantine=quarantine)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
     figures = {
@@ -96,6 +108,7 @@ def run(data_dir=None, period: str | None = None, engine: str | None = None,
         "period": period,
         "months": len([m for m in folder.months if m <= period]),
         "rows_out": len(table),
+        **stages,
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu_seconds, 2),
         "of_which_loading_s": round(opened + folder.load_seconds, 2),
@@ -253,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", choices=["measures"], default=None,
                         help="run the measures stage alone (prints one line of JSON)")
     parser.add_argument("--out", default=None, help="with --stage: write the measures here")
+    parser.add_argument("--validated", action="store_true",
+                        help="with --stage: the validation stage first, timed on its own, as in a release")
     parser.add_argument("--by-family", action="store_true",
                         help="each family's CPU and peak memory, in turn in one process")
     parser.add_argument("--only", default=None,
@@ -263,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                   only=args.only.split(",") if args.only else None)
         return 0
     if args.stage:
-        run(args.data_dir, args.period, args.engine, out=args.out, quiet=True)
+        run(args.data_dir, args.period, args.engine, out=args.out, quiet=True,
+            validated=args.validated)
         return 0
     result = compare(args.data_dir, args.period, args.engine)
     return 1 if result["differences"] else 0
