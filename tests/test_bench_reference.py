@@ -122,3 +122,21 @@ def test_the_reference_equals_the_measures_on_each_hand_built_folder(bench, cont
     needing = {table for (table, measure), need in bench.NEEDS.items() if measure is None and absent & set(need)}
     assert not needing & set(reference["table"])
     assert {t for t, _, _ in _left_out(measures, reference)} <= needing | {"T4", "T17", "DQ"}
+
+
+def test_the_measures_stage_after_the_validation_stage_gives_the_same_figures(small_data, tmp_path):
+    """The benchmark's measures stage as a release runs it (the validation stage first, its
+    quarantine handed on, the files not checked again) is timed apart from the validation and
+    gives exactly the figures of the measures run alone (which make the loader's checks)."""
+    from cms_stats.measures.bench import run
+
+    out = tmp_path / "measures.parquet"
+    figures = run(small_data, "2016-08", out=str(out), quiet=True, validated=True)
+    assert figures["validation_s"] > 0 and figures["validation_cpu_s"] > 0
+    assert figures["seconds"] > 0 and figures["months"] == 37
+    pd.testing.assert_frame_equal(pd.read_parquet(out),
+                                  compute_all(open_extracts(small_data), "2016-08"))
+    # the quarantined rows the validation found are the DQ count the measures publish
+    dq = pd.read_parquet(out).query("table == 'DQ' and measure == 'quarantined_rows' and "
+                                    "breakdown == 'all'")["value"]
+    assert dq.iloc[-1] > 0
