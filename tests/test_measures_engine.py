@@ -140,6 +140,25 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
                                      ignore_index=True))
 
 
+def test_spark_sessions_map_the_archived_classes_once_setup_has_written_them(tmp_path, monkeypatch):
+    """``make setup`` archives Spark's classes (:mod:`cms_stats.measures.spark_classes`); every
+    Spark session after it hands the archive to its JVM, none before it; the archiving run
+    itself asks its JVM to write the archive on exit, and reads none."""
+    from cms_stats.measures import engine
+    from cms_stats.measures.engine import SPARK_ARCHIVE_AT_EXIT, spark_java_options
+
+    archive = tmp_path / "spark-classes.jsa"
+    monkeypatch.setattr(engine, "spark_class_archive", lambda: archive)
+    monkeypatch.delenv(SPARK_ARCHIVE_AT_EXIT, raising=False)
+    assert spark_java_options().split() == ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+    archive.write_bytes(b"archived")
+    assert f"-XX:SharedArchiveFile={archive}" in spark_java_options().split()
+    monkeypatch.setenv(SPARK_ARCHIVE_AT_EXIT, str(tmp_path / "next.jsa"))
+    options = spark_java_options().split()
+    assert f"-XX:ArchiveClassesAtExit={tmp_path / 'next.jsa'}" in options
+    assert not any(o.startswith("-XX:SharedArchiveFile") for o in options)
+
+
 def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_path):
     """Spark in local mode, the same expressions, the same figures (to the last bit); the
     optional ``in_enforcement``, ``shared_care_nights``, ``csa_arrears`` and
