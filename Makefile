@@ -9,7 +9,7 @@ MONTHS ?= 37
 PERIOD ?=
 APT_PACKAGES := chromium poppler-utils fonts-dejavu-core
 
-.PHONY: setup book editions test test-fast qa bench data clean help
+.PHONY: setup spark-classes book editions test test-fast qa bench data clean help
 
 help:
 	@echo "make book   - set up, generate the synthetic data if absent, release the latest period"
@@ -19,8 +19,9 @@ help:
 	@echo "make qa PERIOD=YYYY-MM - re-run a release's notebooks (nbval) and check it in a browser"
 	@echo "make qa EDITION=2016-05 - the same for an edition of the archive site (_build/site)"
 	@echo "make bench [SCALE=1.0 MONTHS=37] - print time, CPU and peak memory of every stage"
+	@echo "make spark-classes - archive Spark's classes once (make test does): Spark sessions start faster"
 
-setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp $(VENV)/.stamp-spark-classes
+setup: .stamp-apt $(VENV)/.stamp node_modules/.stamp
 
 # Debian packages: Chromium prints the PDF and runs the browser tests; pdftotext reads the PDF;
 # Java runs the Spark engine of the measures (`--engine spark`, and its test in `make test`):
@@ -45,12 +46,12 @@ $(VENV)/.stamp: requirements.lock pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# Spark's classes archived for the JVM's class data sharing (cms_stats.measures.spark_classes):
-# each later Spark session starts in about half the time. Only a speed-up: a JVM that cannot
-# write the archive leaves a warning and Spark runs without it.
-$(VENV)/.stamp-spark-classes: $(VENV)/.stamp .stamp-apt
-	@$(PY) -m cms_stats.measures.spark_classes || echo "warning: Spark's classes not archived: Spark sessions start without the archive"
-	@touch $@
+# Spark's classes archived for the JVM's class data sharing (cms_stats.measures.spark_classes),
+# for the tests that run Spark: each later Spark session starts in about half the time. Written
+# once per environment (about a minute), checked in a second after; only a speed-up: a JVM that
+# cannot write it leaves one warning line and Spark runs without it.
+spark-classes: setup
+	@$(PY) -m cms_stats.measures.spark_classes --if-missing
 
 node_modules/.stamp: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -70,11 +71,11 @@ editions: data
 
 # Two or more processes (pytest-xdist), a test module to each: the book builds wait on one core
 # for much of their time (Sphinx, the PDF, the audit), so a second module runs beside them.
-test: setup
+test: setup spark-classes
 	$(VENV)/bin/pytest -q -n auto --dist loadfile
 
 # Everything but the tests marked slow (book builds, full-scale data): seconds, not minutes.
-test-fast: setup
+test-fast: setup spark-classes
 	$(VENV)/bin/pytest -q -m "not slow" -n auto --dist loadfile
 
 EDITION ?=

@@ -1,7 +1,7 @@
 """The measures stage beside the plain-DuckDB reference of every table (issue 17, aim 3).
 
-Runs, one after the other and each in its own process (so each has its own peak memory), the
-validation and measures stages as a release runs them (``python -m cms_stats.measures.bench
+Runs, one after the other, two processes (each with its own peak memory): the validation and
+measures stages as a release runs them, in one process (``python -m cms_stats.measures.bench
 --stage measures --validated``: the validation stage reads and checks every file once, then
 the measures stage computes every table, every month, over the checked files) and the
 reference (``benchmarks/bench_duckdb.py``: plain DuckDB SQL of the same tables over the same
@@ -82,8 +82,10 @@ def compare(data_dir: Path, period: str | None = None) -> dict:
     Returns
     -------
     dict
-        Both stages' figures (``measures``, ``reference``), the ratios (``ratio`` wall clock,
-        ``cpu_ratio``), ``compared`` and the ``differences`` (figures and contributions).
+        Both processes' figures (``measures``: the validation and measures stages;
+        ``reference``), the ratios of the measures stage (``ratio`` wall clock, ``cpu_ratio``)
+        and of both stages (``with_validation_ratio``, ``with_validation_cpu_ratio``),
+        ``compared`` and the ``differences`` (figures and contributions).
     """
     with tempfile.TemporaryDirectory(prefix="cms-compare-") as tmp:
         frames = Path(tmp) / "measures.parquet", Path(tmp) / "reference.parquet"
@@ -101,7 +103,7 @@ def compare(data_dir: Path, period: str | None = None) -> dict:
     print(f"  {'stage':<48} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
     print(f"  {'validation stage (every file read and checked)':<48} "
           f"{measures['validation_s']:>8.2f} {measures['validation_cpu_s']:>8.2f}")
-    print(f"  {'measures stage (every table, every month)':<48} {measures['seconds']:>8.2f} "
+    print(f"  {'measures stage (peak MB: both stages)':<48} {measures['seconds']:>8.2f} "
           f"{measures['cpu_seconds']:>8.2f} {measures['peak_rss_mb']:>8.0f}")
     print(f"  {'  of which reading the checked files':<48} {measures['of_which_loading_s']:>8.2f}")
     print(f"  {'DuckDB reference (' + str(reference['threads']) + ' threads), by family:':<48} "

@@ -23,6 +23,7 @@ The hand-worked tables (``tests/test_measures_tables.py``) run on both engines t
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -89,11 +90,11 @@ def engine_families(frame: pd.DataFrame, families=tuple(FAMILIES)) -> pd.DataFra
 
 
 @pytest.fixture(scope="module")
-def duckdb_measures(full_data, full_measures):
+def duckdb_measures(full_data, request):
     """Every table at scale 1.0 to 2016-08 on DuckDB: the session's measures when DuckDB is the
     default engine (computed once for every family's backtest, not once a family)."""
     if engine_name() == "duckdb":
-        return full_measures
+        return request.getfixturevalue("full_measures")
     return compute_all(open_extracts(full_data), "2016-08", engine="duckdb")
 
 
@@ -140,23 +141,70 @@ def family_on(engine: str, data_dir: Path, period: str) -> pd.DataFrame:
                                      ignore_index=True))
 
 
-def test_spark_sessions_map_the_archived_classes_once_setup_has_written_them(tmp_path, monkeypatch):
-    """``make setup`` archives Spark's classes (:mod:`cms_stats.measures.spark_classes`); every
-    Spark session after it hands the archive to its JVM, none before it; the archiving run
+def test_spark_sessions_map_the_archived_classes_once_they_are_whole(tmp_path, monkeypatch):
+    """``make test`` archives Spark's classes (:mod:`cms_stats.measures.spark_classes`); a
+    Spark session hands the archive to its JVM only once it is whole (its recorded size: a
+    cut-short archive crashes the JVM) and at a path Spark does not split; the archiving run
     itself asks its JVM to write the archive on exit, and reads none."""
-    from cms_stats.measures import engine
-    from cms_stats.measures.engine import SPARK_ARCHIVE_AT_EXIT, spark_java_options
+    from cms_stats.measures import spark_jvm
+    from cms_stats.measures.spark_jvm import SPARK_ARCHIVE_AT_EXIT, spark_java_options
 
-    archive = tmp_path / "spark-classes.jsa"
-    monkeypatch.setattr(engine, "spark_class_archive", lambda: archive)
+    base = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+    archive = tmp_path / "spark-classes-0123.jsa"
+    monkeypatch.setattr(spark_jvm, "spark_class_archive", lambda: archive)
     monkeypatch.delenv(SPARK_ARCHIVE_AT_EXIT, raising=False)
-    assert spark_java_options().split() == ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
-    archive.write_bytes(b"archived")
+    assert spark_java_options().split() == base  # none yet
+    archive.write_bytes(b"archived classes")
+    assert spark_java_options().split() == base  # not yet recorded whole
+    (tmp_path / "spark-classes-0123.jsa.json").write_text('{"bytes": 16}')
     assert f"-XX:SharedArchiveFile={archive}" in spark_java_options().split()
+    archive.write_bytes(b"archived")  # cut short
+    assert spark_java_options().split() == base
+    spaced = tmp_path / "a folder" / "spark-classes-0123.jsa"
+    spaced.parent.mkdir()
+    spaced.write_bytes(b"archived")
+    (spaced.parent / "spark-classes-0123.jsa.json").write_text('{"bytes": 8}')
+    monkeypatch.setattr(spark_jvm, "spark_class_archive", lambda: spaced)
+    assert spark_java_options().split() == base
     monkeypatch.setenv(SPARK_ARCHIVE_AT_EXIT, str(tmp_path / "next.jsa"))
     options = spark_java_options().split()
     assert f"-XX:ArchiveClassesAtExit={tmp_path / 'next.jsa'}" in options
     assert not any(o.startswith("-XX:SharedArchiveFile") for o in options)
+
+
+def test_the_class_archive_is_named_by_the_jars_and_the_jvm_it_was_made_from(tmp_path, monkeypatch):
+    """A jar reinstalled (a new modification time) or another JVM gives another name: the
+    archive made before is not handed to a JVM that would refuse it."""
+    from cms_stats.measures import spark_jvm
+
+    first = spark_jvm.spark_class_key()
+    assert first == spark_jvm.spark_class_key() and len(first) == 16
+    jdk = tmp_path / "jdk"
+    (jdk / "bin").mkdir(parents=True)
+    (jdk / "bin" / "java").write_text("")
+    (jdk / "lib").mkdir()
+    (jdk / "lib" / "modules").write_bytes(b"classes")
+    monkeypatch.setenv("JAVA_HOME", str(jdk))
+    other = spark_jvm.spark_class_key()
+    assert other != first
+    os.utime(jdk / "lib" / "modules", ns=(1, 1))  # the JDK upgraded in place
+    assert spark_jvm.spark_class_key() != other
+
+
+def test_archiving_leaves_no_old_archive_and_no_part_of_a_stopped_run(tmp_path):
+    """Another environment's archive and the part file of a run no longer running are removed;
+    the kept archive, its record and a running run's part file stay."""
+    from cms_stats.measures.spark_classes import _sweep
+
+    keep = tmp_path / "spark-classes-new.jsa"
+    names = ["spark-classes-new.jsa", "spark-classes-new.jsa.json", "spark-classes-old.jsa",
+             "spark-classes-old.jsa.json", ".spark-classes-new.jsa.999999999.part",
+             f".spark-classes-new.jsa.{os.getpid()}.part"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    _sweep(keep)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["spark-classes-new.jsa", "spark-classes-new.jsa.json", f".spark-classes-new.jsa.{os.getpid()}.part"])
 
 
 def test_spark_local_gives_what_duckdb_gives_on_a_small_folder(small_data, tmp_path):

@@ -214,7 +214,7 @@ def _month_axis(ax, months: list[str]) -> None:
     size = figure_size()  # a phone's narrower chart: fewer ticks, more room for the labels
     step = (1 if len(months) <= 8 else (3 if len(months) <= 18 else 6)) * size.get("tick_step", 1)
     last = len(months) - 1
-    while last // step + 1 > size["max_month_ticks"]:
+    while last // step + 1 > max(1, size["max_month_ticks"]):
         step *= 2
     # Tick the latest month and step back, so the reference period is always labelled.
     ticks = list(range(last, -1, -step))[::-1]

@@ -23,10 +23,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 import tempfile
 import weakref
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cms_stats.files import pid_alive
+from cms_stats.measures.spark_jvm import spark_java_options
 from cms_stats.months import quarter_months
 
 if TYPE_CHECKING:
@@ -73,38 +72,6 @@ def engine_name(name: str | None = None) -> str:
     if name not in ENGINES:
         raise EngineError(f"unknown measures engine {name!r}: one of {', '.join(ENGINES)}")
     return name
-
-
-#: Set (to a file) by :mod:`.spark_classes` alone: the Spark JVM of that process archives the
-#: classes it loaded into the file when it exits.
-SPARK_ARCHIVE_AT_EXIT = "CMS_STATS_SPARK_ARCHIVE_AT_EXIT"
-
-
-def spark_class_archive() -> Path:
-    """Where ``make setup`` archives the classes a Spark run of the measures loads (class data
-    sharing, :mod:`.spark_classes`): in the environment whose PySpark jars they are, named by
-    PySpark's version."""
-    return Path(sys.prefix) / "share" / "cms-stats" / f"spark-classes-{version('pyspark')}.jsa"
-
-
-def spark_java_options() -> str:
-    """The Spark driver's JVM options: the serial collector and the quick compiler (a local
-    JVM of a few minutes, on two cores), and the class archive when there is one.
-
-    With the archive the JVM maps Spark's classes from one file instead of finding, reading
-    and verifying each of them again: the session starts in about 4 s instead of 8.5, and the
-    first query is about twice as quick (DESIGN.md, "The Spark comparison's time"). The JVM
-    checks the archive against its own classes and jars and ignores one that does not match
-    (a JVM upgraded since); it says nothing then, as the archive changes no result.
-    """
-    options = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
-    at_exit = os.environ.get(SPARK_ARCHIVE_AT_EXIT)
-    if at_exit:
-        return f"{options} -XX:ArchiveClassesAtExit={at_exit} -Xlog:cds=off -Xlog:cds+dynamic=off"
-    archive = spark_class_archive()
-    if archive.is_file():
-        return f"{options} -XX:SharedArchiveFile={archive} -Xlog:cds=off -Xlog:cds+dynamic=off"
-    return options
 
 
 def _spark_session():
