@@ -101,7 +101,7 @@ def full_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def full_measured(full_data):
+def full_measures_with_folder(full_data):
     """``compute_all`` over the full data for 2016-08 on the default engine, with the folder it
     read (its quarantine): computed once per test process (about 45 s), shared by the
     calibration, the identities, the definitions' choices and the engine's backtests."""
@@ -113,6 +113,6 @@ def full_measured(full_data):
 
 
 @pytest.fixture(scope="session")
-def full_measures(full_measured):
-    """``compute_all`` over the full data for 2016-08 (:func:`full_measured`'s frame)."""
-    return full_measured[0]
+def full_measures(full_measures_with_folder):
+    """``compute_all`` over the full data for 2016-08 (:func:`full_measures_with_folder`'s frame)."""
+    return full_measures_with_folder[0]

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def measures(full_measured):
+def measures(full_measures_with_folder):
     # the session's measures with the folder they read: the test compares its quarantine with DQ
-    return full_measured
+    return full_measures_with_folder
 
 
 def wide(out, table):
