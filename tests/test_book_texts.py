@@ -516,3 +516,33 @@ def test_a_table_of_hundreds_of_areas_is_on_screen_and_said_where_in_print(book_
     assert "cms-screen-only" not in small and "cms-print-only" not in small
     css = (Path(__file__).parent.parent / "src" / "cms_stats" / "resources" / "print.css").read_text()
     assert ".cms-screen-only {\n    display: none !important;" in css
+
+
+def test_the_methodology_names_every_percentage_and_amount_rounded_otherwise():
+    """A reader re-computing a table must round as published: the Methodology's sentence lists
+    the measures the registry rounds otherwise than whole percentages and GBP million."""
+    import yaml
+
+    from cms_stats.book.texts.methodology import rounding_exceptions
+    from cms_stats.registry import REGISTRY_FILE, load_registry
+
+    assert rounding_exceptions(load_registry()) == (
+        "Except: closures as a percentage of the caseload (Table 17), to one decimal place; "
+        "arrears on cases that left the caseload (the data quality table), in thousands of "
+        "pounds to one decimal place; money at stake in arrears that do not roll forward (the "
+        "data quality table), in thousands of pounds to one decimal place.")
+    data = yaml.safe_load(REGISTRY_FILE.read_text(encoding="utf-8"))
+    data["tables"]["T18"]["measures"]["shared_care_share"]["decimals"] = 2
+    data["tables"]["T17"]["measures"]["closures_share"].pop("decimals")
+    for m in data["tables"]["DQ"]["measures"].values():
+        for key in ("published_unit", "scale", "decimals"):
+            m.pop(key, None)
+    path = Path(__file__).parent / ".." / "_build" / "registry-variant.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    try:
+        assert rounding_exceptions(load_registry(path)) == (
+            "Except: cases with shared care as a percentage of cases due to pay (Table 18), to "
+            "two decimal places.")
+    finally:
+        path.unlink()

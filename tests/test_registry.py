@@ -154,3 +154,42 @@ def test_a_chapter_joins_the_book_with_its_first_table():
     assert "notebooks/enforcement" not in toc(REGISTRY, "2016-05")
     assert "  - file: notebooks/enforcement" in toc(REGISTRY, "2016-08").splitlines()
     assert toc(REGISTRY) == toc(REGISTRY, "2016-08")
+
+
+_DECIMAL_WORDS = {0: "whole number", 1: "one decimal place", 2: "two decimal places"}
+
+
+def _percentage_rounding_problems(registry, notes: dict) -> list[str]:
+    """Tables whose notes say their percentages are rounded otherwise than they are."""
+    problems = []
+    for table_id, table in registry.tables.items():
+        decimals = {int((m.rounding or {}).get("decimals", 0))
+                    for m in table.measures.values() if m.unit == "share"}
+        said = [notes[k] for k in table.notes if k in notes and "Percentages" in notes[k]]
+        for text in said:
+            for d in set(_DECIMAL_WORDS) - decimals:
+                if _DECIMAL_WORDS[d] in text:
+                    problems.append(f"{table_id}: a note says {_DECIMAL_WORDS[d]}s")
+        for d in decimals - {0}:
+            if not any(_DECIMAL_WORDS[d] in text for text in said):
+                problems.append(f"{table_id}: no note says {_DECIMAL_WORDS[d]}")
+    return problems
+
+
+def test_a_tables_notes_say_how_its_percentages_are_rounded():
+    """The notes sheet and the CSV metadata state the rounding a reader must re-apply: Table 17's
+    closures share is published to one decimal place, and its note once said whole numbers."""
+    notes = load_metadata()["notes"]
+    assert _percentage_rounding_problems(REGISTRY, notes) == []
+    # the check finds the fault it was written for: T17's old note, and a share with decimals
+    # whose table's note says nothing of them
+    old = _variant_registry(lambda d: d["tables"]["T17"].update(
+        notes=["closures", "closure_reasons", "rounding_counts_10", "percentages_unrounded"]))
+    assert _percentage_rounding_problems(old, notes) == [
+        "T17: a note says whole numbers", "T17: no note says one decimal place"]
+
+
+def _variant_registry(edit):
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        return load_registry(_variant(Path(tmp), edit))

@@ -34,7 +34,9 @@ AREAS_NOTICE = paths.RESOURCES_DIR / "areas.NOTICE.txt"
 #: The allowed constituency codes of the data contract, in words (632 are too many to list).
 CONSTITUENCIES_IN_WORDS = ("the ONS code of one of the 632 Westminster parliamentary constituencies "
                            "of Great Britain, 2010 boundaries (`E14…`, `W07…`, `S14…`; listed in "
-                           "`src/cms_stats/resources/areas.csv`)")
+                           "`src/cms_stats/resources/areas.csv`, which gives each its region "
+                           "(`region_code`: England's nine; Wales and Scotland are their own) and "
+                           "country (`country_code`): the areas of Tables 21 and 22)")
 #: The breakdown of cases whose constituency is not known (no code in the snapshot).
 NOT_KNOWN = "not_known"
 _INT_COLUMNS = ("hex_q", "hex_r", "electorate", "population")

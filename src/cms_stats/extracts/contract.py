@@ -29,9 +29,13 @@ SAMPLE_CALENDAR_MONTHS = (3, 9)
 #: Methodology show these words; ``open_extracts(path, known_at=...)`` implements them).
 KNOWN_AT_DEFINITION = (
     "The data as known at a cut-off (a day) are the extract folder restricted to what had been "
-    "recorded by the end of that day. The cut-off of an edition is the day its extract is "
-    "taken: the last day of the month after its period (a correction after publication uses a "
-    "later day, given in the release calendar). An event (an application, payment, "
+    "recorded by the end of that day. The cut-off of an edition of the release calendar is "
+    "the day its extract is taken: the last day of the month after its period (a correction "
+    "after publication uses a later day, given in the release calendar). A release of a "
+    "period built on its own, outside the calendar, has no cut-off: it uses everything the "
+    "folder holds, as known at extraction (the folder's extracted date), and says so. Every "
+    "rule of the measures (duplicates removed, clearances, quarantine) is applied to the data "
+    "as known at the cut-off, never before the cut-off is applied. An event (an application, payment, "
     "maintenance calculation, change of circumstances or mandatory reconsideration) counts "
     "only if it was recorded in the system on or before the cut-off; events recorded later "
     "are left out and counted as not yet known. Management information (telephony, "

@@ -45,6 +45,7 @@ def methodology(ch) -> dict[str, str]:
         "method_suppression_threshold": f"{policy.threshold:,}",
         "method_revision_threshold": f"{policy.revision_threshold_percent:g}%",
         "method_always_revise": ", ".join(policy.always_revise) or "none",
+        "method_rounding_exceptions": rounding_exceptions(policy.registry),
         "method_count_bases": ", ".join(sorted(
             {f"{int(cfg.get('count_base')):,}" for cfg in raw.get("tables", {}).values()
              if cfg and cfg.get("count_base")}, key=lambda s: int(s.replace(",", "")), reverse=True)),
@@ -75,6 +76,34 @@ def methodology(ch) -> dict[str, str]:
         "method_money_protection": f"{policy.money_protection_percent:g}%",
     })
     return out
+
+
+_DECIMALS_WORDS = {1: "one decimal place", 2: "two decimal places", 3: "three decimal places"}
+
+
+def rounding_exceptions(registry) -> str:
+    """The percentages and amounts the registry publishes at another precision than the
+    policy's whole percentages and GBP million to one decimal place, as one sentence (empty
+    when there is none): a reader re-computing a table rounds each figure as published."""
+    def where(table: str) -> str:
+        return "the data quality table" if table == "DQ" else f"Table {table[1:]}"
+
+    def decimals(rule: dict) -> str:
+        n = int(rule["decimals"])
+        return _DECIMALS_WORDS.get(n, f"{n} decimal places")
+
+    shares, money = [], []
+    for table_id, table in registry.tables.items():
+        for m in table.measures.values():
+            rule = m.rounding or {}
+            if m.unit == "share" and rule.get("decimals") not in (None, 0):
+                shares.append(f"{m.label[0].lower()}{m.label[1:]} ({where(table_id)}), to "
+                              f"{decimals(rule)}")
+            elif m.unit == "gbp" and rule.get("published_unit") == "gbp_thousand":
+                money.append(f"{m.label[0].lower()}{m.label[1:]} ({where(table_id)}), in "
+                             f"thousands of pounds to {decimals(rule)}")
+    parts = shares + money
+    return f"Except: {'; '.join(parts)}." if parts else ""
 
 
 def data_vintage(ch) -> dict[str, str]:
