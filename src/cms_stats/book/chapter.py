@@ -205,20 +205,14 @@ class Chapter:
     def rows_by_file(self) -> pd.DataFrame:
         """Rows in, used and quarantined by source, from ``validation.json``.
 
-        Monthly snapshots and six-monthly samples are summed over their files: one snapshot's
-        row count is that month's exact caseload, which the book publishes only rounded (T2).
-        Counts are shown by the policy's data-quality rounding (small counts as ``[c]``).
+        Snapshots and samples are summed over their files (:func:`_file_group`). Counts are shown
+        by the policy's data-quality rounding (small counts as ``[c]``); a file with a small
+        quarantine reason shows neither rows used nor quarantined (:meth:`files_withheld`).
         """
         v = self.validation
         groups: dict[str, list[int]] = {}
         for file in sorted(set(v.get("rows_in", {})) | set(v.get("rows_used", {}))):
-            if file.startswith("snapshots/"):
-                name = "snapshots/cases_YYYY-MM.parquet (all months)"
-            elif file.startswith("samples/"):
-                name = "samples/children_YYYY-MM.parquet (all samples)"
-            else:
-                name = file
-            counts = groups.setdefault(name, [0, 0, 0])
+            counts = groups.setdefault(_file_group(file), [0, 0, 0])
             for i, key in enumerate(("rows_in", "rows_used", "rows_quarantined")):
                 counts[i] += int(v.get(key, {}).get(file, 0))
 
@@ -228,17 +222,19 @@ class Chapter:
         withheld = self.files_withheld()
         c = self.policy.symbols["suppressed"]
         return pd.DataFrame([(name, show(counts[0]),
-                              *((c, c) if withheld else (show(counts[1]), show(counts[2]))))
+                              *((c, c) if name in withheld else (show(counts[1]), show(counts[2]))))
                              for name, counts in groups.items()],
                             columns=["File", "Rows in", "Rows used", "Rows quarantined"])
 
-    def files_withheld(self) -> bool:
-        """Whether a reason quarantined a small count: then no file's rows used or quarantined
-        is shown (a file's total less its other reasons, or the total less the other files,
-        would give it away); the rows read are."""
-        counts = [n for reasons in self.validation.get("quarantined_by_reason", {}).values()
-                  for n in reasons.values()]
-        return any(0 < int(n) < self.policy.threshold for n in counts)
+    def files_withheld(self) -> set[str]:
+        """The files one of whose quarantine reasons is a small count (``[c]`` in the rows
+        quarantined by reason): their rows used and quarantined are not shown (the file's total
+        less its other reasons, or its rows in less its rows used, would narrow it). Every other
+        file's are, as the data-quality table publishes its reasons (a file with one reason
+        shows the same figure in both tables); the rows read are always shown."""
+        return {_file_group(file)
+                for file, reasons in self.validation.get("quarantined_by_reason", {}).items()
+                if any(0 < int(n) < self.policy.threshold for n in reasons.values())}
 
     def revisions_table(self) -> "HTMLBlock":
         """The revisions made by this release against the previous one (or a sentence)."""
@@ -492,3 +488,14 @@ def plain_text(text) -> str:
     """A text as ``{glue:text}`` shows it: without markdown's ``**`` (the narrative around a
     glued text carries the emphasis)."""
     return str(text).replace("**", "")
+
+
+def _file_group(file: str) -> str:
+    """A file of the folder as the rows-by-file table names it: monthly snapshots and
+    six-monthly samples summed over their files (one snapshot's row count is that month's exact
+    caseload, which the book publishes only rounded)."""
+    if file.startswith("snapshots/"):
+        return "snapshots/cases_YYYY-MM.parquet (all months)"
+    if file.startswith("samples/"):
+        return "samples/children_YYYY-MM.parquet (all samples)"
+    return file

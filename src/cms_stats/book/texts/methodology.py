@@ -41,6 +41,9 @@ def methodology(ch) -> dict[str, str]:
                             upto=ch.period).sum())
     counts = {k: sum(v.get(k, {}).values()) for k in ("rows_in", "rows_used", "rows_quarantined")}
     suppressed = policy.symbols["suppressed"]
+    # The quarantined total is the data-quality table's, shown as that table publishes it (its
+    # protection may withhold it); the rows used are the rows read less it.
+    total_withheld = _dq_shown(ch, "quarantined_rows") == suppressed
     out.update({
         "method_suppression_threshold": f"{policy.threshold:,}",
         "method_revision_threshold": f"{policy.revision_threshold_percent:g}%",
@@ -54,9 +57,9 @@ def methodology(ch) -> dict[str, str]:
             else ch.shown_raw(dups, "DQ", "duplicate_new_applications_removed", "count")),
         "dq_duplicates": _dq_shown(ch, "duplicate_new_applications_removed"),
         "dq_rows_in": ch.shown_raw(counts["rows_in"], "DQ", "quarantined_rows", "count"),
-        "dq_rows_used": (suppressed if ch.files_withheld()
+        "dq_rows_used": (suppressed if total_withheld
                          else ch.shown_raw(counts["rows_used"], "DQ", "quarantined_rows", "count")),
-        "dq_rows_quarantined": (suppressed if ch.files_withheld() else ch.shown_raw(
+        "dq_rows_quarantined": (suppressed if total_withheld else ch.shown_raw(
             counts["rows_quarantined"], "DQ", "quarantined_rows", "count")),
         "dq_files": f"{len(v.get('rows_in', {})):,}",
         "dq_roll_forward_failures": _dq_shown(ch, "arrears_roll_forward_failures"),
