@@ -213,11 +213,11 @@ def test_direct_pay_sensitivity_chart():
     step = charts.sensitivity_step(charts.sensitivity_grid(frame, PERIOD))
     assert step == pytest.approx(0.05 * 400e6 / 594.9e6)
     assert fig.axes[0].get_title(loc="left") == (
-        "Each 5 percentage point fall in Direct Pay compliance adds\nabout 3 percentage points")
+        "Each 5 percentage point fall in Direct Pay compliance adds\nabout 3.4 percentage points")
     assert alt == (
         "Line chart of arrears as a share of total maintenance liability in August 2016 under "
         "Direct Pay compliance from 100% down to 80%. At full compliance the share is 13%; at 80% "
-        "compliance it would be 26%. Each 5 percentage point reduction adds about 3 percentage "
+        "compliance it would be 26%. Each 5 percentage point reduction adds about 3.4 percentage "
         "points.")
     charts.plt.close(fig)
 

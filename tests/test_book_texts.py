@@ -269,7 +269,7 @@ def test_book_fixture_key_figures(book_chapter):
     assert arrears["arrears_latest"] == "£77.5 million"
     assert arrears["arrears_change"] == "an increase of 22% from May 2016"
     assert arrears["arrears_liability"] == "£594.9 million"
-    assert arrears["arrears_sensitivity_step"] == "3 percentage point"
+    assert arrears["arrears_sensitivity_step"] == "3.4 percentage point"
     assert (arrears["arrears_sensitivity_low_compliance"],
             arrears["arrears_sensitivity_low_share"]) == ("80%", "26%")
     # 6,659 transfers of 200,000 cases due to pay (3.3%), counts to the nearest 10.

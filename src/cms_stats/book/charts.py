@@ -425,7 +425,7 @@ def _sensitivity(spec: dict, grid: pd.DataFrame, period: str) -> tuple:
     words = {
         "period": month_words(period),
         "five_points": fmt.fmt_pp(0.05, adjective=True),
-        "step": fmt.fmt_pp(sensitivity_step(grid)),
+        "step": fmt.fmt_pp(sensitivity_step(grid), decimals=1),
         "full": fmt.fmt_share(ys[0] / 100),
         "top_compliance": fmt.fmt_share(xs[0] / 100),
         "low_compliance": fmt.fmt_share(xs[-1] / 100),

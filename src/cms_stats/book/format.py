@@ -87,13 +87,18 @@ def fmt_percent_change(change) -> str:
     return f"{round_half_up(size * 100, decimals=decimals):.{decimals}f}%"
 
 
-def fmt_pp(difference, adjective: bool = False) -> str:
-    """A difference of two shares in whole percentage points; no sign.
+def fmt_pp(difference, adjective: bool = False, decimals: int = 0) -> str:
+    """A difference of two shares in percentage points, rounded half up; no sign.
 
-    ``0.05`` -> ``"5 percentage points"``, ``0.01`` -> ``"1 percentage point"``.
+    ``0.05`` -> ``"5 percentage points"``, ``0.01`` -> ``"1 percentage point"``;
+    ``decimals=1``: ``0.0336`` -> ``"3.4 percentage points"`` (a step a reader multiplies, as
+    the Direct Pay sensitivity's: four whole steps of 3 would not make its 13 points).
     """
     if _missing(difference):
         return SYMBOL_NOT_AVAILABLE
+    if decimals:
+        value = round_half_up(abs(float(difference)) * 100, decimals=decimals)
+        return f"{value:.{decimals}f} percentage point" + ("" if adjective else "s")
     points = whole_points(difference)
     # "a 4 percentage point increase" (adjective) but "up 4 percentage points".
     return f"{points} percentage point" + ("" if points == 1 or adjective else "s")

@@ -47,7 +47,7 @@ def arrears(ch) -> dict[str, str]:
         "arrears_share_first": fmt.fmt_share(share.iloc[0]),
         "arrears_share_first_label": month_words(share.index[0]),
         "arrears_share_change": share_change(ch, "arrears_share_of_liability", "T8"),
-        "arrears_sensitivity_step": fmt.fmt_pp(sensitivity_step(grid), adjective=True),
+        "arrears_sensitivity_step": fmt.fmt_pp(sensitivity_step(grid), adjective=True, decimals=1),
         "arrears_sensitivity_low_compliance": fmt.fmt_share(grid["compliance"].min()),
         "arrears_sensitivity_low_share": fmt.fmt_share(
             grid.loc[grid["compliance"].idxmin(), "arrears_share"]),
