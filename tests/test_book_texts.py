@@ -562,3 +562,20 @@ def test_the_methodology_names_every_percentage_and_amount_rounded_otherwise():
             "two decimal places.")
     finally:
         path.unlink()
+
+
+def test_a_tables_caption_says_which_months_it_shows(book_chapter):
+    """The book shows a table's latest months; its title names the whole series ("... from August
+    2014"), so the caption says which months are shown and where the rest are."""
+    import re as _re
+
+    block = book_chapter.table("T2", months=6)
+    caption = _re.search(r'<span class="cms-caption">(.*?)</span>', block.html).group(1)
+    shown = _re.findall(r'<th scope="row">(.*?)</th>', block.html)
+    rows = book_chapter.tables["T2"]
+    assert len(shown) == 6 < int((rows[rows.columns[0]] <= book_chapter.period).sum())
+    assert caption == (f"{rows.attrs['title']} (shown: {shown[0]} to {shown[-1]}; every month in "
+                       "the spreadsheet and CSV files)")
+    # a table of no more months than are shown keeps its title alone
+    every = book_chapter.table("T2", months=10_000)
+    assert f'<span class="cms-caption">{rows.attrs["title"]}</span>' in every.html

@@ -279,6 +279,27 @@ def test_table_captions_stay_on_a_390_px_screen(small_release, browser):
     assert off == []
 
 
+def test_a_dark_mode_stored_by_another_site_leaves_the_book_light(small_release, browser):
+    """The theme keeps the colour mode under keys of the origin ("mode", "theme") that other
+    books and sites on it share: a stored "dark" turned the book dark, its synthetic-data
+    banner dark on dark. The book is drawn for the light mode whatever is stored."""
+    with serve(small_release) as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                      color_scheme="dark")
+        context.add_init_script('localStorage.setItem("mode", "dark");'
+                                'localStorage.setItem("theme", "dark");')
+        page = context.new_page()
+        try:
+            page.goto(base + "html/notebooks/summary.html", wait_until="load")
+            page.wait_for_function("document.documentElement.dataset.theme !== undefined")
+            shown = page.evaluate("""() => [document.documentElement.dataset.mode,
+                document.documentElement.dataset.theme,
+                getComputedStyle(document.body).backgroundColor]""")
+        finally:
+            context.close()
+    assert shown == ["light", "light", "rgb(255, 255, 255)"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("width, natural", [(390, 440), (360, 440), (1280, 800)])
 def test_a_phone_is_shown_the_chart_drawn_for_it(small_release, browser, width, natural):

@@ -189,9 +189,15 @@ class Chapter:
             reason = self.not_applicable(table) or "no figures are available for this edition."
             text = f"Table {table[1:]} has no figures up to {month_words(self.period)}: {reason}"
             return HTMLBlock(f'<p class="cms-no-table">{html.escape(text)}</p>', text)
-        return table_html(recent_table(self.tables[table], months, upto=self.period),
-                          caption=self.tables[table].attrs.get("title", table),
-                          table_id=f"table-{table.lower()}")
+        wide = self.tables[table]
+        shown = recent_table(wide, months, upto=self.period)
+        caption = wide.attrs.get("title", table)
+        period_col = wide.attrs.get("period_column", wide.columns[0])
+        if len(shown) < int((wide[period_col] <= self.period).sum()):
+            # the title names the whole series ("... from August 2014"): say what is shown
+            caption += (f" (shown: {shown.iloc[0, 0]} to {shown.iloc[-1, 0]}; every month in the "
+                        "spreadsheet and CSV files)")
+        return table_html(shown, caption=caption, table_id=f"table-{table.lower()}")
 
     # -- data quality -----------------------------------------------------------------------
     def quarantine_counts(self) -> pd.DataFrame:
