@@ -279,6 +279,29 @@ def test_table_captions_stay_on_a_390_px_screen(small_release, browser):
     assert off == []
 
 
+def test_a_table_wider_than_its_region_says_it_scrolls(small_release, browser):
+    """A desktop's scroll bar is at the foot of a long table, out of sight: a table that does not
+    fit its region says under its caption that it scrolls sideways, one that fits does not,
+    and a window made wide enough for it drops the words."""
+    with serve(small_release) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(base + "html/notebooks/arrears.html", wait_until="load")
+            t8 = """() => { const r = document.querySelector('#table-t8').closest('.cms-table');
+                return [r.scrollWidth > r.clientWidth, !!r.querySelector('.cms-scroll-hint')]; }"""
+            assert page.evaluate(t8) == [True, True]
+            page.goto(base + "html/notebooks/intake.html", wait_until="load")
+            assert page.evaluate("""() => [...document.querySelectorAll('.cms-table')].map(r =>
+                [r.scrollWidth > r.clientWidth, !!r.querySelector('.cms-scroll-hint')])""") == [
+                [False, False]]
+            page.goto(base + "html/notebooks/arrears.html", wait_until="load")
+            page.set_viewport_size({"width": 4000, "height": 900})
+            page.wait_for_function("() => !document.querySelector('#table-t8 .cms-scroll-hint')")
+            assert page.evaluate(t8) == [False, False]
+        finally:
+            page.close()
+
+
 def test_a_dark_mode_stored_by_another_site_leaves_the_book_light(small_release, browser):
     """The theme keeps the colour mode under keys of the origin ("mode", "theme") that other
     books and sites on it share: a stored "dark" turned the book dark, its synthetic-data

@@ -67,6 +67,15 @@ def test_every_page_is_a4_and_numbered(small_release):
         assert f"Page {i} of {len(pages)}" in text, i
 
 
+def test_the_screens_scroll_words_are_not_printed(small_release):
+    """The web book says under a wide table's caption that it scrolls (table-scroll.js); on
+    paper nothing scrolls, and a split table's captions were made from its caption's text, the
+    words included."""
+    text = " ".join(_pages(small_release / "book.pdf"))
+    assert "Scroll sideways" not in text
+    assert "(part 1 of" in text  # a table was split: its captions came from the caption's text
+
+
 def test_the_title_page_gives_the_release_facts(small_release):
     """A release outside the edition series gives the calendar's dates of its period's edition
     as the edition's (the editions' own title pages are checked in test_editions); the rest

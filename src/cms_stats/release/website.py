@@ -68,7 +68,7 @@ def _stage_config(period: str, metadata: dict, build_date=None) -> bytes:
     sphinx_config["html_static_path"] = ["_vendor"]
     sphinx_config["mathjax_path"] = "mathjax/tex-chtml.js"
     sphinx_config["html_css_files"] = ["book.css", "print.css"]
-    sphinx_config["html_js_files"] = ["light-mode.js"]
+    sphinx_config["html_js_files"] = ["light-mode.js", "table-scroll.js"]
     sphinx_config["templates_path"] = ["_templates"]
     # "Last updated" in the footer, as UK readers write a date; with a fixed build date (an
     # edition's publication date, SOURCE_DATE_EPOCH) a rebuild writes the same footer, and the
@@ -86,8 +86,9 @@ def _stage_vendor(stage: Path) -> bool:
     changed = False
     for css in ("book.css", "print.css"):
         changed |= write_if_changed(vendor / css, (paths.RESOURCES_DIR / css).read_bytes())
-    changed |= write_if_changed(vendor / "light-mode.js",
-                                (paths.RESOURCES_DIR / "book" / "light-mode.js").read_bytes())
+    for script in ("light-mode.js", "table-scroll.js"):
+        changed |= write_if_changed(vendor / script,
+                                    (paths.RESOURCES_DIR / "book" / script).read_bytes())
     # The table builder's script ("Create your own table"); its data (explore/data.js) are
     # written beside it in the release, from the published CSV files (release.outputs).
     changed |= write_if_changed(vendor / "explore" / "explore.js",

@@ -17,6 +17,10 @@ async (front) => {
     await window.MathJax.startup.promise;
   }
   await Promise.all([...document.images].map((img) => img.decode().catch(() => null)));
+  // Nothing scrolls on paper: the screen's "scroll sideways" words (table-scroll.js) go, before
+  // a split table's caption is made from its caption's text.
+  document.documentElement.dataset.printing = "true";
+  document.querySelectorAll(".cms-scroll-hint").forEach((hint) => hint.remove());
 
   const make = (tag, cls, text) => {
     const el = document.createElement(tag);
