@@ -110,3 +110,36 @@ def test_chapter_structure(name):
         assert {"remove-input", "remove-cell"} & set(c.metadata.get("tags", [])), c.source
     # thin: no cell longer than a few lines of calls into cms_stats.book
     assert all(len(c.source.splitlines()) <= 7 for c in code)
+
+
+_DOC_LINK = re.compile(r"\{doc\}`(?:[^`<]*<)?([^`>]+)>?`")
+#: The first edition of the calendar, and the one the strategy's tables join.
+_EDITIONS = ("2014-02", "2016-08")
+
+
+def _doc_targets(text: str) -> set[str]:
+    return {m.group(1).strip() for m in _DOC_LINK.finditer(text)}
+
+
+@pytest.mark.parametrize("period", _EDITIONS)
+def test_every_chapter_a_page_links_to_is_in_its_edition(period):
+    """A chapter joins the book with its first table (Clearances, Enforcement and Areas in
+    2016-08): a link to it in an earlier edition's pages would name a page its book does not
+    have. Cells tagged ``table-<id>`` are left out of an edition before the table's."""
+    from cms_stats.registry import load_registry
+    from cms_stats.release.workers import read_notebook
+
+    present = set(load_registry().chapters_in_edition(period))
+    wrong = [f"{name}.md links to {target}" for name in sorted(present)
+             for cell in read_notebook(paths.NOTEBOOKS_DIR / f"{name}.md", period).cells
+             if cell.cell_type == "markdown"
+             for target in _doc_targets(cell.source) if target not in present]
+    assert wrong == []
+
+
+def test_the_link_check_reads_every_form_of_link():
+    assert _doc_targets("{doc}`intake <intake>`, {doc}`areas`, {doc}`about these\n<about>`") == {
+        "intake", "areas", "about"}
+    # the Summary names the chapters new in 2016-08, each in a cell of its table
+    summary = (paths.NOTEBOOKS_DIR / "summary.md").read_text(encoding="utf-8")
+    assert {"clearances", "enforcement", "areas"} <= _doc_targets(summary)

@@ -203,7 +203,7 @@ class Chapter:
     def quarantine_counts(self) -> pd.DataFrame:
         """Quarantined rows by file and reason, from ``validation.json`` (published by the
         policy's data-quality rounding, so no small count is shown)."""
-        rows = [(file, reason, self.shown_raw(int(n), "DQ", "quarantined_rows", "count"))
+        rows = [(file, reason, self.quarantine_shown(file, reason, n))
                 for file, reasons in sorted(self.validation.get("quarantined_by_reason", {}).items())
                 for reason, n in sorted(reasons.items())]
         return pd.DataFrame(rows, columns=["File", "Reason", "Rows quarantined"])
@@ -232,15 +232,29 @@ class Chapter:
                              for name, counts in groups.items()],
                             columns=["File", "Rows in", "Rows used", "Rows quarantined"])
 
+    def quarantine_shown(self, file: str, reason: str, n: int) -> str:
+        """A file's rows quarantined for one reason as the data-quality table publishes them: its
+        protection may withhold more than the small counts (a figure an earlier edition
+        withheld, or one withheld so a small one cannot be worked out). Rounded by the policy
+        where the table has no such figure (a chapter run outside a release)."""
+        try:
+            text = self.shown("quarantined_rows", breakdown=f"{file}: {reason}", table="DQ")
+        except KeyError:
+            text = fmt.SYMBOL_NOT_AVAILABLE
+        if text == fmt.SYMBOL_NOT_AVAILABLE:
+            return self.shown_raw(int(n), "DQ", "quarantined_rows", "count")
+        return text
+
     def files_withheld(self) -> set[str]:
-        """The files one of whose quarantine reasons is a small count (``[c]`` in the rows
-        quarantined by reason): their rows used and quarantined are not shown (the file's total
+        """The files one of whose quarantine reasons the data-quality table withholds (``[c]``
+        in the rows quarantined by reason): their rows used and quarantined are not shown (the file's total
         less its other reasons, or its rows in less its rows used, would narrow it). Every other
         file's are, as the data-quality table publishes its reasons (a file with one reason
         shows the same figure in both tables); the rows read are always shown."""
+        c = self.policy.symbols["suppressed"]
         return {_file_group(file)
                 for file, reasons in self.validation.get("quarantined_by_reason", {}).items()
-                if any(0 < int(n) < self.policy.threshold for n in reasons.values())}
+                if any(self.quarantine_shown(file, reason, n) == c for reason, n in reasons.items())}
 
     def revisions_table(self) -> "HTMLBlock":
         """The revisions made by this release against the previous one (or a sentence)."""

@@ -41,14 +41,17 @@ def methodology(ch) -> dict[str, str]:
                             upto=ch.period).sum())
     counts = {k: sum(v.get(k, {}).values()) for k in ("rows_in", "rows_used", "rows_quarantined")}
     suppressed = policy.symbols["suppressed"]
-    # The quarantined total is the data-quality table's, shown as that table publishes it (its
-    # protection may withhold it); the rows used are the rows read less it.
-    total_withheld = _dq_shown(ch, "quarantined_rows") == suppressed
+    # The quarantined total is the data-quality table's, as that table publishes it (its
+    # protection may withhold it); the rows used are the rows read less it, withheld with it.
+    quarantined = _dq_shown(ch, "quarantined_rows")
+    if quarantined == fmt.SYMBOL_NOT_AVAILABLE:  # a chapter run outside a release
+        quarantined = ch.shown_raw(counts["rows_quarantined"], "DQ", "quarantined_rows", "count")
+    total_withheld = quarantined == suppressed
     out.update({
         "method_suppression_threshold": f"{policy.threshold:,}",
         "method_revision_threshold": f"{policy.revision_threshold_percent:g}%",
         "method_always_revise": ", ".join(policy.always_revise) or "none",
-        "method_rounding_exceptions": rounding_exceptions(policy.registry),
+        "method_rounding_exceptions": rounding_exceptions(policy.registry, ch.period),
         "method_count_bases": ", ".join(sorted(
             {f"{int(cfg.get('count_base')):,}" for cfg in raw.get("tables", {}).values()
              if cfg and cfg.get("count_base")}, key=lambda s: int(s.replace(",", "")), reverse=True)),
@@ -59,8 +62,7 @@ def methodology(ch) -> dict[str, str]:
         "dq_rows_in": ch.shown_raw(counts["rows_in"], "DQ", "quarantined_rows", "count"),
         "dq_rows_used": (suppressed if total_withheld
                          else ch.shown_raw(counts["rows_used"], "DQ", "quarantined_rows", "count")),
-        "dq_rows_quarantined": (suppressed if total_withheld else ch.shown_raw(
-            counts["rows_quarantined"], "DQ", "quarantined_rows", "count")),
+        "dq_rows_quarantined": quarantined,
         "dq_files": f"{len(v.get('rows_in', {})):,}",
         "dq_roll_forward_failures": _dq_shown(ch, "arrears_roll_forward_failures"),
         "dq_money_at_stake": _dq_shown(ch, "arrears_roll_forward_money_at_stake", long_money=True),
@@ -84,10 +86,19 @@ def methodology(ch) -> dict[str, str]:
 _DECIMALS_WORDS = {1: "one decimal place", 2: "two decimal places", 3: "three decimal places"}
 
 
-def rounding_exceptions(registry) -> str:
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: its capital dropped, but not an acronym's (CSA, CMS)."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def rounding_exceptions(registry, period: str | None = None) -> str:
     """The percentages and amounts the registry publishes at another precision than the
     policy's whole percentages and GBP million to one decimal place, as one sentence (empty
-    when there is none): a reader re-computing a table rounds each figure as published."""
+    when there is none): a reader re-computing a table rounds each figure as published. With
+    ``period``, only the tables of that edition (Table 17 is not in one before 2016-08)."""
+    present = set(registry.tables_in_edition(period)) if period else set(registry.tables)
     def where(table: str) -> str:
         return "the data quality table" if table == "DQ" else f"Table {table[1:]}"
 
@@ -97,13 +108,15 @@ def rounding_exceptions(registry) -> str:
 
     shares, money = [], []
     for table_id, table in registry.tables.items():
+        if table_id not in present:
+            continue
         for m in table.measures.values():
             rule = m.rounding or {}
             if m.unit == "share" and rule.get("decimals") not in (None, 0):
-                shares.append(f"{m.label[0].lower()}{m.label[1:]} ({where(table_id)}), to "
+                shares.append(f"{_in_sentence(m.label)} ({where(table_id)}), to "
                               f"{decimals(rule)}")
             elif m.unit == "gbp" and rule.get("published_unit") == "gbp_thousand":
-                money.append(f"{m.label[0].lower()}{m.label[1:]} ({where(table_id)}), in "
+                money.append(f"{_in_sentence(m.label)} ({where(table_id)}), in "
                              f"thousands of pounds to {decimals(rule)}")
     parts = shares + money
     return f"Except: {'; '.join(parts)}." if parts else ""

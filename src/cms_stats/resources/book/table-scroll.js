@@ -14,9 +14,8 @@
         hint = document.createElement("span");
         hint.className = "cms-scroll-hint";
         hint.textContent = HINT;
-        caption.append(" ", hint);
+        caption.append(hint);  // a block of its own (book.css): no space needed before it
       } else if (!scrolls && hint) {
-        hint.previousSibling && hint.previousSibling.nodeType === 3 && hint.previousSibling.remove();
         hint.remove();
       }
     }
@@ -28,4 +27,5 @@
   });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mark);
   else mark();
+  window.addEventListener("load", mark);  // widths again once fonts and pictures are in
 })();
