@@ -605,3 +605,21 @@ def test_a_tables_caption_says_which_months_it_shows(book_chapter):
     # a table of no more months than are shown keeps its title alone
     every = book_chapter.table("T2", months=10_000)
     assert f'<span class="cms-caption">{rows.attrs["title"]}</span>' in every.html
+
+
+def test_the_arrears_share_is_compared_with_a_year_earlier_not_the_first_month(book_chapter):
+    """The series' first months divide a few pounds of arrears by a few pounds of liability
+    (both published as 0.0 million): the 2016-08 book said "it was 41% in August 2013". The
+    share is compared with a year earlier when the series has it."""
+    import dataclasses
+
+    m = book_chapter.measures
+    early = m[(m["table"] == "T8") & (m["period"] == "2015-08")].assign(period="2015-07")
+    early.loc[early["measure"] == "outstanding_arrears", "value"] = 4.0
+    early.loc[early["measure"] == "total_maintenance_liability", "value"] = 10.0
+    early.loc[early["measure"] == "arrears_share_of_liability", "value"] = 0.4
+    longer = dataclasses.replace(book_chapter, measures=pd.concat([early, m], ignore_index=True))
+    got = texts.arrears(longer)
+    assert (got["arrears_share_first_label"], got["arrears_share_first"]) == (
+        "August 2015", book_chapter.shown("arrears_share_of_liability", "2015-08", table="T8"))
+    assert "40%" not in got["arrears_findings"]

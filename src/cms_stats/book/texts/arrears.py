@@ -40,12 +40,16 @@ def arrears(ch) -> dict[str, str]:
         return out
     share = series(ch.measures, "arrears_share_of_liability", table="T8", upto=ch.period)
     grid = sensitivity_grid(ch.measures, ch.period)
+    # compared with a year earlier: the series' first months divide a few pounds of arrears by
+    # a few pounds of liability (both shown as 0.0 million), a share that reads as an error
+    year_ago = ch.month(12)
+    since = year_ago if year_ago in share.index else share.index[0]
     out.update({
         "arrears_liability": ch.shown("total_maintenance_liability", table="T8", long_money=True),
         "arrears_collected": ch.shown("proxy_amount_collected", table="T8", long_money=True),
         "arrears_share": ch.shown("arrears_share_of_liability", table="T8"),
-        "arrears_share_first": fmt.fmt_share(share.iloc[0]),
-        "arrears_share_first_label": month_words(share.index[0]),
+        "arrears_share_first": ch.shown("arrears_share_of_liability", since, table="T8"),
+        "arrears_share_first_label": month_words(since),
         "arrears_share_change": share_change(ch, "arrears_share_of_liability", "T8"),
         "arrears_sensitivity_step": fmt.fmt_pp(sensitivity_step(grid), adjective=True, decimals=1),
         "arrears_sensitivity_low_compliance": fmt.fmt_share(grid["compliance"].min()),
