@@ -100,6 +100,31 @@ def test_the_contents_list_every_chapter_in_order(small_release):
     assert at == sorted(at)
 
 
+def test_the_contents_give_the_page_each_chapter_starts_on(small_release):
+    """The contents (print.js) give each chapter's page, filled in after a first print: the
+    page named is the one whose text has the chapter's title as a line of its own, and the
+    first page's number is after the contents."""
+    pdf = small_release / "book.pdf"
+    pages = _pages(pdf)
+    contents = subprocess.run(["pdftotext", "-layout", "-f", "2", "-l", "2", str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+    numbers = []
+    for _, title in CHAPTERS:
+        m = re.search(rf"\d+\. {re.escape(title)}\s+(\d+)\s*$", contents, re.M)
+        assert m, f"no page for {title} in the contents"
+        page = int(m.group(1))
+        numbers.append(page)
+        text = subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf),
+                               "-"], capture_output=True, text=True, check=True).stdout
+        assert title in [line.strip() for line in text.splitlines()], (title, page)
+    assert 2 < numbers[0] and numbers == sorted(numbers) and numbers[-1] <= len(pages)
+    # a chapter the PDF has no destination for stops the release rather than print no page
+    from cms_stats.release.pdf import contents_pages
+
+    with pytest.raises(ReleaseError, match="no page for the chapter 'no-such-chapter'"):
+        contents_pages(pdf, ["summary", "no-such-chapter"])
+
+
 def test_print_sizes_and_nothing_beyond_the_margins(small_release):
     words = _words(small_release / "book.pdf")
     heights = sorted(w["height"] for w in words)

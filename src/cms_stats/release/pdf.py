@@ -17,6 +17,7 @@ import html
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -185,16 +186,64 @@ def _print(page: Path, pdf: Path, scratch: Path, front: dict | None) -> None:
                     raise ReleaseError(f"PDF: {problems[0]}"
                                        + (f" (+{len(problems) - 1} more)" if len(problems) > 1
                                           else ""))
-                tab.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True,
-                        display_header_footer=True, margin=_MARGIN, outline=True, tagged=True,
-                        header_template="<span></span>",
-                        footer_template=_footer(front))
+                def print_to_pdf() -> None:
+                    tab.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True,
+                            display_header_footer=True, margin=_MARGIN, outline=True,
+                            tagged=True, header_template="<span></span>",
+                            footer_template=_footer(front))
+
+                # Printed twice: the first print says on which page each chapter starts (its
+                # named destination), the contents then give it. Room for the numbers was kept
+                # (print.js), so the second print is laid out as the first; checked.
+                print_to_pdf()
+                targets = tab.evaluate(_CONTENTS_TARGETS_JS)
+                pages = contents_pages(pdf, targets)
+                tab.evaluate(_CONTENTS_FILL_JS, pages)
+                print_to_pdf()
+                if contents_pages(pdf, targets) != pages:
+                    raise ReleaseError("PDF: the chapters moved when their page numbers were "
+                                       "written into the contents")
             finally:
                 browser.close()
     except Error as err:
         raise ReleaseError(f"PDF: Chromium failed: {str(err).splitlines()[0]}") from None
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+_CONTENTS_TARGETS_JS = ("() => [...document.querySelectorAll('.cms-contents-page')]"
+                        ".map((span) => span.dataset.target)")
+_CONTENTS_FILL_JS = """(pages) => {
+  for (const span of document.querySelectorAll('.cms-contents-page')) {
+    span.textContent = String(pages[span.dataset.target]);
+  }
+}"""
+_PDF_DEST = re.compile(r'^\s*(\d+)\s+\[[^\]]*\]\s+"(.*)"\s*$')
+
+
+def contents_pages(pdf: Path, targets: list[str]) -> dict[str, int]:
+    """The page each of ``targets`` (the ids of the chapters' sections) starts on in ``pdf``,
+    from its named destinations (``pdfinfo -dests``, poppler: Chromium names one for each id).
+
+    Raises
+    ------
+    ReleaseError
+        A chapter with no destination in the PDF (its contents line would have no page).
+    """
+    out = subprocess.run(["pdfinfo", "-dests", str(pdf)], capture_output=True, text=True,
+                         check=False)
+    if out.returncode != 0:
+        raise ReleaseError(f"PDF: pdfinfo could not read {pdf.name}: "
+                           f"{(out.stderr.strip().splitlines() or ['no message'])[0]}")
+    dests: dict[str, int] = {}
+    for line in out.stdout.splitlines():
+        m = _PDF_DEST.match(line)
+        if m:
+            dests.setdefault(m.group(2), int(m.group(1)))
+    missing = [t for t in targets if t not in dests]
+    if missing:
+        raise ReleaseError(f"PDF: no page for the chapter '{missing[0]}' of the contents")
+    return {t: dests[t] for t in targets}
 
 
 def _footer(front: dict | None) -> str:

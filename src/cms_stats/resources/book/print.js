@@ -44,9 +44,17 @@ async (front) => {
   const list = make("ol");
   for (const h1 of chapters) {
     const item = make("li");
+    const row = make("span", "cms-contents-row");
     const link = make("a", "", h1.textContent.replace(/#$/, "").trim());
     link.href = "#" + h1.parentElement.id;
-    item.appendChild(link);
+    row.appendChild(link);
+    row.appendChild(make("span", "cms-contents-leader"));
+    // the chapter's page, filled in after a first print (cms_stats.release.pdf): room kept for
+    // it now, so the numbers move nothing
+    const page = make("span", "cms-contents-page");
+    page.dataset.target = h1.parentElement.id;
+    row.appendChild(page);
+    item.appendChild(row);
     list.appendChild(item);
   }
   contents.appendChild(list);
