@@ -21,7 +21,7 @@ import pandas as pd
 from cms_stats import paths
 from cms_stats.book import format as fmt
 from cms_stats.book.cells import td
-from cms_stats.book import unavailable, values
+from cms_stats.book import data_quality, unavailable, values
 from cms_stats.book.style import recent_months
 from cms_stats.months import add_months, is_month, month_short, month_words
 from cms_stats.publish.policy import load_metadata
@@ -199,62 +199,18 @@ class Chapter:
                         "spreadsheet and CSV files)")
         return table_html(shown, caption=caption, table_id=f"table-{table.lower()}")
 
-    # -- data quality -----------------------------------------------------------------------
+    # -- data quality (cms_stats.book.data_quality) -------------------------------------------
     def quarantine_counts(self) -> pd.DataFrame:
-        """Quarantined rows by file and reason, from ``validation.json`` (published by the
-        policy's data-quality rounding, so no small count is shown)."""
-        rows = [(file, reason, self.quarantine_shown(file, reason, n))
-                for file, reasons in sorted(self.validation.get("quarantined_by_reason", {}).items())
-                for reason, n in sorted(reasons.items())]
-        return pd.DataFrame(rows, columns=["File", "Reason", "Rows quarantined"])
+        """Rows quarantined by file and reason (:func:`.data_quality.quarantine_counts`)."""
+        return data_quality.quarantine_counts(self)
 
     def rows_by_file(self) -> pd.DataFrame:
-        """Rows in, used and quarantined by source, from ``validation.json``.
-
-        Snapshots and samples are summed over their files (:func:`_file_group`). Counts are shown
-        by the policy's data-quality rounding (small counts as ``[c]``); a file with a small
-        quarantine reason shows neither rows used nor quarantined (:meth:`files_withheld`).
-        """
-        v = self.validation
-        groups: dict[str, list[int]] = {}
-        for file in sorted(set(v.get("rows_in", {})) | set(v.get("rows_used", {}))):
-            counts = groups.setdefault(_file_group(file), [0, 0, 0])
-            for i, key in enumerate(("rows_in", "rows_used", "rows_quarantined")):
-                counts[i] += int(v.get(key, {}).get(file, 0))
-
-        def show(n):
-            return self.shown_raw(int(n), "DQ", "quarantined_rows", "count") if n else "0"
-
-        withheld = self.files_withheld()
-        c = self.policy.symbols["suppressed"]
-        return pd.DataFrame([(name, show(counts[0]),
-                              *((c, c) if name in withheld else (show(counts[1]), show(counts[2]))))
-                             for name, counts in groups.items()],
-                            columns=["File", "Rows in", "Rows used", "Rows quarantined"])
-
-    def quarantine_shown(self, file: str, reason: str, n: int) -> str:
-        """A file's rows quarantined for one reason as the data-quality table publishes them: its
-        protection may withhold more than the small counts (a figure an earlier edition
-        withheld, or one withheld so a small one cannot be worked out). Rounded by the policy
-        where the table has no such figure (a chapter run outside a release)."""
-        try:
-            text = self.shown("quarantined_rows", breakdown=f"{file}: {reason}", table="DQ")
-        except KeyError:
-            text = fmt.SYMBOL_NOT_AVAILABLE
-        if text == fmt.SYMBOL_NOT_AVAILABLE:
-            return self.shown_raw(int(n), "DQ", "quarantined_rows", "count")
-        return text
+        """Rows in, used and quarantined by file (:func:`.data_quality.rows_by_file`)."""
+        return data_quality.rows_by_file(self)
 
     def files_withheld(self) -> set[str]:
-        """The files one of whose quarantine reasons the data-quality table withholds (``[c]``
-        in the rows quarantined by reason): their rows used and quarantined are not shown (the file's total
-        less its other reasons, or its rows in less its rows used, would narrow it). Every other
-        file's are, as the data-quality table publishes its reasons (a file with one reason
-        shows the same figure in both tables); the rows read are always shown."""
-        c = self.policy.symbols["suppressed"]
-        return {_file_group(file)
-                for file, reasons in self.validation.get("quarantined_by_reason", {}).items()
-                if any(self.quarantine_shown(file, reason, n) == c for reason, n in reasons.items())}
+        """Files whose rows used and quarantined are withheld (:func:`.data_quality.files_withheld`)."""
+        return data_quality.files_withheld(self)
 
     def revisions_table(self) -> "HTMLBlock":
         """The revisions made by this release against the previous one (or a sentence)."""
@@ -508,14 +464,3 @@ def plain_text(text) -> str:
     """A text as ``{glue:text}`` shows it: without markdown's ``**`` (the narrative around a
     glued text carries the emphasis)."""
     return str(text).replace("**", "")
-
-
-def _file_group(file: str) -> str:
-    """A file of the folder as the rows-by-file table names it: monthly snapshots and
-    six-monthly samples summed over their files (one snapshot's row count is that month's exact
-    caseload, which the book publishes only rounded)."""
-    if file.startswith("snapshots/"):
-        return "snapshots/cases_YYYY-MM.parquet (all months)"
-    if file.startswith("samples/"):
-        return "samples/children_YYYY-MM.parquet (all samples)"
-    return file
