@@ -556,23 +556,21 @@ def test_a_table_of_hundreds_of_areas_is_on_screen_and_said_where_in_print(book_
 
 def test_the_methodology_names_every_percentage_and_amount_rounded_otherwise(tmp_path):
     """A reader re-computing a table must round as published: the Methodology's sentence lists
-    the measures the registry rounds otherwise than whole percentages and GBP million."""
+    the measures the policy rounds otherwise than whole percentages and GBP million."""
     import yaml
 
     from cms_stats.book.texts.methodology import rounding_exceptions
     from cms_stats.registry import REGISTRY_FILE, load_registry
 
-    assert rounding_exceptions(load_registry()) == (
-        "Except: closures as a percentage of the caseload (Table 17), to one decimal place; "
-        "arrears on cases that left the caseload (the data quality table), in thousands of "
-        "pounds to one decimal place; money at stake in arrears that do not roll forward (the "
-        "data quality table), in thousands of pounds to one decimal place.")
-    assert rounding_exceptions(load_registry(), "2016-08") == rounding_exceptions(load_registry())
+    dq = ("arrears on cases that left the caseload (the data quality table), in GBP thousand to "
+          "1 decimal place; money at stake in arrears that do not roll forward (the data quality "
+          "table), in GBP thousand to 1 decimal place.")
+    policy = load_policy()
+    assert rounding_exceptions(policy) == (
+        "Except: closures as a percentage of the caseload (Table 17), to 1 decimal place; " + dq)
+    assert rounding_exceptions(policy, "2016-08") == rounding_exceptions(policy)
     # an edition before Table 17: only the data quality table's amounts
-    assert rounding_exceptions(load_registry(), "2014-02") == (
-        "Except: arrears on cases that left the caseload (the data quality table), in thousands "
-        "of pounds to one decimal place; money at stake in arrears that do not roll forward (the "
-        "data quality table), in thousands of pounds to one decimal place.")
+    assert rounding_exceptions(policy, "2014-02") == "Except: " + dq
     data = yaml.safe_load(REGISTRY_FILE.read_text(encoding="utf-8"))
     data["tables"]["T18"]["measures"]["shared_care_share"]["decimals"] = 2
     data["tables"]["T17"]["measures"]["closures_share"].pop("decimals")
@@ -584,10 +582,9 @@ def test_the_methodology_names_every_percentage_and_amount_rounded_otherwise(tmp
         published_unit="gbp_thousand", scale=0.001, decimals=1)
     path = tmp_path / "tables.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    assert rounding_exceptions(load_registry(path)) == (
-        "Except: cases with shared care as a percentage of cases due to pay (Table 18), to "
-        "two decimal places; CSA arrears (Table 20), in thousands of pounds to one decimal "
-        "place.")
+    assert rounding_exceptions(load_policy(registry=load_registry(path))) == (
+        "Except: cases with shared care as a percentage of cases due to pay (Table 18), to 2 "
+        "decimal places; CSA arrears (Table 20), in GBP thousand to 1 decimal place.")
 
 
 def test_a_tables_caption_says_which_months_it_shows(book_chapter):

@@ -39,6 +39,13 @@ class UnitRule:
     base: int | None = None
     decimals: int | None = None
 
+    def in_words(self) -> str:
+        """How a figure is rounded, as the CSV metadata and the Methodology say it:
+        ``"nearest 100"`` or ``"1 decimal place"``."""
+        if self.base is not None:
+            return f"nearest {self.base}"
+        return f"{self.decimals} decimal place{'s' if self.decimals != 1 else ''}"
+
 
 @dataclass(frozen=True)
 class Policy:

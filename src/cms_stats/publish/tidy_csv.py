@@ -32,10 +32,7 @@ GEOGRAPHY = {"name": EES_GEOGRAPHY["country_name"], "code": EES_GEOGRAPHY["count
 
 
 def _rounding_text(policy: Policy, table: str, measure: str, unit: str) -> str:
-    rule = policy.unit_rule(table, measure, unit)
-    if rule.base is not None:
-        return f"nearest {rule.base}"
-    return f"{rule.decimals} decimal place{'s' if rule.decimals != 1 else ''}"
+    return policy.unit_rule(table, measure, unit).in_words()
 
 
 def csv_metadata(

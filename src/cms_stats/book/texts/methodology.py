@@ -51,7 +51,7 @@ def methodology(ch) -> dict[str, str]:
         "method_suppression_threshold": f"{policy.threshold:,}",
         "method_revision_threshold": f"{policy.revision_threshold_percent:g}%",
         "method_always_revise": ", ".join(policy.always_revise) or "none",
-        "method_rounding_exceptions": rounding_exceptions(policy.registry, ch.period),
+        "method_rounding_exceptions": rounding_exceptions(policy, ch.period),
         "method_count_bases": ", ".join(sorted(
             {f"{int(cfg.get('count_base')):,}" for cfg in raw.get("tables", {}).values()
              if cfg and cfg.get("count_base")}, key=lambda s: int(s.replace(",", "")), reverse=True)),
@@ -83,9 +83,6 @@ def methodology(ch) -> dict[str, str]:
     return out
 
 
-_DECIMALS_WORDS = {1: "one decimal place", 2: "two decimal places", 3: "three decimal places"}
-
-
 def _in_sentence(label: str) -> str:
     """A label inside a sentence: its capital dropped, but not an acronym's (CSA, CMS)."""
     if len(label) > 1 and label[1].isupper():
@@ -93,32 +90,31 @@ def _in_sentence(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def rounding_exceptions(registry, period: str | None = None) -> str:
-    """The percentages and amounts the registry publishes at another precision than the
-    policy's whole percentages and GBP million to one decimal place, as one sentence (empty
-    when there is none): a reader re-computing a table rounds each figure as published. With
-    ``period``, only the tables of that edition (Table 17 is not in one before 2016-08)."""
+def rounding_exceptions(policy, period: str | None = None) -> str:
+    """The percentages and amounts published otherwise than the policy's units say (whole
+    percentages, GBP million to one decimal place), as one sentence from the policy's rule for
+    each measure (empty when there is none): a reader re-computing a table rounds each figure
+    as published. With ``period``, only that edition's tables (Table 17 is not in one before
+    2016-08)."""
+    registry = policy.registry
     present = set(registry.tables_in_edition(period)) if period else set(registry.tables)
-    def where(table: str) -> str:
-        return "the data quality table" if table == "DQ" else f"Table {table[1:]}"
-
-    def decimals(rule: dict) -> str:
-        n = int(rule["decimals"])
-        return _DECIMALS_WORDS.get(n, f"{n} decimal places")
-
-    shares, money = [], []
+    units, labels = policy.raw["units"], policy.raw["published_units"]
+    by_unit: dict[str, list[str]] = {"share": [], "gbp": []}  # percentages first, as said before
     for table_id, table in registry.tables.items():
         if table_id not in present:
             continue
         for m in table.measures.values():
-            rule = m.rounding or {}
-            if m.unit == "share" and rule.get("decimals") not in (None, 0):
-                shares.append(f"{_in_sentence(m.label)} ({where(table_id)}), to "
-                              f"{decimals(rule)}")
-            elif m.unit == "gbp" and rule.get("published_unit") == "gbp_thousand":
-                money.append(f"{_in_sentence(m.label)} ({where(table_id)}), in "
-                             f"thousands of pounds to {decimals(rule)}")
-    parts = shares + money
+            if m.unit not in by_unit:
+                continue
+            rule = policy.unit_rule(table_id, m.name, m.unit)
+            default = units[m.unit]
+            if (rule.published_unit, rule.decimals) == (default["published_unit"],
+                                                        default.get("decimals")):
+                continue
+            where = "the data quality table" if table_id == "DQ" else f"Table {table_id[1:]}"
+            kind = ("" if m.unit == "share" else f" in {labels[rule.published_unit]['label']}")
+            by_unit[m.unit].append(f"{_in_sentence(m.label)} ({where}),{kind} to {rule.in_words()}")
+    parts = by_unit["share"] + by_unit["gbp"]
     return f"Except: {'; '.join(parts)}." if parts else ""
 
 
